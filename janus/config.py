@@ -1,0 +1,92 @@
+"""Configuration, read from environment variables in this one place.
+
+Every variable is documented in the README. ``Config.from_env()`` is what the
+app, the seed loader and ``migrations/conf.py`` use; tests build a ``Config``
+directly with ``Config.from_env(overrides)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+class ConfigError(ValueError):
+    """A variable is set to something unusable."""
+
+
+def default_database_url() -> str:
+    # Absolute, so the working directory never decides which file is used.
+    return f"sqlite:///{DEFAULT_INSTANCE_DIR / 'janus.db'}"
+
+
+def _int(env, name, default, minimum=0):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _bool(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _list(env, name):
+    raw = env.get(name, "")
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    database_url: str
+    # Connections kept per gunicorn worker (PostgreSQL pool size).
+    db_pool_size: int = 8
+    storage_dir: Path = DEFAULT_INSTANCE_DIR / "storage"
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 50_000_000
+    token_ttl_seconds: int = 7 * 24 * 3600
+    lockout_threshold: int = 5
+    lockout_window_seconds: int = 15 * 60
+    allow_registration: bool = True
+    cors_origins: tuple = ()
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, overrides: dict | None = None, env=None) -> "Config":
+        env = dict(os.environ if env is None else env)
+        if overrides:
+            env.update({k: str(v) for k, v in overrides.items()})
+        return cls(
+            database_url=env.get("DATABASE_URL") or default_database_url(),
+            db_pool_size=_int(env, "JANUS_DB_POOL_SIZE", 8, minimum=1),
+            storage_dir=Path(
+                env.get("JANUS_STORAGE_DIR") or DEFAULT_INSTANCE_DIR / "storage"
+            ).resolve(),
+            max_body_bytes=_int(env, "JANUS_MAX_BODY_BYTES", 1024 * 1024, 1),
+            max_upload_bytes=_int(env, "JANUS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1),
+            max_image_pixels=_int(env, "JANUS_MAX_IMAGE_PIXELS", 50_000_000, 1),
+            token_ttl_seconds=_int(env, "JANUS_TOKEN_TTL_SECONDS", 7 * 24 * 3600, 1),
+            lockout_threshold=_int(env, "JANUS_LOCKOUT_THRESHOLD", 5, 1),
+            lockout_window_seconds=_int(env, "JANUS_LOCKOUT_WINDOW_SECONDS", 900, 1),
+            allow_registration=_bool(env, "JANUS_ALLOW_REGISTRATION", True),
+            cors_origins=_list(env, "JANUS_CORS_ORIGINS"),
+            log_level=(env.get("JANUS_LOG_LEVEL") or "INFO").upper(),
+        )

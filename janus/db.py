@@ -1,0 +1,81 @@
+"""Database setup: one proxy the models bind to, initialised from a URL.
+
+``sqlite:///path`` (the default) and ``postgresql://user@host/db`` are both
+served by peewee's connection pools, so a gunicorn thread reuses a connection
+instead of paying ~0.3 ms (SQLite pragmas) or ~8 ms (PostgreSQL handshake)
+per request.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import peewee as pw
+from playhouse.db_url import connect
+
+database = pw.DatabaseProxy()
+
+# WAL lets readers run beside the single writer; busy_timeout makes a writer
+# wait for the lock instead of failing at once; foreign keys are off in SQLite
+# unless asked for.
+SQLITE_PRAGMAS = (
+    ("journal_mode", "wal"),
+    ("foreign_keys", 1),
+    ("busy_timeout", 5000),
+    ("synchronous", "normal"),
+)
+
+_SCHEMES = {
+    "sqlite": "sqlite+pool",
+    "postgres": "postgresql+pool",
+    "postgresql": "postgresql+pool",
+}
+
+
+class DatabaseURLError(ValueError):
+    """DATABASE_URL names a database Janus cannot use."""
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file a sqlite:// URL points at, or None for other schemes."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        return None
+    return parts.path[1:] if parts.path.startswith("/") else parts.path
+
+
+def make_database(url: str, pool_size: int = 8) -> pw.Database:
+    """Build (without connecting) the pooled database a URL names."""
+    scheme = urlsplit(url).scheme
+    if scheme not in _SCHEMES:
+        raise DatabaseURLError(
+            f"unsupported DATABASE_URL scheme {scheme!r}: use sqlite:/// or postgresql://"
+        )
+    if scheme == "sqlite":
+        path = sqlite_path(url)
+        if not path or path == ":memory:":
+            raise DatabaseURLError("SQLite needs a file path, e.g. sqlite:////abs/path.db")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        pooled = url.replace("sqlite://", "sqlite+pool://", 1)
+        # No stale timeout: an idle SQLite connection costs nothing.
+        return connect(pooled, pragmas=SQLITE_PRAGMAS, max_connections=pool_size * 4,
+                       timeout=10)
+    pooled = "postgresql+pool://" + url.split("://", 1)[1]
+    return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=10)
+
+
+def init_database(url: str, pool_size: int = 8) -> pw.Database:
+    """Point the shared proxy at the database ``url`` names and return it."""
+    current = database.obj
+    if current is not None and not current.is_closed():
+        current.close()
+    if current is not None and hasattr(current, "close_all"):
+        current.close_all()
+    db = make_database(url, pool_size)
+    database.initialize(db)
+    return db
+
+
+def is_postgres(db: pw.Database | None = None) -> bool:
+    db = db or database.obj
+    return isinstance(db, pw.PostgresqlDatabase)

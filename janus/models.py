@@ -1,0 +1,162 @@
+"""Peewee models for every domain.
+
+Times are naive UTC ``datetime`` values (``utcnow()``); the HTTP layer renders
+them as ISO-8601 with a ``Z``. The schema itself is created by
+``migrations/`` -- a test holds the two to the same shape.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import peewee as pw
+
+from janus.db import database
+
+ROLES = ("user", "admin")
+ADMIN_LEVELS = ("moderator", "superadmin")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(pw.Model):
+    # Subclasses name the column that orders their lists, newest first.
+    ordering_field = "created_at"
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+    def save(self, *args, **kwargs):
+        if "updated_at" in self._meta.fields and self._pk is not None:
+            self.updated_at = utcnow()
+        return super().save(*args, **kwargs)
+
+
+class User(BaseModel):
+    email = pw.CharField(max_length=254, unique=True)  # stored lower-case
+    username = pw.CharField(max_length=64, unique=True)
+    password_hash = pw.CharField(max_length=255)
+    role = pw.CharField(max_length=16, default="user",
+                        constraints=[pw.Check("role IN ('user', 'admin')")])
+    is_active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow, index=True)
+    updated_at = pw.DateTimeField(default=utcnow)
+    last_login_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "users"
+
+
+class Admin(BaseModel):
+    """One-to-one extension of a User; exists exactly when role == 'admin'."""
+
+    user = pw.ForeignKeyField(User, unique=True, on_delete="CASCADE", backref="admin_rows")
+    admin_level = pw.CharField(
+        max_length=16, default="moderator",
+        constraints=[pw.Check("admin_level IN ('moderator', 'superadmin')")])
+    granted_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL",
+                                    backref="granted_admins")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "admins"
+
+
+class AuthToken(BaseModel):
+    """A bearer token; only the SHA-256 of the token is ever stored."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="tokens")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField(index=True)
+    revoked_at = pw.DateTimeField(null=True)
+    last_used_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "auth_tokens"
+
+
+class Image(BaseModel):
+    # Not indexed alone: the (owner, created_at) index serves owner lookups.
+    owner = pw.ForeignKeyField(User, on_delete="CASCADE", backref="images", index=False)
+    filename = pw.CharField(max_length=255)
+    format = pw.CharField(max_length=16)
+    width = pw.IntegerField()
+    height = pw.IntegerField()
+    color_type = pw.CharField(max_length=16)  # Pillow mode: RGB, RGBA, L, P, I;16 ...
+    bit_depth = pw.IntegerField()
+    compression_method = pw.CharField(max_length=32, null=True)
+    file_size = pw.BigIntegerField()
+    sha256 = pw.CharField(max_length=64, null=True)
+    storage_key = pw.CharField(max_length=128, null=True)  # null: metadata only
+    image_metadata = pw.JSONField(default=dict)
+    created_at = pw.DateTimeField(default=utcnow, index=True)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "images"
+        indexes = (
+            (("owner", "created_at"), False),
+            # One owner never holds the same bytes twice.
+            (("owner", "sha256"), True),
+        )
+
+
+class Log(BaseModel):
+    """Audit trail. Rows outlive the users they mention (user -> NULL)."""
+
+    ordering_field = "timestamp"
+
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="logs",
+                             index=False)  # (user, timestamp) covers it
+    action = pw.CharField(max_length=64, index=True)
+    module = pw.CharField(max_length=32)
+    level = pw.CharField(max_length=16, default="info")
+    timestamp = pw.DateTimeField(default=utcnow, index=True)
+    log_metadata = pw.JSONField(default=dict)
+
+    class Meta:
+        table_name = "logs"
+        indexes = ((("user", "timestamp"), False),)
+
+
+class Analytics(BaseModel):
+    research_topic = pw.CharField(max_length=128, index=True)
+    data = pw.JSONField()
+    image = pw.ForeignKeyField(Image, null=True, on_delete="CASCADE", backref="analytics")
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="analytics")
+    created_at = pw.DateTimeField(default=utcnow, index=True)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "analytics"
+
+
+class SecurityEvent(BaseModel):
+    """Authentication events. ``account`` is the login name that was tried,
+    lower-cased, so failures against unknown accounts are counted too."""
+
+    ordering_field = "timestamp"
+
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL",
+                             backref="security_events", index=False)  # (user, timestamp) covers it
+    action = pw.CharField(max_length=32, index=True)
+    account = pw.CharField(max_length=254, null=True)
+    ip = pw.CharField(max_length=45, null=True)
+    user_agent = pw.CharField(max_length=512, null=True)
+    timestamp = pw.DateTimeField(default=utcnow, index=True)
+    security_metadata = pw.JSONField(default=dict)
+
+    class Meta:
+        table_name = "security"
+        indexes = (
+            (("user", "timestamp"), False),
+            (("account", "action", "timestamp"), False),
+        )
+
+
+# Dependency order: parents before children (create), reversed to drop.
+MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent)

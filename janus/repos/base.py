@@ -1,0 +1,224 @@
+"""Generic CRUD over one model, with typed errors and keyset pagination.
+
+Domain repositories (``janus.repos.users`` ...) subclass ``Repository`` and add
+their own queries. Every query helper returns a composable peewee query, so
+callers can narrow it further (for example to one owner) before paging.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from datetime import datetime
+
+import peewee as pw
+
+from janus.db import database
+from janus.errors import Conflict, NotFound, ValidationError
+from janus.models import BaseModel
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclasses.dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def integrity_error(exc: pw.IntegrityError, name: str):
+    """Turn a database constraint failure into a typed error.
+
+    SQLite says which constraint in the message; psycopg2 gives a SQLSTATE.
+    """
+    text = str(exc).lower()
+    pgcode = getattr(getattr(exc, "orig", None), "pgcode", None) or getattr(exc, "pgcode", None)
+    if pgcode == "23505" or "unique" in text:
+        return Conflict(f"{name} already exists", details={"constraint": "unique"})
+    if pgcode == "23503" or "foreign key" in text:
+        return ValidationError("a referenced object does not exist",
+                               details=[{"path": "$", "message": "dangling reference"}])
+    return ValidationError(f"{name} violates a constraint",
+                           details=[{"path": "$", "message": str(exc).splitlines()[0]}])
+
+
+def check_value(field: pw.Field, value, path: str):
+    """Reject values of the wrong type: SQLite would store them silently."""
+    if value is None:
+        if not field.null:
+            raise ValidationError.at(path, "may not be null")
+        return value
+    if isinstance(field, pw.ForeignKeyField):
+        if isinstance(value, pw.Model):
+            return value
+        expected = (int,)
+    elif isinstance(field, pw.BooleanField):
+        expected = (bool,)
+    elif isinstance(field, (pw.IntegerField, pw.BigIntegerField, pw.AutoField)):
+        expected = (int,)
+    elif isinstance(field, pw.FloatField):
+        expected = (int, float)
+    elif isinstance(field, pw.DateTimeField):
+        expected = (datetime,)
+    elif isinstance(field, pw.JSONField):
+        expected = (dict, list)
+    else:
+        expected = (str,)
+    if isinstance(value, bool) and bool not in expected:
+        raise ValidationError.at(path, f"expected {expected[0].__name__}, got bool")
+    if not isinstance(value, expected):
+        raise ValidationError.at(path, f"expected {expected[0].__name__}, got {type(value).__name__}")
+    if isinstance(value, str) and getattr(field, "max_length", None) and len(value) > field.max_length:
+        raise ValidationError.at(path, f"longer than {field.max_length} characters")
+    return value
+
+
+def encode_cursor(when: datetime, row_id: int) -> str:
+    raw = json.dumps([when.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        when, row_id = json.loads(raw)
+        if not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise ValueError
+        return datetime.fromisoformat(when), row_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError.at("$.cursor", "not a cursor this service issued") from None
+
+
+class Repository:
+    model: type[BaseModel] = BaseModel
+    # Fields a caller may set through create/update; anything else is refused.
+    writable: tuple[str, ...] = ()
+    # Fields create() requires (the rest have defaults or are nullable).
+    required: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.model.__name__
+
+    @property
+    def order_field(self) -> pw.Field:
+        return getattr(self.model, self.model.ordering_field)
+
+    # -- reading -----------------------------------------------------------
+    def select(self) -> pw.ModelSelect:
+        return self.model.select()
+
+    def get_by_id(self, row_id, query: pw.ModelSelect | None = None) -> BaseModel:
+        """The row, or NotFound. ``query`` narrows what is visible."""
+        if isinstance(row_id, bool) or not isinstance(row_id, int):
+            raise NotFound(f"{self.name} {row_id} not found")
+        query = self.select() if query is None else query
+        row = query.where(self.model.id == row_id).first()
+        if row is None:
+            raise NotFound(f"{self.name} {row_id} not found")
+        return row
+
+    def count(self, query: pw.ModelSelect | None = None) -> int:
+        return (self.select() if query is None else query).count()
+
+    def exists(self, query: pw.ModelSelect | None = None, **equal) -> bool:
+        query = self.select() if query is None else query
+        for key, value in equal.items():
+            query = query.where(self._field(key, f"$.{key}") == value)
+        return query.exists()
+
+    def since(self, query, when: datetime | None = None, until: datetime | None = None):
+        """Rows whose ordering time lies in [when, until)."""
+        if when is not None:
+            query = query.where(self.order_field >= when)
+        if until is not None:
+            query = query.where(self.order_field < until)
+        return query
+
+    def page(self, query: pw.ModelSelect | None = None, *, limit: int = DEFAULT_LIMIT,
+             cursor: str | None = None) -> Page:
+        """Newest first, keyed on (ordering time, id): page N costs what page 1 does."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError.at("$.limit", f"must be an integer from 1 to {MAX_LIMIT}")
+        query = self.select() if query is None else query
+        when_field, id_field = self.order_field, self.model.id
+        if cursor:
+            when, row_id = decode_cursor(cursor)
+            query = query.where((when_field < when) | ((when_field == when) & (id_field < row_id)))
+        rows = list(query.order_by(when_field.desc(), id_field.desc()).limit(limit + 1))
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            next_cursor = encode_cursor(getattr(last, when_field.name), last.id)
+        return Page(rows, next_cursor)
+
+    # -- writing -----------------------------------------------------------
+    def _field(self, name: str, path: str) -> pw.Field:
+        field = self.model._meta.fields.get(name)
+        if field is None:
+            raise ValidationError.at(path, "unknown field")
+        return field
+
+    def _check(self, fields: dict) -> dict:
+        unknown = sorted(set(fields) - set(self.writable))
+        if unknown:
+            raise ValidationError(
+                f"unknown field(s): {', '.join(unknown)}",
+                details=[{"path": f"$.{name}", "message": "unknown field"} for name in unknown])
+        for name, value in fields.items():
+            check_value(self._field(name, f"$.{name}"), value, f"$.{name}")
+        return fields
+
+    def create(self, **fields) -> BaseModel:
+        self._check(fields)
+        missing = [name for name in self.required if fields.get(name) is None]
+        if missing:
+            raise ValidationError(
+                f"missing field(s): {', '.join(missing)}",
+                details=[{"path": f"$.{name}", "message": "required"} for name in missing])
+        try:
+            with database.atomic():
+                return self.model.create(**fields)
+        except pw.IntegrityError as exc:
+            raise integrity_error(exc, self.name) from None
+
+    def _resolve(self, obj_or_id) -> BaseModel:
+        return obj_or_id if isinstance(obj_or_id, self.model) else self.get_by_id(obj_or_id)
+
+    def apply(self, obj: BaseModel, fields: dict) -> dict:
+        """Set ``fields`` on ``obj`` (unsaved); return {name: [old, new]} for real changes."""
+        self._check(fields)
+        changes = {}
+        for name, value in fields.items():
+            old = getattr(obj, self.model._meta.fields[name].name)
+            if isinstance(self.model._meta.fields[name], pw.ForeignKeyField):
+                old = getattr(obj, name + "_id")
+                value = value.id if isinstance(value, pw.Model) else value
+            if old != value:
+                changes[name] = [old, value]
+                setattr(obj, name, value)
+        return changes
+
+    def update(self, obj_or_id, **fields) -> BaseModel:
+        obj = self._resolve(obj_or_id)
+        self.update_with_changes(obj, fields)
+        return obj
+
+    def update_with_changes(self, obj: BaseModel, fields: dict) -> dict:
+        """Update and return what changed, for the audit trail."""
+        changes = self.apply(obj, fields)
+        if changes:
+            try:
+                with database.atomic():
+                    obj.save()
+            except pw.IntegrityError as exc:
+                raise integrity_error(exc, self.name) from None
+        return changes
+
+    def delete(self, obj_or_id) -> None:
+        obj = self._resolve(obj_or_id)
+        with database.atomic():
+            obj.delete_instance()
