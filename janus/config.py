@@ -68,6 +68,9 @@ class Config:
     allow_registration: bool = True
     cors_origins: tuple = ()
     log_level: str = "INFO"
+    # None: argon2-cffi's current recommended defaults.
+    argon2_time_cost: int | None = None
+    argon2_memory_kib: int | None = None
 
     @classmethod
     def from_env(cls, overrides: dict | None = None, env=None) -> "Config":
@@ -89,4 +92,6 @@ class Config:
             allow_registration=_bool(env, "JANUS_ALLOW_REGISTRATION", True),
             cors_origins=_list(env, "JANUS_CORS_ORIGINS"),
             log_level=(env.get("JANUS_LOG_LEVEL") or "INFO").upper(),
+            argon2_time_cost=_int(env, "JANUS_ARGON2_TIME_COST", None, 1),
+            argon2_memory_kib=_int(env, "JANUS_ARGON2_MEMORY_KIB", None, 8),
         )

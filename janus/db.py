@@ -65,13 +65,19 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
 
 
 def init_database(url: str, pool_size: int = 8) -> pw.Database:
-    """Point the shared proxy at the database ``url`` names and return it."""
+    """Point the shared proxy at the database ``url`` names and return it.
+
+    Idempotent: asking again for the database already in place keeps its pool.
+    """
     current = database.obj
+    if current is not None and getattr(current, "janus_url", None) == url:
+        return current
     if current is not None and not current.is_closed():
         current.close()
     if current is not None and hasattr(current, "close_all"):
         current.close_all()
     db = make_database(url, pool_size)
+    db.janus_url = url
     database.initialize(db)
     return db
 

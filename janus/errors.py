@@ -71,5 +71,15 @@ class TooManyRequests(JanusError):
         self.retry_after = max(1, retry_after)
 
 
+class InternalError(JanusError):
+    status, code = 500, "internal_error"
+
+
 class ServiceUnavailable(JanusError):
     status, code = 503, "service_unavailable"
+
+
+class NotMigrated(JanusError):
+    """The database lacks migrations this code needs (see janus.migrations_status)."""
+
+    status, code = 503, "not_migrated"

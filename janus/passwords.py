@@ -11,6 +11,19 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("janus-timing-equaliser")
 
 
+def configure(time_cost: int | None = None, memory_cost_kib: int | None = None) -> None:
+    """Change the argon2 parameters (JANUS_ARGON2_*). Hashes made with other
+    parameters still verify, and are rehashed at the next login."""
+    global _hasher, _DUMMY_HASH
+    defaults = PasswordHasher()
+    memory = memory_cost_kib or defaults.memory_cost
+    # argon2 needs 8 KiB per lane: very small (test) settings use one lane.
+    lanes = defaults.parallelism if memory >= 8 * defaults.parallelism else 1
+    _hasher = PasswordHasher(time_cost=time_cost or defaults.time_cost, memory_cost=memory,
+                             parallelism=lanes)
+    _DUMMY_HASH = _hasher.hash("janus-timing-equaliser")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

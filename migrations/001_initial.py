@@ -2,7 +2,12 @@
 
 Generated with ``pw_migrate create --auto`` and then edited: the core
 ``pw.JSONField`` (jsonb on PostgreSQL) replaces ``pw_pext.JSONField``, and the
-CHECK constraints the generator drops are written out.
+CHECK constraints the generator drops are written out. Every Meta sets
+``legacy_table_names = False`` like ``janus.models.BaseModel``: without it
+peewee names indexes after the class (``user_email``) instead of the table
+(``users_email``), which is neither what the models create nor the name
+peewee-migrate's ``drop_index``/``remove_fields`` look for. The generator
+does not write that option: add it to every model a later migration creates.
 """
 
 import peewee as pw
@@ -27,6 +32,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "users"
+            legacy_table_names = False
 
     @migrator.create_model
     class Admin(pw.Model):
@@ -40,6 +46,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "admins"
+            legacy_table_names = False
 
     @migrator.create_model
     class Image(pw.Model):
@@ -61,6 +68,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "images"
+            legacy_table_names = False
             indexes = [(('owner', 'created_at'), False), (('owner', 'sha256'), True)]
 
     @migrator.create_model
@@ -75,6 +83,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "analytics"
+            legacy_table_names = False
 
     @migrator.create_model
     class AuthToken(pw.Model):
@@ -88,6 +97,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "auth_tokens"
+            legacy_table_names = False
 
     @migrator.create_model
     class Log(pw.Model):
@@ -101,6 +111,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "logs"
+            legacy_table_names = False
             indexes = [(('user', 'timestamp'), False)]
 
     @migrator.create_model
@@ -116,6 +127,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "security"
+            legacy_table_names = False
             indexes = [(('user', 'timestamp'), False), (('account', 'action', 'timestamp'), False)]
 
 

@@ -86,7 +86,6 @@ def database_url(db_factory):
     """One migrated database per backend, shared by the session."""
     url = db_factory.new_url()
     db = init_database(url)
-    db._janus_url = url
     migrate(db)
     db.close()
     return url
@@ -95,10 +94,7 @@ def database_url(db_factory):
 @pytest.fixture
 def db(database_url):
     """The migrated database, emptied after each test."""
-    db = database.obj
-    if getattr(db, "_janus_url", None) != database_url:
-        db = init_database(database_url)
-        db._janus_url = database_url
+    db = init_database(database_url)
     db.connect(reuse_if_open=True)
     yield db
     if db.in_transaction():

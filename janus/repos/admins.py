@@ -66,5 +66,10 @@ class AdminRepository(Repository):
             User.update(role="user", updated_at=utcnow()).where(User.id == user.id).execute()
             user.role = "user"
 
+    def delete(self, obj_or_id) -> None:
+        """Deleting an Admin row is a revoke: the generic delete would leave
+        the user with role 'admin' and skip the last-superadmin check."""
+        self.revoke(self._resolve(obj_or_id).user)
+
 
 admins = AdminRepository()

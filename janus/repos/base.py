@@ -10,7 +10,7 @@ import base64
 import binascii
 import dataclasses
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 import peewee as pw
 
@@ -44,8 +44,16 @@ def integrity_error(exc: pw.IntegrityError, name: str):
                            details=[{"path": "$", "message": str(exc).splitlines()[0]}])
 
 
+def naive_utc(when: datetime) -> datetime:
+    """Columns hold naive UTC; an aware datetime is converted, not mis-stored."""
+    if when.tzinfo is not None:
+        return when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when
+
+
 def check_value(field: pw.Field, value, path: str):
-    """Reject values of the wrong type: SQLite would store them silently."""
+    """Reject values of the wrong type: SQLite would store them silently.
+    Returns the value to store (aware datetimes become naive UTC)."""
     if value is None:
         if not field.null:
             raise ValidationError.at(path, "may not be null")
@@ -70,8 +78,16 @@ def check_value(field: pw.Field, value, path: str):
         raise ValidationError.at(path, f"expected {expected[0].__name__}, got bool")
     if not isinstance(value, expected):
         raise ValidationError.at(path, f"expected {expected[0].__name__}, got {type(value).__name__}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        # SQLite raises OverflowError beyond 64 bits, PostgreSQL a DataError
+        # beyond the column's width (INTEGER ids and FKs, BIGINT file sizes).
+        bits = 63 if isinstance(field, pw.BigIntegerField) else 31
+        if not -2**bits <= value < 2**bits:
+            raise ValidationError.at(path, "integer out of range")
     if isinstance(value, str) and getattr(field, "max_length", None) and len(value) > field.max_length:
         raise ValidationError.at(path, f"longer than {field.max_length} characters")
+    if isinstance(value, datetime):
+        return naive_utc(value)
     return value
 
 
@@ -84,9 +100,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         when, row_id = json.loads(raw)
-        if not isinstance(row_id, int) or isinstance(row_id, bool):
+        # Ids are BIGINT at most; a bigger one would be a database error.
+        if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**63:
             raise ValueError
-        return datetime.fromisoformat(when), row_id
+        return naive_utc(datetime.fromisoformat(when)), row_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise ValidationError.at("$.cursor", "not a cursor this service issued") from None
 
@@ -112,7 +129,8 @@ class Repository:
 
     def get_by_id(self, row_id, query: pw.ModelSelect | None = None) -> BaseModel:
         """The row, or NotFound. ``query`` narrows what is visible."""
-        if isinstance(row_id, bool) or not isinstance(row_id, int):
+        # Out-of-range ids cannot exist (and SQLite would raise OverflowError).
+        if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 < row_id < 2**63:
             raise NotFound(f"{self.name} {row_id} not found")
         query = self.select() if query is None else query
         row = query.where(self.model.id == row_id).first()
@@ -132,9 +150,9 @@ class Repository:
     def since(self, query, when: datetime | None = None, until: datetime | None = None):
         """Rows whose ordering time lies in [when, until)."""
         if when is not None:
-            query = query.where(self.order_field >= when)
+            query = query.where(self.order_field >= naive_utc(when))
         if until is not None:
-            query = query.where(self.order_field < until)
+            query = query.where(self.order_field < naive_utc(until))
         return query
 
     def page(self, query: pw.ModelSelect | None = None, *, limit: int = DEFAULT_LIMIT,
@@ -169,7 +187,7 @@ class Repository:
                 f"unknown field(s): {', '.join(unknown)}",
                 details=[{"path": f"$.{name}", "message": "unknown field"} for name in unknown])
         for name, value in fields.items():
-            check_value(self._field(name, f"$.{name}"), value, f"$.{name}")
+            fields[name] = check_value(self._field(name, f"$.{name}"), value, f"$.{name}")
         return fields
 
     def create(self, **fields) -> BaseModel:
@@ -215,6 +233,9 @@ class Repository:
                 with database.atomic():
                     obj.save()
             except pw.IntegrityError as exc:
+                # Put the refused values back: the caller's object matches the row.
+                for name, (old, _new) in changes.items():
+                    setattr(obj, name, old)
                 raise integrity_error(exc, self.name) from None
         return changes
 

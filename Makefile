@@ -1,0 +1,40 @@
+# The two commands of the README, and the few others it mentions.
+#   make serve   install, migrate, seed an empty database, serve with gunicorn
+#   make test    install test dependencies, run the suite on SQLite and PostgreSQL
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: serve test install install-dev migrate seed bench clean
+
+# Stamp files: reinstall only when a requirements file changes.
+$(VENV)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+migrate: install
+	$(BIN)/pw_migrate migrate
+
+seed: migrate
+	$(BIN)/python -m janus.seeds
+
+serve: migrate
+	$(BIN)/python -m janus.seeds --if-empty
+	exec $(BIN)/gunicorn app:app
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,145 @@
+"""Authentication: bearer tokens, login with lockout, logout, password change.
+
+Tokens are 256-bit random strings handed to the client once; the database
+keeps only their SHA-256. Every authentication event writes a ``security``
+row. Nothing here knows about HTTP: the caller passes a ``Client`` (ip, user
+agent) and maps the typed errors.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from datetime import timedelta
+
+from janus.audit import record_change
+from janus.config import Config
+from janus.db import database
+from janus.errors import TooManyRequests, Unauthorized, ValidationError
+from janus.models import AuthToken, SecurityEvent, User, utcnow
+from janus.passwords import hash_password, needs_rehash, verify_password
+from janus.repos.security import security_events
+from janus.repos.users import check_password, users
+
+# Refresh last_used_at at most this often: a write per request is not free.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Client:
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclasses.dataclass
+class Session:
+    user: User
+    token: AuthToken
+    plain_token: str | None = None
+
+
+def token_hash(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def issue_token(user: User, ttl_seconds: int) -> Session:
+    plain = secrets.token_urlsafe(32)
+    now = utcnow()
+    token = AuthToken.create(user=user, token_hash=token_hash(plain), created_at=now,
+                             expires_at=now + timedelta(seconds=ttl_seconds))
+    return Session(user, token, plain)
+
+
+def resolve_token(plain: str) -> Session:
+    """The session a bearer token belongs to, or Unauthorized."""
+    token = (AuthToken.select(AuthToken, User).join(User)
+             .where(AuthToken.token_hash == token_hash(plain)).first())
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        raise Unauthorized("invalid or revoked token")
+    if token.expires_at <= now:
+        raise Unauthorized("token expired")
+    if not token.user.is_active:
+        raise Unauthorized("account is deactivated")
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        AuthToken.update(last_used_at=now).where(AuthToken.id == token.id).execute()
+    return Session(token.user, token)
+
+
+def _event(action, client: Client, user=None, account=None, **metadata):
+    metadata = {key: value for key, value in metadata.items() if value is not None}
+    security_events.record(action, user=user, account=account, ip=client.ip,
+                           user_agent=client.user_agent, metadata=metadata or None)
+
+
+def _lockout_retry_after(account: str, config: Config) -> int | None:
+    """Seconds until ``account`` may try again, or None when it is not locked."""
+    window = timedelta(seconds=config.lockout_window_seconds)
+    now = utcnow()
+    failures = list(SecurityEvent.select(SecurityEvent.timestamp)
+                    .where((SecurityEvent.account == account)
+                           & (SecurityEvent.action == "login_failed")
+                           & (SecurityEvent.timestamp > now - window))
+                    .order_by(SecurityEvent.timestamp.desc())
+                    .limit(config.lockout_threshold).tuples())
+    if len(failures) < config.lockout_threshold:
+        return None
+    # Locked until the oldest of the last N failures leaves the window.
+    unlock_at = failures[-1][0] + window
+    return max(1, int((unlock_at - now).total_seconds()) + 1)
+
+
+def login(login_name: str, password: str, client: Client, config: Config) -> Session:
+    user = users.by_login(login_name)
+    # One key per account whichever name was typed; unknown names are keyed
+    # too, so lockout behaves the same whether or not the account exists.
+    account = user.email if user else (login_name or "").strip().lower()[:254]
+    retry_after = _lockout_retry_after(account, config)
+    if retry_after is not None:
+        _event("login_locked", client, user=user, account=account, retry_after=retry_after)
+        raise TooManyRequests("too many failed logins; try again later", retry_after)
+    # Always verify against some hash, so an unknown account costs the same time.
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or not user.is_active:
+        reason = "unknown_account" if user is None else (
+            "wrong_password" if not ok else "inactive")
+        _event("login_failed", client, user=user, account=account, reason=reason)
+        if _lockout_retry_after(account, config) is not None:
+            _event("lockout", client, user=user, account=account,
+                   window_seconds=config.lockout_window_seconds)
+        raise Unauthorized("invalid credentials")
+    with database.atomic():
+        fields = {"last_login_at": utcnow()}
+        if needs_rehash(user.password_hash):
+            fields["password_hash"] = hash_password(password)
+        users.update(user, **fields)
+        session = issue_token(user, config.token_ttl_seconds)
+        _event("login_success", client, user=user, account=account,
+               rehashed="password_hash" in fields or None)
+    return session
+
+
+def logout(session: Session, client: Client) -> None:
+    with database.atomic():
+        AuthToken.update(revoked_at=utcnow()).where(AuthToken.id == session.token.id).execute()
+        _event("logout", client, user=session.user, account=session.user.email)
+
+
+def change_password(session: Session, current: str, new: str, client: Client) -> int:
+    """Set a new password; revoke the user's other tokens. Returns how many."""
+    user = session.user
+    if not verify_password(user.password_hash, current):
+        _event("password_change_failed", client, user=user, account=user.email)
+        raise ValidationError.at("$.current_password", "does not match the current password")
+    check_password(new)
+    if verify_password(user.password_hash, new):
+        raise ValidationError.at("$.new_password", "must differ from the current password")
+    with database.atomic():
+        users.update(user, password_hash=hash_password(new))
+        revoked = (AuthToken.update(revoked_at=utcnow())
+                   .where((AuthToken.user == user.id) & (AuthToken.id != session.token.id)
+                          & AuthToken.revoked_at.is_null()).execute())
+        _event("password_changed", client, user=user, account=user.email, revoked_tokens=revoked)
+        record_change(user, "user.password_changed", "user", user.id,
+                      {"password": "changed", "revoked_tokens": revoked})
+    return revoked

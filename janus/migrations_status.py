@@ -1,0 +1,63 @@
+"""Is the database migrated? Checked by the app and the seed loader at start-up.
+
+Reads the ``migratehistory`` table directly instead of going through
+peewee_migrate's ``Router``: the router creates that table as a side effect
+(``Router.model``), re-points a module-global model at the database and costs
+~90 ms of imports, all wrong for a read-only check run at every start.
+The two constants below mirror peewee_migrate (``models.MIGRATE_TABLE`` and
+``Router.filemask``); tests/test_migrations.py holds them equal.
+"""
+from __future__ import annotations
+
+import re
+
+import peewee as pw
+
+from janus.config import PROJECT_ROOT
+from janus.errors import NotMigrated
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATE_TABLE = "migratehistory"
+MIGRATION_FILE = re.compile(r"[\d]{3}_[^\.]+\.py$")
+MIGRATE_COMMAND = "pw_migrate migrate"
+
+
+def migration_names() -> list[str]:
+    """Names of the migration files shipped with the code, in apply order."""
+    return sorted(p.stem for p in MIGRATIONS_DIR.iterdir()
+                  if MIGRATION_FILE.match(p.name))
+
+
+def applied(db: pw.Database) -> list[str]:
+    """Names recorded in the history table, in apply order; [] if it is missing.
+
+    Leaves the connection as it found it: opened here means closed here.
+    """
+    was_closed = db.is_closed()
+    if was_closed:
+        db.connect()
+    try:
+        if not db.table_exists(MIGRATE_TABLE):
+            return []
+        cursor = db.execute_sql(f'SELECT name FROM "{MIGRATE_TABLE}" ORDER BY id')
+        return [name for (name,) in cursor.fetchall()]
+    finally:
+        if was_closed:
+            db.close()
+
+
+def pending(db: pw.Database) -> list[str]:
+    """Migration files not yet applied to ``db``."""
+    done = set(applied(db))
+    return [name for name in migration_names() if name not in done]
+
+
+def require_migrated(db: pw.Database) -> None:
+    """Raise NotMigrated (503) unless every migration file has been applied."""
+    todo = pending(db)
+    if todo:
+        raise NotMigrated(
+            f"database is not migrated (pending: {', '.join(todo)}); "
+            f"run: {MIGRATE_COMMAND}",
+            details={"pending": todo},
+        )

@@ -1,0 +1,115 @@
+"""``create_app(config)``: the one Bottle app, with every route registered on it.
+
+Plugins do not reach mounted sub-apps, so every route module registers on this
+app through ``Api`` (which also feeds the OpenAPI document).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+
+from bottle import Bottle, request, response
+
+from janus import passwords
+from janus.config import Config
+from janus.db import init_database
+from janus.web import cors, openapi
+from janus.web.plugin import ApiPlugin, encode_error
+from janus.web.registry import Api
+from janus.web.routes import (admins, analytics, auth, health, images, logs, security,
+                              users)
+
+ROUTE_MODULES = (health, auth, users, admins, images, logs, analytics, security)
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+access_log = logging.getLogger("janus.access")
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line, so log shippers need no parsing rules."""
+
+    def format(self, record):
+        line = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + "Z",
+                "level": record.levelname.lower(), "logger": record.name}
+        if isinstance(record.msg, dict):
+            line.update(record.msg)
+        else:
+            line["message"] = record.getMessage()
+        if record.exc_info:
+            line["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(level: str) -> None:
+    logger = logging.getLogger("janus")
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonLineFormatter())
+        handler.formatter.converter = time.gmtime
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def _error_handler(error):
+    """Bottle's own errors (unknown route, wrong method, ...) as JSON."""
+    status = error.status_code
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+             413: "payload_too_large"}
+    if status >= 500:
+        logging.getLogger("janus.errors").error(
+            {"message": "unhandled error", "request_id": request.environ.get("janus.request_id"),
+             "detail": repr(error.exception), "traceback": error.traceback})
+        return encode_error(500, "internal_error",
+                            "internal error; quote the request id when reporting it")
+    if status == 404:
+        message = f"no route for {request.path}"
+    elif status == 405:
+        message = f"{request.method} is not allowed on {request.path}"
+    else:
+        message = str(error.body or "request failed")
+    return encode_error(status, codes.get(status, "bad_request"), message)
+
+
+def _before_request():
+    given = request.get_header("X-Request-ID") or ""
+    request.environ["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    request.environ["janus.started"] = time.perf_counter()
+
+
+def _after_request():
+    env = request.environ
+    response.set_header("X-Request-ID", env.get("janus.request_id", "-"))
+    started = env.get("janus.started")
+    access_log.info({
+        "message": "request", "request_id": env.get("janus.request_id"),
+        "method": request.method, "path": request.path, "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "user_id": env.get("janus.user_id"), "ip": env.get("REMOTE_ADDR"),
+    })
+
+
+def create_app(config: Config | None = None) -> Bottle:
+    config = config or Config.from_env()
+    configure_logging(config.log_level)
+    init_database(config.database_url, config.db_pool_size)
+    passwords.configure(config.argon2_time_cost, config.argon2_memory_kib)
+
+    app = Bottle()
+    app.config["janus.config"] = config
+    app.uninstall(True)  # no JSON/template plugins: ApiPlugin encodes with msgspec
+    app.install(ApiPlugin())
+    app.default_error_handler = _error_handler
+    app.add_hook("before_request", _before_request)
+    app.add_hook("after_request", _after_request)
+
+    api = Api(app, config)
+    for module in ROUTE_MODULES:
+        module.register(api)
+    openapi.register(api)
+    cors.register(app, config)
+    app.janus_api = api
+    return app

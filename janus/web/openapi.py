@@ -1,0 +1,117 @@
+"""GET /openapi.json: an OpenAPI 3.1 document built from the route registry.
+
+Request and response shapes are the msgspec Structs the routes decode and
+encode with, so the document cannot describe a body the API does not accept.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from janus.web.registry import JSON
+
+_PARAM_RE = re.compile(r"<(\w+)(?::(\w+))?>")
+_REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
+            400: "Malformed request", 401: "Missing, invalid, expired or revoked token",
+            403: "Not allowed for this role", 404: "No such object (or not yours)",
+            405: "Method not allowed", 409: "Conflict with existing data",
+            413: "Body too large", 415: "Unsupported media type",
+            422: "Validation failed; details name the field path",
+            429: "Too many failed logins; see Retry-After", 500: "Internal error",
+            503: "Database unavailable"}
+
+
+class ErrorObject(msgspec.Struct):
+    code: str
+    message: str
+    request_id: str
+    details: Any = None
+
+
+class ErrorBody(msgspec.Struct):
+    error: ErrorObject
+
+
+def _path(bottle_path: str) -> tuple[str, list[dict]]:
+    params = [{"name": name, "in": "path", "required": True,
+               "schema": {"type": "integer"} if kind == "int" else {"type": "string"}}
+              for name, kind in _PARAM_RE.findall(bottle_path)]
+    return _PARAM_RE.sub(r"{\1}", bottle_path), params
+
+
+def _query_params(query_type, components) -> list[dict]:
+    if query_type is None:
+        return []
+    schema = components[query_type.__name__]
+    required = set(schema.get("required", ()))
+    return [{"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()]
+
+
+def _content(media: str, model) -> dict:
+    if media != JSON:
+        return {media: {"schema": {"type": "string", "contentMediaType": media}}}
+    return {media: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
+
+
+def build(api, version: str = "1.0.0") -> dict:
+    types = {ErrorBody}
+    for spec in api.specs:
+        if spec.body is not None and spec.body_media == JSON:
+            types.add(spec.body)
+        if spec.response is not None and spec.response_media == JSON:
+            types.add(spec.response)
+        if spec.query is not None:
+            types.add(spec.query)
+    _, components = msgspec.json.schema_components(
+        sorted(types, key=lambda t: t.__name__), ref_template="#/components/schemas/{name}")
+    paths: dict = {}
+    for spec in api.specs:
+        path, params = _path(spec.path)
+        op: dict = {"operationId": spec.callback.__name__, "summary": spec.summary,
+                    "tags": [spec.tag], "parameters": params + _query_params(spec.query, components),
+                    "security": [{"bearerAuth": []}] if spec.auth else []}
+        if spec.description:
+            op["description"] = spec.description
+        if spec.body is not None:
+            op["requestBody"] = {"required": True, "content": _content(spec.body_media, spec.body)}
+        ok: dict = {"description": _REASONS.get(spec.status, "OK")}
+        if spec.response is not None:
+            ok["content"] = _content(spec.response_media, spec.response)
+        responses = {str(spec.status): ok}
+        errors = set(spec.errors) | {500}
+        if spec.auth:
+            errors.add(401)
+        if spec.body is not None:
+            errors.update({400, 413, 415, 422})
+        if spec.query is not None:
+            errors.add(422)
+        for status in sorted(errors):
+            body = {"description": _REASONS.get(status, "Error")}
+            if status != 304:
+                body["content"] = _content(JSON, ErrorBody)
+            responses[str(status)] = body
+        op["responses"] = responses
+        paths.setdefault(path, {})[spec.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Janus", "version": version,
+                 "description": "Data service of an image-processing application."},
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "Token from POST /auth/login"}}},
+    }
+
+
+def register(api) -> None:
+    document: dict = {}
+
+    @api.route("GET", "/openapi.json", summary="This OpenAPI 3.1 document", tag="meta",
+               auth=False)
+    def openapi_document():
+        if not document:
+            document.update(build(api))
+        return document

@@ -1,0 +1,30 @@
+"""Shapes shared by every resource: list queries and pagination."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from janus.repos.base import DEFAULT_LIMIT, MAX_LIMIT
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT, description="Page size")]
+Id = Annotated[int, msgspec.Meta(ge=1)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+
+
+class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every request body and query: unknown fields are rejected."""
+
+
+class ListQuery(Request):
+    limit: Limit = DEFAULT_LIMIT
+    cursor: str | None = msgspec.field(default=None)
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def provided(body: msgspec.Struct) -> dict:
+    """The fields a PATCH body actually carries (UNSET ones are absent)."""
+    return {name: getattr(body, name) for name in body.__struct_fields__
+            if getattr(body, name) is not msgspec.UNSET}

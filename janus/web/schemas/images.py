@@ -1,0 +1,90 @@
+"""Images: metadata records (JSON) and their responses."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from janus.web.jsonio import utc
+from janus.web.schemas.common import Id, ListQuery, Request, Text
+
+Positive = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+
+
+class ImageOut(msgspec.Struct):
+    id: int
+    owner_id: int
+    filename: str
+    format: str
+    width: int
+    height: int
+    color_type: str
+    bit_depth: int
+    compression_method: str | None
+    file_size: int
+    sha256: str | None
+    has_file: bool
+    image_metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ImagePage(msgspec.Struct):
+    items: list[ImageOut]
+    next_cursor: str | None
+
+
+class ImageQuery(ListQuery, kw_only=True):
+    owner_id: Id | None = None
+    format: str | None = None
+    color_type: str | None = None
+    min_width: Positive | None = None
+    min_height: Positive | None = None
+
+
+class ImageCreateIn(Request):
+    """A metadata-only record: the client describes an image it keeps itself."""
+
+    filename: Text
+    format: Short
+    width: Positive
+    height: Positive
+    color_type: Short
+    bit_depth: Annotated[int, msgspec.Meta(ge=1, le=64)]
+    file_size: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+    compression_method: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    sha256: Sha256 | None = None
+    image_metadata: dict[str, Any] = {}
+
+
+class ImagePatchIn(Request):
+    filename: Text | UnsetType = UNSET
+    image_metadata: dict[str, Any] | UnsetType = UNSET
+    # Technical fields change only on metadata-only records: for an upload
+    # they come from the bytes and are never overwritten by a client.
+    format: Short | UnsetType = UNSET
+    width: Positive | UnsetType = UNSET
+    height: Positive | UnsetType = UNSET
+    color_type: Short | UnsetType = UNSET
+    bit_depth: Annotated[int, msgspec.Meta(ge=1, le=64)] | UnsetType = UNSET
+    file_size: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | UnsetType = UNSET
+    compression_method: Annotated[str, msgspec.Meta(max_length=32)] | None | UnsetType = UNSET
+    sha256: Sha256 | None | UnsetType = UNSET
+
+
+TECHNICAL_FIELDS = ("format", "width", "height", "color_type", "bit_depth", "file_size",
+                    "compression_method", "sha256")
+
+
+def image_out(image) -> ImageOut:
+    return ImageOut(
+        id=image.id, owner_id=image.owner_id, filename=image.filename, format=image.format,
+        width=image.width, height=image.height, color_type=image.color_type,
+        bit_depth=image.bit_depth, compression_method=image.compression_method,
+        file_size=image.file_size, sha256=image.sha256, has_file=image.storage_key is not None,
+        image_metadata=image.image_metadata or {}, created_at=utc(image.created_at),
+        updated_at=utc(image.updated_at))

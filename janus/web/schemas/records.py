@@ -1,0 +1,132 @@
+"""Audit logs, security events and analytics: request and response bodies."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from janus.web.jsonio import utc
+from janus.web.schemas.common import Id, ListQuery, Request
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
+Level = Literal["debug", "info", "warning", "error", "critical"]
+Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class LogOut(msgspec.Struct):
+    id: int
+    user_id: int | None
+    action: str
+    module: str
+    level: str
+    timestamp: datetime
+    log_metadata: dict[str, Any]
+
+
+class LogPage(msgspec.Struct):
+    items: list[LogOut]
+    next_cursor: str | None
+
+
+class LogQuery(ListQuery, kw_only=True):
+    user_id: Id | None = None
+    action: str | None = None
+    module: str | None = None
+    level: Level | None = None
+
+
+class LogCreateIn(Request):
+    """A client-side event for the audit trail; it is recorded as yours."""
+
+    action: Name
+    module: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[\w.-]+$")]
+    level: Level = "info"
+    log_metadata: dict[str, Any] = {}
+
+
+class SecurityEventOut(msgspec.Struct):
+    id: int
+    user_id: int | None
+    action: str
+    account: str | None
+    ip: str | None
+    user_agent: str | None
+    timestamp: datetime
+    security_metadata: dict[str, Any]
+
+
+class SecurityEventPage(msgspec.Struct):
+    items: list[SecurityEventOut]
+    next_cursor: str | None
+
+
+class SecurityEventQuery(ListQuery, kw_only=True):
+    user_id: Id | None = None
+    action: str | None = None
+    account: str | None = None
+    ip: str | None = None
+
+
+class SecurityEventCreateIn(Request):
+    """An event reported by another component (a gateway, say). Admins only."""
+
+    action: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[\w.:-]+$")]
+    user_id: Id | None = None
+    account: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    ip: Annotated[str, msgspec.Meta(max_length=45)] | None = None
+    user_agent: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    security_metadata: dict[str, Any] = {}
+
+
+class AnalyticsOut(msgspec.Struct):
+    id: int
+    research_topic: str
+    data: Any
+    image_id: int | None
+    user_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnalyticsPage(msgspec.Struct):
+    items: list[AnalyticsOut]
+    next_cursor: str | None
+
+
+class AnalyticsQuery(ListQuery, kw_only=True):
+    research_topic: str | None = None
+    image_id: Id | None = None
+    user_id: Id | None = None
+
+
+class AnalyticsCreateIn(Request):
+    research_topic: Topic
+    data: dict[str, Any] | list[Any]
+    image_id: Id | None = None
+
+
+class AnalyticsPatchIn(Request):
+    research_topic: Topic | UnsetType = UNSET
+    data: dict[str, Any] | list[Any] | UnsetType = UNSET
+    image_id: Id | None | UnsetType = UNSET
+
+
+def log_out(row) -> LogOut:
+    return LogOut(id=row.id, user_id=row.user_id, action=row.action, module=row.module,
+                  level=row.level, timestamp=utc(row.timestamp),
+                  log_metadata=row.log_metadata or {})
+
+
+def security_event_out(row) -> SecurityEventOut:
+    return SecurityEventOut(id=row.id, user_id=row.user_id, action=row.action,
+                            account=row.account, ip=row.ip, user_agent=row.user_agent,
+                            timestamp=utc(row.timestamp),
+                            security_metadata=row.security_metadata or {})
+
+
+def analytics_out(row) -> AnalyticsOut:
+    return AnalyticsOut(id=row.id, research_topic=row.research_topic, data=row.data,
+                        image_id=row.image_id, user_id=row.user_id,
+                        created_at=utc(row.created_at), updated_at=utc(row.updated_at))

@@ -1,0 +1,133 @@
+"""Users, admins and authentication: request and response bodies."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from janus.web.jsonio import utc
+from janus.web.schemas.common import ListQuery, Request
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
+Role = Literal["user", "admin"]
+AdminLevel = Literal["moderator", "superadmin"]
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    email: str
+    username: str
+    role: Role
+    admin_level: AdminLevel | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+
+
+class UserPage(msgspec.Struct):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+class UserQuery(ListQuery, kw_only=True):
+    email: str | None = None
+    username: str | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class RegisterIn(Request):
+    email: Email
+    username: Username
+    password: Password
+
+
+class UserCreateIn(Request):
+    email: Email
+    username: Username
+    password: Password
+    is_active: bool = True
+    role: Role = "user"
+    admin_level: AdminLevel | None = None
+
+
+class UserPatchIn(Request):
+    email: Email | UnsetType = UNSET
+    username: Username | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+    role: Role | UnsetType = UNSET
+    admin_level: AdminLevel | UnsetType = UNSET
+
+
+class ActivityOut(msgspec.Struct):
+    user_id: int
+    logs: dict[str, int]
+    security: dict[str, int]
+
+
+class LoginIn(Request):
+    login: Annotated[str, msgspec.Meta(min_length=1, max_length=254,
+                                       description="Email or username")]
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class TokenOut(msgspec.Struct):
+    token: str
+    token_type: str
+    expires_at: datetime
+    user: UserOut
+
+
+class PasswordIn(Request):
+    current_password: Annotated[str, msgspec.Meta(max_length=1024)]
+    new_password: Password
+
+
+class PasswordOut(msgspec.Struct):
+    revoked_tokens: int
+
+
+class AdminOut(msgspec.Struct):
+    id: int
+    user_id: int
+    username: str
+    email: str
+    admin_level: AdminLevel
+    granted_by_id: int | None
+    created_at: datetime
+
+
+class AdminPage(msgspec.Struct):
+    items: list[AdminOut]
+    next_cursor: str | None
+
+
+class AdminQuery(ListQuery, kw_only=True):
+    admin_level: AdminLevel | None = None
+
+
+class AdminCreateIn(Request):
+    user_id: Annotated[int, msgspec.Meta(ge=1)]
+    admin_level: AdminLevel = "moderator"
+
+
+class AdminPatchIn(Request):
+    admin_level: AdminLevel
+
+
+def user_out(user, admin_level: str | None = None) -> UserOut:
+    return UserOut(id=user.id, email=user.email, username=user.username, role=user.role,
+                   admin_level=admin_level, is_active=user.is_active,
+                   created_at=utc(user.created_at), updated_at=utc(user.updated_at),
+                   last_login_at=utc(user.last_login_at))
+
+
+def admin_out(row) -> AdminOut:
+    return AdminOut(id=row.id, user_id=row.user_id, username=row.user.username,
+                    email=row.user.email, admin_level=row.admin_level,
+                    granted_by_id=row.granted_by_id, created_at=utc(row.created_at))

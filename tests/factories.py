@@ -1,0 +1,83 @@
+"""Cheap row builders and a keyset-pagination walker for the repository tests.
+
+Users get ``password_hash="x"``: hashing with argon2 costs ~50 ms and most
+tests never log in.
+"""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from janus.models import User
+from janus.repos.analytics import analytics
+from janus.repos.images import images
+from janus.repos.users import users
+
+_seq = itertools.count(1)
+
+# A fixed moment, so tests build exact orderings without sleeping.
+T0 = datetime(2024, 3, 1, 12, 0, 0)
+
+
+def make_user(name: str | None = None, **fields) -> User:
+    name = name or f"user{next(_seq)}"
+    fields.setdefault("password_hash", "x")
+    return users.create(email=f"{name}@example.com", username=name, **fields)
+
+
+def image_fields(owner, **fields) -> dict:
+    n = next(_seq)
+    base = dict(owner=owner, filename=f"img{n}.png", format="PNG", width=640, height=480,
+                color_type="RGB", bit_depth=8, file_size=1000 + n)
+    base.update(fields)
+    return base
+
+
+def make_image(owner, **fields):
+    return images.create(**image_fields(owner, **fields))
+
+
+def make_analytics(topic="colour", data=None, **fields):
+    return analytics.create(research_topic=topic, data={"n": 1} if data is None else data,
+                            **fields)
+
+
+def set_time(row, when: datetime):
+    """Move a row's ordering timestamp (created_at or timestamp) in the database."""
+    model = type(row)
+    field = getattr(model, model.ordering_field)
+    model.update({field: when}).where(model.id == row.id).execute()
+    return row
+
+
+# Offsets (seconds from T0) with ties and with and without microseconds: on
+# SQLite the times compare as text, where "12:00:00" and "12:00:00.500000"
+# must still sort as times.
+TIE_OFFSETS = [0, 0, 0.5, 1, 1, 1, -1, 2.25]
+
+
+def spread(rows, offsets=TIE_OFFSETS):
+    """Give ``rows`` the timestamps T0 + offsets; return the ids newest first
+    (ties broken by the higher id), the order every list must follow."""
+    assert len(rows) == len(offsets)
+    keyed = []
+    for row, offset in zip(rows, offsets):
+        when = T0 + timedelta(seconds=offset)
+        set_time(row, when)
+        keyed.append((when, row.id))
+    return [row_id for _when, row_id in sorted(keyed, reverse=True)]
+
+
+def walk(repo, query=None, limit=3) -> tuple[list[int], int]:
+    """Follow next_cursor to the end; return the ids seen and the page count."""
+    ids, cursor, pages = [], None, 0
+    while True:
+        page = repo.page(query, limit=limit, cursor=cursor)
+        pages += 1
+        assert len(page.items) <= limit
+        ids.extend(row.id for row in page.items)
+        if page.next_cursor is None:
+            return ids, pages
+        assert page.items, "a page with a next cursor must not be empty"
+        cursor = page.next_cursor
+        assert pages < 1000, "pagination does not terminate"

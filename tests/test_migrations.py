@@ -1,0 +1,349 @@
+"""The migrations build exactly the schema the models describe, on both backends.
+
+- drift: a migrated database and one built by ``create_tables(MODELS)`` are
+  compared table by table (tests/schema.py), and the comparison is shown to
+  catch each kind of drift;
+- the CLI: ``pw_migrate migrate`` / ``rollback`` as a user types them, with
+  ``DATABASE_URL`` or ``--database``;
+- ``janus.migrations_status``: the start-up check of the app and seed loader.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import peewee as pw
+import peewee_migrate.models
+import pytest
+from peewee_migrate import Router
+
+import janus.models
+from janus import migrations_status
+from janus.db import database, make_database
+from janus.errors import NotMigrated
+from janus.models import MODELS
+from tests import schema
+from tests.conftest import MIGRATIONS_DIR, PROJECT_ROOT, migrate
+
+APP_TABLES = {model._meta.table_name for model in MODELS}
+PW_MIGRATE = os.path.join(os.path.dirname(sys.executable), "pw_migrate")
+JSON_COLUMNS = [(model._meta.table_name, field.column_name)
+                for model in MODELS for field in model._meta.sorted_fields
+                if isinstance(field, pw.JSONField)]
+JSON_TYPES = {"sqlite": "text", "postgresql": "jsonb"}
+
+
+@contextlib.contextmanager
+def opened(url):
+    db = make_database(url, pool_size=1)
+    db.connect()
+    try:
+        yield db
+    finally:
+        db.close()
+        db.close_all()
+
+
+def introspect(url) -> dict[str, str]:
+    with opened(url) as db:
+        return schema.introspect(db)
+
+
+def create_from_models(url, models) -> dict[str, str]:
+    """Build ``models`` (in dependency order) in the database at ``url``."""
+    with opened(url) as db, db.bind_ctx(models):
+        for model in models:
+            model.create_table()
+        return schema.introspect(db)
+
+
+def assert_same(expected, actual, labels):
+    lines = schema.diff(expected, actual, labels)
+    assert not lines, "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def model_schema(db_factory):
+    return create_from_models(db_factory.new_url(), MODELS)
+
+
+@pytest.fixture(scope="module")
+def migrated_schema(db_factory):
+    url = db_factory.new_url()
+    with opened(url) as db:
+        migrate(db)
+    return introspect(url)
+
+
+# -- drift ------------------------------------------------------------------
+
+def test_migrations_build_the_models_schema(migrated_schema, model_schema):
+    # Guards against two empty introspections comparing equal.
+    assert {key for key, kind in migrated_schema.items() if kind == "table"} == APP_TABLES
+    assert any(kind == "check" for kind in migrated_schema.values())
+    assert any(" foreign key " in key for key in migrated_schema)
+    assert_same(migrated_schema, model_schema, ("migrations", "models"))
+
+
+@pytest.mark.parametrize("table, column", JSON_COLUMNS)
+def test_json_columns_have_the_portable_type(migrated_schema, backend, table, column):
+    # pw_pext.JSONField would give "json" on PostgreSQL (DESIGN.md, trap 2).
+    assert migrated_schema[f"{table}.{column}"].split(" ")[0] == JSON_TYPES[backend]
+
+
+@pytest.fixture
+def models_copy():
+    """A private copy of janus.models: drifted subclasses never touch the real ones.
+
+    Its JSONFields hook themselves onto the shared ``janus.db.database`` proxy;
+    those hooks are detached again afterwards.
+    """
+    hooks = list(database._callbacks)
+    name = f"_janus_models_copy_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, janus.models.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    database._callbacks[:] = hooks
+
+
+# Each drift takes the copied models module and returns {model: replacement},
+# a replacement of None leaving the table out.
+
+def extra_column(m):
+    class User(m.User):
+        nickname = pw.CharField(max_length=32, null=True)
+
+        class Meta:
+            table_name = "users"
+    return {m.User: User}
+
+
+def nullability(m):
+    class Image(m.Image):
+        sha256 = pw.CharField(max_length=64)  # NOT NULL
+
+        class Meta:
+            table_name = "images"
+    return {m.Image: Image}
+
+
+def column_type(m):
+    class Image(m.Image):
+        width = pw.FloatField()  # BigIntegerField would be INTEGER again on SQLite
+
+        class Meta:
+            table_name = "images"
+    return {m.Image: Image}
+
+
+def varchar_length(m):
+    class User(m.User):
+        email = pw.CharField(max_length=200, unique=True)
+
+        class Meta:
+            table_name = "users"
+    return {m.User: User}
+
+
+def dropped_composite_index(m):
+    class Log(m.Log):
+        class Meta:
+            table_name = "logs"
+            indexes = ()
+    return {m.Log: Log}
+
+
+def dropped_column_index(m):
+    class Log(m.Log):
+        action = pw.CharField(max_length=64)
+
+        class Meta:
+            table_name = "logs"
+    return {m.Log: Log}
+
+
+def lost_unique(m):
+    class User(m.User):
+        username = pw.CharField(max_length=64, index=True)
+
+        class Meta:
+            table_name = "users"
+    return {m.User: User}
+
+
+def renamed_index(m):
+    class Image(m.Image):
+        class Meta:
+            table_name = "images"
+            indexes = ((("owner", "created_at"), False),)
+    Image.add_index(pw.ModelIndex(Image, (Image.owner, Image.sha256), unique=True,
+                                  name="images_one_copy_per_owner"))
+    return {m.Image: Image}
+
+
+def on_delete(m):
+    class Analytics(m.Analytics):
+        image = pw.ForeignKeyField(m.Image, null=True, on_delete="SET NULL", backref="+")
+
+        class Meta:
+            table_name = "analytics"
+    return {m.Analytics: Analytics}
+
+
+def check_constraint(m):
+    class User(m.User):
+        role = pw.CharField(max_length=16, default="user",
+                            constraints=[pw.Check("role IN ('user', 'admin', 'guest')")])
+
+        class Meta:
+            table_name = "users"
+    return {m.User: User}
+
+
+def missing_table(m):
+    return {m.Analytics: None}
+
+
+DRIFTS = [
+    (extra_column, "users", "+ users.nickname: "),
+    (nullability, "images", "+ images.sha256: "),
+    (column_type, "images", "+ images.width: "),
+    (varchar_length, "users", "+ users.email: "),
+    (dropped_composite_index, "logs", "- logs index (user_id, timestamp): non-unique"),
+    (dropped_column_index, "logs", "- logs index (action): non-unique"),
+    (lost_unique, "users", "+ users index (username): non-unique"),
+    (renamed_index, "images", "name=images_one_copy_per_owner"),
+    (on_delete, "analytics", "+ analytics foreign key (image_id): -> images(id) ON DELETE SET NULL"),
+    (check_constraint, "users", "+ users CHECK ("),
+    (missing_table, "analytics", "- analytics: table"),
+]
+
+
+@pytest.mark.parametrize("drift, table, expected",
+                         [pytest.param(*case, id=case[0].__name__) for case in DRIFTS])
+def test_drift_is_reported(db_factory, migrated_schema, models_copy, drift, table, expected):
+    replaced = drift(models_copy)
+    models = [replaced.get(model, model) for model in models_copy.MODELS]
+    drifted = create_from_models(db_factory.new_url(), [x for x in models if x is not None])
+
+    lines = schema.diff(migrated_schema, drifted, ("migrations", "drifted model"))
+
+    report = "\n".join(lines)
+    assert expected in report, report
+    # Only the drifted table differs: the report pins the change down.
+    assert lines and all(re.match(rf"[-+] {table}[. :]", line) for line in lines[1:]), report
+
+
+# -- the CLI, as a user types it --------------------------------------------
+
+def pw_migrate(*args, url=None, check=True):
+    """Run pw_migrate from the project root with DATABASE_URL=url."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if url is not None:
+        env["DATABASE_URL"] = url
+    result = subprocess.run([PW_MIGRATE, *args], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, (
+            f"pw_migrate {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
+
+
+def tables(url) -> set[str]:
+    with opened(url) as db:
+        return set(db.get_tables())
+
+
+def applied(url) -> list[str]:
+    with opened(url) as db:
+        return migrations_status.applied(db)
+
+
+def test_cli_migrate_rollback_to_empty_and_migrate_again(db_factory, model_schema):
+    url = db_factory.new_url()
+    names = migrations_status.migration_names()
+
+    result = pw_migrate("migrate", url=url)
+    assert [f"- [x] {name}" for name in names] == [
+        line for line in result.stdout.splitlines() if line.startswith("- [x]")]
+    assert tables(url) == APP_TABLES | {"migratehistory"}
+    assert applied(url) == names
+
+    # One step at a time, newest first, until nothing is applied.
+    for left in range(len(names) - 1, -1, -1):
+        pw_migrate("rollback", url=url)
+        assert applied(url) == names[:left]
+    assert tables(url) == {"migratehistory"}
+
+    # Nothing left to roll back: the command fails and changes nothing.
+    assert pw_migrate("rollback", url=url, check=False).returncode != 0
+    assert tables(url) == {"migratehistory"}
+
+    pw_migrate("migrate", url=url)
+    assert applied(url) == names
+    assert_same(model_schema, introspect(url), ("models", "re-migrated"))
+
+
+def test_cli_database_option_wins_over_database_url(db_factory):
+    env_url, cli_url = db_factory.new_url(), db_factory.new_url()
+
+    pw_migrate("migrate", "--database", cli_url, url=env_url)
+
+    assert applied(cli_url) == migrations_status.migration_names()
+    assert tables(cli_url) == APP_TABLES | {"migratehistory"}
+    assert tables(env_url) == set()
+
+
+# -- janus.migrations_status -----------------------------------------------
+
+def test_status_constants_follow_peewee_migrate():
+    assert migrations_status.MIGRATE_TABLE == peewee_migrate.models.MIGRATE_TABLE
+    assert migrations_status.MIGRATION_FILE.pattern == Router.filemask.pattern
+    assert migrations_status.MIGRATIONS_DIR == MIGRATIONS_DIR
+    router = Router(pw.SqliteDatabase(None), migrate_dir=MIGRATIONS_DIR)
+    assert migrations_status.migration_names() == router.todo
+
+
+def test_migration_names_do_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    names = migrations_status.migration_names()
+    assert names[0] == "001_initial"
+    assert names == sorted(names)
+
+
+def test_status_before_and_after_migrating(db_factory):
+    names = migrations_status.migration_names()
+    with opened(db_factory.new_url()) as db:
+        db.close()  # the checks open and close their own connection
+
+        assert migrations_status.applied(db) == []
+        assert migrations_status.pending(db) == names
+        with pytest.raises(NotMigrated) as caught:
+            migrations_status.require_migrated(db)
+        error = caught.value
+        assert (error.status, error.code) == (503, "not_migrated")
+        assert error.message == (f"database is not migrated (pending: {', '.join(names)}); "
+                                 "run: pw_migrate migrate")
+        assert "\n" not in error.message
+        assert db.is_closed()
+        db.connect()
+        assert not db.table_exists(migrations_status.MIGRATE_TABLE)  # a check, not a change
+
+        migrate(db)
+        assert migrations_status.applied(db) == names
+        assert migrations_status.pending(db) == []
+        assert migrations_status.require_migrated(db) is None
+        assert not db.is_closed()  # an open connection is left open
+
+        # A migration shipped after the database was migrated shows as pending.
+        db.execute_sql('DELETE FROM "migratehistory" WHERE name = %s' % db.param, (names[-1],))
+        assert migrations_status.pending(db) == [names[-1]]
+        with pytest.raises(NotMigrated, match=f"pending: {names[-1]}\\)"):
+            migrations_status.require_migrated(db)

@@ -1,0 +1,362 @@
+"""Users, and through them the generic CRUD base every repository shares."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from janus.errors import Conflict, NotFound, ValidationError
+from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User, utcnow
+from janus.passwords import looks_like_hash, verify_password
+from janus.repos.admins import admins
+from janus.repos.base import MAX_LIMIT, encode_cursor
+from janus.repos.logs import logs
+from janus.repos.security import security_events
+from janus.repos.users import users
+from tests.factories import T0, make_analytics, make_image, make_user, spread, walk
+
+
+def fresh(user) -> User:
+    return User.get_by_id(user.id)
+
+
+# -- create -------------------------------------------------------------------
+def test_create_normalises_and_defaults(db):
+    user = users.create(email="  Alice@Example.COM ", username=" alice ", password_hash="x")
+    row = fresh(user)
+    assert (row.email, row.username) == ("alice@example.com", "alice")
+    assert (row.role, row.is_active, row.last_login_at) == ("user", True, None)
+    assert isinstance(row.created_at, datetime) and row.created_at.tzinfo is None
+    assert users.count() == 1
+
+
+@pytest.mark.parametrize("email", ["alice@example.com", "ALICE@example.com", " Alice@Example.com "])
+def test_duplicate_email_is_a_conflict_whatever_the_case(db, email):
+    make_user("alice")
+    with pytest.raises(Conflict):
+        users.create(email=email, username="other", password_hash="x")
+    assert users.count() == 1
+
+
+def test_duplicate_username_is_a_conflict(db):
+    make_user("alice")
+    with pytest.raises(Conflict) as info:
+        users.create(email="new@example.com", username="alice", password_hash="x")
+    assert info.value.status == 409
+    assert users.count() == 1
+
+
+@pytest.mark.parametrize("field, value, path", [
+    ("email", "not-an-email", "$.email"),
+    ("email", "@example.com", "$.email"),
+    ("email", 5, "$.email"),
+    ("username", "", "$.username"),
+    ("username", "   ", "$.username"),
+    ("username", "u" * 65, "$.username"),
+    ("username", 7, "$.username"),
+    ("password_hash", None, "$.password_hash"),
+    ("is_active", "yes", "$.is_active"),
+    ("is_active", 1, "$.is_active"),
+    ("last_login_at", "2024-01-01T00:00:00", "$.last_login_at"),
+    ("role", "admin", "$.role"),          # only grant()/revoke() set it
+    ("bogus", 1, "$.bogus"),
+])
+def test_create_rejects_bad_input(db, field, value, path):
+    fields = dict(email="bob@example.com", username="bob", password_hash="x")
+    fields[field] = value
+    with pytest.raises(ValidationError) as info:
+        users.create(**fields)
+    assert info.value.status == 422
+    assert path in [d["path"] for d in info.value.details]
+    assert users.count() == 0
+
+
+@pytest.mark.parametrize("missing", ["email", "username", "password_hash"])
+def test_create_requires_fields(db, missing):
+    fields = dict(email="bob@example.com", username="bob", password_hash="x")
+    del fields[missing]
+    with pytest.raises(ValidationError) as info:
+        users.create(**fields)
+    assert info.value.details == [{"path": f"$.{missing}", "message": "required"}]
+    assert users.count() == 0
+
+
+def test_aware_datetimes_are_stored_as_naive_utc(db):
+    user = make_user(last_login_at=datetime(2024, 5, 1, 14, 0, tzinfo=timezone(timedelta(hours=2))))
+    assert fresh(user).last_login_at == datetime(2024, 5, 1, 12, 0)
+
+
+# -- passwords and lookups ----------------------------------------------------
+def test_register_hashes_the_password(db):
+    user = users.register("Carol@Example.com", "carol", "correct horse")
+    row = fresh(user)
+    assert looks_like_hash(row.password_hash) and "correct horse" not in row.password_hash
+    assert verify_password(row.password_hash, "correct horse")
+    assert not verify_password(row.password_hash, "wrong horse")
+
+
+@pytest.mark.parametrize("password", ["short", "", None, 12345678, "x" * 1025])
+def test_register_rejects_bad_passwords(db, password):
+    with pytest.raises(ValidationError) as info:
+        users.register("carol@example.com", "carol", password)
+    assert info.value.details[0]["path"] == "$.password"
+    assert users.count() == 0
+
+
+def test_set_password_replaces_the_hash(db):
+    user = make_user()
+    users.set_password(user, "a new password")
+    assert verify_password(fresh(user).password_hash, "a new password")
+    with pytest.raises(ValidationError):
+        users.set_password(user, "short")
+    assert verify_password(fresh(user).password_hash, "a new password")
+
+
+def test_by_email_and_by_login(db):
+    alice = make_user("alice")
+    assert users.by_email(" ALICE@example.com").id == alice.id
+    with pytest.raises(NotFound):
+        users.by_email("nobody@example.com")
+    assert users.by_login("Alice@Example.com").id == alice.id
+    assert users.by_login(" alice ").id == alice.id
+    assert users.by_login("nobody") is None
+    assert users.by_login("") is None
+    assert users.by_login(None) is None
+
+
+# -- read, count, exists --------------------------------------------------------
+def test_get_by_id(db):
+    user = make_user()
+    assert users.get_by_id(user.id).email == user.email
+    assert users.get_by_id(user.id, users.select().where(User.is_active == True)).id == user.id  # noqa: E712
+
+
+@pytest.mark.parametrize("row_id", [10**9, 2**63, 10**30, -1, 0, "1", None, True, 1.0])
+def test_get_by_id_missing_is_not_found(db, row_id):
+    make_user()
+    with pytest.raises(NotFound) as info:
+        users.get_by_id(row_id)
+    assert info.value.status == 404
+
+
+def test_get_by_id_outside_the_given_query_is_not_found(db):
+    user = make_user(is_active=False)
+    with pytest.raises(NotFound):
+        users.get_by_id(user.id, users.select().where(User.is_active == True))  # noqa: E712
+
+
+def test_count_and_exists(db):
+    make_user("alice")
+    make_user("bob", is_active=False)
+    assert users.count() == 2
+    assert users.count(users.select().where(User.is_active == False)) == 1  # noqa: E712
+    assert users.exists(username="alice")
+    assert not users.exists(username="carol")
+    assert users.exists(users.select().where(User.is_active == False), username="bob")  # noqa: E712
+    assert not users.exists(users.select().where(User.is_active == False), username="alice")  # noqa: E712
+    with pytest.raises(ValidationError):
+        users.exists(no_such_field=1)
+
+
+# -- update -------------------------------------------------------------------
+def test_update_writes_and_reports_changes(db):
+    user = make_user("alice")
+    before = fresh(user).updated_at
+    changes = users.update_with_changes(user, {"email": "NEW@example.com", "is_active": False,
+                                               "username": "alice"})
+    assert changes == {"email": ["alice@example.com", "new@example.com"], "is_active": [True, False]}
+    row = fresh(user)
+    assert (row.email, row.is_active) == ("new@example.com", False)
+    assert row.updated_at >= before
+
+
+def test_update_without_changes_writes_nothing(db):
+    user = make_user("alice")
+    User.update(updated_at=T0).where(User.id == user.id).execute()
+    user = fresh(user)
+    assert users.update_with_changes(user, {"username": "alice"}) == {}
+    assert fresh(user).updated_at == T0
+
+
+def test_update_by_id_returns_the_row(db):
+    user = make_user()
+    assert users.update(user.id, is_active=False).is_active is False
+    assert fresh(user).is_active is False
+
+
+@pytest.mark.parametrize("fields, path", [
+    ({"email": "new@example.com", "bogus": 1}, "$.bogus"),
+    ({"email": "new@example.com", "role": "admin"}, "$.role"),
+    ({"email": "new@example.com", "is_active": "yes"}, "$.is_active"),
+    ({"email": "new@example.com", "username": ""}, "$.username"),
+    ({"email": "nope"}, "$.email"),
+])
+def test_bad_update_writes_nothing(db, fields, path):
+    user = make_user("alice")
+    with pytest.raises(ValidationError) as info:
+        users.update(user, **fields)
+    assert path in [d["path"] for d in info.value.details]
+    row = fresh(user)
+    assert (row.email, row.role, row.is_active, row.username) == \
+        ("alice@example.com", "user", True, "alice")
+    assert user.email == "alice@example.com"  # the object was not touched either
+
+
+@pytest.mark.parametrize("fields", [{"email": "BOB@example.com"}, {"username": "bob"}])
+def test_update_into_a_duplicate_is_a_conflict(db, fields):
+    alice, _bob = make_user("alice"), make_user("bob")
+    with pytest.raises(Conflict):
+        users.update(alice, **fields)
+    assert (fresh(alice).email, fresh(alice).username) == ("alice@example.com", "alice")
+    assert (alice.email, alice.username) == ("alice@example.com", "alice")
+
+
+def test_update_missing_user_is_not_found(db):
+    with pytest.raises(NotFound):
+        users.update(424242, is_active=False)
+
+
+# -- delete ---------------------------------------------------------------------
+def test_delete(db):
+    alice, bob = make_user(), make_user()
+    users.delete(alice.id)
+    assert not users.exists(id=alice.id)
+    assert users.count() == 1
+    with pytest.raises(NotFound):
+        users.delete(alice.id)
+    users.delete(bob)
+    assert users.count() == 0
+
+
+def test_delete_cascades_and_keeps_the_audit_trail(db):
+    victim, other = make_user("victim"), make_user("other")
+    admins.grant(victim, "moderator")
+    admins.grant(other, "superadmin", granted_by=victim)
+    image = make_image(victim)
+    other_image = make_image(other)
+    AuthToken.create(user=victim, token_hash="a" * 64, expires_at=utcnow() + timedelta(hours=1))
+    AuthToken.create(user=other, token_hash="b" * 64, expires_at=utcnow() + timedelta(hours=1))
+    log = logs.record("user.updated", "users", user=victim)
+    event = security_events.record("login_success", user=victim, account="victim@example.com")
+    by_user_only = make_analytics(user=victim)
+    about_own_image = make_analytics(user=victim, image=image)
+    about_other_image = make_analytics(user=victim, image=other_image)
+
+    users.delete(victim)
+
+    assert not Admin.select().where(Admin.user == victim.id).exists()
+    assert Admin.get(Admin.user == other.id).granted_by_id is None  # SET NULL
+    assert [i.id for i in Image.select()] == [other_image.id]
+    assert [t.user_id for t in AuthToken.select()] == [other.id]
+    assert Log.get_by_id(log.id).user_id is None
+    event_row = SecurityEvent.get_by_id(event.id)
+    assert (event_row.user_id, event_row.account) == (None, "victim@example.com")
+    assert Analytics.get_by_id(by_user_only.id).user_id is None
+    assert Analytics.get_by_id(about_other_image.id).user_id is None
+    # Analytics about the user's own image go with the image (image FK cascades).
+    assert not Analytics.select().where(Analytics.id == about_own_image.id).exists()
+    assert fresh(other).role == "admin"
+
+
+# -- keyset pagination (generic; other domains repeat it on their tables) ---------
+@pytest.mark.parametrize("limit", [1, 3, 8, 50])
+def test_page_walks_every_row_once_newest_first(db, limit):
+    rows = [make_user() for _ in range(8)]
+    expected = spread(rows)
+    ids, pages = walk(users, limit=limit)
+    assert ids == expected
+    assert pages == max(1, -(-len(rows) // limit))
+
+
+def test_page_on_a_narrowed_query(db):
+    rows = [make_user(is_active=(n % 2 == 0)) for n in range(8)]
+    expected = spread(rows)
+    active = {r.id for r in rows if r.is_active}
+    ids, _ = walk(users, users.select().where(User.is_active == True), limit=2)  # noqa: E712
+    assert ids == [i for i in expected if i in active]
+
+
+def test_page_of_nothing(db):
+    page = users.page()
+    assert (page.items, page.next_cursor) == ([], None)
+
+
+def test_cursor_resumes_after_the_last_row(db):
+    rows = [make_user() for _ in range(8)]
+    expected = spread(rows)
+    first = users.page(limit=4)
+    assert [r.id for r in first.items] == expected[:4]
+    second = users.page(limit=4, cursor=first.next_cursor)
+    assert [r.id for r in second.items] == expected[4:]
+    assert second.next_cursor is None
+    # A row added after page one is older than nothing on page two: not shown.
+    make_user()
+    assert [r.id for r in users.page(limit=4, cursor=first.next_cursor).items] == expected[4:]
+
+
+def _raw(payload) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [
+    "garbage!!", "e30", _raw({"a": 1}), _raw(["2024-01-01T00:00:00"]),
+    _raw(["not a time", 5]), _raw(["2024-01-01T00:00:00", "5"]),
+    _raw(["2024-01-01T00:00:00", True]), _raw([None, 5]),
+    _raw(["2024-01-01T00:00:00", 10**30]), _raw(["2024-01-01T00:00:00", -3]),
+])
+def test_invalid_cursor_is_a_validation_error(db, cursor):
+    make_user()
+    with pytest.raises(ValidationError) as info:
+        users.page(limit=5, cursor=cursor)
+    assert info.value.details[0]["path"] == "$.cursor"
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_LIMIT + 1, "10", 2.5, None, True])
+def test_bad_limit_is_a_validation_error(db, limit):
+    with pytest.raises(ValidationError) as info:
+        users.page(limit=limit)
+    assert info.value.details[0]["path"] == "$.limit"
+
+
+def test_cursor_encoding_round_trips(db):
+    rows = [make_user() for _ in range(3)]
+    spread(rows, [0, 0, 0])
+    newest = max(r.id for r in rows)
+    page = users.page(limit=10, cursor=encode_cursor(T0, newest))
+    assert sorted(r.id for r in page.items) == sorted(r.id for r in rows if r.id != newest)
+
+
+def test_since_is_half_open(db):
+    rows = [make_user() for _ in range(3)]
+    spread(rows, [0, 1, 2])
+    window = users.since(users.select(), T0 + timedelta(seconds=1), T0 + timedelta(seconds=2))
+    assert [r.id for r in window] == [rows[1].id]
+    aware = datetime(2024, 3, 1, 14, 0, 1, tzinfo=timezone(timedelta(hours=2)))
+    assert [r.id for r in users.since(users.select(), aware).order_by(User.id)] == \
+        [rows[1].id, rows[2].id]
+
+
+# -- per-user counts ----------------------------------------------------------
+def test_action_counts(db):
+    alice, bob, idle = make_user(), make_user(), make_user()
+    for action, user in [("image.created", alice), ("image.created", alice),
+                         ("image.deleted", alice), ("image.created", bob),
+                         ("image.created", None)]:
+        logs.record(action, "images", user=user)
+    assert users.action_counts() == {
+        alice.id: {"image.created": 2, "image.deleted": 1},
+        bob.id: {"image.created": 1},
+    }
+    assert users.action_counts(alice.id) == {"image.created": 2, "image.deleted": 1}
+    assert users.action_counts(idle.id) == {}
+
+
+def test_security_action_counts(db):
+    alice, bob = make_user(), make_user()
+    for action, user in [("login_failed", alice), ("login_failed", alice),
+                         ("login_success", alice), ("login_failed", bob)]:
+        security_events.record(action, user=user)
+    assert users.security_action_counts(alice.id) == {"login_failed": 2, "login_success": 1}
+    assert users.security_action_counts(bob.id) == {"login_failed": 1}
