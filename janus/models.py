@@ -93,6 +93,8 @@ class Image(BaseModel):
     sha256 = pw.CharField(max_length=64, null=True)
     storage_key = pw.CharField(max_length=128, null=True)  # null: metadata only
     image_metadata = pw.JSONField(default=dict)
+    # Perceptual hash as a signed 64-bit int; null for metadata-only records.
+    phash = pw.BigIntegerField(null=True)
     created_at = pw.DateTimeField(default=utcnow, index=True)
     updated_at = pw.DateTimeField(default=utcnow)
 

@@ -71,6 +71,7 @@ def test_required_fields(db, missing):
     ("filename", ""), ("filename", 3), ("color_type", " "),
     ("sha256", "zz" * 32), ("sha256", "ab"), ("sha256", 5),
     ("image_metadata", [1, 2]), ("image_metadata", "{}"), ("storage_key", 7),
+    ("image_metadata", {"x": float("nan")}), ("image_metadata", {"when": T0}),
     ("owner", "1"), ("owner", 10**30), ("owner", True), ("owner", None),
     ("created_at", T0), ("id", 5), ("bogus", 1),
 ])
@@ -168,6 +169,8 @@ def test_by_owner_and_by_format(db):
     lambda: images.created_between(T0, T0), lambda: images.by_metadata("", 1),
     lambda: images.by_metadata("a..b", 1), lambda: images.by_metadata("exif", {"Make": "Canon"}),
     lambda: images.by_metadata("exif", None), lambda: images.duplicate_of(1, None),
+    lambda: images.by_metadata("exif.ISO", float("nan")),
+    lambda: images.by_metadata("exif.ISO", float("inf")),
 ])
 def test_query_helpers_validate_their_arguments(db, call):
     with pytest.raises(ValidationError):

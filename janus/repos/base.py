@@ -86,6 +86,13 @@ def check_value(field: pw.Field, value, path: str):
             raise ValidationError.at(path, "integer out of range")
     if isinstance(value, str) and getattr(field, "max_length", None) and len(value) > field.max_length:
         raise ValidationError.at(path, f"longer than {field.max_length} characters")
+    if isinstance(value, (dict, list)):
+        # NaN/Infinity and non-JSON objects would fail inside the database
+        # (SQLite: "malformed JSON") or in json.dumps: refuse them here.
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            raise ValidationError.at(path, "not representable as JSON") from None
     if isinstance(value, datetime):
         return naive_utc(value)
     return value

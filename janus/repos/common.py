@@ -70,8 +70,8 @@ def json_equals(field: pw.JSONField, key, value) -> pw.Expression:
     """``field[key...] == value`` using peewee's portable JSON path lookup:
     ``->`` with a JSON-encoded value on SQLite, ``#>`` on jsonb on PostgreSQL.
     Types matter: "1" does not match 1, and true does not match 1."""
-    if not isinstance(value, JSON_SCALARS):
-        raise ValidationError.at("$.value", "must be a string, number or boolean")
+    if not isinstance(value, JSON_SCALARS) or value != value or value in (float("inf"), float("-inf")):
+        raise ValidationError.at("$.value", "must be a string, finite number or boolean")
     return field.path(*json_path(key)) == value
 
 

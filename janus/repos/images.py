@@ -10,10 +10,10 @@ from datetime import datetime
 
 import peewee as pw
 
+from janus.errors import ValidationError
 from janus.models import Image
 from janus.repos.base import Repository
 from janus.repos.common import json_equals, positive_int, text, user_id, when
-from janus.errors import ValidationError
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_BIGINT = 2**63 - 1
@@ -22,7 +22,8 @@ MAX_BIGINT = 2**63 - 1
 class ImageRepository(Repository):
     model = Image
     writable = ("owner", "filename", "format", "width", "height", "color_type", "bit_depth",
-                "compression_method", "file_size", "sha256", "storage_key", "image_metadata")
+                "compression_method", "file_size", "sha256", "storage_key", "image_metadata",
+                "phash")
     required = ("owner", "filename", "format", "width", "height", "color_type", "bit_depth",
                 "file_size")
 
