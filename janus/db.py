@@ -57,9 +57,11 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
             raise DatabaseURLError("SQLite needs a file path, e.g. sqlite:////abs/path.db")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         pooled = url.replace("sqlite://", "sqlite+pool://", 1)
-        # No stale timeout: an idle SQLite connection costs nothing.
+        # No stale timeout: an idle SQLite connection costs nothing. The pool
+        # hands a connection to whichever gunicorn thread asks next (one at a
+        # time), so sqlite3's same-thread check must be off.
         return connect(pooled, pragmas=SQLITE_PRAGMAS, max_connections=pool_size * 4,
-                       timeout=10)
+                       timeout=10, check_same_thread=False)
     pooled = "postgresql+pool://" + url.split("://", 1)[1]
     return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=10)
 
