@@ -63,7 +63,9 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
         return connect(pooled, pragmas=SQLITE_PRAGMAS, max_connections=pool_size * 4,
                        timeout=10, check_same_thread=False)
     pooled = "postgresql+pool://" + url.split("://", 1)[1]
-    return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=10)
+    # connect_timeout: a host that drops packets fails in seconds, not minutes.
+    return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=10,
+                   connect_timeout=5)
 
 
 def init_database(url: str, pool_size: int = 8) -> pw.Database:

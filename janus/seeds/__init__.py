@@ -1,0 +1,73 @@
+"""Demo data: ``seeds/*.json`` and the loader ``python -m janus.seeds``.
+
+Usage::
+
+    python -m janus.seeds [--database URL] [--only DOMAIN ...] [--if-empty] [--dir PATH]
+
+It loads users, admins, images, analytics, logs and security events, in that
+order, in ONE transaction into an already migrated database (``--database``,
+else ``DATABASE_URL``, else the instance SQLite file). Every file is decoded
+and checked first (msgspec Structs with unknown fields refused, then the
+model's own value checks); references are resolved before the first write.
+Any problem prints one line on stderr naming the file and the record, e.g.
+``seeds/logs.json: record 3 (key "login-7"): missing required field "action"``
+(records are numbered from 1), exits with status 1 and leaves the database as
+it was. Success prints one line with the rows added per domain.
+
+File format: each file is a JSON array of records; numeric ids never appear.
+
+- ``users.json``: ``email``, ``username``, ``password_hash`` (an argon2 hash:
+  ``python -c "from janus.passwords import hash_password as h; print(h('pw'))"``),
+  optional ``is_active``, ``at``, ``last_login``. No ``role``: it follows
+  ``admins.json``.
+- ``admins.json``: ``user`` (email), ``admin_level`` (moderator|superadmin),
+  optional ``granted_by`` (email), ``at``. Written through
+  ``janus.repos.admins.admins.grant()`` so ``User.role`` stays in step.
+- ``images.json``: ``owner`` (email), ``filename``, ``format``, ``width``,
+  ``height``, ``color_type`` (Pillow mode), ``bit_depth``,
+  ``compression_method``, ``file_size``, ``sha256``, ``metadata`` (stored as
+  ``image_metadata``), ``at``. Metadata only: ``storage_key`` is always null.
+- ``analytics.json``: ``key``, ``research_topic``, ``data`` (a JSON object),
+  optional ``image`` (``{"owner": email, "filename": ...}``), ``user``, ``at``.
+- ``logs.json``: ``key``, ``action``, ``module``, optional ``level``,
+  ``user``, ``metadata``, ``at``.
+- ``security.json``: ``key``, ``action``, optional ``user``, ``account``
+  (defaults to the user's email), ``ip``, ``user_agent``, ``metadata``, ``at``.
+
+Times are relative to the moment of loading, so the demo data always looks
+recent: ``"at": "-2d3h"`` (also ``d``/``h``/``m``/``s`` in any subset, in that
+order) or ``"now"`` (the default).
+
+Idempotency never depends on those times. Each record has a natural key, and a
+record whose key is already in the database is skipped, never overwritten:
+
+- users by email (lower-cased); admins by the user's email;
+- images by (owner email, filename);
+- analytics, logs and security events -- append-only tables with no natural
+  key of their own -- by the record's ``key`` string, unique within its file.
+  It is stored in the row's JSON as ``{"seed": "<key>"}``: in ``log_metadata``,
+  ``security_metadata``, and at the top level of analytics ``data``. The file
+  may therefore not use a ``"seed"`` key in those objects itself.
+
+Both a second run and ``--if-empty`` (nothing at all when the users table has
+rows; the ``serve`` command uses it) are safe with several loaders at once:
+the transaction takes SQLite's write lock at BEGIN, or a PostgreSQL advisory
+lock, before it reads anything.
+
+Demo accounts in ``seeds/users.json`` (the hashes are of these passwords):
+
+=============================  ================  =========================
+email                          password          role
+=============================  ================  =========================
+admin@janus.example            janus-superadmin  admin (superadmin)
+mod@janus.example              janus-moderator   admin (moderator)
+demo@janus.example             janus-demo        user
+priya.raman@janus.example      janus-priya       user
+tomas.novak@janus.example      janus-tomas       user
+lena.fischer@janus.example     janus-lena        user, deactivated
+=============================  ================  =========================
+"""
+from janus.seeds.cli import SEED_DIR, load, main
+from janus.seeds.schema import DOMAINS, SeedError
+
+__all__ = ["DOMAINS", "SEED_DIR", "SeedError", "load", "main"]

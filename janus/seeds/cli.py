@@ -1,0 +1,171 @@
+"""``python -m janus.seeds``: argument parsing, the database connection, the
+one transaction, and the one-line report (stdout on success, stderr and exit
+status 1 on any problem -- never a traceback)."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import peewee as pw
+
+from janus.config import PROJECT_ROOT, Config, ConfigError
+from janus.db import DatabaseURLError, database, is_postgres, make_database, sqlite_path
+from janus.errors import NotMigrated
+from janus.migrations_status import MIGRATE_COMMAND, require_migrated
+from janus.models import MODELS, User, utcnow
+from janus.seeds.files import read_file
+from janus.seeds.loader import Loader
+from janus.seeds.schema import DOMAINS, SeedError
+
+SEED_DIR = PROJECT_ROOT / "seeds"
+# Any constant will do: concurrent loaders on one PostgreSQL database queue on it.
+_PG_LOCK_ID = 0x4A414E5553  # "JANUS"
+
+
+def shown_url(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def connected(url: str):
+    """Point the shared database proxy at ``url`` for the block, then restore it.
+
+    A SQLite file that does not exist is an error rather than created empty.
+    """
+    shown = shown_url(url)
+    path = sqlite_path(url)
+    if path and path != ":memory:" and not Path(path).is_file():
+        raise SeedError(f"database {shown} does not exist; create it with: {MIGRATE_COMMAND}")
+    try:
+        db = make_database(url, pool_size=1)
+    except DatabaseURLError as exc:
+        raise SeedError(str(exc)) from None
+    previous = database.obj
+    database.initialize(db)
+    try:
+        try:
+            db.connect()
+        except pw.DatabaseError as exc:
+            raise SeedError(f"cannot connect to {shown}: {_first_line(exc)}") from None
+        try:
+            require_migrated(db)
+        except NotMigrated as exc:
+            raise SeedError(f"{shown}: {exc.message}") from None
+        # The history can claim more than the schema holds (tables dropped by hand).
+        missing = sorted({m._meta.table_name for m in MODELS} - set(db.get_tables()))
+        if missing:
+            raise SeedError(f"{shown}: database is not migrated (missing tables: "
+                            f"{', '.join(missing)}); run: {MIGRATE_COMMAND}")
+        yield db
+    finally:
+        if hasattr(db, "close_all"):
+            db.close_all()
+        else:
+            db.close()
+        database.initialize(previous)
+
+
+@contextlib.contextmanager
+def locked_transaction(db):
+    """One transaction that also keeps a second loader out until it ends."""
+    if is_postgres(db):
+        with db.atomic() as txn:
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_ID,))
+            yield txn
+    else:
+        with db.atomic("IMMEDIATE") as txn:  # takes SQLite's write lock at BEGIN
+            yield txn
+
+
+def load(url: str, directory: Path, domains=DOMAINS, if_empty: bool = False,
+         now: datetime | None = None) -> dict[str, int] | None:
+    """Load ``domains`` from ``directory`` into ``url``; rows added per domain,
+    or None when ``if_empty`` found users already there. Raises SeedError."""
+    now = now or utcnow()
+    domains = [d for d in DOMAINS if d in domains]
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SeedError(f"seed directory {directory} does not exist or is not a directory")
+    try:
+        with connected(url) as db:
+            if if_empty and User.select().exists():
+                return None
+            # Every file is decoded and checked before the transaction starts.
+            files = {domain: read_file(directory, domain, now) for domain in domains}
+            with locked_transaction(db):
+                if if_empty and User.select().exists():  # another loader won the race
+                    return None
+                return Loader(files).run()
+    except pw.DatabaseError as exc:
+        raise SeedError(f"database error on {shown_url(url)}: {_first_line(exc)}") from None
+
+
+def _domains(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in DOMAINS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown domain {', '.join(unknown) or repr(value)}: choose from {', '.join(DOMAINS)}")
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m janus.seeds",
+        description="Load the demo data in seeds/*.json into a migrated database, in one "
+                    "transaction. Records that already exist are skipped, so running it "
+                    "again adds nothing.")
+    parser.add_argument("--only", metavar="DOMAIN", action="append", type=_domains,
+                        help=f"load only this domain ({', '.join(DOMAINS)}); repeat the option "
+                             "or separate names with commas. References to other domains "
+                             "must then already be in the database.")
+    parser.add_argument("--database", metavar="URL",
+                        help="database URL (default: DATABASE_URL, else the instance SQLite file)")
+    parser.add_argument("--if-empty", action="store_true",
+                        help="do nothing when the users table already has rows")
+    parser.add_argument("--dir", metavar="PATH", type=Path, default=SEED_DIR,
+                        help=f"directory holding the seed files (default: {SEED_DIR})")
+    return parser
+
+
+def _fail(message: str) -> None:
+    """Exactly one line on stderr, whatever the message holds."""
+    print(message.replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    domains = DOMAINS if not args.only else {name for group in args.only for name in group}
+    try:
+        url = args.database or Config.from_env().database_url
+        added = load(url, args.dir, domains, if_empty=args.if_empty)
+    except (SeedError, ConfigError) as exc:
+        _fail(str(exc) if isinstance(exc, SeedError) else f"janus.seeds: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        print("janus.seeds: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+        _fail(f"janus.seeds: unexpected {type(exc).__name__}: {_first_line(exc)}")
+        return 1
+    if added is None:
+        print(f"seeds skipped: {shown_url(url)} already has users (--if-empty)")
+    else:
+        counts = ", ".join(f"{domain} +{n}" for domain, n in added.items())
+        print(f"seeded {shown_url(url)}: {counts}")
+    return 0
