@@ -1,0 +1,111 @@
+"""Content-addressed file store: a file's key is derived from its SHA-256.
+
+Layout under ``root``::
+
+    ab/cd/abcd...<64 hex>                 the original bytes
+    thumbnails/ab/cd/abcd.../256.webp     cached thumbnails of that file
+
+Two levels of two-hex-digit folders keep any one directory small. Identical
+bytes share one key, so ONE FILE MAY BACK SEVERAL images rows (different
+owners uploading the same picture): delete a key only when no row uses it.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from janus.errors import NotFound, ValidationError
+
+_KEY = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
+THUMBNAIL_DIR = "thumbnails"
+MAX_THUMBNAIL_SIZE = 4096
+
+
+def key_for(sha256_hex: str) -> str:
+    return f"{sha256_hex[:2]}/{sha256_hex[2:4]}/{sha256_hex}"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the whole new one.
+
+    The temp file lives in the target directory: os.replace is only atomic
+    within one file system.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # the data is on disk before the name points at it
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide files from a front server
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class FileStore:
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    # -- keys ---------------------------------------------------------------
+    @staticmethod
+    def check_key(key) -> str:
+        """``key`` if it is exactly "ab/cd/<sha256>" with matching prefixes.
+
+        The strict shape (no "..", no separators but the two "/", lower-case
+        hex only) is what keeps a key from ever naming a file outside root.
+        """
+        match = _KEY.fullmatch(key) if isinstance(key, str) else None
+        if not match or not match[3].startswith(match[1] + match[2]):
+            raise ValidationError.at("$.storage_key", "not a storage key")
+        return key
+
+    def path(self, key: str) -> Path:
+        return self.root / self.check_key(key)
+
+    # -- originals ----------------------------------------------------------
+    def put(self, data: bytes) -> str:
+        """Store ``data`` (once per distinct content) and return its key."""
+        key = key_for(hashlib.sha256(data).hexdigest())
+        target = self.path(key)
+        if not target.exists():  # same name, same bytes: nothing to do
+            atomic_write(target, bytes(data))
+        return key
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self.path(key), "rb")
+        except FileNotFoundError:
+            raise NotFound("stored file not found") from None
+
+    def delete(self, key: str) -> None:
+        """Remove the file and its thumbnails; a missing file is fine."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path(key).unlink()
+        self.delete_thumbnails(key)
+
+    # -- thumbnails ---------------------------------------------------------
+    def thumbnail_dir(self, key: str) -> Path:
+        return self.root / THUMBNAIL_DIR / self.check_key(key)
+
+    def thumbnail_path(self, key: str, size: int) -> Path:
+        if (not isinstance(size, int) or isinstance(size, bool)
+                or not 1 <= size <= MAX_THUMBNAIL_SIZE):
+            raise ValidationError.at("$.size", f"must be an integer from 1 to {MAX_THUMBNAIL_SIZE}")
+        return self.thumbnail_dir(key) / f"{size}.webp"
+
+    def delete_thumbnails(self, key: str) -> None:
+        shutil.rmtree(self.thumbnail_dir(key), ignore_errors=True)

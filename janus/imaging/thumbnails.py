@@ -1,0 +1,68 @@
+"""WebP thumbnails, made once per (file, size) and cached on disk.
+
+A thumbnail is the first frame, turned upright (EXIF orientation), scaled so
+its longest side is ``size`` (never enlarged: a smaller original keeps its
+own size), as 8-bit RGB or RGBA WebP without any metadata but the colour
+profile (EXIF may hold GPS positions; thumbnails are shared more freely).
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from janus.errors import NotFound, ValidationError
+from janus.imaging.decode import DEFAULT_MAX_PIXELS, Source, decode_errors, open_image
+from janus.imaging.modes import to_display
+from janus.imaging.storage import FileStore, atomic_write
+
+THUMBNAIL_SIZES = (64, 128, 256, 512)
+WEBP_QUALITY = 80
+# Decode JPEGs at a 1/2..1/8 scale still at least this many times the target,
+# then resample with Lanczos: fast, and no visible loss at thumbnail sizes.
+REDUCING_GAP = 2.0
+
+
+def check_size(size) -> int:
+    if not isinstance(size, int) or isinstance(size, bool) or size not in THUMBNAIL_SIZES:
+        raise ValidationError.at("$.size", f"must be one of {list(THUMBNAIL_SIZES)}")
+    return size
+
+
+def make_thumbnail(source: Source, size: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
+    """WebP bytes of ``source`` (bytes or a path) with longest side ``size``."""
+    check_size(size)
+    with open_image(source, max_pixels) as im:
+        with decode_errors():
+            limit = int(size * REDUCING_GAP)
+            im.draft(None, (limit, limit))  # JPEG only; a no-op for other formats
+            im.load()
+        icc = im.info.get("icc_profile") if im.mode in ("RGB", "RGBA") else None
+        try:
+            ImageOps.exif_transpose(im, in_place=True)
+        except Exception:  # unreadable EXIF: keep the pixels as stored
+            pass
+        display = to_display(im)
+        display.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+        out = io.BytesIO()
+        display.save(out, "WEBP", quality=WEBP_QUALITY, method=4, icc_profile=icc)
+    return out.getvalue()
+
+
+def cached_thumbnail(store: FileStore, key: str, size: int,
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:
+    """Path of the cached thumbnail, making it (atomically) on first use.
+
+    Concurrent first requests may both render it; os.replace makes the last
+    writer win with identical bytes, and readers never see a partial file.
+    """
+    check_size(size)
+    target = store.thumbnail_path(key, size)
+    if target.is_file():
+        return target
+    source = store.path(key)
+    if not source.is_file():
+        raise NotFound("stored file not found")
+    atomic_write(target, make_thumbnail(source, size, max_pixels))
+    return target
