@@ -60,8 +60,12 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
         # No stale timeout: an idle SQLite connection costs nothing. The pool
         # hands a connection to whichever gunicorn thread asks next (one at a
         # time), so sqlite3's same-thread check must be off.
-        return connect(pooled, pragmas=SQLITE_PRAGMAS, max_connections=pool_size * 4,
-                       timeout=10, check_same_thread=False)
+        db = connect(pooled, pragmas=SQLITE_PRAGMAS, max_connections=pool_size * 4,
+                     timeout=10, check_same_thread=False)
+        # SQLite lacks XOR and popcount: near-duplicate search calls this.
+        from janus.similarity import hamming_sql
+        db.register_function(hamming_sql, "janus_hamming", 2, deterministic=True)
+        return db
     pooled = "postgresql+pool://" + url.split("://", 1)[1]
     # connect_timeout: a host that drops packets fails in seconds, not minutes.
     return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=10,

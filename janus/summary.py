@@ -7,7 +7,7 @@ security events).
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import peewee as pw
 
@@ -21,10 +21,14 @@ def day(field: pw.Field):
     """The UTC calendar day of a timestamp column, portably."""
     if is_postgres():
         return pw.Cast(field, "DATE")
-    return pw.fn.DATE(field)  # SQLite: 'YYYY-MM-DD' text
+    # SQLite: 'YYYY-MM-DD' text. coerce(False): peewee would otherwise parse
+    # it back with the column's datetime converter.
+    return pw.fn.DATE(field).coerce(False)
 
 
 def _day_text(value) -> str:
+    if isinstance(value, datetime):
+        value = value.date()
     return value.isoformat() if isinstance(value, date) else str(value)
 
 

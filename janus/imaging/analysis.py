@@ -108,7 +108,8 @@ def analyse(source: Source | Image.Image, k: int = 5,
         return _analyse(im, source_size, k)
 
 
-def _analyse(im: Image.Image, source_size: list, k: int) -> dict:
+def _prepare(im: Image.Image) -> tuple[Image.Image, Image.Image | None, bool]:
+    """(reduced upright RGB, visibility mask, has transparency) of a loaded image."""
     turn = _TRANSPOSE.get(orientation(im))
     display = to_display(im)
     transparent = display.mode == "RGBA" and display.getchannel("A").getextrema()[0] < 255
@@ -116,6 +117,21 @@ def _analyse(im: Image.Image, source_size: list, k: int) -> dict:
     if turn is not None:
         small = small.transpose(turn)  # upright, so hashes match a rotated copy
     rgb, mask = _flatten(small)
+    return rgb, mask, transparent
+
+
+def fingerprint(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """Just the perceptual hash, computed exactly as ``analyse`` does (uploads
+    store it for near-duplicate search)."""
+    with open_image(source, max_pixels) as im:
+        with decode_errors():
+            im.draft(None, (MAX_SIDE, MAX_SIDE))
+            im.load()
+        return phash(_prepare(im)[0])
+
+
+def _analyse(im: Image.Image, source_size: list, k: int) -> dict:
+    rgb, mask, transparent = _prepare(im)
     luma = rgb.convert("L")
     counts = luma.histogram(mask)
     total = sum(counts)

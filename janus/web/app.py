@@ -18,12 +18,13 @@ from janus import passwords
 from janus.config import Config
 from janus.db import init_database
 from janus.web import cors, openapi
-from janus.web.plugin import ApiPlugin, encode_error
+from janus.web.plugin import ApiPlugin, encode_error, header
 from janus.web.registry import Api
-from janus.web.routes import (admins, analytics, auth, health, images, logs, security,
-                              users)
+from janus.web.routes import (admins, analytics, auth, health, image_analysis, image_files,
+                              images, logs, security, summary, users)
 
-ROUTE_MODULES = (health, auth, users, admins, images, logs, analytics, security)
+ROUTE_MODULES = (health, auth, users, admins, images, image_files, image_analysis, logs,
+                 summary, analytics, security)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("janus.access")
 
@@ -75,7 +76,7 @@ def _error_handler(error):
 
 
 def _before_request():
-    given = request.get_header("X-Request-ID") or ""
+    given = header("X-Request-ID")
     request.environ["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
     request.environ["janus.started"] = time.perf_counter()
 

@@ -53,7 +53,20 @@ def _query_params(query_type, components) -> list[dict]:
 def _content(media: str, model) -> dict:
     if media != JSON:
         return {media: {"schema": {"type": "string", "contentMediaType": media}}}
+    if model is bytes:
+        return {media: {"schema": {"type": "string"}}}
     return {media: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
+
+
+def _form_schema(form) -> dict:
+    """A multipart form: bytes fields are files, the rest plain strings."""
+    fields = msgspec.structs.fields(form)
+    return {"type": "object", "description": (form.__doc__ or "").strip(),
+            "required": [f.encode_name for f in fields if f.required],
+            "properties": {f.encode_name: ({"type": "string",
+                                            "contentMediaType": "application/octet-stream"}
+                                           if f.type is bytes else {"type": "string"})
+                           for f in fields}}
 
 
 def build(api, version: str = "1.0.0") -> dict:
@@ -76,10 +89,16 @@ def build(api, version: str = "1.0.0") -> dict:
         if spec.description:
             op["description"] = spec.description
         if spec.body is not None:
-            op["requestBody"] = {"required": True, "content": _content(spec.body_media, spec.body)}
+            content = _content(spec.body_media, spec.body)
+            if spec.upload is not None:
+                content["multipart/form-data"] = {"schema": _form_schema(spec.upload)}
+            op["requestBody"] = {"required": True, "content": content}
         ok: dict = {"description": _REASONS.get(spec.status, "OK")}
         if spec.response is not None:
             ok["content"] = _content(spec.response_media, spec.response)
+        elif spec.status != 204:
+            # A body without a Struct of its own (this document): say at least what it is.
+            ok["content"] = {spec.response_media: {"schema": {"type": "object"}}}
         responses = {str(spec.status): ok}
         errors = set(spec.errors) | {500}
         if spec.auth:

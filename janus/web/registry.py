@@ -23,6 +23,8 @@ class RouteSpec:
     auth: bool = True
     body: type | None = None
     body_media: str = JSON
+    # A Struct describing a multipart/form-data alternative to the JSON body.
+    upload: type | None = None
     query: type | None = None
     response: type | None = None
     response_media: str = JSON

@@ -7,11 +7,12 @@ from janus.errors import Conflict
 from janus.models import Image
 from janus.repos.images import images
 from janus.web.access import require_owner_or_superadmin, visible
-from janus.web.jsonio import naive_utc, read_json, read_query
+from janus.uploads import file_store, ingest, release
+from janus.web.jsonio import media_type, naive_utc, read_json, read_query
 from janus.web.plugin import current_user
 from janus.web.schemas.common import provided
 from janus.web.schemas.images import (TECHNICAL_FIELDS, ImageCreateIn, ImageOut, ImagePage,
-                                      ImagePatchIn, ImageQuery, image_out)
+                                      ImagePatchIn, ImageQuery, UploadForm, image_out)
 
 
 def visible_image(image_id: int, me) -> Image:
@@ -34,10 +35,19 @@ def register(api) -> None:
         page = images.page(query, limit=q.limit, cursor=q.cursor)
         return ImagePage([image_out(i) for i in page.items], page.next_cursor)
 
-    @api.route("POST", "/images", summary="Create a metadata-only image record", tag="images",
-               body=ImageCreateIn, response=ImageOut, status=201, errors=(409,))
+    @api.route("POST", "/images", summary="Upload an image, or create a metadata-only record",
+               tag="images", body=ImageCreateIn, upload=UploadForm, response=ImageOut,
+               status=201, errors=(409,),
+               description="multipart/form-data with a `file` field uploads an image: every "
+               "column is read from the bytes, never from the client. 409 (with "
+               "details.existing_id) when you already uploaded the same bytes. A JSON body "
+               "creates a metadata-only record instead.")
     def create_image():
         me = current_user()
+        if media_type() == "multipart/form-data":
+            from janus.web.routes.image_files import read_upload
+            data, filename = read_upload(config)
+            return image_out(ingest(me, data, filename, config))
         body = read_json(ImageCreateIn, config.max_body_bytes)
         fields = {name: getattr(body, name) for name in body.__struct_fields__}
         with database.atomic():
@@ -77,3 +87,5 @@ def register(api) -> None:
         with database.atomic():
             record_change(me, "image.deleted", "image", image.id, {"filename": image.filename})
             images.delete(image)
+        # After the commit: the file goes when no other row uses it.
+        release(file_store(config), image.storage_key)

@@ -9,6 +9,7 @@ from janus.audit import record_change
 from janus.db import database
 from janus.models import Admin, User
 from janus.repos.users import users
+from janus.uploads import file_store, keys_of_owner, release
 from janus.web.access import require_level, visible
 from janus.web.jsonio import naive_utc, read_json, read_query
 from janus.web.plugin import client, current_user
@@ -101,10 +102,14 @@ def register(api) -> None:
         target = _visible_user(user_id, me)
         if target.id != me.id:
             require_level(me, "superadmin")
+        keys = keys_of_owner(target.id)
         with database.atomic():
             record_change(me, "user.deleted", "user", target.id,
                           {"email": target.email, "username": target.username})
             users.delete(users.get_by_id(target.id))
+        store = file_store(config)
+        for key in keys:  # their images went with them (cascade); now the files
+            release(store, key)
 
 
 def admin_level_of(user) -> str | None:

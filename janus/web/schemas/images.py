@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -88,3 +88,35 @@ def image_out(image) -> ImageOut:
         file_size=image.file_size, sha256=image.sha256, has_file=image.storage_key is not None,
         image_metadata=image.image_metadata or {}, created_at=utc(image.created_at),
         updated_at=utc(image.updated_at))
+
+
+class ThumbnailQuery(Request):
+    size: Literal[64, 128, 256, 512] = 256
+
+
+class AnalysisQuery(Request):
+    k: Annotated[int, msgspec.Meta(ge=1, le=16, description="Dominant colours to find")] = 5
+
+
+class SimilarQuery(Request):
+    max_distance: Annotated[int, msgspec.Meta(ge=0, le=32, description="Hamming bits")] = 10
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+
+
+class SimilarImage(msgspec.Struct):
+    distance: int
+    image: ImageOut
+
+
+class SimilarList(msgspec.Struct):
+    image_id: int
+    max_distance: int
+    items: list[SimilarImage]
+
+
+class UploadForm(msgspec.Struct):
+    """multipart/form-data: the image in a field named ``file``; its filename
+    is kept (path components are refused). Every other column is read from
+    the bytes."""
+
+    file: bytes

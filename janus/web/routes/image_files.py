@@ -1,0 +1,86 @@
+"""Image bytes over HTTP: reading a multipart upload, GET /images/<id>/file
+and GET /images/<id>/thumbnail."""
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+from bottle import HTTPResponse, MultipartError, request
+
+from janus.errors import BadRequest, NotFound, ValidationError
+from janus.imaging import MEDIA_TYPES, cached_thumbnail
+from janus.uploads import file_store
+from janus.web.jsonio import read_body, read_query
+from janus.web.plugin import current_user
+from janus.web.routes.images import visible_image
+from janus.web.schemas.images import ThumbnailQuery
+
+UPLOAD_FIELD = "file"
+
+
+def read_upload(config) -> tuple[bytes, str]:
+    """(bytes, client filename) of the multipart field ``file``; the body is
+    read with the upload limit (413) before any parsing."""
+    data = read_body(config.max_upload_bytes)
+    env = request.environ
+    env["wsgi.input"], env["CONTENT_LENGTH"] = io.BytesIO(data), str(len(data))
+    try:
+        upload = request.files.get(UPLOAD_FIELD)
+    except (MultipartError, ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"malformed multipart body: {getattr(exc, 'body', exc)}") from None
+    if upload is None:
+        raise ValidationError.at(f"$.{UPLOAD_FIELD}",
+                                 "send the image as a multipart file field named 'file'")
+    return upload.file.read(), upload.raw_filename
+
+
+def _etag_matches(etag: str) -> bool:
+    given = request.get_header("If-None-Match") or ""
+    candidates = {tag.strip().removeprefix("W/") for tag in given.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def _send_file(path, etag: str, media_type: str, filename: str | None = None):
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if _etag_matches(etag):
+        return HTTPResponse(status=304, headers=headers)
+    if not path.is_file():
+        raise NotFound("the stored file is missing")
+    headers.update({"Content-Type": media_type, "Content-Length": str(path.stat().st_size),
+                    "X-Content-Type-Options": "nosniff"})
+    if filename:
+        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    return HTTPResponse(body=open(path, "rb"), status=200, headers=headers)
+
+
+def register(api) -> None:
+    config = api.config
+    store = file_store(config)
+
+    def stored_image(image_id):
+        image = visible_image(image_id, current_user())
+        if image.storage_key is None:
+            raise NotFound(f"image {image_id} is a metadata-only record without a file")
+        return image
+
+    @api.route("GET", "/images/<image_id:int>/file", summary="Download the original file",
+               tag="images", response=bytes, response_media="application/octet-stream",
+               errors=(304, 404),
+               description="Sends the stored bytes with their media type, ETag (the "
+               "SHA-256) and Content-Length; If-None-Match answers 304.")
+    def image_file(image_id):
+        image = stored_image(image_id)
+        return _send_file(store.path(image.storage_key), f'"{image.sha256}"',
+                          MEDIA_TYPES.get(image.format, "application/octet-stream"),
+                          image.filename)
+
+    @api.route("GET", "/images/<image_id:int>/thumbnail", summary="A WebP thumbnail",
+               tag="images", query=ThumbnailQuery, response=bytes, response_media="image/webp",
+               errors=(304, 404),
+               description="Longest side = size (64, 128, 256 or 512), EXIF orientation "
+               "applied; made once and cached on disk.")
+    def image_thumbnail(image_id):
+        q = read_query(ThumbnailQuery)
+        image = stored_image(image_id)
+        path = cached_thumbnail(store, image.storage_key, q.size, config.max_image_pixels)
+        return _send_file(path, f'"{image.sha256}-{q.size}"', "image/webp")
