@@ -8,7 +8,16 @@ _hasher = PasswordHasher()
 
 # A real hash of a random password, verified against when the account does
 # not exist, so an unknown email costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("janus-timing-equaliser")
+# Made on first use with the current parameters (not at import: every
+# gunicorn worker would pay for it at boot, twice when configure() runs).
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("janus-timing-equaliser")
+    return _DUMMY_HASH
 
 
 def configure(time_cost: int | None = None, memory_cost_kib: int | None = None) -> None:
@@ -21,7 +30,7 @@ def configure(time_cost: int | None = None, memory_cost_kib: int | None = None) 
     lanes = defaults.parallelism if memory >= 8 * defaults.parallelism else 1
     _hasher = PasswordHasher(time_cost=time_cost or defaults.time_cost, memory_cost=memory,
                              parallelism=lanes)
-    _DUMMY_HASH = _hasher.hash("janus-timing-equaliser")
+    _DUMMY_HASH = None
 
 
 def hash_password(password: str) -> str:
@@ -31,7 +40,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; never raises for a bad or missing hash."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -1,0 +1,100 @@
+"""Scenarios, and the rounds that measure them.
+
+A *target* is one scenario against one running server. Every target is warmed
+up once, then measured in rounds: each round runs the baseline first and then
+every Janus target, so slow drifts of a shared machine land on both sides of
+a ratio. A target's figure is its best round (most req/s, and that round's
+latencies); the spread is (best - worst) / best of its req/s.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import sys
+
+from bench import load
+from bench.dataset import Dataset
+
+# name -> label printed in the table
+SCENARIOS = {
+    "health": "GET /health",
+    "auth_me": "GET /auth/me",
+    "images_list": "GET /images?limit=50",
+    "image_get": "GET /images/<id>",
+    "analytics_post": "POST /analytics",
+}
+ANALYTICS_BODY = json.dumps({"research_topic": "bench",
+                             "data": {"score": 0.93, "labels": ["cat", "sofa"]}}).encode()
+
+
+def requests_for(scenario: str, threads: int, ds: Dataset | None) -> list[list[load.Request]]:
+    """One request list per client thread; threads take the bench users in turn."""
+    per_thread = []
+    for i in range(threads):
+        token = ds.tokens[i % len(ds.tokens)] if ds else None
+        if scenario == "health":
+            reqs = [load.get("/health")]
+        elif scenario == "auth_me":
+            reqs = [load.get("/auth/me", token)]
+        elif scenario == "images_list":
+            reqs = [load.get("/images?limit=50", token)]
+        elif scenario == "image_get":
+            reqs = [load.get(f"/images/{n}", token) for n in ds.image_ids[i % len(ds.tokens)]]
+        elif scenario == "analytics_post":
+            reqs = [load.post_json("/analytics", ANALYTICS_BODY, token)]
+        else:
+            raise ValueError(f"unknown scenario {scenario!r}")
+        per_thread.append(reqs)
+    return per_thread
+
+
+@dataclasses.dataclass
+class Target:
+    backend: str  # "baseline", "sqlite", "postgresql"
+    scenario: str
+    variant: str  # "pooled" (Janus as shipped), "no pool", or "bare WSGI"
+    port: int
+    per_thread: list
+    rounds: list = dataclasses.field(default_factory=list)  # load.Result per round
+
+    @property
+    def label(self) -> str:
+        return SCENARIOS[self.scenario]
+
+    def summary(self) -> dict:
+        """The best round (noise on a shared machine only ever slows a round down)."""
+        best = max(self.rounds, key=lambda r: r.rps)
+        rps = [r.rps for r in self.rounds]
+        return {
+            "backend": self.backend, "scenario": self.scenario, "variant": self.variant,
+            "label": self.label, "rps": best.rps, "rps_min": min(rps),
+            "rps_median": statistics.median(rps),
+            "spread": (max(rps) - min(rps)) / best.rps if best.rps else 0.0,
+            "p50_ms": best.p50_ms, "p99_ms": best.p99_ms, "client_cpu": best.client_cpu,
+            "requests": sum(r.requests for r in self.rounds),
+            "errors": sum(r.errors for r in self.rounds),
+            "reconnects": sum(r.reconnects for r in self.rounds),
+            "statuses": _merge(r.statuses for r in self.rounds),
+            "rounds": [r.to_dict() for r in self.rounds],
+        }
+
+
+def _merge(dicts) -> dict:
+    merged: dict = {}
+    for d in dicts:
+        for key, count in d.items():
+            merged[key] = merged.get(key, 0) + count
+    return merged
+
+
+def measure(targets: list[Target], rounds: int, seconds: float, warmup: float) -> None:
+    """Fill every target's ``rounds``; progress goes to stderr."""
+    for target in targets:
+        load.run(target.port, target.per_thread, warmup)  # first requests, pools, caches
+    for n in range(1, rounds + 1):
+        print(f"  round {n}/{rounds} ", end="", file=sys.stderr, flush=True)
+        for target in targets:
+            target.rounds.append(load.run(target.port, target.per_thread, seconds))
+            print(".", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr, flush=True)
