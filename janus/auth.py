@@ -76,10 +76,19 @@ def _lockout_retry_after(account: str, config: Config) -> int | None:
     """Seconds until ``account`` may try again, or None when it is not locked."""
     window = timedelta(seconds=config.lockout_window_seconds)
     now = utcnow()
+    # A successful login clears the count: only failures after it matter.
+    since = now - window
+    last_success = (SecurityEvent.select(SecurityEvent.timestamp)
+                    .where((SecurityEvent.account == account)
+                           & (SecurityEvent.action == "login_success")
+                           & (SecurityEvent.timestamp > since))
+                    .order_by(SecurityEvent.timestamp.desc()).limit(1).scalar())
+    if last_success is not None:
+        since = last_success
     failures = list(SecurityEvent.select(SecurityEvent.timestamp)
                     .where((SecurityEvent.account == account)
                            & (SecurityEvent.action == "login_failed")
-                           & (SecurityEvent.timestamp > now - window))
+                           & (SecurityEvent.timestamp > since))
                     .order_by(SecurityEvent.timestamp.desc())
                     .limit(config.lockout_threshold).tuples())
     if len(failures) < config.lockout_threshold:

@@ -96,7 +96,10 @@ class UserRepository(Repository):
 
 
 def superadmin_count(excluding: User | None = None) -> int:
-    query = Admin.select().where(Admin.admin_level == "superadmin")
+    """Active superadmins: a deactivated one cannot log in, so it does not
+    keep the service manageable and must not let the last active one go."""
+    query = (Admin.select().join(User, on=(Admin.user == User.id))
+             .where((Admin.admin_level == "superadmin") & User.is_active))
     if excluding is not None:
         query = query.where(Admin.user != excluding.id)
     return query.count()

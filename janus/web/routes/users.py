@@ -7,7 +7,8 @@ from peewee import JOIN
 from janus import accounts
 from janus.audit import record_change
 from janus.db import database
-from janus.models import Admin, User
+from janus.errors import ValidationError
+from janus.models import Admin, AuthToken, User, utcnow
 from janus.repos.users import users
 from janus.uploads import file_store, keys_of_owner, release
 from janus.web.access import require_level, visible
@@ -52,6 +53,8 @@ def register(api) -> None:
         me = current_user()
         require_level(me, "superadmin")
         body = read_json(UserCreateIn, config.max_body_bytes)
+        if body.role == "user" and body.admin_level is not None:
+            raise ValidationError.at("$.admin_level", "a user with role 'user' has no admin level")
         with database.atomic():
             user = users.register(body.email, body.username, body.password, body.is_active)
             record_change(me, "user.created", "user", user.id,
@@ -121,8 +124,14 @@ def _apply_account_fields(me, target, fields) -> None:
     """role / admin_level go through grant and revoke, which keep the Admin
     row and User.role in step; deactivating the last superadmin is refused."""
     role, level = fields.get("role"), fields.get("admin_level")
-    if fields.get("is_active") is False:
+    if role == "user" and level is not None:
+        raise ValidationError.at("$.admin_level", "a user with role 'user' has no admin level")
+    if fields.get("is_active") is False and target.is_active:
         accounts.guard_last_superadmin(target, "deactivated")
+        # A deactivated account's tokens are revoked, not merely refused, so
+        # reactivating it later does not bring old sessions back.
+        AuthToken.update(revoked_at=utcnow()).where(
+            (AuthToken.user == target.id) & AuthToken.revoked_at.is_null()).execute()
     if role == "user":
         if target.role == "admin":
             accounts.revoke(me, target, client())

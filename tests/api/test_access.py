@@ -1,0 +1,364 @@
+"""The access matrix, built from the app's own route list.
+
+``app.janus_api.specs`` is read at collection time, so a new route is
+parametrised here without anyone editing this file:
+
+- every route with ``auth=True`` refuses a missing, malformed, unknown,
+  expired, revoked or deactivated-account token with 401, the JSON error
+  envelope and a ``WWW-Authenticate`` header;
+- every route with an id in its path is exercised by the owner, another
+  user, a moderator and a superadmin against an object owned by alice. Those
+  routes need an entry in ``OBJECT_ROUTES`` (how to make the object, what a
+  PATCH sends): a route without one fails loudly instead of going untested;
+- every public route has an entry in ``PUBLIC_ROUTES`` and works anonymously.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import json
+import re
+import tempfile
+from datetime import timedelta
+from typing import Callable
+from unittest import mock
+
+import pytest
+from PIL import Image as PILImage
+
+from janus.config import Config
+from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User, utcnow
+from janus.repos.admins import admins
+from janus.repos.logs import logs
+from janus.repos.security import security_events
+from janus.web.app import create_app
+from tests.api.conftest import PASSWORD
+from tests.factories import make_analytics, make_image
+
+_PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
+
+
+def _collect_specs():
+    """The route list of an app built without touching any database."""
+    env = {"DATABASE_URL": "sqlite:////nonexistent/collect-only.db",
+           "JANUS_STORAGE_DIR": tempfile.gettempdir(),
+           "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
+           "JANUS_LOG_LEVEL": "WARNING"}
+    with mock.patch("janus.web.app.init_database"):
+        app = create_app(Config.from_env(env=env))
+    return [(spec.method, spec.path, spec.auth) for spec in app.janus_api.specs]
+
+
+SPECS = _collect_specs()
+AUTH_ROUTES = [(m, p) for m, p, auth in SPECS if auth]
+PUBLIC = [(m, p) for m, p, auth in SPECS if not auth]
+ID_ROUTES = [(m, p) for m, p in AUTH_ROUTES if _PARAM_RE.search(p)]
+
+
+def route_id(route) -> str:
+    return f"{route[0]} {route[1]}"
+
+
+def fill(path: str, value) -> str:
+    return _PARAM_RE.sub(str(value), path)
+
+
+def send(client, method: str, path: str, headers: dict, status, body=None):
+    if method in ("POST", "PUT", "PATCH"):
+        return client.request(path, method=method, headers=headers, status=status,
+                              body=b"{}" if body is None else body,
+                              content_type="application/json")
+    return client.request(path, method=method, headers=headers, status=status)
+
+
+def error_of(res, status: int, code: str) -> dict:
+    assert res.status_int == status, res.body
+    assert res.content_type == "application/json"
+    error = res.json["error"]
+    assert error["code"] == code, error
+    assert error["message"] and error["request_id"]
+    return error
+
+
+def test_the_collected_routes_are_the_apps_routes(app):
+    """The matrix parametrises from a collection-time app: it must be this app."""
+    assert [(s.method, s.path, s.auth) for s in app.janus_api.specs] == SPECS
+    assert len(AUTH_ROUTES) > 20 and ID_ROUTES
+
+
+# -- 1. authentication: every protected route ----------------------------------------
+def _token(make_actor, how: str) -> str:
+    actor = make_actor(active=(how != "deactivated"))
+    row = AuthToken.get(AuthToken.user == actor.id)
+    if how == "expired":
+        AuthToken.update(expires_at=utcnow() - timedelta(seconds=1)) \
+            .where(AuthToken.id == row.id).execute()
+    elif how == "revoked":
+        AuthToken.update(revoked_at=utcnow()).where(AuthToken.id == row.id).execute()
+    return actor.token
+
+
+CREDENTIALS = {
+    "anonymous": lambda make_actor: {},
+    "empty_bearer": lambda make_actor: {"Authorization": "Bearer "},
+    "basic": lambda make_actor: {
+        "Authorization": "Basic " + base64.b64encode(b"alice:" + PASSWORD.encode()).decode()},
+    "garbage": lambda make_actor: {"Authorization": "Bearer not-a-token-we-issued"},
+    "expired": lambda make_actor: {"Authorization": f"Bearer {_token(make_actor, 'expired')}"},
+    "revoked": lambda make_actor: {"Authorization": f"Bearer {_token(make_actor, 'revoked')}"},
+    "deactivated": lambda make_actor: {
+        "Authorization": f"Bearer {_token(make_actor, 'deactivated')}"},
+}
+
+
+@pytest.mark.parametrize("credential", list(CREDENTIALS))
+@pytest.mark.parametrize("route", AUTH_ROUTES, ids=route_id)
+def test_protected_routes_refuse_bad_credentials(client, make_actor, route, credential):
+    method, path = route
+    victim = make_actor(name="victim")
+    headers = CREDENTIALS[credential](make_actor)
+    counts = {m: m.select().count() for m in (User, Admin, Image, Log, Analytics)}
+    res = send(client, method, fill(path, victim.id), headers, 401)
+    error_of(res, 401, "unauthorized")
+    assert res.headers["WWW-Authenticate"].startswith("Bearer")
+    # Refused before the handler ran: nothing was written.
+    assert {m: m.select().count() for m in counts} == counts
+    assert User.get_by_id(victim.id).username == "victim"
+
+
+# -- 2. objects: who may read and change what -------------------------------------
+@dataclasses.dataclass
+class Made:
+    model: type
+    id: int
+    owner: object  # the Actor who owns it
+
+
+@dataclasses.dataclass
+class ObjectRoute:
+    make: Callable  # (actors) -> Made
+    admin_only: bool = False  # admins' rows: plain users get 403, not 404
+    patch: dict | None = None
+    check: Callable | None = None  # (response, made) -> bool for a successful answer
+    # A POST on the object: its success status, and whether it reads the
+    # object (anyone who sees it may) or writes it (owner or superadmin).
+    post: tuple[int, str] | None = None
+
+
+def _own_user(actors):
+    return Made(User, actors["alice"].id, actors["alice"])
+
+
+def _alices_image(actors):
+    return Made(Image, make_image(actors["alice"].user).id, actors["alice"])
+
+
+def _alices_upload(actors):
+    """An image alice uploaded (with a stored file and a perceptual hash)."""
+    out = io.BytesIO()
+    PILImage.linear_gradient("L").convert("RGB").resize((64, 48)).save(out, "PNG")
+    res = actors["client"].post("/images", upload_files=[("file", "grad.png", out.getvalue())],
+                                headers=actors["alice"].headers, status=201)
+    assert res.json["has_file"] is True
+    return Made(Image, res.json["id"], actors["alice"])
+
+
+def _alices_analytics(actors):
+    row = make_analytics("matrix", {"n": 1}, user=actors["alice"].id)
+    return Made(Analytics, row.id, actors["alice"])
+
+
+def _alices_log(actors):
+    row = logs.record("matrix.touched", "matrix", user=actors["alice"].user)
+    return Made(Log, row.id, actors["alice"])
+
+
+def _alices_security_event(actors):
+    row = security_events.record("matrix_event", user=actors["alice"].user,
+                                 account="alice@example.com", ip="192.0.2.1")
+    return Made(SecurityEvent, row.id, actors["alice"])
+
+
+def _an_admin(actors):
+    target = actors["make"]("moderator", name="target")
+    return Made(Admin, admins.for_user(target.id).id, target)
+
+
+OBJECT_ROUTES = {
+    "/users/<user_id:int>": ObjectRoute(_own_user, patch={"username": "renamed"}),
+    "/users/<user_id:int>/activity": ObjectRoute(
+        _own_user, check=lambda res, made: res.json["user_id"] == made.id),
+    "/images/<image_id:int>": ObjectRoute(_alices_image, patch={"filename": "renamed.png"}),
+    "/images/<image_id:int>/file": ObjectRoute(
+        _alices_upload, check=lambda res, made: res.content_type == "image/png"
+        and res.body.startswith(b"\x89PNG")),
+    "/images/<image_id:int>/thumbnail": ObjectRoute(
+        _alices_upload, check=lambda res, made: res.content_type == "image/webp"
+        and res.body[8:12] == b"WEBP"),
+    # Analysing an image you can see stores an analytics row of your own.
+    "/images/<image_id:int>/analysis": ObjectRoute(
+        _alices_upload, post=(201, "read"),
+        check=lambda res, made: res.json["image_id"] == made.id),
+    "/images/<image_id:int>/similar": ObjectRoute(
+        _alices_upload, check=lambda res, made: res.json["image_id"] == made.id),
+    "/analytics/<record_id:int>": ObjectRoute(_alices_analytics,
+                                              patch={"research_topic": "renamed"}),
+    "/logs/<log_id:int>": ObjectRoute(_alices_log),
+    "/security-events/<event_id:int>": ObjectRoute(_alices_security_event),
+    "/admins/<admin_id:int>": ObjectRoute(_an_admin, admin_only=True,
+                                          patch={"admin_level": "superadmin"}),
+}
+
+ACTORS = ("owner", "other", "moderator", "superadmin")
+
+
+def expected_status(entry: ObjectRoute, method: str, who: str) -> int:
+    if method == "POST":
+        success, reads = entry.post[0], entry.post[1] == "read"
+    else:
+        success, reads = {"GET": 200, "PATCH": 200, "DELETE": 204}[method], method == "GET"
+    if who == "superadmin":
+        return success
+    if entry.admin_only:
+        # Admins' rows: only admins read them, only a superadmin changes them.
+        if who == "other":
+            return 403
+        return success if reads else 403
+    if who == "owner":
+        return success
+    if who == "other":
+        return 404  # someone else's object looks like no object at all
+    return success if reads else 403  # moderator: reads all, changes nothing
+
+
+def test_every_object_route_has_a_setup():
+    """A new route with an id in its path must say how to make its object."""
+    paths = {path for _method, path in ID_ROUTES}
+    missing = sorted(paths - set(OBJECT_ROUTES))
+    assert not missing, f"add these routes to OBJECT_ROUTES in {__file__}: {missing}"
+    stale = sorted(set(OBJECT_ROUTES) - paths)
+    assert not stale, f"OBJECT_ROUTES names routes the app no longer has: {stale}"
+    for method, path in ID_ROUTES:
+        assert method in ("GET", "POST", "PATCH", "DELETE"), \
+            f"decide the matrix for {method} {path}"
+        if method == "PATCH":
+            assert OBJECT_ROUTES[path].patch, f"give {path} a PATCH body"
+        if method == "POST":
+            assert OBJECT_ROUTES[path].post, f"say what POST {path} answers and whether it writes"
+
+
+@pytest.fixture
+def actors(client, alice, bob, moderator, superadmin, make_actor):
+    return {"alice": alice, "bob": bob, "moderator": moderator, "superadmin": superadmin,
+            "make": make_actor, "client": client}
+
+
+def _row(made: Made):
+    row = made.model.get_or_none(made.model.id == made.id)
+    return None if row is None else dict(row.__data__)
+
+
+@pytest.mark.parametrize("who", ACTORS)
+@pytest.mark.parametrize("route", ID_ROUTES, ids=route_id)
+def test_object_access_matrix(client, actors, route, who):
+    method, path = route
+    entry = OBJECT_ROUTES.get(path)
+    assert entry is not None, f"no OBJECT_ROUTES entry for {path}"
+    made = entry.make(actors)
+    actor = {"owner": made.owner, "other": actors["bob"], "moderator": actors["moderator"],
+             "superadmin": actors["superadmin"]}[who]
+    status = expected_status(entry, method, who)
+    before = _row(made)
+    assert before is not None
+
+    body = json.dumps(entry.patch).encode() if method == "PATCH" else None
+    counts = {m: m.select().count() for m in (Image, Analytics, Log)}
+    res = send(client, method, fill(path, made.id), actor.headers, status, body=body)
+
+    if status >= 400:
+        error_of(res, status, {403: "forbidden", 404: "not_found"}[status])
+        assert _row(made) == before, "a refused request changed the object"
+        assert {m: m.select().count() for m in counts} == counts
+    elif method in ("GET", "POST"):
+        check = entry.check or (lambda res, m: res.json["id"] == m.id)
+        assert check(res, made), res.body[:200]
+    elif method == "PATCH":
+        after = _row(made)
+        for field, value in entry.patch.items():
+            assert res.json[field] == value
+            assert after[field] == value
+    else:  # DELETE
+        assert res.body == b""
+        if made.model is Admin:  # a revoke: the account stays, as a plain user
+            assert _row(made) is None
+            assert User.get_by_id(made.owner.id).role == "user"
+        else:
+            assert _row(made) is None
+
+
+@pytest.mark.parametrize("who", ACTORS)
+@pytest.mark.parametrize("route", [r for r in ID_ROUTES if r[0] == "GET"
+                                   and ("GET", r[1].rsplit("/", 1)[0]) in AUTH_ROUTES
+                                   and r[1].endswith(">")], ids=route_id)
+def test_list_visibility_matrix(client, actors, route, who):
+    """The list beside each object route shows what GET of the object allows."""
+    _method, path = route
+    entry = OBJECT_ROUTES[path]
+    made = entry.make(actors)
+    actor = {"owner": made.owner, "other": actors["bob"], "moderator": actors["moderator"],
+             "superadmin": actors["superadmin"]}[who]
+    status = expected_status(entry, "GET", who)
+    list_path = path.rsplit("/", 1)[0]
+    if status == 403:
+        error_of(client.get(list_path, headers=actor.headers, status=403), 403, "forbidden")
+        return
+    res = client.get(list_path, {"limit": 500}, headers=actor.headers, status=200)
+    listed = {item["id"] for item in res.json["items"]}
+    assert (made.id in listed) == (status == 200)
+
+
+# -- 3. public routes --------------------------------------------------------------
+def _health(client, actors):
+    res = client.get("/health", status=200)
+    assert res.json["status"] == "ok"
+
+
+def _openapi(client, actors):
+    res = client.get("/openapi.json", status=200)
+    assert res.json["openapi"].startswith("3.1")
+
+
+def _login(client, actors):
+    res = client.post_json("/auth/login", {"login": "alice", "password": PASSWORD},
+                           status=200)
+    assert res.json["user"]["id"] == actors["alice"].id
+
+
+def _register(client, actors):
+    res = client.post_json("/auth/register", {"email": "new@example.com", "username": "new",
+                                              "password": PASSWORD}, status=201)
+    assert User.get_by_id(res.json["id"]).username == "new"
+
+
+PUBLIC_ROUTES = {
+    ("GET", "/health"): _health,
+    ("GET", "/openapi.json"): _openapi,
+    ("POST", "/auth/login"): _login,
+    ("POST", "/auth/register"): _register,
+}
+
+
+def test_every_public_route_is_known():
+    """A route that skips authentication must be added here on purpose."""
+    assert sorted(PUBLIC) == sorted(PUBLIC_ROUTES)
+
+
+@pytest.mark.parametrize("stale_header", [False, True], ids=["no_token", "bad_token"])
+@pytest.mark.parametrize("route", PUBLIC, ids=route_id)
+def test_public_routes_work_without_a_token(client, actors, route, stale_header):
+    check = PUBLIC_ROUTES.get(route)
+    assert check is not None, f"{route_id(route)} is public but not in PUBLIC_ROUTES"
+    if stale_header:  # a client still sending an old token is not refused
+        client.extra_environ["HTTP_AUTHORIZATION"] = "Bearer stale-token"
+    check(client, actors)
