@@ -1,11 +1,13 @@
 """The seed loader ``python -m janus.seeds``: counts, idempotency, --only,
---if-empty, and one-line failures that leave the database untouched.
+--if-empty, file-backed images, and one-line failures that leave the database
+(and the file store) untouched.
 
 Expected counts come from the seed files themselves, so editing the demo data
 never breaks these tests.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,8 +18,11 @@ from pathlib import Path
 
 import peewee as pw
 import pytest
+from PIL import ExifTags
+from PIL import Image as PILImage
 
 import janus.seeds
+from janus.config import Config
 from janus.db import database, make_database
 from janus.models import MODELS, Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User, utcnow
 from janus.passwords import verify_password
@@ -25,6 +30,8 @@ from janus.seeds import DOMAINS, SEED_DIR, main
 from janus.seeds.files import relative_time
 from janus.seeds.schema import SeedError
 from janus.seeds.loader import Loader
+from janus.similarity import similar
+from janus.uploads import file_store
 from tests.conftest import PROJECT_ROOT, migrate
 
 DOMAIN_MODELS = {"users": User, "admins": Admin, "images": Image, "analytics": Analytics,
@@ -44,11 +51,17 @@ def seed_data(directory: Path = SEED_DIR) -> dict[str, list]:
     return {d: json.loads((directory / f"{d}.json").read_text()) for d in DOMAINS}
 
 
+def file_backed(directory: Path = SEED_DIR) -> list[dict]:
+    return [r for r in seed_data(directory)["images"] if "file" in r]
+
+
 def expected_counts(domains=DOMAINS) -> dict[str, int]:
     data = seed_data()
     counts = {m._meta.table_name: 0 for m in MODELS}
     for domain in domains:
         counts[DOMAIN_MODELS[domain]._meta.table_name] = len(data[domain])
+    if "images" in domains:  # each file-backed image writes its image.uploaded audit row
+        counts[Log._meta.table_name] += len(file_backed())
     return counts
 
 
@@ -58,6 +71,20 @@ def counts() -> dict[str, int]:
 
 def snapshot() -> dict[str, list]:
     return {m._meta.table_name: list(m.select().order_by(m.id).tuples()) for m in MODELS}
+
+
+@pytest.fixture(autouse=True)
+def storage_dir(tmp_path, monkeypatch) -> Path:
+    """Image files go to a fresh store per test (subprocesses inherit it too)."""
+    path = tmp_path / "storage"
+    monkeypatch.setenv("JANUS_STORAGE_DIR", str(path))
+    return path
+
+
+def stored_files(root: Path) -> list[str]:
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -89,10 +116,9 @@ def test_load_adds_every_record_with_roles_and_links(db, database_url, capsys):
     assert (code, err) == (0, "")
     assert counts() == expected_counts()
     assert out.count("\n") == 1
-    for domain, n in expected_counts().items():
-        if n:
-            assert f"+{n}" in out
     data = seed_data()
+    # Records added per domain (the image.uploaded audit rows are not logs.json's).
+    assert all(f"{domain} +{len(data[domain])}" in out for domain in DOMAINS)
     admin_levels = {a["user"]: a["admin_level"] for a in data["admins"]}
     for user in User.select():
         assert user.role == ("admin" if user.email in admin_levels else "user")
@@ -103,10 +129,11 @@ def test_load_adds_every_record_with_roles_and_links(db, database_url, capsys):
     assert linked == {(a["key"], a["image"]["owner"], a["image"]["filename"])
                       for a in data["analytics"] if a.get("image")}
     assert {(i.owner.email, i.filename) for i in Image.select()} == {
-        (i["owner"], i["filename"]) for i in data["images"]}
-    assert Image.select().where(Image.storage_key.is_null(False)).count() == 0
+        (i["owner"], i.get("filename") or Path(i["file"]).name) for i in data["images"]}
+    assert Image.select().where(Image.storage_key.is_null(False)).count() == len(file_backed())
     # The natural key of append-only rows is kept in their JSON.
-    assert sorted(r.log_metadata["seed"] for r in Log.select()) == sorted(
+    assert sorted(r.log_metadata["seed"] for r in Log.select()
+                  if r.action != "image.uploaded") == sorted(
         r["key"] for r in data["logs"])
     assert sorted(r.security_metadata["seed"] for r in SecurityEvent.select()) == sorted(
         r["key"] for r in data["security"])
@@ -155,12 +182,91 @@ def test_demo_passwords_verify(db, database_url, capsys):
         assert f"{email}" in janus.seeds.__doc__ and password in janus.seeds.__doc__
 
 
-def test_second_run_adds_and_changes_nothing(db, database_url, capsys):
+# -- file-backed images ---------------------------------------------------------
+def _stored_image(seed: dict) -> Image:
+    filename = seed.get("filename", Path(seed["file"]).name)
+    return (Image.select().join(User, on=(Image.owner == User.id))
+            .where(User.email == seed["owner"], Image.filename == filename).get())
+
+
+def test_seed_files_cover_the_demo_cases():
+    """Small files, several formats and modes, one photo with EXIF."""
+    kinds, exif_tags = set(), []
+    for seed in file_backed():
+        path = SEED_DIR / seed["file"]
+        assert path.stat().st_size < 20_000, path
+        with PILImage.open(path) as im:
+            kinds.add((im.format, im.mode))
+            exif = im.getexif()
+            exif_tags.append({**exif, **exif.get_ifd(ExifTags.IFD.Exif)})
+    assert {("PNG", "RGBA"), ("PNG", "L"), ("GIF", "P"), ("JPEG", "RGB")} <= kinds
+    assert any(fmt == "WEBP" for fmt, _ in kinds)
+    B = ExifTags.Base
+    assert any(tags.get(B.Orientation) == 6 and {B.Make, B.Model, B.DateTimeOriginal} <= set(tags)
+               for tags in exif_tags)
+
+
+def test_file_backed_images_are_stored_like_uploads(db, database_url, capsys, storage_dir):
+    before = utcnow()
     assert run(capsys, "--database", database_url)[0] == 0
-    first = snapshot()
+    after = utcnow()
+    store = file_store(Config.from_env())
+    assert store.root == storage_dir.resolve()
+    records = file_backed()
+    assert len(records) >= 6
+    for seed in records:
+        path = SEED_DIR / seed["file"]
+        data = path.read_bytes()
+        image = _stored_image(seed)
+        with PILImage.open(path) as im:  # read independently of janus.imaging
+            assert (image.format, image.width, image.height, image.color_type) == (
+                im.format, im.width, im.height, im.mode)
+            exif = im.getexif()
+        assert image.sha256 == hashlib.sha256(data).hexdigest()
+        assert image.file_size == len(data)
+        assert store.path(image.storage_key).read_bytes() == data
+        assert image.phash is not None
+        for tag in (ExifTags.Base.Make, ExifTags.Base.Model, ExifTags.Base.Orientation):
+            if tag in exif:
+                assert image.image_metadata["exif"][tag.name] == exif[tag]
+        at = seed.get("at", "now")
+        assert relative_time(at, before) <= image.created_at <= relative_time(at, after)
+    # Each one was audited like an upload by its owner.
+    audited = {(row.user.email, row.log_metadata["object_id"]) for row in
+               Log.select().where(Log.action == "image.uploaded")}
+    assert audited == {(seed["owner"], _stored_image(seed).id) for seed in records}
+
+
+def test_near_duplicates_are_found(db, database_url, capsys):
+    """The demo has something for GET /images/<id>/similar to find."""
+    assert run(capsys, "--database", database_url)[0] == 0
+    found = {_stored_image(seed).id: similar(_stored_image(seed), Image.select(), 10, 20)
+             for seed in file_backed()}
+    pairs = {frozenset((image_id, other.id)) for image_id, hits in found.items()
+             for other, _ in hits}
+    assert pairs
+    for pair in pairs:
+        first, second = (Image.get_by_id(i) for i in pair)
+        assert first.owner_id == second.owner_id
+
+
+def test_storage_dir_option(db, database_url, capsys, tmp_path, storage_dir):
+    elsewhere = tmp_path / "elsewhere"
+    code, out, err = run(capsys, "--database", database_url, "--only", "users,images",
+                         "--storage-dir", elsewhere)
+    assert (code, err) == (0, "")
+    assert len(stored_files(elsewhere)) == len({r["file"] for r in file_backed()})
+    assert not storage_dir.exists() or stored_files(storage_dir) == []
+
+
+def test_second_run_adds_and_changes_nothing(db, database_url, capsys, storage_dir):
+    assert run(capsys, "--database", database_url)[0] == 0
+    first, files = snapshot(), stored_files(storage_dir)
+    assert len(files) == len({r["file"] for r in file_backed()})
     code, out, err = run(capsys, "--database", database_url)
     assert (code, err) == (0, "")
     assert snapshot() == first
+    assert stored_files(storage_dir) == files
     assert all(f"{d} +0" in out for d in DOMAINS)
 
 
@@ -303,6 +409,20 @@ def _remove_file(domain):
     return mutate
 
 
+FILE = next(i for i, r in enumerate(seed_data()["images"]) if "file" in r)  # a file-backed record
+
+
+def _set_file(index, **fields):
+    def mutate(data):
+        data["images"][index].update(fields)
+    return mutate
+
+
+def _same_file_twice(data):
+    record = data["images"][FILE]
+    data["images"].append({**record, "filename": "copy-of-" + Path(record["file"]).name})
+
+
 BROKEN = {
     "bad-json": ("logs", _raw("logs", '[{"key": "x",}]'), ["invalid JSON", "line 1"]),
     "truncated-json": ("security", _raw("security", '[{"key": "x"'), ["unexpected end"]),
@@ -351,6 +471,30 @@ BROKEN = {
                            ["duplicate username"]),
     "duplicate-image": ("images", _set("images", 1, "filename", "storefront-hero.png"),
                         ["duplicate owner and filename"]),
+    "file-dotdot": ("images", _set_file(FILE, file="../users.json"),
+                    [f"record {FILE + 1} ", 'field "file"', "../users.json",
+                     "relative path inside the seed directory"]),
+    "file-dotdot-inside": ("images", _set_file(FILE, file="files/../../seeds/users.json"),
+                           ['field "file"', "inside the seed directory"]),
+    "file-absolute": ("images", _set_file(FILE, file=str(SEED_DIR / "users.json")),
+                      ['field "file"', "not absolute"]),
+    "file-missing": ("images", _set_file(FILE, file="files/nope.png"),
+                     ['file "files/nope.png": not found']),
+    "file-is-a-directory": ("images", _set_file(FILE, file="files"), ["not a regular file"]),
+    "file-not-an-image": ("images", _set_file(FILE, file="users.json"),
+                          ['file "users.json"', "not an image in a supported format"]),
+    "file-with-technical-field": ("images", _set_file(FILE, width=10),
+                                  [f"record {FILE + 1} ", '"width" may not be given with "file"']),
+    "file-with-technical-fields": ("images", _set_file(FILE, sha256="0" * 64, metadata={}),
+                                   ['fields "sha256", "metadata" may not be given']),
+    "file-unknown-field": ("images", _set_file(FILE, alt_text="x"), ['unknown field "alt_text"']),
+    "file-null": ("images", _set_file(FILE, file=None), ['field "file"', "expected str"]),
+    "file-bad-filename": ("images", _set_file(FILE, filename="a/b.png"),
+                          ['field "filename"', "not a path"]),
+    "file-same-bytes-twice": ("images", _same_file_twice, ["duplicate sha256 for this owner"]),
+    "file-duplicate-name": ("images", _set_file(FILE, filename="storefront-hero.png",
+                                                owner="demo@janus.example"),
+                            ["duplicate owner and filename"]),
 }
 
 
@@ -380,13 +524,72 @@ def starting_state(request, db, database_url, capsys):
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_broken_file_changes_nothing(starting_state, database_url, tmp_path, capsys, case):
+def test_broken_file_changes_nothing(starting_state, database_url, tmp_path, capsys, case,
+                                     storage_dir):
     directory, filename = broken_dir(tmp_path, case)
-    before = snapshot()
+    before, files = snapshot(), stored_files(storage_dir)
     code, out, err = run(capsys, "--database", database_url, "--dir", directory)
     assert_one_line_error(code, out, err, *BROKEN[case][2])
     assert err.split(": ", 1)[0].endswith(filename)
     assert snapshot() == before
+    assert stored_files(storage_dir) == files
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+
+
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[data.index(b"IDAT") + 10] ^= 0xFF  # the chunk's CRC no longer matches
+    path.write_bytes(bytes(data))
+
+
+# case -> (which seed file, damage, what the message says)
+BROKEN_IMAGES = {
+    "truncated-jpeg": (".jpg", _truncate, ["truncated or corrupt image data"]),
+    "truncated-png": (".png", _truncate, ["truncated or corrupt"]),
+    "flipped-byte-png": (".png", _flip_a_byte, ["corrupt"]),
+    "text-named-png": (".png", lambda p: p.write_text("not a picture\n"),
+                       ["not an image in a supported format"]),
+    "empty": (".gif", lambda p: p.write_bytes(b""), ["empty file"]),
+    "deleted": (".webp", Path.unlink, ["not found"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_IMAGES))
+def test_broken_image_file_changes_nothing(starting_state, database_url, tmp_path, capsys,
+                                           storage_dir, case):
+    suffix, damage, needles = BROKEN_IMAGES[case]
+    number, seed = next((n, r) for n, r in enumerate(seed_data()["images"], start=1)
+                        if r.get("file", "").endswith(suffix))
+    directory = tmp_path / "seeds"
+    shutil.copytree(SEED_DIR, directory)
+    damage(directory / seed["file"])
+    before, files = snapshot(), stored_files(storage_dir)
+    code, out, err = run(capsys, "--database", database_url, "--dir", directory)
+    assert_one_line_error(code, out, err, f"record {number} (", f'file {json.dumps(seed["file"])}',
+                          *needles)
+    assert err.split(": ", 1)[0].endswith("images.json")
+    assert snapshot() == before
+    assert stored_files(storage_dir) == files
+
+
+def test_file_link_leading_outside_is_refused(db, database_url, tmp_path, capsys, storage_dir):
+    directory = tmp_path / "seeds"
+    shutil.copytree(SEED_DIR, directory)
+    data = seed_data()
+    real = SEED_DIR / data["images"][FILE]["file"]
+    outside = tmp_path / ("outside" + real.suffix)
+    shutil.copy(real, outside)
+    (directory / "files" / "link.png").symlink_to(outside)
+    data["images"][FILE]["file"] = "files/link.png"
+    (directory / "images.json").write_text(json.dumps(data["images"]))
+    code, out, err = run(capsys, "--database", database_url, "--dir", directory)
+    assert_one_line_error(code, out, err, "images.json", f"record {FILE + 1} ",
+                          "files/link.png", "leads outside the seed directory")
+    assert counts() == expected_counts([])
+    assert stored_files(storage_dir) == []
 
 
 def test_conflict_with_the_database_is_reported_before_writing(db, database_url, capsys):
@@ -399,23 +602,47 @@ def test_conflict_with_the_database_is_reported_before_writing(db, database_url,
 
 
 def test_write_failure_in_the_last_domain_rolls_back_everything(
-        starting_state, database_url, capsys, monkeypatch):
-    inserted = []
+        starting_state, database_url, capsys, monkeypatch, storage_dir):
+    inserted, files_then = [], []
     original = Loader._insert_security
 
     def failing(self, record):
         if len(inserted) == 3:
+            files_then.append(stored_files(storage_dir))
             raise pw.IntegrityError("refused by the test")
         inserted.append(record.key)
         original(self, record)
 
     monkeypatch.setattr(Loader, "_insert_security", failing)
-    before = snapshot()
+    before, files = snapshot(), stored_files(storage_dir)
     code, out, err = run(capsys, "--database", database_url)
     assert_one_line_error(code, out, err, "security.json", "record 4",
                           "the database refused the row: refused by the test")
     assert len(inserted) == 3  # users, images, logs ... were written before the failure
     assert snapshot() == before
+    # The image files stored before the failure are gone again; earlier ones stay.
+    assert len(files_then[0]) == len({r["file"] for r in file_backed()})
+    assert stored_files(storage_dir) == files
+
+
+def test_failure_storing_an_image_removes_the_files_stored_before(
+        db, database_url, capsys, monkeypatch, storage_dir):
+    import janus.seeds.loader as loader_module
+
+    calls = []
+    original = loader_module.ingest
+
+    def failing(owner, data, filename, config, actor=None):
+        calls.append(filename)
+        if len(calls) == 3:
+            raise pw.IntegrityError("refused by the test")
+        return original(owner, data, filename, config, actor)
+
+    monkeypatch.setattr(loader_module, "ingest", failing)
+    code, out, err = run(capsys, "--database", database_url)
+    assert_one_line_error(code, out, err, "images.json", "refused by the test")
+    assert counts() == expected_counts([])
+    assert stored_files(storage_dir) == []
 
 
 def test_unexpected_error_is_one_line(db, database_url, capsys, monkeypatch):

@@ -3,6 +3,7 @@
 Usage::
 
     python -m janus.seeds [--database URL] [--only DOMAIN ...] [--if-empty] [--dir PATH]
+                          [--storage-dir PATH]
 
 It loads users, admins, images, analytics, logs and security events, in that
 order, in ONE transaction into an already migrated database (``--database``,
@@ -12,7 +13,9 @@ model's own value checks); references are resolved before the first write.
 Any problem prints one line on stderr naming the file and the record, e.g.
 ``seeds/logs.json: record 3 (key "login-7"): missing required field "action"``
 (records are numbered from 1), exits with status 1 and leaves the database as
-it was. Success prints one line with the rows added per domain.
+it was; image files are not part of the transaction, so the ones this run
+added to the file store are deleted again after the rollback. Success prints
+one line with the rows added per domain.
 
 File format: each file is a JSON array of records; numeric ids never appear.
 
@@ -23,10 +26,26 @@ File format: each file is a JSON array of records; numeric ids never appear.
 - ``admins.json``: ``user`` (email), ``admin_level`` (moderator|superadmin),
   optional ``granted_by`` (email), ``at``. Written through
   ``janus.repos.admins.admins.grant()`` so ``User.role`` stays in step.
-- ``images.json``: ``owner`` (email), ``filename``, ``format``, ``width``,
-  ``height``, ``color_type`` (Pillow mode), ``bit_depth``,
-  ``compression_method``, ``file_size``, ``sha256``, ``metadata`` (stored as
-  ``image_metadata``), ``at``. Metadata only: ``storage_key`` is always null.
+- ``images.json``, two kinds of record:
+
+  - file-backed: ``owner`` (email), ``file`` (a path relative to the seed
+    directory, e.g. ``"files/meadow-at-noon.jpg"``; absolute paths, ``..``
+    and links leading out of it are refused), optional ``filename`` (default:
+    the file's base name), ``at``. Stored exactly as an upload is, through
+    ``janus.uploads.ingest``: the file goes into the content-addressed store
+    (``--storage-dir``, else ``JANUS_STORAGE_DIR``, else instance/storage), the
+    row gets the metadata and perceptual hash read from the bytes, and an
+    ``image.uploaded`` audit row is written to ``logs`` (so that table gains
+    one row per such image beyond ``logs.json``'s). The technical fields below
+    may not be given with ``file``: the bytes are the truth. Every file is read
+    and checked (``janus.imaging.inspect_image``, with the upload limits)
+    before anything is written; a missing, broken or unsupported file is a
+    one-line error like any other. The files in ``seeds/files/`` are made by
+    ``seeds/files/generate.py`` (deterministic; run it to remake them).
+  - metadata-only: ``owner`` (email), ``filename``, ``format``, ``width``,
+    ``height``, ``color_type`` (Pillow mode), ``bit_depth``,
+    ``compression_method``, ``file_size``, ``sha256``, ``metadata`` (stored
+    as ``image_metadata``), ``at``. No file: ``storage_key`` is null.
 - ``analytics.json``: ``key``, ``research_topic``, ``data`` (a JSON object),
   optional ``image`` (``{"owner": email, "filename": ...}``), ``user``, ``at``.
 - ``logs.json``: ``key``, ``action``, ``module``, optional ``level``,
@@ -42,7 +61,8 @@ Idempotency never depends on those times. Each record has a natural key, and a
 record whose key is already in the database is skipped, never overwritten:
 
 - users by email (lower-cased); admins by the user's email;
-- images by (owner email, filename);
+- images by (owner email, filename); a skipped file-backed record stores no
+  file either;
 - analytics, logs and security events -- append-only tables with no natural
   key of their own -- by the record's ``key`` string, unique within its file.
   It is stored in the row's JSON as ``{"seed": "<key>"}``: in ``log_metadata``,

@@ -93,10 +93,14 @@ def locked_transaction(db):
 
 
 def load(url: str, directory: Path, domains=DOMAINS, if_empty: bool = False,
-         now: datetime | None = None) -> dict[str, int] | None:
+         now: datetime | None = None, config: Config | None = None) -> dict[str, int] | None:
     """Load ``domains`` from ``directory`` into ``url``; rows added per domain,
-    or None when ``if_empty`` found users already there. Raises SeedError."""
+    or None when ``if_empty`` found users already there. Raises SeedError.
+
+    ``config`` (default: from the environment) says where image files are
+    stored and the limits they are checked against."""
     now = now or utcnow()
+    config = config or Config.from_env()
     domains = [d for d in DOMAINS if d in domains]
     directory = Path(directory)
     if not directory.is_dir():
@@ -106,11 +110,16 @@ def load(url: str, directory: Path, domains=DOMAINS, if_empty: bool = False,
             if if_empty and User.select().exists():
                 return None
             # Every file is decoded and checked before the transaction starts.
-            files = {domain: read_file(directory, domain, now) for domain in domains}
-            with locked_transaction(db):
-                if if_empty and User.select().exists():  # another loader won the race
-                    return None
-                return Loader(files).run()
+            files = {domain: read_file(directory, domain, now, config) for domain in domains}
+            loader = Loader(files, config)
+            try:
+                with locked_transaction(db):
+                    if if_empty and User.select().exists():  # another loader won the race
+                        return None
+                    return loader.run()
+            except BaseException:
+                loader.release_new_files()  # the rows are rolled back: their files go too
+                raise
     except pw.DatabaseError as exc:
         raise SeedError(f"database error on {shown_url(url)}: {_first_line(exc)}") from None
 
@@ -140,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="do nothing when the users table already has rows")
     parser.add_argument("--dir", metavar="PATH", type=Path, default=SEED_DIR,
                         help=f"directory holding the seed files (default: {SEED_DIR})")
+    parser.add_argument("--storage-dir", metavar="PATH", type=Path,
+                        help="where image files are stored, as uploads are (default: "
+                             "JANUS_STORAGE_DIR, else instance/storage)")
     return parser
 
 
@@ -152,8 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     domains = DOMAINS if not args.only else {name for group in args.only for name in group}
     try:
-        url = args.database or Config.from_env().database_url
-        added = load(url, args.dir, domains, if_empty=args.if_empty)
+        config = Config.from_env(
+            None if args.storage_dir is None else {"JANUS_STORAGE_DIR": args.storage_dir})
+        url = args.database or config.database_url
+        added = load(url, args.dir, domains, if_empty=args.if_empty, config=config)
     except (SeedError, ConfigError) as exc:
         _fail(str(exc) if isinstance(exc, SeedError) else f"janus.seeds: {exc}")
         return 1

@@ -5,7 +5,8 @@ Struct of its domain (``janus.seeds.schema``), then turned into the column
 values of its model, which ``janus.repos.base.check_value`` checks the way the
 repositories do (lengths, nulls, types). References to other rows stay
 symbolic (emails, ``(owner email, filename)``) until ``janus.seeds.loader``
-resolves them against the database and the other files.
+resolves them against the database and the other files. Image records, and
+the image files some of them name, are read by ``janus.seeds.images``.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import dataclasses
 import ipaddress
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,16 +23,20 @@ import peewee as pw
 from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError
 
-from janus.config import PROJECT_ROOT
+from janus.config import PROJECT_ROOT, Config
 from janus.errors import ValidationError
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.passwords import looks_like_hash
 from janus.repos.base import check_value
-from janus.repos.users import normalise_email
-from janus.seeds.schema import (DOMAINS, SEED_KEY, AdminSeed, AnalyticsSeed, ImageSeed, LogSeed,
+from janus.seeds import images as seed_images
+from janus.seeds.images import Upload
+from janus.seeds.schema import (DOMAINS, SEED_KEY, AdminSeed, AnalyticsSeed, LogSeed,
                                 SecuritySeed, SeedError, UserSeed)
+from janus.seeds.values import Problem as _Problem
+from janus.seeds.values import email as _email
+from janus.seeds.values import relative_time
 
-__all__ = ["DOMAINS", "SEED_KEY", "Record", "SeedError", "SeedFile", "read_file",
+__all__ = ["DOMAINS", "SEED_KEY", "Record", "SeedError", "SeedFile", "Upload", "read_file",
            "relative_time"]
 
 
@@ -43,6 +48,7 @@ class Record:
     key: Any  # natural key: email, (owner email, filename) or the "key" string
     row: dict  # column values, references excluded
     refs: dict  # {"user": email | None, "image": (email, filename) | None, ...}
+    upload: Upload | None = None  # file-backed images: the bytes to store
 
 
 @dataclasses.dataclass
@@ -53,34 +59,6 @@ class SeedFile:
 
     def error(self, record: Record, message: str) -> SeedError:
         return SeedError(message, self.name, record.number, record.label)
-
-
-class _Problem(Exception):
-    """A record-level problem found while building a row."""
-
-
-_RELATIVE = re.compile(r"-(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-
-
-def relative_time(value: str, now: datetime, field: str = "at") -> datetime:
-    """``"now"`` or a past offset such as ``"-2d3h"``, ``"-45m"``, ``"-1d30s"``."""
-    if value == "now":
-        return now
-    match = _RELATIVE.fullmatch(value)
-    if match is None:
-        raise _Problem(f'field "{field}": {json.dumps(value)} is not a relative time '
-                       'such as "-2d3h", "-45m" or "now"')
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return now - timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-
-def _email(value: str | None, field: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return normalise_email(value)
-    except ValidationError:
-        raise _Problem(f'field "{field}": {json.dumps(value)} is not an email address') from None
 
 
 def _tagged(value: dict, key: str, field: str) -> dict:
@@ -118,17 +96,6 @@ def _admin(seed: AdminSeed, now: datetime):
     return user, row, {"user": user, "granted_by": _email(seed.granted_by, "granted_by")}
 
 
-def _image(seed: ImageSeed, now: datetime):
-    owner = _email(seed.owner, "owner")
-    created = relative_time(seed.at, now)
-    row = dict(filename=seed.filename, format=seed.format, width=seed.width, height=seed.height,
-               color_type=seed.color_type, bit_depth=seed.bit_depth,
-               compression_method=seed.compression_method, file_size=seed.file_size,
-               sha256=seed.sha256, storage_key=None, image_metadata=seed.metadata,
-               created_at=created, updated_at=created)
-    return (owner, seed.filename), row, {"owner": owner}
-
-
 def _analytics(seed: AnalyticsSeed, now: datetime):
     created = relative_time(seed.at, now)
     image = None
@@ -163,20 +130,24 @@ def _security(seed: SecuritySeed, now: datetime):
 
 @dataclasses.dataclass(frozen=True)
 class Spec:
-    struct: type
+    struct: type | Callable[[Any], type]  # a Struct, or item -> Struct (images)
     model: type[pw.Model]
     build: Callable
     label_fields: tuple[str, ...]
     # Further values that must be unique within the file: name -> row/ref getter.
     unique: dict = dataclasses.field(default_factory=dict)
+    # build() also takes the seed directory and the Config (to read image files).
+    reads_files: bool = False
+    key_fields: tuple[str, ...] | None = None  # naming the key in messages; default: label_fields
 
 
 SPECS = {
     "users": Spec(UserSeed, User, _user, ("email",),
                   {"username": lambda r: r.row["username"]}),
     "admins": Spec(AdminSeed, Admin, _admin, ("user",)),
-    "images": Spec(ImageSeed, Image, _image, ("owner", "filename"),
-                   {"sha256 for this owner": lambda r: r.row["sha256"] and (r.key[0], r.row["sha256"])}),
+    "images": Spec(seed_images.pick, Image, seed_images.build, ("owner", "filename", "file"),
+                   {"sha256 for this owner": lambda r: r.row["sha256"] and (r.key[0], r.row["sha256"])},
+                   reads_files=True, key_fields=("owner", "filename")),
     "analytics": Spec(AnalyticsSeed, Analytics, _analytics, ("key",)),
     "logs": Spec(LogSeed, Log, _log, ("key",)),
     "security": Spec(SecuritySeed, SecurityEvent, _security, ("key",)),
@@ -240,10 +211,17 @@ def _validation_problem(exc: msgspec.ValidationError) -> str:
     return f'field "{path}": {text}' if path else text
 
 
-def read_file(directory: Path, domain: str, now: datetime) -> SeedFile:
-    """Decode and check one domain's file; raise SeedError on the first problem."""
+def read_file(directory: Path, domain: str, now: datetime,
+              config: Config | None = None) -> SeedFile:
+    """Decode and check one domain's file; raise SeedError on the first problem.
+
+    ``config`` (default: from the environment) gives the limits image files
+    are checked against, as uploads are."""
     path = Path(directory) / f"{domain}.json"
     name, spec = display_name(path), SPECS[domain]
+    extra = {}
+    if spec.reads_files:
+        extra = {"directory": Path(directory), "config": config or Config.from_env()}
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -262,8 +240,9 @@ def read_file(directory: Path, domain: str, now: datetime) -> SeedFile:
     for number, item in enumerate(items, start=1):
         label = _label(item, spec.label_fields)
         try:
-            seed = msgspec.convert(item, spec.struct)
-            key, row, refs = spec.build(seed, now)
+            struct = spec.struct if isinstance(spec.struct, type) else spec.struct(item)
+            seed = msgspec.convert(item, struct)
+            key, row, refs, *upload = spec.build(seed, now, **extra)
             for column, value in row.items():
                 check_value(spec.model._meta.fields[column], value, column)
         except msgspec.ValidationError as exc:
@@ -274,7 +253,7 @@ def read_file(directory: Path, domain: str, now: datetime) -> SeedFile:
             detail = exc.details[0]
             field = _FILE_NAMES.get(detail["path"], detail["path"])
             raise SeedError(f'field "{field}": {detail["message"]}', name, number, label) from None
-        record = Record(number, label or f"record {number}", key, row, refs)
+        record = Record(number, label or f"record {number}", key, row, refs, *upload)
         checks = {"key": lambda r: r.key, **spec.unique}
         for what, getter in checks.items():
             value = getter(record)
@@ -282,7 +261,8 @@ def read_file(directory: Path, domain: str, now: datetime) -> SeedFile:
                 continue
             earlier = first_seen.setdefault((what, value), number)
             if earlier != number:
-                shown = " and ".join(spec.label_fields) if what == "key" else what
+                shown = (" and ".join(spec.key_fields or spec.label_fields) if what == "key"
+                         else what)
                 raise SeedError(f"duplicate {shown} (already used by record {earlier})",
                                 name, number, label)
         seed_file.records.append(record)

@@ -5,18 +5,27 @@
 the database or to a record loaded in this run -- and only then writes. A
 problem found while planning or writing raises ``SeedError``; the caller's
 transaction rolls everything back.
+
+File-backed image records are stored through ``janus.uploads.ingest``, as an
+upload is (its own transaction nests as a savepoint). Files cannot be rolled
+back: after a rollback the caller calls ``release_new_files()``, which removes
+the files this run added to the store and no row uses.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 
 import peewee as pw
 
+from janus.config import Config
 from janus.errors import JanusError
+from janus.imaging.storage import key_for
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.repos.admins import admins
 from janus.seeds.files import Record, SeedFile
 from janus.seeds.schema import SEED_KEY, SeedError
+from janus.uploads import file_store, ingest, release
 
 
 def _first_line(exc: Exception) -> str:
@@ -25,8 +34,10 @@ def _first_line(exc: Exception) -> str:
 
 
 class Loader:
-    def __init__(self, files: dict[str, SeedFile]):
+    def __init__(self, files: dict[str, SeedFile], config: Config | None = None):
         self.files = files  # in load order
+        self.config = config or Config.from_env()  # where image files are stored
+        self.new_keys: list[str] = []  # storage keys whose files this run created
         self.user_ids: dict[str, int] = {}  # email -> id, existing or inserted
         self.image_ids: dict[tuple, int] = {}  # (owner email, filename) -> id
         self.pending_users: set[str] = set()  # emails this run will insert
@@ -186,8 +197,30 @@ class Loader:
         Admin.update(created_at=record.row["created_at"]).where(Admin.id == row.id).execute()
 
     def _insert_images(self, record: Record) -> None:
-        self.image_ids[record.key] = Image.insert(
-            owner=self.user_ids[record.refs["owner"]], **record.row).execute()
+        owner = self.user_ids[record.refs["owner"]]
+        if record.upload is None:
+            self.image_ids[record.key] = Image.insert(owner=owner, **record.row).execute()
+            return
+        key = key_for(record.row["sha256"])
+        existed = file_store(self.config).exists(key)
+        image = ingest(User.get_by_id(owner), record.upload.data, record.upload.filename,
+                       self.config)
+        if not existed:
+            self.new_keys.append(key)
+        Image.update(created_at=record.row["created_at"], updated_at=record.row["updated_at"]
+                     ).where(Image.id == image.id).execute()
+        self.image_ids[record.key] = image.id
+
+    def release_new_files(self) -> None:
+        """After a rollback: delete the files this run stored that no row uses."""
+        if not self.new_keys:
+            return
+        store = file_store(self.config)
+        for key in self.new_keys:
+            # Unsure whether a row uses it (the database is gone)? Keep the file.
+            with contextlib.suppress(pw.DatabaseError):
+                release(store, key)
+        self.new_keys.clear()
 
     def _insert_analytics(self, record: Record) -> None:
         image = record.refs["image"]

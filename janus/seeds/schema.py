@@ -71,6 +71,20 @@ class ImageSeed(_Seed, kw_only=True):
     at: str = "now"
 
 
+class ImageFileSeed(_Seed, kw_only=True):
+    """An image stored from a real file under the seed directory, as an upload
+    would be: everything technical is read from the bytes."""
+    owner: NonEmpty
+    file: NonEmpty  # relative to the seed directory, e.g. "files/logo.png"
+    filename: NonEmpty | None = None  # default: the file's base name
+    at: str = "now"
+
+
+# ImageSeed fields a file-backed record may not give: the bytes are the truth.
+IMAGE_TECHNICAL_FIELDS = ("format", "width", "height", "color_type", "bit_depth",
+                          "compression_method", "file_size", "sha256", "metadata")
+
+
 class ImageRef(_Seed, kw_only=True):
     owner: NonEmpty
     filename: NonEmpty
