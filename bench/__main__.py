@@ -1,4 +1,7 @@
-"""``python -m bench``: Janus under gunicorn, as ratios to a bare WSGI app.
+"""``python -m bench``: Janus's costs as ratios to baselines timed in the same run.
+
+HTTP under gunicorn vs a bare WSGI app; imaging vs a plain Pillow decode;
+near-duplicate search vs a plain scan of the same rows.
 
 See bench/README.md for what each figure means. Everything started here
 (gunicorn servers, the temporary SQLite file, the PostgreSQL database) is
@@ -15,19 +18,25 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import connections, dataset, report, runner
+from bench import connections, dataset, imaging, report, runner, similarity
 from bench.server import Server, ServerError, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
-PROFILES = {  # seconds, rounds, warm-up, micro-benchmark iterations (sqlite, postgresql)
-    "default": dict(seconds=3.0, rounds=3, warmup=1.0, iterations=(2000, 300)),
-    "quick": dict(seconds=0.5, rounds=3, warmup=0.2, iterations=(400, 60)),
+SECTIONS = ("http", "imaging", "similarity")
+# seconds, rounds, warm-up (HTTP); micro-benchmark iterations (sqlite, postgresql);
+# sample_seconds: least time one in-process sample lasts; similar_rows: images
+# in the near-duplicate search databases
+PROFILES = {
+    "default": dict(seconds=3.0, rounds=3, warmup=1.0, iterations=(2000, 300),
+                    sample_seconds=0.3, similar_rows=50_000),
+    "quick": dict(seconds=0.5, rounds=3, warmup=0.2, iterations=(400, 60),
+                  sample_seconds=0.05, similar_rows=10_000),
 }
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="short rounds (~30 s in all)")
+    p.add_argument("--quick", action="store_true", help="short rounds, 10,000-row search (~1 min in all)")
     p.add_argument("--seconds", type=float, help="length of one measured round")
     p.add_argument("--rounds", type=int, help="rounds per figure (the best is shown)")
     p.add_argument("--threads", type=int, default=8, help="client threads (connections)")
@@ -35,6 +44,10 @@ def parse_args(argv):
                    help="comma-separated: sqlite,postgresql")
     p.add_argument("--log-level", default="WARNING",
                    help="JANUS_LOG_LEVEL for the servers (INFO also measures access logging)")
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help="comma-separated: http,imaging,similarity")
+    p.add_argument("--similar-rows", type=int, metavar="N",
+                   help="images in the near-duplicate search databases")
     p.add_argument("--json", metavar="PATH", help="write the raw figures to PATH")
     args = p.parse_args(argv)
     plan = dict(PROFILES["quick" if args.quick else "default"], threads=args.threads)
@@ -42,6 +55,11 @@ def parse_args(argv):
         plan["seconds"] = args.seconds
     if args.rounds:
         plan["rounds"] = args.rounds
+    if args.similar_rows:
+        plan["similar_rows"] = args.similar_rows
+    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    if set(args.sections) - set(SECTIONS):
+        p.error(f"unknown section(s): {', '.join(sorted(set(args.sections) - set(SECTIONS)))}")
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - set(BACKENDS)
     if unknown:
@@ -62,6 +80,23 @@ def server_env(args) -> dict:
 
 
 def run(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
+    """In-process sections first (no server running beside them), then HTTP."""
+    result = {"targets": [], "connections": {}, "skipped": {}, "logs": {}, "datasets": {},
+              "imaging": None, "similarity": {}}
+    if "imaging" in args.sections:
+        result["imaging"] = imaging.measure(plan["rounds"], plan["sample_seconds"])
+    if "similarity" in args.sections:
+        result["similarity"], skipped = similarity.measure(
+            args.backends, tmp, plan["similar_rows"], plan["rounds"], plan["sample_seconds"])
+        result["skipped"].update(skipped)
+    if "http" in args.sections:
+        http = run_http(args, plan, env, tmp, stack)
+        result["skipped"].update(http.pop("skipped"))
+        result.update(http)
+    return result
+
+
+def run_http(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
     skipped, micro, datasets = {}, {}, {}
     for backend in args.backends:
         try:
@@ -144,22 +179,42 @@ def main(argv=None) -> int:
                           "JANUS_DB_POOL_SIZE"))
     counts = next(iter(result["datasets"].values()), {})
     data_note = (", ".join(f"{n} {name}" for name, n in counts.items())
-                 + " per backend; one bearer token per user, client threads take them in turn")
+                 + " per backend (images with random phashes); one bearer token per user, "
+                 "client threads take them in turn") if counts else "-"
     print()
-    report.header(command, info, settings, plan, env_note, data_note)
-    print("HTTP (req/s: higher is better; x baseline = req/s / bare WSGI app req/s)")
-    report.http_table(result["targets"])
+    report.header(command, info, settings, plan, env_note, data_note, "http" in args.sections)
+    if "http" in args.sections:
+        print("HTTP (req/s: higher is better; x baseline = req/s / bare WSGI app req/s)")
+        report.http_table(result["targets"])
     if result["connections"]:
         print("connect + SELECT 1 + close, in-process, best of "
               f"{plan['rounds']} rounds (lower us/op is better; spread = (worst - best) / best)")
         report.connections_table(result["connections"])
-    report.notes(result["targets"], result["skipped"], result["logs"])
+    if result["imaging"]:
+        im = result["imaging"]
+        print(f"Imaging, in-process, one core: a {im['size'][0]}x{im['size'][1]} synthetic "
+              f"photo (seed {im['seed']}), best of {plan['rounds']} rounds (lower ms/op is "
+              "better; x decode = ms / ms of Pillow's full decode of the same bytes)")
+        imaging.print_table(im)
+    if result["similarity"]:
+        rows = next(iter(result["similarity"].values()))["rows"]
+        print(f"Near-duplicate search, in-process: {rows:,} images with random phashes over "
+              f"{similarity.N_OWNERS} owners, a probe, {len(similarity.PLANTED)} planted near-"
+              f"duplicates (0..8 bits) and {len(similarity.DECOYS)} decoys (11, 12 bits); "
+              f"similar(max_distance={similarity.MAX_DISTANCE}, limit={similarity.LIMIT}), "
+              f"best of {plan['rounds']} rounds (lower ms is better; x scan = ms / ms of "
+              "COUNT(*) over the same rows)")
+        similarity.print_table(result["similarity"])
+    report.notes(result["targets"], result["skipped"], result["logs"],
+                 similarity.notes(result["similarity"]))
     if args.json:
         report.write_json(args.json, {
             "command": command, "machine": info, "gunicorn": settings, "plan": plan,
+            "sections": args.sections,
             "datasets": result["datasets"], "skipped": result["skipped"],
             "server_logs": result["logs"],
-            "http": result["targets"], "connections": result["connections"]})
+            "http": result["targets"], "connections": result["connections"],
+            "imaging": result["imaging"], "similarity": result["similarity"]})
         print(f"\nraw figures written to {args.json}")
     return 0
 

@@ -1,4 +1,5 @@
-"""What the bench prints (a header and two tables) and writes (--json)."""
+"""What the bench prints (a header, the HTTP and connection tables, notes) and
+writes (--json); bench/imaging.py and bench/similarity.py print their own."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,8 @@ import re
 import sqlite3
 from importlib import metadata
 
-PACKAGES = ("gunicorn", "peewee", "bottle", "msgspec", "psycopg2-binary", "peewee-migrate")
+PACKAGES = ("gunicorn", "peewee", "bottle", "msgspec", "psycopg2-binary", "peewee-migrate",
+            "pillow")
 
 
 def machine(pg_version: str | None) -> dict:
@@ -27,7 +29,7 @@ def machine(pg_version: str | None) -> dict:
 
 
 def header(command: str, info: dict, settings: dict, plan: dict, env_note: str,
-           data_note: str) -> None:
+           data_note: str, http: bool = True) -> None:
     pkgs = ", ".join(f"{k} {v}" for k, v in info["packages"].items() if v)
     print(f"command:   {command}")
     load = " ".join(map(str, info["loadavg_at_start"]))
@@ -37,6 +39,9 @@ def header(command: str, info: dict, settings: dict, plan: dict, env_note: str,
           f"load average {load}; {info['platform']}")
     print(f"versions:  python {info['python']}, sqlite {info['sqlite']}, "
           f"postgresql {info['postgresql'] or '-'}; {pkgs}")
+    if not http:  # the rest describes the HTTP part
+        print()
+        return
     shown = {k: v for k, v in settings.items() if k != "bind"}
     print("gunicorn:  " + ", ".join(f"{k}={v}" for k, v in shown.items())
           + "  (gunicorn.conf.py, same for every server)")
@@ -114,7 +119,7 @@ def _table(cols, rows, right_from: int) -> None:
     print()
 
 
-def notes(summaries: list[dict], skipped: dict, logs: dict) -> None:
+def notes(summaries: list[dict], skipped: dict, logs: dict, extra: list[str] = ()) -> None:
     lines = [f"{backend}: skipped ({why})" for backend, why in skipped.items()]
     for s in summaries:
         if s["errors"]:
@@ -129,6 +134,7 @@ def notes(summaries: list[dict], skipped: dict, logs: dict) -> None:
             top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
             lines.append(f"server log of {name}: "
                          + "; ".join(f"{n} x {what}" for what, n in top))
+    lines += extra
     print("notes:" if lines else "notes: none (no errors, no dropped connections, empty server logs)")
     for text in lines:
         print(f"  - {text}")

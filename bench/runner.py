@@ -22,6 +22,7 @@ SCENARIOS = {
     "auth_me": "GET /auth/me",
     "images_list": "GET /images?limit=50",
     "image_get": "GET /images/<id>",
+    "image_similar": "GET /images/<id>/similar",
     "analytics_post": "POST /analytics",
 }
 ANALYTICS_BODY = json.dumps({"research_topic": "bench",
@@ -41,6 +42,9 @@ def requests_for(scenario: str, threads: int, ds: Dataset | None) -> list[list[l
             reqs = [load.get("/images?limit=50", token)]
         elif scenario == "image_get":
             reqs = [load.get(f"/images/{n}", token) for n in ds.image_ids[i % len(ds.tokens)]]
+        elif scenario == "image_similar":  # default max_distance=10, limit=20
+            reqs = [load.get(f"/images/{n}/similar", token)
+                    for n in ds.image_ids[i % len(ds.tokens)]]
         elif scenario == "analytics_post":
             reqs = [load.post_json("/analytics", ANALYTICS_BODY, token)]
         else:
