@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from bottle import HTTPResponse, request, response
 
+from janus.web.plugin import header
+
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID, If-None-Match"
 EXPOSE_HEADERS = "X-Request-ID, Retry-After, ETag, Content-Length"
@@ -19,11 +21,11 @@ def register(app, config) -> None:
     allowed = frozenset(config.cors_origins)
 
     def allowed_origin() -> str | None:
-        origin = request.get_header("Origin")
+        origin = header("Origin")
         return origin if origin and (origin in allowed or "*" in allowed) else None
 
     def preflight():
-        if request.method != "OPTIONS" or not request.get_header("Access-Control-Request-Method"):
+        if request.method != "OPTIONS" or not header("Access-Control-Request-Method"):
             return
         headers = {"Vary": "Origin"}
         origin = allowed_origin()

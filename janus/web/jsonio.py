@@ -80,6 +80,9 @@ def read_json(struct_type, limit: int):
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}") from None
+    except UnicodeDecodeError:
+        # msgspec reports invalid UTF-8 inside strings this way, not as a DecodeError.
+        raise BadRequest("malformed JSON: the body is not valid UTF-8") from None
 
 
 def read_query(struct_type):

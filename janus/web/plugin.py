@@ -21,6 +21,17 @@ from janus.web.jsonio import encode, json_body
 log = logging.getLogger("janus.errors")
 
 
+def header(name: str) -> str:
+    """A request header, "" when absent. Bottle's get_header() decodes UTF-8
+    and raises on anything else, so a garbage header from a client became a
+    500; here a value that is not UTF-8 stays as the server's latin-1 text."""
+    value = request.headers.raw(name, "") or ""
+    try:
+        return value.encode("latin1").decode("utf8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def request_id() -> str:
     return request.environ.get("janus.request_id", "-")
 
@@ -37,7 +48,7 @@ def client() -> Client:
     # REMOTE_ADDR is the proxy when one sits in front; gunicorn rewrites it
     # from X-Forwarded-For only for the proxies named in forwarded_allow_ips.
     return Client(ip=request.environ.get("REMOTE_ADDR"),
-                  user_agent=(request.get_header("User-Agent") or "")[:512] or None)
+                  user_agent=header("User-Agent")[:512] or None)
 
 
 def session() -> Session:
@@ -53,7 +64,7 @@ def current_user():
 
 
 def _authenticate() -> Session:
-    scheme, _, token = (request.get_header("Authorization") or "").partition(" ")
+    scheme, _, token = header("Authorization").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token>",
                            headers={"WWW-Authenticate": "Bearer"})

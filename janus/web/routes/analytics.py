@@ -74,9 +74,13 @@ def register(api) -> None:
         with database.atomic():
             changes = analytics.update_with_changes(row, fields)
             if changes:
-                record_change(me, "analytics.updated", "analytics", row.id,
-                              {k: v for k, v in changes.items() if k != "data"} |
-                              ({"data": "changed"} if "data" in changes else {}))
+                # The audit row says image_id, as analytics.created does; the
+                # (possibly large) data is noted, not copied.
+                summary = {("image_id" if k == "image" else k): v
+                           for k, v in changes.items() if k != "data"}
+                if "data" in changes:
+                    summary["data"] = "changed"
+                record_change(me, "analytics.updated", "analytics", row.id, summary)
         return analytics_out(row)
 
     @api.route("DELETE", "/analytics/<record_id:int>", summary="Delete an analytics record",

@@ -1,0 +1,271 @@
+"""GET /openapi.json: a valid OpenAPI 3.1 document that matches the routes
+the app really serves, their auth, parameters, bodies and responses."""
+from __future__ import annotations
+
+import fnmatch
+import re
+
+import jsonschema
+import pytest
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
+from janus.models import Admin, Image as ImageRow
+from tests.api.support import call
+from tests.api.test_audit import SUCCESS, _run, world  # noqa: F401  (world is a fixture)
+from tests.factories import make_analytics, make_image
+from tests.images import photo_like, save, upload
+
+PUBLIC = {("get", "/health"), ("get", "/openapi.json"), ("post", "/auth/login"),
+          ("post", "/auth/register")}
+# Write routes that take no body.
+NO_BODY = {("post", "/auth/logout"), ("post", "/images/{image_id}/analysis")}
+# Write routes that also take a multipart upload.
+MULTIPART = {("post", "/images")}
+METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
+
+
+@pytest.fixture
+def document(client):
+    res = client.get("/openapi.json", status="*")
+    assert res.status_int == 200
+    assert res.content_type == "application/json"
+    return res.json
+
+
+def _operations(document):
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield method, path, op
+
+
+def test_is_a_valid_openapi_3_1_document(document):
+    assert document["openapi"].startswith("3.1.")
+    assert document["info"]["title"] and document["info"]["version"]
+    validate(document)  # detects the version from the document
+    errors = list(OpenAPIV31SpecValidator(document).iter_errors())
+    assert errors == []
+
+
+def test_served_without_a_token_and_identical_each_time(client, document):
+    again = client.get("/openapi.json")
+    assert again.status_int == 200
+    assert again.json == document
+
+
+def test_operations_equal_the_app_routes(app, document):
+    served = {(route.method.lower(), re.sub(r"<(\w+)(?::[^>]*)?>", r"{\1}", route.rule))
+              for route in app.routes}
+    described = {(method, path) for method, path, _op in _operations(document)}
+    assert described == served
+    assert len(served) >= 30
+
+
+def test_operation_ids_are_unique(document):
+    op_ids = [op["operationId"] for _m, _p, op in _operations(document)]
+    assert len(op_ids) == len(set(op_ids))
+
+
+def test_bearer_auth_on_every_route_but_the_public_ones(document):
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "security" not in document or document["security"] in ([], [{}])
+    for method, path, op in _operations(document):
+        if (method, path) in PUBLIC:
+            assert op.get("security", []) == [], (method, path)
+            assert "401" not in op["responses"], (method, path)
+        else:
+            assert op["security"] == [{"bearerAuth": []}], (method, path)
+            assert "401" in op["responses"], (method, path)
+
+
+def test_documented_auth_is_what_the_routes_enforce(client, document):
+    """Without a token every secured route answers 401, no public one does."""
+    for method, path, _op in _operations(document):
+        url = re.sub(r"\{\w+\}", "1", path)
+        res = call(client, method, url, json={} if method in ("post", "patch") else None)
+        if (method, path) in PUBLIC:
+            assert res.status_int != 401, (method, path)
+        else:
+            assert res.status_int == 401, (method, path, res.text)
+            assert res.json["error"]["code"] == "unauthorized"
+
+
+def test_every_path_parameter_is_declared(document):
+    for method, path, op in _operations(document):
+        in_path = set(re.findall(r"\{(\w+)\}", path))
+        declared = {p["name"]: p for p in op.get("parameters", []) if p["in"] == "path"}
+        assert set(declared) == in_path, (method, path)
+        for param in declared.values():
+            assert param["required"] is True
+            assert param["schema"]["type"] == "integer"
+        if in_path:
+            assert "404" in op["responses"], (method, path)
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def test_every_ref_resolves_inside_components(document):
+    refs = set(_refs(document))
+    assert refs, "the document uses components"
+    for ref in refs:
+        assert ref.startswith("#/components/"), ref
+        node = document
+        for part in ref[2:].split("/"):
+            assert part in node, ref
+            node = node[part]
+        assert isinstance(node, dict)
+
+
+def test_request_bodies_on_write_routes(document):
+    for method, path, op in _operations(document):
+        if method in ("post", "patch") and (method, path) not in NO_BODY:
+            body = op.get("requestBody")
+            assert body and body["required"] is True, (method, path)
+            media = {"application/json"} | (
+                {"multipart/form-data"} if (method, path) in MULTIPART else set())
+            assert set(body["content"]) == media, (method, path)
+            for status in ("400", "413", "415", "422"):
+                assert status in op["responses"], (method, path, status)
+        else:
+            assert "requestBody" not in op, (method, path)
+
+
+def test_error_responses_use_the_envelope(document):
+    schemas = document["components"]["schemas"]
+    error = schemas["ErrorObject"]
+    assert set(error["required"]) == {"code", "message", "request_id"}
+    assert "details" in error["properties"]
+    for method, path, op in _operations(document):
+        assert "500" in op["responses"], (method, path)
+        for status, response in op["responses"].items():
+            if int(status) >= 400:
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/ErrorBody", (method, path, status)
+
+
+LIST_QUERIES = {
+    "/images": {"owner_id", "format", "color_type", "min_width", "min_height"},
+    "/logs": {"user_id", "action", "module", "level"},
+    "/analytics": {"research_topic", "image_id", "user_id"},
+    "/security-events": {"user_id", "action", "account", "ip"},
+    "/users": {"email", "username", "role", "is_active"},
+    "/admins": {"admin_level"},
+}
+SAMPLES = {"integer": "1", "string": "x", "boolean": "true"}
+
+
+def _sample(schema):
+    options = schema.get("anyOf", [schema])
+    for option in options:
+        if "enum" in option:
+            return str(option["enum"][0])
+        if option.get("type") in SAMPLES:
+            return SAMPLES[option["type"]]
+    raise AssertionError(schema)
+
+
+@pytest.mark.parametrize("path", sorted(LIST_QUERIES))
+def test_list_query_parameters_are_documented_and_accepted(client, superadmin, document,
+                                                           path, make_actor):
+    params = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]
+              if p["in"] == "query"}
+    assert set(params) == {"limit", "cursor", "since", "until"} | LIST_QUERIES[path]
+    assert all(p["required"] is False for p in params.values())
+    limit = params["limit"]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 500, 50)
+    for name, param in params.items():
+        if name == "cursor":
+            continue  # only a cursor the service issued is valid (test_errors)
+        value = ("2024-01-01T00:00:00Z" if name in ("since", "until")
+                 else _sample(param["schema"]))
+        res = call(client, "GET", path, superadmin, params={name: value})
+        assert res.status_int == 200, (path, name, value, res.text)
+
+
+def _validator(document, schema):
+    return jsonschema.Draft202012Validator(
+        {**schema, "components": document["components"]})
+
+
+def _response_schema(document, method, path, status):
+    response = document["paths"][path][method]["responses"].get(str(status))
+    assert response is not None, (method, path, status)
+    content = response.get("content")
+    return content["application/json"]["schema"] if content else None
+
+
+def _doc_path(document, method, url):
+    """The documented path template that ``url`` matches."""
+    for path in document["paths"]:
+        pattern = "^" + re.sub(r"\\\{\w+\\\}", r"\\d+", re.escape(path)) + "$"
+        if re.match(pattern, url.split("?")[0]) and method in document["paths"][path]:
+            return path
+    raise AssertionError(f"{method} {url} is not documented")
+
+
+def test_get_responses_match_their_documented_schemas(client, document, superadmin, alice):
+    make_image(alice.id, image_metadata={"exif": {"Make": "X"}})
+    shot = upload(client, alice, save(photo_like(31, (80, 60)), "PNG"), "shot.png")
+    assert upload(client, alice, save(photo_like(31, (80, 61)), "PNG")).status_int == 201
+    assert shot.status_int == 201, shot.text
+    image = ImageRow.get_by_id(shot.json["id"])
+    record = make_analytics("t", [1, {"a": None}], user=alice.id, image=image.id)
+    log = call(client, "POST", "/logs", alice,
+               json={"action": "a", "module": "m", "log_metadata": {"n": 1}})
+    event = call(client, "POST", "/security-events", superadmin,
+                 json={"action": "probe", "user_id": alice.id})
+    assert (log.status_int, event.status_int) == (201, 201)
+    ids = {"user_id": alice.id, "admin_id": Admin.get(Admin.user == superadmin.id).id,
+           "image_id": image.id, "log_id": log.json["id"], "record_id": record.id,
+           "event_id": event.json["id"]}
+    checked = 0
+    for method, path, _op in _operations(document):
+        if method != "get":
+            continue
+        url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m[1]]), path)
+        res = call(client, "GET", url, superadmin)
+        assert res.status_int == 200, (url, res.body[:300])
+        (media, content), = document["paths"][path]["get"]["responses"]["200"]["content"].items()
+        assert fnmatch.fnmatch(res.content_type, media), (url, res.content_type, media)
+        if media == "application/json":
+            _validator(document, content["schema"]).validate(res.json)
+            if "{" not in path and "items" in res.json:
+                assert res.json["items"], url  # the schema was checked against real items
+        else:
+            assert res.body, url
+        checked += 1
+    assert checked >= 15
+
+
+@pytest.mark.parametrize("case", SUCCESS, ids=[c.name for c in SUCCESS])
+def test_write_responses_match_the_document(client, document, world, case):  # noqa: F811
+    res = _run(client, case, world)
+    path = _doc_path(document, case.method.lower(), case.url(world))
+    documented = document["paths"][path][case.method.lower()]["responses"]
+    success = [int(s) for s in documented if int(s) < 300]
+    assert res.status_int in success, (case.name, res.status_int, success)
+    schema = _response_schema(document, case.method.lower(), path, res.status_int)
+    if schema is None:
+        assert res.body == b""
+    else:
+        _validator(document, schema).validate(res.json)
+
+
+@pytest.mark.parametrize("method, url, status", [
+    ("get", "/images/999999", 404), ("post", "/images", 422), ("patch", "/logs/1", 405),
+    ("get", "/nope", 404), ("get", "/images?limit=0", 422)])
+def test_error_bodies_match_the_error_schema(client, document, alice, method, url, status):
+    res = call(client, method, url, alice, json={} if method == "post" else None)
+    assert res.status_int == status
+    _validator(document, {"$ref": "#/components/schemas/ErrorBody"}).validate(res.json)
