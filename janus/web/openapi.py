@@ -129,7 +129,7 @@ def register(api) -> None:
     document: dict = {}
 
     @api.route("GET", "/openapi.json", summary="This OpenAPI 3.1 document", tag="meta",
-               auth=False)
+               auth=False, database=False)
     def openapi_document():
         if not document:
             document.update(build(api))

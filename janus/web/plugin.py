@@ -100,15 +100,18 @@ class ApiPlugin:
 
         def wrapper(*args, **kwargs):
             try:
-                database.connect(reuse_if_open=True)
-                try:
-                    self.check_migrated()
-                    if spec.auth:
-                        _authenticate()
+                if not spec.database:
                     result = callback(*args, **kwargs)
-                finally:
-                    if not database.is_closed():
-                        database.close()  # back to the pool
+                else:
+                    database.connect(reuse_if_open=True)
+                    try:
+                        self.check_migrated()
+                        if spec.auth:
+                            _authenticate()
+                        result = callback(*args, **kwargs)
+                    finally:
+                        if not database.is_closed():
+                            database.close()  # back to the pool
             except HTTPResponse:
                 raise
             except JanusError as exc:

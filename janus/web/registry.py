@@ -21,6 +21,8 @@ class RouteSpec:
     summary: str
     tag: str
     auth: bool = True
+    # False: the route never touches the database (no connection, no checks).
+    database: bool = True
     body: type | None = None
     body_media: str = JSON
     # A Struct describing a multipart/form-data alternative to the JSON body.

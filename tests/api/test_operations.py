@@ -57,6 +57,13 @@ def test_unreachable_database_is_503(make_config, own_database, alice, method, p
         assert leak not in res.text
 
 
+def test_openapi_needs_no_database(make_config, own_database):
+    client = webtest.TestApp(create_app(make_config(DATABASE_URL=UNREACHABLE)))
+    res = client.get("/openapi.json", status="*")
+    assert res.status_int == 200
+    assert res.json["openapi"].startswith("3.1")
+
+
 def test_unmigrated_database_is_503_until_migrated(make_config, own_database, db_factory):
     client = webtest.TestApp(create_app(make_config(DATABASE_URL=db_factory.new_url())))
     res = client.get("/health", status="*")

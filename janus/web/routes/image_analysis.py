@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from janus.audit import record_change
 from janus.db import database
-from janus.errors import Conflict
+from janus.errors import Conflict, NotFound
 from janus.imaging import analyse, phash_to_int
 from janus.models import Image
 from janus.repos.analytics import analytics
@@ -38,6 +38,8 @@ def register(api) -> None:
         image = visible_image(image_id, me)
         if image.storage_key is None:
             raise Conflict(f"image {image_id} has no uploaded file to analyse")
+        if not store.exists(image.storage_key):
+            raise NotFound("the stored file is missing")
         result = analyse(store.path(image.storage_key), q.k, config.max_image_pixels)
         with database.atomic():
             row = analytics.create(research_topic=ANALYSIS_TOPIC, data=result, image=image.id,
