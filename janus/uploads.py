@@ -31,8 +31,7 @@ def ingest(owner: User, data: bytes, filename: str, config: Config,
     info = inspect_image(data, name, config.max_image_pixels)
     existing = images.duplicate_of(owner, info.sha256)
     if existing is not None:
-        raise Conflict(f"you already uploaded this file as image {existing.id}",
-                       details={"existing_id": existing.id})
+        raise _duplicate(existing)
     phash = phash_to_int(fingerprint(data, config.max_image_pixels))
     store = file_store(config)
     key = store.put(data)
@@ -42,10 +41,21 @@ def ingest(owner: User, data: bytes, filename: str, config: Config,
             record_change(actor or owner, "image.uploaded", "image", image.id,
                           {"filename": image.filename, "format": image.format,
                            "sha256": image.sha256, "file_size": image.file_size})
-    except Exception:
+    except Exception as exc:
         release(store, key)
+        if isinstance(exc, Conflict):
+            # Lost a race with this owner's identical upload: the (owner, sha256)
+            # unique index caught what the check above could not see yet.
+            existing = images.duplicate_of(owner, info.sha256)
+            if existing is not None:
+                raise _duplicate(existing) from None
         raise
     return image
+
+
+def _duplicate(existing: Image) -> Conflict:
+    return Conflict(f"you already uploaded this file as image {existing.id}",
+                    details={"existing_id": existing.id})
 
 
 def release(store: FileStore, key: str | None) -> bool:
