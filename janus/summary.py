@@ -75,7 +75,8 @@ def summarise(days: int, user: User | None = None) -> dict:
     }
     counts = {k: v for k, v in counts.items() if v is not None}
 
-    images = _scoped(Image.select(), Image.owner, user)
+    # Like every figure below, formats and colour types cover the window.
+    images = _scoped(Image.select().where(Image.created_at >= since), Image.owner, user)
     by_format = _grouped(images.select(Image.format, pw.fn.COUNT(Image.id))
                          .group_by(Image.format).order_by(pw.fn.COUNT(Image.id).desc(),
                                                            Image.format), "format")

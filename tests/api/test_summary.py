@@ -138,8 +138,9 @@ def expected(world: dict, since: datetime, me: int | None) -> dict:
     return {
         "scope": "all" if me is None else "own",
         "counts": counts,
-        "images_by_format": ranked(Counter(r["format"] for r in images), "format"),
-        "images_by_color_type": ranked(Counter(r["color_type"] for r in images), "color_type"),
+        "images_by_format": ranked(Counter(r["format"] for r in recent_images), "format"),
+        "images_by_color_type": ranked(Counter(r["color_type"] for r in recent_images),
+                                       "color_type"),
         "actions_per_day": per_day(r["at"] for r in recent_logs),
         "top_actions": ranked(Counter(r["action"] for r in recent_logs), "action")[:10],
         "failed_logins_per_day": per_day(r["at"] for r in events
