@@ -35,6 +35,7 @@ from janus.repos.security import security_events
 from janus.web.app import create_app
 from tests.api.conftest import PASSWORD
 from tests.factories import make_analytics, make_image
+from tests.api.support import assert_error as error_of
 
 _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 
@@ -70,15 +71,6 @@ def send(client, method: str, path: str, headers: dict, status, body=None):
                               body=b"{}" if body is None else body,
                               content_type="application/json")
     return client.request(path, method=method, headers=headers, status=status)
-
-
-def error_of(res, status: int, code: str) -> dict:
-    assert res.status_int == status, res.body
-    assert res.content_type == "application/json"
-    error = res.json["error"]
-    assert error["code"] == code, error
-    assert error["message"] and error["request_id"]
-    return error
 
 
 def test_the_collected_routes_are_the_apps_routes(app):

@@ -7,17 +7,9 @@ import pytest
 from janus.models import Admin, Log, SecurityEvent, User
 from janus.repos.admins import admins
 from tests.api.conftest import CLIENT_IP
+from tests.api.support import assert_error as error_of
 
 UA = {"User-Agent": "janus-tests/admins"}
-
-
-def error_of(res, status: int, code: str) -> dict:
-    assert res.status_int == status, res.body
-    assert res.content_type == "application/json"
-    error = res.json["error"]
-    assert error["code"] == code, error
-    assert error["message"] and error["request_id"]
-    return error
 
 
 def admin_id(actor) -> int:

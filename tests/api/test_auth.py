@@ -17,23 +17,13 @@ from janus import passwords
 from janus.models import AuthToken, Log, SecurityEvent, User, utcnow
 from janus.web.app import create_app
 from tests.api.conftest import CLIENT_IP, PASSWORD
+from tests.api.support import assert_error as error_of
 
 NEW_PASSWORD = "a brand new passphrase"
 UA = {"User-Agent": "janus-tests/auth"}
 
 
 # -- helpers -------------------------------------------------------------------
-def error_of(res, status: int, code: str) -> dict:
-    """The JSON error object of ``res`` after checking status, type and code."""
-    assert res.status_int == status, res.body
-    assert res.content_type == "application/json"
-    error = res.json["error"]
-    assert error["code"] == code, error
-    assert error["message"] and isinstance(error["message"], str)
-    assert error["request_id"]
-    return error
-
-
 def without_request_id(res) -> dict:
     body = res.json
     body["error"].pop("request_id")

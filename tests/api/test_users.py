@@ -12,15 +12,7 @@ from janus.repos.admins import admins
 from janus.uploads import file_store
 from tests.api.conftest import CLIENT_IP, PASSWORD
 from tests.factories import make_image
-
-
-def error_of(res, status: int, code: str) -> dict:
-    assert res.status_int == status, res.body
-    assert res.content_type == "application/json"
-    error = res.json["error"]
-    assert error["code"] == code, error
-    assert error["message"] and error["request_id"]
-    return error
+from tests.api.support import assert_error as error_of
 
 
 def fresh(actor_or_user) -> User:
