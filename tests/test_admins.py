@@ -180,3 +180,38 @@ def test_admins_get_count_and_page(db):
     assert admins.get_by_id(rows[0].id).user.id == people[0].id
     ids, pages = walk(admins, limit=3)
     assert ids == expected and pages == 3
+
+
+def test_two_concurrent_revokes_cannot_remove_both_last_superadmins(db):
+    """Each of two threads revokes one of the two superadmins at the same
+    moment: one may succeed, the other must fail, and one superadmin stays."""
+    import threading
+
+    import peewee as pw
+
+    first, second = make_user(), make_user()
+    admins.grant(first, "superadmin")
+    admins.grant(second, "superadmin")
+    db.close()  # each thread takes its own pooled connection
+    barrier, outcomes = threading.Barrier(2), []
+
+    def revoke(user):
+        try:
+            with db.connection_context():
+                with db.atomic():
+                    barrier.wait(timeout=10)
+                    admins.revoke(User.get_by_id(user.id))
+            outcomes.append("revoked")
+        except (Conflict, pw.OperationalError) as exc:
+            # Conflict on PostgreSQL (the row lock serialises the two);
+            # SQLite may refuse the second writer as busy instead.
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=revoke, args=(u,)) for u in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    db.connect(reuse_if_open=True)
+    assert outcomes.count("revoked") == 1, outcomes
+    assert Admin.select().where(Admin.admin_level == "superadmin").count() == 1

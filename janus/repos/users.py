@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from janus.db import database
+from janus.db import database, is_postgres
 from janus.errors import Conflict, NotFound, ValidationError
 from janus.models import Admin, Log, SecurityEvent, User
 from janus.passwords import hash_password
@@ -98,11 +98,17 @@ class UserRepository(Repository):
 def superadmin_count(excluding: User | None = None) -> int:
     """Active superadmins: a deactivated one cannot log in, so it does not
     keep the service manageable and must not let the last active one go."""
-    query = (Admin.select().join(User, on=(Admin.user == User.id))
-             .where((Admin.admin_level == "superadmin") & User.is_active))
-    if excluding is not None:
-        query = query.where(Admin.user != excluding.id)
-    return query.count()
+    query = (Admin.select(Admin.id, Admin.user).join(User, on=(Admin.user == User.id))
+             .where((Admin.admin_level == "superadmin") & User.is_active)
+             .order_by(Admin.id))
+    if is_postgres():
+        # Inside the caller's transaction: lock every superadmin row (in id
+        # order), so two concurrent "remove a superadmin" changes take turns
+        # instead of each seeing the other's row and both succeeding. SQLite
+        # already serialises writers.
+        query = query.for_update()
+    rows = list(query.tuples())
+    return sum(1 for _, user_id in rows if excluding is None or user_id != excluding.id)
 
 
 def is_superadmin(user: User) -> bool:
