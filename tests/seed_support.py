@@ -1,0 +1,88 @@
+"""Shared helpers and fixtures of the seed-loader tests."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from janus.db import make_database
+from janus.models import MODELS, Admin, Analytics, Image, Log, SecurityEvent, User
+from janus.seeds import DOMAINS, SEED_DIR, main
+from tests.conftest import migrate
+
+DOMAIN_MODELS = {"users": User, "admins": Admin, "images": Image, "analytics": Analytics,
+                 "logs": Log, "security": SecurityEvent}
+# The demo accounts the module docstring (and the README) promise.
+DEMO_ACCOUNTS = {
+    "admin@janus.example": "janus-superadmin",
+    "mod@janus.example": "janus-moderator",
+    "demo@janus.example": "janus-demo",
+    "priya.raman@janus.example": "janus-priya",
+    "tomas.novak@janus.example": "janus-tomas",
+    "lena.fischer@janus.example": "janus-lena",
+}
+
+
+def seed_data(directory: Path = SEED_DIR) -> dict[str, list]:
+    return {d: json.loads((directory / f"{d}.json").read_text()) for d in DOMAINS}
+
+
+def file_backed(directory: Path = SEED_DIR) -> list[dict]:
+    return [r for r in seed_data(directory)["images"] if "file" in r]
+
+
+def expected_counts(domains=DOMAINS) -> dict[str, int]:
+    data = seed_data()
+    counts = {m._meta.table_name: 0 for m in MODELS}
+    for domain in domains:
+        counts[DOMAIN_MODELS[domain]._meta.table_name] = len(data[domain])
+    if "images" in domains:  # each file-backed image writes its image.uploaded audit row
+        counts[Log._meta.table_name] += len(file_backed())
+    return counts
+
+
+def counts() -> dict[str, int]:
+    return {m._meta.table_name: m.select().count() for m in MODELS}
+
+
+def snapshot() -> dict[str, list]:
+    return {m._meta.table_name: list(m.select().order_by(m.id).tuples()) for m in MODELS}
+
+
+@pytest.fixture(autouse=True)
+def storage_dir(tmp_path, monkeypatch) -> Path:
+    """Image files go to a fresh store per test (subprocesses inherit it too)."""
+    path = tmp_path / "storage"
+    monkeypatch.setenv("JANUS_STORAGE_DIR", str(path))
+    return path
+
+
+def stored_files(root: Path) -> list[str]:
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, out: str, err: str, *needles: str) -> None:
+    assert code == 1
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err, err
+
+
+def fresh_migrated_url(db_factory) -> str:
+    url = db_factory.new_url()
+    db = make_database(url, pool_size=1)
+    migrate(db)
+    db.close_all()
+    return url
+
+
