@@ -24,7 +24,7 @@ from janus.imaging.storage import key_for
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.repos.admins import admins
 from janus.seeds.files import Record, SeedFile
-from janus.seeds.schema import SEED_KEY, SeedError
+from janus.seeds.schema import SEED_KEY
 from janus.uploads import file_store, ingest, release
 
 
