@@ -12,8 +12,7 @@ from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
 from janus.errors import Conflict
-from janus.imaging import FileStore, inspect_image, phash_to_int, safe_filename
-from janus.imaging.analysis import fingerprint
+from janus.imaging import FileStore, inspect_image, safe_filename
 from janus.models import Image, User
 from janus.repos.images import images
 
@@ -32,12 +31,11 @@ def ingest(owner: User, data: bytes, filename: str, config: Config,
     existing = images.duplicate_of(owner, info.sha256)
     if existing is not None:
         raise _duplicate(existing)
-    phash = phash_to_int(fingerprint(data, config.max_image_pixels))
     store = file_store(config)
     key = store.put(data)
     try:
         with database.atomic():
-            image = images.create(owner=owner.id, storage_key=key, phash=phash, **info.fields())
+            image = images.create(owner=owner.id, storage_key=key, **info.fields())
             record_change(actor or owner, "image.uploaded", "image", image.id,
                           {"filename": image.filename, "format": image.format,
                            "sha256": image.sha256, "file_size": image.file_size})

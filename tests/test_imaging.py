@@ -105,7 +105,8 @@ def test_exif_subset_is_safe_and_iso():
 def test_fields_are_the_images_columns():
     fields = inspect_image(GOOD["png_grey"][0], " grey.png ").fields()
     assert set(fields) == {"filename", "format", "width", "height", "color_type", "bit_depth",
-                           "compression_method", "file_size", "sha256", "image_metadata"}
+                           "compression_method", "file_size", "sha256", "image_metadata",
+                           "phash"}
     assert fields["filename"] == "grey.png"
 
 

@@ -121,13 +121,18 @@ def _prepare(im: Image.Image) -> tuple[Image.Image, Image.Image | None, bool]:
 
 
 def fingerprint(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
-    """Just the perceptual hash, computed exactly as ``analyse`` does (uploads
-    store it for near-duplicate search)."""
+    """Just the perceptual hash, computed exactly as ``analyse`` does."""
     with open_image(source, max_pixels) as im:
         with decode_errors():
             im.draft(None, (MAX_SIDE, MAX_SIDE))
             im.load()
-        return phash(_prepare(im)[0])
+        return fingerprint_image(im)
+
+
+def fingerprint_image(im: Image.Image) -> str:
+    """The perceptual hash of an image already loaded (inspect_image uses
+    this, so an upload decodes its pixels once)."""
+    return phash(_prepare(im)[0])
 
 
 def _analyse(im: Image.Image, source_size: list, k: int) -> dict:

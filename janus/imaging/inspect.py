@@ -11,10 +11,12 @@ import math
 import msgspec
 from PIL import BmpImagePlugin, Image, ImageMode
 
+from janus.imaging.analysis import fingerprint_image
 from janus.imaging.decode import (DEFAULT_MAX_PIXELS, decode, decode_errors, too_many_pixels,
                                   webp_coding, webp_header)
 from janus.imaging.exif import exif_subset
 from janus.imaging.filenames import safe_filename
+from janus.imaging.phash import phash_to_int
 
 __all__ = ["ImageInfo", "MEDIA_TYPES", "inspect_image", "safe_filename", "bit_depth"]
 
@@ -42,11 +44,13 @@ class ImageInfo(msgspec.Struct, frozen=True, kw_only=True):
     file_size: int
     sha256: str
     image_metadata: dict
+    phash: str  # 16 hex digits, as janus.imaging.analysis computes it
 
     def fields(self) -> dict:
         """The images-table columns (repos.images writable names) this fills."""
         out = msgspec.structs.asdict(self)
         del out["media_type"]
+        out["phash"] = phash_to_int(self.phash)  # stored as a signed BIGINT
         return out
 
 
@@ -141,4 +145,5 @@ def inspect_image(data: bytes, filename: str, max_pixels: int = DEFAULT_MAX_PIXE
             file_size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             image_metadata=_metadata(im, fmt, data, frames),
+            phash=fingerprint_image(im),
         )
