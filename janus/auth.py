@@ -128,6 +128,15 @@ def login(login_name: str, password: str, client: Client, config: Config) -> Ses
     return session
 
 
+def revoke_tokens(user: User, keep: AuthToken | None = None) -> int:
+    """Revoke every live token of ``user`` (but ``keep``); returns how many."""
+    query = AuthToken.update(revoked_at=utcnow()).where(
+        (AuthToken.user == user.id) & AuthToken.revoked_at.is_null())
+    if keep is not None:
+        query = query.where(AuthToken.id != keep.id)
+    return query.execute()
+
+
 def logout(session: Session, client: Client) -> None:
     with database.atomic():
         AuthToken.update(revoked_at=utcnow()).where(AuthToken.id == session.token.id).execute()
@@ -145,9 +154,7 @@ def change_password(session: Session, current: str, new: str, client: Client) ->
         raise ValidationError.at("$.new_password", "must differ from the current password")
     with database.atomic():
         users.update(user, password_hash=hash_password(new))
-        revoked = (AuthToken.update(revoked_at=utcnow())
-                   .where((AuthToken.user == user.id) & (AuthToken.id != session.token.id)
-                          & AuthToken.revoked_at.is_null()).execute())
+        revoked = revoke_tokens(user, keep=session.token)
         _event("password_changed", client, user=user, account=user.email, revoked_tokens=revoked)
         record_change(user, "user.password_changed", "user", user.id,
                       {"password": "changed", "revoked_tokens": revoked})

@@ -67,6 +67,8 @@ class Config:
     lockout_window_seconds: int = 15 * 60
     allow_registration: bool = True
     cors_origins: tuple = ()
+    # Reverse proxies whose X-Forwarded-For is believed (exact addresses).
+    trusted_proxies: tuple = ()
     log_level: str = "INFO"
     # None: argon2-cffi's current recommended defaults.
     argon2_time_cost: int | None = None
@@ -91,6 +93,7 @@ class Config:
             lockout_window_seconds=_int(env, "JANUS_LOCKOUT_WINDOW_SECONDS", 900, 1),
             allow_registration=_bool(env, "JANUS_ALLOW_REGISTRATION", True),
             cors_origins=_list(env, "JANUS_CORS_ORIGINS"),
+            trusted_proxies=_list(env, "JANUS_TRUSTED_PROXIES"),
             log_level=(env.get("JANUS_LOG_LEVEL") or "INFO").upper(),
             argon2_time_cost=_int(env, "JANUS_ARGON2_TIME_COST", None, 1),
             argon2_memory_kib=_int(env, "JANUS_ARGON2_MEMORY_KIB", None, 8),

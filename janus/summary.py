@@ -37,12 +37,8 @@ def _scoped(query, field, user):
 
 
 def _counts(model, when_field, owner_field, since, user) -> dict:
-    total = _scoped(model.select(), owner_field, user).count() if owner_field is not None \
-        else model.select().count()
-    recent = model.select().where(when_field >= since)
-    if owner_field is not None:
-        recent = _scoped(recent, owner_field, user)
-    return {"total": total, "in_window": recent.count()}
+    rows = _scoped(model.select(), owner_field, user)
+    return {"total": rows.count(), "in_window": rows.where(when_field >= since).count()}
 
 
 def _grouped(query, key, count_alias="count") -> list[dict]:
@@ -61,19 +57,15 @@ def _per_day(model, when_field, owner_field, since, user, *conditions) -> list[d
 def summarise(days: int, user: User | None = None) -> dict:
     since = utcnow() - timedelta(days=days)
     counts = {
-        "users": ({"total": User.select().count(),
-                   "in_window": User.select().where(User.created_at >= since).count()}
-                  if user is None else {"total": 1, "in_window": int(user.created_at >= since)}),
-        "admins": ({"total": Admin.select().count(),
-                    "in_window": Admin.select().where(Admin.created_at >= since).count()}
-                   if user is None else None),
+        "users": _counts(User, User.created_at, User.id, since, user),
         "images": _counts(Image, Image.created_at, Image.owner, since, user),
         "logs": _counts(Log, Log.timestamp, Log.user, since, user),
         "analytics": _counts(Analytics, Analytics.created_at, Analytics.user, since, user),
         "security": _counts(SecurityEvent, SecurityEvent.timestamp, SecurityEvent.user,
                             since, user),
     }
-    counts = {k: v for k, v in counts.items() if v is not None}
+    if user is None:  # a user's own scope has no admins table to count
+        counts["admins"] = _counts(Admin, Admin.created_at, Admin.user, since, None)
 
     # Like every figure below, formats and colour types cover the window.
     images = _scoped(Image.select().where(Image.created_at >= since), Image.owner, user)

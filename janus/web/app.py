@@ -18,7 +18,7 @@ from janus import passwords
 from janus.config import Config
 from janus.db import init_database
 from janus.web import cors, openapi
-from janus.web.plugin import ApiPlugin, encode_error, header
+from janus.web.plugin import ApiPlugin, client_ip, encode_error, header
 from janus.web.registry import Api
 from janus.web.routes import (admins, analytics, auth, health, image_analysis, image_files,
                               images, logs, security, summary, users)
@@ -75,10 +75,13 @@ def _error_handler(error):
     return encode_error(status, codes.get(status, "bad_request"), message)
 
 
-def _before_request():
+def _before_request(trusted_proxies: frozenset):
+    env = request.environ
     given = header("X-Request-ID")
-    request.environ["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
-    request.environ["janus.started"] = time.perf_counter()
+    env["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    env["janus.started"] = time.perf_counter()
+    env["janus.client_ip"] = client_ip(env.get("REMOTE_ADDR"), header("X-Forwarded-For"),
+                                       trusted_proxies)
 
 
 def _after_request():
@@ -89,7 +92,7 @@ def _after_request():
         "message": "request", "request_id": env.get("janus.request_id"),
         "method": request.method, "path": request.path, "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-        "user_id": env.get("janus.user_id"), "ip": env.get("REMOTE_ADDR"),
+        "user_id": env.get("janus.user_id"), "ip": env.get("janus.client_ip"),
     })
 
 
@@ -104,7 +107,8 @@ def create_app(config: Config | None = None) -> Bottle:
     app.uninstall(True)  # no JSON/template plugins: ApiPlugin encodes with msgspec
     app.install(ApiPlugin())
     app.default_error_handler = _error_handler
-    app.add_hook("before_request", _before_request)
+    trusted_proxies = frozenset(config.trusted_proxies)
+    app.add_hook("before_request", lambda: _before_request(trusted_proxies))
     app.add_hook("after_request", _after_request)
 
     api = Api(app, config)

@@ -102,10 +102,3 @@ def read_query(struct_type):
 def utc(value: datetime | None) -> datetime | None:
     """Naive-UTC database time -> aware UTC, which msgspec renders with Z."""
     return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
-def naive_utc(value: datetime | None) -> datetime | None:
-    """A client's time (aware or assumed UTC) -> the naive UTC the database stores."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(timezone.utc).replace(tzinfo=None)

@@ -45,10 +45,22 @@ def error_body(exc: JanusError) -> bytes:
 
 
 def client() -> Client:
-    # REMOTE_ADDR is the proxy when one sits in front; gunicorn rewrites it
-    # from X-Forwarded-For only for the proxies named in forwarded_allow_ips.
-    return Client(ip=request.environ.get("REMOTE_ADDR"),
+    return Client(ip=request.environ.get("janus.client_ip"),
                   user_agent=header("User-Agent")[:512] or None)
+
+
+def client_ip(remote_addr: str | None, forwarded_for: str, trusted: frozenset) -> str | None:
+    """The client's address. Behind a reverse proxy REMOTE_ADDR is the proxy
+    (gunicorn does not rewrite it), so when the peer is one of
+    JANUS_TRUSTED_PROXIES the X-Forwarded-For chain is read from the right,
+    skipping trusted hops; anything a client put further left is ignored."""
+    if remote_addr not in trusted or not forwarded_for:
+        return remote_addr
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return hops[0] if hops else remote_addr
 
 
 def session() -> Session:

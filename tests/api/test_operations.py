@@ -273,3 +273,24 @@ def test_foreign_origin_gets_no_cors_headers(cors_client, alice, origin):
     res = call(cors_client, "GET", "/images", alice, headers={"Origin": origin})
     assert res.status_int == 200
     assert _cors_headers(res) == {}
+
+
+# -- client address behind a reverse proxy ---------------------------------------
+@pytest.mark.parametrize("trusted, forwarded, recorded", [
+    ("", "203.0.113.9", CLIENT_IP),                       # no trusted proxy: header ignored
+    (CLIENT_IP, "203.0.113.9", "203.0.113.9"),            # the proxy says who it served
+    (CLIENT_IP, "6.6.6.6, 203.0.113.9", "203.0.113.9"),   # a client-forged hop is skipped
+    (f"{CLIENT_IP},10.0.0.2", "203.0.113.9, 10.0.0.2", "203.0.113.9"),  # two proxies
+    ("10.0.0.2", "203.0.113.9", CLIENT_IP),               # the peer is not a trusted proxy
+])
+def test_client_address_comes_from_trusted_proxies_only(db, make_config, alice, trusted,
+                                                        forwarded, recorded, janus_log):
+    config = make_config(JANUS_TRUSTED_PROXIES=trusted, JANUS_LOG_LEVEL="INFO")
+    client = webtest.TestApp(create_app(config), extra_environ={"REMOTE_ADDR": CLIENT_IP})
+    res = client.post_json("/auth/login", {"login": "alice", "password": "wrong password"},
+                           headers={"X-Forwarded-For": forwarded}, status=401)
+    assert res.json["error"]["code"] == "unauthorized"
+    event = SecurityEvent.select().order_by(SecurityEvent.id.desc()).first()
+    assert (event.action, event.ip) == ("login_failed", recorded)
+    lines = _access(janus_log.records)
+    assert lines and lines[-1].msg["ip"] == recorded

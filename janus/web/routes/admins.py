@@ -8,7 +8,7 @@ from janus.models import Admin
 from janus.repos.admins import admins
 from janus.repos.users import users
 from janus.web.access import require_level
-from janus.web.jsonio import naive_utc, read_json, read_query
+from janus.web.jsonio import read_json, read_query
 from janus.web.plugin import client, current_user
 from janus.web.schemas.users import (AdminCreateIn, AdminOut, AdminPage, AdminPatchIn,
                                      AdminQuery, admin_out)
@@ -28,7 +28,7 @@ def register(api) -> None:
     def list_admins():
         require_level(current_user(), "moderator")
         q = read_query(AdminQuery)
-        query = admins.since(admins.select(), naive_utc(q.since), naive_utc(q.until))
+        query = admins.since(admins.select(), q.since, q.until)
         if q.admin_level:
             query = query.where(Admin.admin_level == q.admin_level)
         page = admins.page(query, limit=q.limit, cursor=q.cursor)

@@ -8,7 +8,7 @@ from janus.models import Analytics, Image
 from janus.repos.analytics import analytics
 from janus.repos.images import images
 from janus.web.access import require_owner_or_superadmin, visible
-from janus.web.jsonio import naive_utc, read_json, read_query
+from janus.web.jsonio import read_json, read_query
 from janus.web.plugin import current_user
 from janus.web.schemas.common import provided
 from janus.web.schemas.records import (AnalyticsCreateIn, AnalyticsOut, AnalyticsPage,
@@ -34,7 +34,7 @@ def register(api) -> None:
     def list_analytics():
         q = read_query(AnalyticsQuery)
         query = analytics.since(visible(analytics.select(), Analytics.user, current_user()),
-                                naive_utc(q.since), naive_utc(q.until))
+                                q.since, q.until)
         if q.research_topic is not None:
             query = analytics.by_topic(q.research_topic, query)
         if q.image_id is not None:

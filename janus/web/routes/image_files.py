@@ -1,53 +1,17 @@
-"""Image bytes over HTTP: reading a multipart upload, GET /images/<id>/file
-and GET /images/<id>/thumbnail."""
+"""Image bytes over HTTP: GET /images/<id>/file and GET /images/<id>/thumbnail."""
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
-from bottle import HTTPResponse, MultipartError, _parse_http_header, request
+from bottle import HTTPResponse
 
-from janus.errors import BadRequest, NotFound, ValidationError
+from janus.errors import NotFound
 from janus.imaging import MEDIA_TYPES, cached_thumbnail
 from janus.uploads import file_store
-from janus.web.jsonio import read_body, read_query
+from janus.web.jsonio import read_query
 from janus.web.plugin import current_user, header
 from janus.web.routes.images import visible_image
 from janus.web.schemas.images import ThumbnailQuery
-
-UPLOAD_FIELD = "file"
-
-
-def read_upload(config) -> tuple[bytes, str]:
-    """(bytes, client filename) of the multipart field ``file``; the body is
-    read with the upload limit (413) before any parsing."""
-    data = read_body(config.max_upload_bytes)
-    env = request.environ
-    env["wsgi.input"], env["CONTENT_LENGTH"] = io.BytesIO(data), str(len(data))
-    # Media types are case-insensitive; Bottle only parses a lower-case "multipart/".
-    kind, sep, params = env.get("CONTENT_TYPE", "").partition(";")
-    env["CONTENT_TYPE"] = kind.strip().lower() + sep + params
-    try:
-        upload = request.files.get(UPLOAD_FIELD)
-    except (MultipartError, ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"malformed multipart body: {getattr(exc, 'body', exc)}") from None
-    if upload is None:
-        raise ValidationError.at(f"$.{UPLOAD_FIELD}",
-                                 "send the image as a multipart file field named 'file'")
-    return upload.file.read(), _sent_filename(upload)
-
-
-def _sent_filename(upload) -> str:
-    """The part's filename exactly as the client sent it. Bottle's parser cuts
-    "C:\\dir\\x.png" and "\\\\host\\x.png" down to "x.png" (an IE6 workaround),
-    which would hide those paths from safe_filename; the part's own
-    Content-Disposition header still has them."""
-    try:
-        options = _parse_http_header(upload.get_header("Content-Disposition", ""))[0][1]
-    except (IndexError, ValueError):
-        return upload.raw_filename
-    return options.get("filename", upload.raw_filename)
-
 
 def _etag_matches(etag: str) -> bool:
     given = header("If-None-Match")

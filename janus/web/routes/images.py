@@ -8,7 +8,8 @@ from janus.models import Image
 from janus.repos.images import images
 from janus.web.access import require_owner_or_superadmin, visible
 from janus.uploads import file_store, ingest, release
-from janus.web.jsonio import media_type, naive_utc, read_json, read_query
+from janus.web.jsonio import media_type, read_json, read_query
+from janus.web.multipart import read_upload
 from janus.web.plugin import current_user
 from janus.web.schemas.common import provided
 from janus.web.schemas.images import (TECHNICAL_FIELDS, ImageCreateIn, ImageOut, ImagePage,
@@ -21,6 +22,7 @@ def visible_image(image_id: int, me) -> Image:
 
 def register(api) -> None:
     config = api.config
+    store = file_store(config)
 
     @api.route("GET", "/images", summary="List images, newest first", tag="images",
                query=ImageQuery, response=ImagePage)
@@ -28,8 +30,8 @@ def register(api) -> None:
         q = read_query(ImageQuery)
         query = visible(images.select(), Image.owner, current_user())
         query = images.search(owner=q.owner_id, format=q.format, min_width=q.min_width,
-                              min_height=q.min_height, since=naive_utc(q.since),
-                              until=naive_utc(q.until), query=query)
+                              min_height=q.min_height, since=q.since,
+                              until=q.until, query=query)
         if q.color_type:
             query = query.where(Image.color_type == q.color_type)
         page = images.page(query, limit=q.limit, cursor=q.cursor)
@@ -45,7 +47,6 @@ def register(api) -> None:
     def create_image():
         me = current_user()
         if media_type() == "multipart/form-data":
-            from janus.web.routes.image_files import read_upload
             data, filename = read_upload(config)
             return image_out(ingest(me, data, filename, config))
         body = read_json(ImageCreateIn, config.max_body_bytes)
@@ -88,4 +89,4 @@ def register(api) -> None:
             record_change(me, "image.deleted", "image", image.id, {"filename": image.filename})
             images.delete(image)
         # After the commit: the file goes when no other row uses it.
-        release(file_store(config), image.storage_key)
+        release(store, image.storage_key)

@@ -6,7 +6,7 @@ from janus.db import database
 from janus.models import Log
 from janus.repos.logs import logs
 from janus.web.access import visible
-from janus.web.jsonio import naive_utc, read_json, read_query
+from janus.web.jsonio import read_json, read_query
 from janus.web.plugin import current_user
 from janus.web.schemas.records import LogCreateIn, LogOut, LogPage, LogQuery, log_out
 
@@ -19,7 +19,7 @@ def register(api) -> None:
     def list_logs():
         q = read_query(LogQuery)
         query = logs.since(visible(logs.select(), Log.user, current_user()),
-                           naive_utc(q.since), naive_utc(q.until))
+                           q.since, q.until)
         if q.user_id is not None:
             query = logs.by_user(q.user_id, query)
         for name in ("action", "module", "level"):

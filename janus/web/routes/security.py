@@ -8,7 +8,7 @@ from janus.models import SecurityEvent
 from janus.repos.security import security_events
 from janus.repos.users import users
 from janus.web.access import require_level, visible
-from janus.web.jsonio import naive_utc, read_json, read_query
+from janus.web.jsonio import read_json, read_query
 from janus.web.plugin import current_user
 from janus.web.schemas.records import (SecurityEventCreateIn, SecurityEventOut,
                                        SecurityEventPage, SecurityEventQuery,
@@ -24,7 +24,7 @@ def register(api) -> None:
         q = read_query(SecurityEventQuery)
         query = security_events.since(
             visible(security_events.select(), SecurityEvent.user, current_user()),
-            naive_utc(q.since), naive_utc(q.until))
+            q.since, q.until)
         if q.user_id is not None:
             query = security_events.by_user(q.user_id, query)
         if q.action is not None:

@@ -6,13 +6,15 @@ from peewee import JOIN
 
 from janus import accounts
 from janus.audit import record_change
+from janus.auth import revoke_tokens
 from janus.db import database
 from janus.errors import ValidationError
-from janus.models import Admin, AuthToken, User, utcnow
+from janus.models import Admin, User
+from janus.repos.admins import admins
 from janus.repos.users import users
 from janus.uploads import file_store, keys_of_owner, release
 from janus.web.access import require_level, visible
-from janus.web.jsonio import naive_utc, read_json, read_query
+from janus.web.jsonio import read_json, read_query
 from janus.web.plugin import client, current_user
 from janus.web.schemas.common import provided
 from janus.web.schemas.users import (ActivityOut, UserCreateIn, UserOut, UserPage, UserPatchIn,
@@ -32,13 +34,14 @@ def _visible_user(user_id: int, me) -> User:
 
 def register(api) -> None:
     config = api.config
+    store = file_store(config)
 
     @api.route("GET", "/users", summary="List users (yourself, or everyone for admins)",
                tag="users", query=UserQuery, response=UserPage)
     def list_users():
         q = read_query(UserQuery)
         query = users.since(visible(_with_level(), User.id, current_user()),
-                            naive_utc(q.since), naive_utc(q.until))
+                            q.since, q.until)
         for name in ("email", "username", "role", "is_active"):
             value = getattr(q, name)
             if value is not None:
@@ -62,7 +65,7 @@ def register(api) -> None:
                            "is_active": user.is_active})
             if body.role == "admin" or body.admin_level:
                 accounts.grant(me, user, body.admin_level or "moderator", client())
-        return user_out(user, admin_level_of(user))
+        return user_out(user, admins.level_of(user))
 
     @api.route("GET", "/users/<user_id:int>", summary="One user", tag="users",
                response=UserOut, errors=(404,))
@@ -110,14 +113,8 @@ def register(api) -> None:
             record_change(me, "user.deleted", "user", target.id,
                           {"email": target.email, "username": target.username})
             users.delete(users.get_by_id(target.id))
-        store = file_store(config)
         for key in keys:  # their images went with them (cascade); now the files
             release(store, key)
-
-
-def admin_level_of(user) -> str | None:
-    row = Admin.get_or_none(Admin.user == user.id)
-    return row.admin_level if row else None
 
 
 def _apply_account_fields(me, target, fields) -> None:
@@ -130,8 +127,7 @@ def _apply_account_fields(me, target, fields) -> None:
         accounts.guard_last_superadmin(target, "deactivated")
         # A deactivated account's tokens are revoked, not merely refused, so
         # reactivating it later does not bring old sessions back.
-        AuthToken.update(revoked_at=utcnow()).where(
-            (AuthToken.user == target.id) & AuthToken.revoked_at.is_null()).execute()
+        revoke_tokens(target)
     if role == "user":
         if target.role == "admin":
             accounts.revoke(me, target, client())
