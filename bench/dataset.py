@@ -23,7 +23,7 @@ import psycopg2
 from peewee_migrate import Router
 
 from janus import passwords
-from janus.auth import issue_token
+from janus.services.auth import issue_token
 from janus.db import init_database
 from janus.models import Analytics, Image, Log
 from janus.repos.users import users

@@ -60,8 +60,12 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
         # No stale timeout: an idle SQLite connection costs nothing. The pool
         # hands a connection to whichever gunicorn thread asks next (one at a
         # time), so sqlite3's same-thread check must be off.
+        # lock_type: every transaction (they are all writes) takes the write
+        # lock at BEGIN. A deferred BEGIN that reads first fails at once with
+        # "database is locked" when it later upgrades while another
+        # connection writes, whatever busy_timeout says.
         db = connect(pooled, pragmas=SQLITE_PRAGMAS, max_connections=pool_size * 4,
-                     timeout=10, check_same_thread=False)
+                     timeout=10, check_same_thread=False, lock_type="IMMEDIATE")
         # SQLite lacks XOR and popcount: near-duplicate search calls this.
         from janus.similarity import hamming_sql
         db.register_function(hamming_sql, "janus_hamming", 2, deterministic=True)

@@ -83,3 +83,20 @@ class NotMigrated(JanusError):
     """The database lacks migrations this code needs (see janus.migrations_status)."""
 
     status, code = 503, "not_migrated"
+
+
+def for_status(status: int, message: str) -> JanusError:
+    """The typed error for an HTTP status raised outside Janus's code (Bottle's
+    own 404, 405, 413 ...), so that every error takes the same path to JSON."""
+    for cls in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
+                PayloadTooLarge, UnsupportedMediaType, ValidationError, TooManyRequests,
+                ServiceUnavailable):
+        if cls.status == status:
+            error = JanusError(message)
+            error.status, error.code = status, cls.code
+            return error
+    if status >= 500:
+        return InternalError("internal error; quote the request id when reporting it")
+    error = JanusError(message)
+    error.status = status
+    return error

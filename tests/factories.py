@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
-from janus.models import User
+from janus.models import Admin, User
 from janus.repos.analytics import analytics
 from janus.repos.images import images
 from janus.repos.users import users
@@ -81,3 +81,11 @@ def walk(repo, query=None, limit=3) -> tuple[list[int], int]:
         assert page.items, "a page with a next cursor must not be empty"
         cursor = page.next_cursor
         assert pages < 1000, "pagination does not terminate"
+
+
+def set_admin_level(user, level: str) -> Admin:
+    """Test set-up only: make ``user`` an admin at ``level`` without the audit
+    rows a real grant (janus.services.admins.grant) writes."""
+    row = Admin.create(user=user.id, admin_level=level)
+    User.update(role="admin").where(User.id == user.id).execute()
+    return row

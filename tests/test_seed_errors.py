@@ -275,15 +275,15 @@ def test_failure_storing_an_image_removes_the_files_stored_before(
     import janus.seeds.loader as loader_module
 
     calls = []
-    original = loader_module.ingest
+    original = loader_module.image_service.upload
 
-    def failing(owner, data, filename, config, actor=None):
+    def failing(actor, data, filename, store, max_pixels):
         calls.append(filename)
         if len(calls) == 3:
             raise pw.IntegrityError("refused by the test")
-        return original(owner, data, filename, config, actor)
+        return original(actor, data, filename, store, max_pixels)
 
-    monkeypatch.setattr(loader_module, "ingest", failing)
+    monkeypatch.setattr(loader_module.image_service, "upload", failing)
     code, out, err = run(capsys, "--database", database_url)
     assert_one_line_error(code, out, err, "images.json", "refused by the test")
     assert counts() == expected_counts([])

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from janus.auth import issue_token
+from janus.services.auth import issue_token
 from janus.db import init_database
 from janus.repos.users import users
 from tests.conftest import PROJECT_ROOT, migrate
@@ -51,7 +51,7 @@ def server(db_factory, tmp_path):
     db = init_database(url)
     migrate(db)
     user = users.register("server@example.com", "server", "server password")
-    token = issue_token(user, 3600).plain_token
+    token = issue_token(user, 3600).plain
     db.close()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "JANUS_BIND": f"127.0.0.1:{port}",

@@ -10,12 +10,12 @@ import pytest
 from janus.errors import Conflict, NotFound, ValidationError
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User, utcnow
 from janus.passwords import looks_like_hash, verify_password
-from janus.repos.admins import admins
+from janus.services.admins import admins, level_of
 from janus.repos.base import MAX_LIMIT, encode_cursor
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.repos.users import users
-from tests.factories import T0, make_analytics, make_image, make_user, spread, walk
+from tests.factories import T0, make_analytics, make_image, make_user, set_admin_level, spread, walk
 
 
 def fresh(user) -> User:
@@ -232,8 +232,8 @@ def test_delete(db):
 
 def test_delete_cascades_and_keeps_the_audit_trail(db):
     victim, other = make_user("victim"), make_user("other")
-    admins.grant(victim, "moderator")
-    admins.grant(other, "superadmin", granted_by=victim)
+    set_admin_level(victim, "moderator")
+    Admin.update(granted_by=victim).where(Admin.id == set_admin_level(other, "superadmin").id).execute()
     image = make_image(victim)
     other_image = make_image(other)
     AuthToken.create(user=victim, token_hash="a" * 64, expires_at=utcnow() + timedelta(hours=1))
@@ -244,7 +244,7 @@ def test_delete_cascades_and_keeps_the_audit_trail(db):
     about_own_image = make_analytics(user=victim, image=image)
     about_other_image = make_analytics(user=victim, image=other_image)
 
-    users.delete(victim)
+    User.delete().where(User.id == victim.id).execute()
 
     assert not Admin.select().where(Admin.user == victim.id).exists()
     assert Admin.get(Admin.user == other.id).granted_by_id is None  # SET NULL

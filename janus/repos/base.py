@@ -51,53 +51,6 @@ def naive_utc(when: datetime) -> datetime:
     return when
 
 
-def check_value(field: pw.Field, value, path: str):
-    """Reject values of the wrong type: SQLite would store them silently.
-    Returns the value to store (aware datetimes become naive UTC)."""
-    if value is None:
-        if not field.null:
-            raise ValidationError.at(path, "may not be null")
-        return value
-    if isinstance(field, pw.ForeignKeyField):
-        if isinstance(value, pw.Model):
-            return value
-        expected = (int,)
-    elif isinstance(field, pw.BooleanField):
-        expected = (bool,)
-    elif isinstance(field, (pw.IntegerField, pw.BigIntegerField, pw.AutoField)):
-        expected = (int,)
-    elif isinstance(field, pw.FloatField):
-        expected = (int, float)
-    elif isinstance(field, pw.DateTimeField):
-        expected = (datetime,)
-    elif isinstance(field, pw.JSONField):
-        expected = (dict, list)
-    else:
-        expected = (str,)
-    if isinstance(value, bool) and bool not in expected:
-        raise ValidationError.at(path, f"expected {expected[0].__name__}, got bool")
-    if not isinstance(value, expected):
-        raise ValidationError.at(path, f"expected {expected[0].__name__}, got {type(value).__name__}")
-    if isinstance(value, int) and not isinstance(value, bool):
-        # SQLite raises OverflowError beyond 64 bits, PostgreSQL a DataError
-        # beyond the column's width (INTEGER ids and FKs, BIGINT file sizes).
-        bits = 63 if isinstance(field, pw.BigIntegerField) else 31
-        if not -2**bits <= value < 2**bits:
-            raise ValidationError.at(path, "integer out of range")
-    if isinstance(value, str) and getattr(field, "max_length", None) and len(value) > field.max_length:
-        raise ValidationError.at(path, f"longer than {field.max_length} characters")
-    if isinstance(value, (dict, list)):
-        # NaN/Infinity and non-JSON objects would fail inside the database
-        # (SQLite: "malformed JSON") or in json.dumps: refuse them here.
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError):
-            raise ValidationError.at(path, "not representable as JSON") from None
-    if isinstance(value, datetime):
-        return naive_utc(value)
-    return value
-
-
 def encode_cursor(when: datetime, row_id: int) -> str:
     raw = json.dumps([when.isoformat(), row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -117,10 +70,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 class Repository:
     model: type[BaseModel] = BaseModel
-    # Fields a caller may set through create/update; anything else is refused.
-    writable: tuple[str, ...] = ()
-    # Fields create() requires (the rest have defaults or are nullable).
-    required: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -145,15 +94,6 @@ class Repository:
             raise NotFound(f"{self.name} {row_id} not found")
         return row
 
-    def count(self, query: pw.ModelSelect | None = None) -> int:
-        return (self.select() if query is None else query).count()
-
-    def exists(self, query: pw.ModelSelect | None = None, **equal) -> bool:
-        query = self.select() if query is None else query
-        for key, value in equal.items():
-            query = query.where(self._field(key, f"$.{key}") == value)
-        return query.exists()
-
     def since(self, query, when: datetime | None = None, until: datetime | None = None):
         """Rows whose ordering time lies in [when, until)."""
         if when is not None:
@@ -165,8 +105,6 @@ class Repository:
     def page(self, query: pw.ModelSelect | None = None, *, limit: int = DEFAULT_LIMIT,
              cursor: str | None = None) -> Page:
         """Newest first, keyed on (ordering time, id): page N costs what page 1 does."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise ValidationError.at("$.limit", f"must be an integer from 1 to {MAX_LIMIT}")
         query = self.select() if query is None else query
         when_field, id_field = self.order_field, self.model.id
         if cursor:
@@ -181,32 +119,16 @@ class Repository:
         return Page(rows, next_cursor)
 
     # -- writing -----------------------------------------------------------
-    def _field(self, name: str, path: str) -> pw.Field:
-        field = self.model._meta.fields.get(name)
-        if field is None:
-            raise ValidationError.at(path, "unknown field")
-        return field
-
-    def _check(self, fields: dict) -> dict:
-        unknown = sorted(set(fields) - set(self.writable))
-        if unknown:
-            raise ValidationError(
-                f"unknown field(s): {', '.join(unknown)}",
-                details=[{"path": f"$.{name}", "message": "unknown field"} for name in unknown])
-        for name, value in fields.items():
-            fields[name] = check_value(self._field(name, f"$.{name}"), value, f"$.{name}")
+    # Values arrive validated by the request Structs (janus.schemas); what is
+    # left here is normalisation (``_normalise``) and turning constraint
+    # failures into typed errors.
+    def _normalise(self, fields: dict) -> dict:
         return fields
 
     def create(self, **fields) -> BaseModel:
-        self._check(fields)
-        missing = [name for name in self.required if fields.get(name) is None]
-        if missing:
-            raise ValidationError(
-                f"missing field(s): {', '.join(missing)}",
-                details=[{"path": f"$.{name}", "message": "required"} for name in missing])
         try:
             with database.atomic():
-                return self.model.create(**fields)
+                return self.model.create(**self._normalise(fields))
         except pw.IntegrityError as exc:
             raise integrity_error(exc, self.name) from None
 
@@ -215,7 +137,7 @@ class Repository:
 
     def apply(self, obj: BaseModel, fields: dict) -> dict:
         """Set ``fields`` on ``obj`` (unsaved); return {name: [old, new]} for real changes."""
-        self._check(fields)
+        fields = self._normalise(dict(fields))
         changes = {}
         for name, value in fields.items():
             old = getattr(obj, self.model._meta.fields[name].name)

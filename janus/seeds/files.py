@@ -27,14 +27,13 @@ from janus.config import PROJECT_ROOT, Config
 from janus.errors import ValidationError
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.passwords import looks_like_hash
-from janus.repos.base import check_value
 from janus.seeds import images as seed_images
 from janus.seeds.images import Upload
 from janus.seeds.schema import (DOMAINS, SEED_KEY, AdminSeed, AnalyticsSeed, LogSeed,
                                 SecuritySeed, SeedError, UserSeed)
 from janus.seeds.values import Problem as _Problem
 from janus.seeds.values import email as _email
-from janus.seeds.values import relative_time
+from janus.seeds.values import check_value, relative_time
 
 __all__ = ["DOMAINS", "SEED_KEY", "Record", "SeedError", "SeedFile", "Upload", "read_file",
            "relative_time"]

@@ -22,10 +22,12 @@ from janus.config import Config
 from janus.errors import JanusError
 from janus.imaging.storage import key_for
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
-from janus.repos.admins import admins
+from janus.access import Actor
+from janus.services import admins as admin_service
+from janus.services import images as image_service
 from janus.seeds.files import Record, SeedFile
 from janus.seeds.schema import SEED_KEY
-from janus.uploads import file_store, ingest, release
+from janus.imaging import FileStore
 
 
 def _first_line(exc: Exception) -> str:
@@ -37,6 +39,7 @@ class Loader:
     def __init__(self, files: dict[str, SeedFile], config: Config | None = None):
         self.files = files  # in load order
         self.config = config or Config.from_env()  # where image files are stored
+        self.store = FileStore(self.config.storage_dir)
         self.new_keys: list[str] = []  # storage keys whose files this run created
         self.user_ids: dict[str, int] = {}  # email -> id, existing or inserted
         self.image_ids: dict[tuple, int] = {}  # (owner email, filename) -> id
@@ -191,9 +194,9 @@ class Loader:
     def _insert_admins(self, record: Record) -> None:
         # Through the repository, so User.role follows the Admin row.
         granted_by = record.refs["granted_by"]
-        row = admins.grant(User.get_by_id(self.user_ids[record.key]), record.row["admin_level"],
-                           granted_by=None if granted_by is None
-                           else User.get_by_id(self.user_ids[granted_by]))
+        user = User.get_by_id(self.user_ids[record.key])
+        granter = user if granted_by is None else User.get_by_id(self.user_ids[granted_by])
+        row = admin_service.grant(Actor(granter), user, record.row["admin_level"])
         Admin.update(created_at=record.row["created_at"]).where(Admin.id == row.id).execute()
 
     def _insert_images(self, record: Record) -> None:
@@ -202,9 +205,10 @@ class Loader:
             self.image_ids[record.key] = Image.insert(owner=owner, **record.row).execute()
             return
         key = key_for(record.row["sha256"])
-        existed = file_store(self.config).exists(key)
-        image = ingest(User.get_by_id(owner), record.upload.data, record.upload.filename,
-                       self.config)
+        existed = self.store.exists(key)
+        image = image_service.upload(Actor(User.get_by_id(owner)), record.upload.data,
+                                     record.upload.filename, self.store,
+                                     self.config.max_image_pixels)
         if not existed:
             self.new_keys.append(key)
         Image.update(created_at=record.row["created_at"], updated_at=record.row["updated_at"]
@@ -215,11 +219,10 @@ class Loader:
         """After a rollback: delete the files this run stored that no row uses."""
         if not self.new_keys:
             return
-        store = file_store(self.config)
         for key in self.new_keys:
             # Unsure whether a row uses it (the database is gone)? Keep the file.
             with contextlib.suppress(pw.DatabaseError):
-                release(store, key)
+                image_service.release(self.store, key)
         self.new_keys.clear()
 
     def _insert_analytics(self, record: Record) -> None:

@@ -17,8 +17,11 @@ from bottle import Bottle, request, response
 from janus import passwords
 from janus.config import Config
 from janus.db import init_database
-from janus.web import cors, openapi
-from janus.web.plugin import ApiPlugin, client_ip, encode_error, header
+from janus.errors import for_status
+from janus.imaging import FileStore
+from janus.web import cors, openapi, plugins
+from janus.web.jsonio import error_response
+from janus.web.plugins import client_ip, header
 from janus.web.registry import Api
 from janus.web.routes import (admins, analytics, auth, health, image_analysis, image_files,
                               images, logs, security, summary, users)
@@ -56,23 +59,20 @@ def configure_logging(level: str) -> None:
 
 
 def _error_handler(error):
-    """Bottle's own errors (unknown route, wrong method, ...) as JSON."""
+    """Bottle's own errors (unknown route, wrong method, ...) take the same
+    path to JSON as Janus's."""
     status = error.status_code
-    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-             413: "payload_too_large"}
     if status >= 500:
         logging.getLogger("janus.errors").error(
             {"message": "unhandled error", "request_id": request.environ.get("janus.request_id"),
              "detail": repr(error.exception), "traceback": error.traceback})
-        return encode_error(500, "internal_error",
-                            "internal error; quote the request id when reporting it")
     if status == 404:
         message = f"no route for {request.path}"
     elif status == 405:
         message = f"{request.method} is not allowed on {request.path}"
     else:
         message = str(error.body or "request failed")
-    return encode_error(status, codes.get(status, "bad_request"), message)
+    return error_response(for_status(status, message))
 
 
 def _before_request(trusted_proxies: frozenset):
@@ -104,17 +104,18 @@ def create_app(config: Config | None = None) -> Bottle:
 
     app = Bottle()
     app.config["janus.config"] = config
-    app.uninstall(True)  # no JSON/template plugins: ApiPlugin encodes with msgspec
-    app.install(ApiPlugin())
+    app.uninstall(True)  # no JSON/template plugins: ErrorsPlugin encodes with msgspec
+    plugins.install(app, config)
     app.default_error_handler = _error_handler
     trusted_proxies = frozenset(config.trusted_proxies)
     app.add_hook("before_request", lambda: _before_request(trusted_proxies))
     app.add_hook("after_request", _after_request)
 
-    api = Api(app, config)
+    api = Api(app, config, FileStore(config.storage_dir))
     for module in ROUTE_MODULES:
         module.register(api)
-    openapi.register(api)
-    cors.register(app, config)
+    openapi.register(api)  # last: the document is built from every route above
+    if config.cors_origins:
+        cors.register(app, config)
     app.janus_api = api
     return app

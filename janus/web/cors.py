@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bottle import HTTPResponse, request, response
 
-from janus.web.plugin import header
+from janus.web.plugins import header
 
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID, If-None-Match"

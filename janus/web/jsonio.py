@@ -8,12 +8,11 @@ messages carry the field path (``... - at `$.owner.id```), which becomes the
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-
 import msgspec
 from bottle import request, response
 
-from janus.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationError
+from janus.errors import (BadRequest, JanusError, PayloadTooLarge, UnsupportedMediaType,
+                          ValidationError)
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 _encoder = msgspec.json.Encoder()
@@ -27,9 +26,24 @@ def encode(obj) -> bytes:
 
 def json_body(obj, status: int = 200) -> bytes:
     """Set status and content type on the current response; return the body."""
+    return json_bytes(encode(obj), status)
+
+
+def json_bytes(body: bytes, status: int = 200) -> bytes:
+    """Send already encoded JSON (the OpenAPI document is encoded once)."""
     response.status = status
     response.content_type = JSON_CONTENT_TYPE
-    return encode(obj)
+    return body
+
+
+def error_response(exc: JanusError) -> bytes:
+    """The one path from a typed error to the JSON envelope, for errors from a
+    route and from Bottle itself: status, headers and ``{"error": ...}``."""
+    for name, value in exc.headers.items():
+        response.set_header(name, value)
+    payload = exc.to_dict()
+    payload["error"]["request_id"] = request.environ.get("janus.request_id", "-")
+    return json_body(payload, exc.status)
 
 
 def validation_error(exc: msgspec.ValidationError, root: str = "$") -> ValidationError:
@@ -97,8 +111,3 @@ def read_query(struct_type):
         return msgspec.convert(params, type=struct_type, strict=False)
     except msgspec.ValidationError as exc:
         raise validation_error(exc) from None
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """Naive-UTC database time -> aware UTC, which msgspec renders with Z."""
-    return None if value is None else value.replace(tzinfo=timezone.utc)

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from janus.web.jsonio import encode, json_bytes
 from janus.web.registry import JSON
 
 _PARAM_RE = re.compile(r"<(\w+)(?::(\w+))?>")
@@ -126,11 +127,13 @@ def build(api, version: str = "1.0.0") -> dict:
 
 
 def register(api) -> None:
-    document: dict = {}
+    """Serve the document, encoded once at start-up. Register this last: the
+    document describes the routes registered before it (and itself)."""
+    encoded: list[bytes] = []
 
     @api.route("GET", "/openapi.json", summary="This OpenAPI 3.1 document", tag="meta",
                auth=False, database=False)
     def openapi_document():
-        if not document:
-            document.update(build(api))
-        return document
+        return json_bytes(encoded[0])
+
+    encoded.append(encode(build(api)))

@@ -1,16 +1,24 @@
 """Route declarations: one place that knows each route's schemas.
 
 Routes are registered through ``Api.route`` so that the Bottle app and the
-OpenAPI document are built from the same list and cannot drift apart.
+OpenAPI document are built from the same list and cannot drift apart. The
+spec also drives the plumbing: a handler names what it needs as keyword
+arguments (``body``, ``query``, ``actor``, ``client``) and the plugins pass
+exactly those. The names are checked once, here, at start-up, as
+bottle-sqlite does: a handler asking for something its spec does not
+declare, or ignoring a body or query its spec declares, is a start-up error.
 """
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import re
 from typing import Callable
 
 from bottle import Bottle
 
 JSON = "application/json"
+_PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 
 
 @dataclasses.dataclass
@@ -33,17 +41,39 @@ class RouteSpec:
     status: int = 200
     errors: tuple[int, ...] = ()
     description: str = ""
+    # Keyword arguments the handler asks for; filled in by Api.route.
+    wants: frozenset = frozenset()
+
+
+def handler_arguments(spec: RouteSpec) -> frozenset:
+    """What the handler asks for beyond its URL parameters, checked against the spec."""
+    url_params = set(_PARAM_RE.findall(spec.path))
+    names = set(inspect.signature(spec.callback).parameters) - url_params
+    offered = {"client"}
+    offered |= {"body"} if spec.body is not None else set()
+    offered |= {"query"} if spec.query is not None else set()
+    offered |= {"actor"} if spec.auth else set()
+    where = f"{spec.method} {spec.path} ({spec.callback.__name__})"
+    unknown = names - offered
+    if unknown:
+        raise TypeError(f"{where} asks for {sorted(unknown)}, which its spec does not provide")
+    ignored = ({"body", "query"} & offered) - names
+    if ignored:
+        raise TypeError(f"{where} declares {sorted(ignored)} but does not take it")
+    return frozenset(names)
 
 
 class Api:
-    def __init__(self, app: Bottle, config):
-        self.app, self.config = app, config
+    def __init__(self, app: Bottle, config, store):
+        # One file store per app, shared by the image routes.
+        self.app, self.config, self.store = app, config, store
         self.specs: list[RouteSpec] = []
 
     def route(self, method: str, path: str, *, summary: str, tag: str, **options):
         def decorator(callback):
             spec = RouteSpec(method=method, path=path, callback=callback, summary=summary,
                              tag=tag, **options)
+            spec.wants = handler_arguments(spec)
             self.specs.append(spec)
             self.app.route(path, method, callback, janus=spec)
             return callback

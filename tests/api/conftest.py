@@ -8,9 +8,9 @@ import itertools
 import pytest
 import webtest
 
-from janus.auth import issue_token
+from janus.services.auth import issue_token
 from janus.config import Config
-from janus.repos.admins import admins
+from tests.factories import set_admin_level
 from janus.repos.users import users
 from janus.web.app import create_app
 
@@ -64,9 +64,9 @@ def make_actor(app):
         name = name or f"{level or 'user'}{next(_names)}"
         user = users.register(f"{name}@example.com", name, PASSWORD, is_active=active)
         if level:
-            admins.grant(user, level)
-        session = issue_token(user, 3600)
-        return Actor(users.get_by_id(user.id), session.plain_token)
+            set_admin_level(user, level)
+        issued = issue_token(user, 3600)
+        return Actor(users.get_by_id(user.id), issued.plain)
     return make
 
 

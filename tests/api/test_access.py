@@ -29,7 +29,7 @@ from PIL import Image as PILImage
 
 from janus.config import Config
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User, utcnow
-from janus.repos.admins import admins
+from janus.services.admins import admins, level_of
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.web.app import create_app
@@ -174,7 +174,7 @@ def _alices_security_event(actors):
 
 def _an_admin(actors):
     target = actors["make"]("moderator", name="target")
-    return Made(Admin, admins.for_user(target.id).id, target)
+    return Made(Admin, Admin.get(Admin.user == target.id).id, target)
 
 
 OBJECT_ROUTES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from janus.models import Admin, Log, SecurityEvent, User
-from janus.repos.admins import admins
+from janus.services.admins import admins, level_of
 from tests.api.conftest import CLIENT_IP
 from tests.api.support import assert_error as error_of
 
@@ -13,7 +13,7 @@ UA = {"User-Agent": "janus-tests/admins"}
 
 
 def admin_id(actor) -> int:
-    return admins.for_user(actor.id).id
+    return Admin.get(Admin.user == actor.id).id
 
 
 def state() -> tuple:
@@ -143,7 +143,7 @@ def test_superadmin_changes_an_admin_level(client, moderator, superadmin):
     res = client.patch_json(f"/admins/{row_id}", {"admin_level": "superadmin"},
                             headers={**superadmin.headers, **UA}, status=200)
     assert (res.json["id"], res.json["admin_level"]) == (row_id, "superadmin")
-    assert admins.level_of(moderator.id) == "superadmin"
+    assert level_of(moderator.id) == "superadmin"
     audit = Log.get(Log.action == "admin.granted")
     assert audit.log_metadata["changes"]["admin_level"] == ["moderator", "superadmin"]
     event = SecurityEvent.get(SecurityEvent.action == "admin_granted")
@@ -152,7 +152,7 @@ def test_superadmin_changes_an_admin_level(client, moderator, superadmin):
     # And back down again: there are two superadmins now.
     client.patch_json(f"/admins/{row_id}", {"admin_level": "moderator"},
                       headers=superadmin.headers, status=200)
-    assert admins.level_of(moderator.id) == "moderator"
+    assert level_of(moderator.id) == "moderator"
 
 
 def test_patching_to_the_same_level_writes_nothing(client, moderator, superadmin):

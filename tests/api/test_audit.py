@@ -14,7 +14,9 @@ import pytest
 from janus.models import MODELS, Admin, AuthToken, Image, Log, User
 from janus.repos.logs import logs
 from tests.api.conftest import PASSWORD
-from janus.uploads import ingest
+from janus.access import Actor
+from janus.imaging import FileStore
+from janus.services.images import upload
 from tests.api.support import assert_error, call, image_body, row_counts
 from tests.factories import make_analytics, make_image
 from tests.images import photo_like, save, storage_dir, stored_files
@@ -28,7 +30,8 @@ NEW_PNG = save(photo_like(22, (64, 48)), "PNG")  # uploaded by a case
 @pytest.fixture
 def world(app, make_actor, alice, bob, superadmin):
     mod = make_actor("moderator", name="mod")
-    uploaded = ingest(alice.user, UPLOADED_PNG, "uploaded.png", app.config["janus.config"])
+    uploaded = upload(Actor(alice.user), UPLOADED_PNG, "uploaded.png",
+                      FileStore(app.config["janus.config"].storage_dir), 50_000_000)
     image = make_image(alice.id, filename="orig.png", width=640, sha256=SHA)
     file_image = make_image(alice.id, filename="upload.png")
     # A well-formed key whose file is not in storage: the row claims a file.

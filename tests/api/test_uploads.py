@@ -15,7 +15,7 @@ import pytest
 import webtest
 from PIL import Image
 
-from janus import uploads
+from janus.services import images as image_service
 from janus.models import Image as ImageRow, Log
 from janus.web.app import create_app
 from tests.api.conftest import CLIENT_IP
@@ -426,7 +426,7 @@ def test_a_failed_insert_removes_the_new_file_but_not_a_shared_one(client, app, 
 
     def broken_audit(*args, **kwargs):
         raise RuntimeError("audit store down")
-    monkeypatch.setattr(uploads, "record_change", broken_audit)
+    monkeypatch.setattr(image_service, "record_change", broken_audit)
     res = upload(client, alice, _png, "a.png")
     assert_error(res, 500, "internal_error")
     assert row_counts() == before  # the image row was rolled back with its audit row
@@ -439,12 +439,12 @@ def test_a_racing_duplicate_still_gets_409_with_the_existing_id(client, app, ali
     assert first.status_int == 201, first.text
     # A second request that passed the duplicate check before the first one
     # committed: only the (owner, sha256) unique index stops it.
-    real, calls = uploads.images.duplicate_of, []
+    real, calls = image_service.images.duplicate_of, []
 
     def not_yet_committed(owner, sha256):
         calls.append(sha256)
         return None if len(calls) == 1 else real(owner, sha256)
-    monkeypatch.setattr(uploads.images, "duplicate_of", not_yet_committed)
+    monkeypatch.setattr(image_service.images, "duplicate_of", not_yet_committed)
     before = row_counts()
     error = assert_error(upload(client, alice, _png, "b.png"), 409, "conflict")
     assert error["details"] == {"existing_id": first.json["id"]}

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image as PILImage
 
 from janus.models import Admin, AuthToken, Image, Log, SecurityEvent, User
-from janus.repos.admins import admins
-from janus.uploads import file_store
+from janus.services.admins import admins, level_of
+from janus.imaging import FileStore
 from tests.api.conftest import CLIENT_IP, PASSWORD
 from tests.factories import make_image
 from tests.api.support import assert_error as error_of
@@ -154,7 +154,7 @@ def test_superadmin_creates_an_inactive_admin(client, superadmin):
     body = res.json
     assert (body["role"], body["admin_level"], body["is_active"]) == ("admin", "moderator",
                                                                      False)
-    assert admins.level_of(body["id"]) == "moderator"
+    assert level_of(body["id"]) == "moderator"
     assert SecurityEvent.get(SecurityEvent.action == "admin_granted").user_id == body["id"]
 
 
@@ -247,13 +247,13 @@ def test_superadmin_changes_roles_keeping_the_admins_table_in_step(client, bob, 
     res = client.patch_json(f"/users/{bob.id}", {"role": "admin"},
                             headers=superadmin.headers, status=200)
     assert (res.json["role"], res.json["admin_level"]) == ("admin", "moderator")
-    assert (fresh(bob).role, admins.level_of(bob.id)) == ("admin", "moderator")
+    assert (fresh(bob).role, level_of(bob.id)) == ("admin", "moderator")
     assert Admin.get(Admin.user == bob.id).granted_by_id == superadmin.id
 
     res = client.patch_json(f"/users/{bob.id}", {"admin_level": "superadmin"},
                             headers=superadmin.headers, status=200)
     assert res.json["admin_level"] == "superadmin"
-    assert admins.level_of(bob.id) == "superadmin"
+    assert level_of(bob.id) == "superadmin"
 
     res = client.patch_json(f"/users/{bob.id}", {"role": "user"},
                             headers=superadmin.headers, status=200)
@@ -338,7 +338,7 @@ def test_deleting_an_admin_removes_the_admin_row(client, moderator, superadmin):
 
 def test_deleting_a_user_removes_their_files_but_not_shared_ones(app, client, alice, bob,
                                                                 superadmin):
-    store = file_store(app.config["janus.config"])
+    store = FileStore(app.config["janus.config"].storage_dir)
     own = upload(client, alice, png("red"))
     shared = upload(client, alice, png("blue"))
     bobs = upload(client, bob, png("blue"))  # the same bytes: one stored file
@@ -379,7 +379,7 @@ def test_the_last_superadmin_cannot_be_removed(client, superadmin, moderator, me
                                                body):
     before = snapshot(superadmin.id)
     logs_before, events_before = Log.select().count(), SecurityEvent.select().count()
-    url = path.format(uid=superadmin.id, aid=admins.for_user(superadmin.id).id)
+    url = path.format(uid=superadmin.id, aid=Admin.get(Admin.user == superadmin.id).id)
     res = _send(client, method, url, body, superadmin.headers, 409)
     error_of(res, 409, "conflict")
     assert snapshot(superadmin.id) == before
@@ -394,11 +394,11 @@ def test_the_last_superadmin_cannot_be_removed(client, superadmin, moderator, me
 def test_a_superadmin_can_go_when_another_remains(client, superadmin, make_actor, method,
                                                   path, body):
     make_actor("superadmin", name="root2")
-    url = path.format(uid=superadmin.id, aid=admins.for_user(superadmin.id).id)
+    url = path.format(uid=superadmin.id, aid=Admin.get(Admin.user == superadmin.id).id)
     res = _send(client, method, url, body, superadmin.headers, (200, 204))
     assert res.status_int in (200, 204)
     row = User.get_or_none(User.id == superadmin.id)
-    assert row is None or not row.is_active or admins.level_of(row.id) != "superadmin"
+    assert row is None or not row.is_active or level_of(row.id) != "superadmin"
 
 
 @pytest.mark.parametrize("method, path, body", LAST_SUPERADMIN_CHANGES,
@@ -409,7 +409,7 @@ def test_a_deactivated_superadmin_does_not_count(client, superadmin, make_actor,
     *active* one stays."""
     make_actor("superadmin", active=False, name="dormant")
     before = snapshot(superadmin.id)
-    url = path.format(uid=superadmin.id, aid=admins.for_user(superadmin.id).id)
+    url = path.format(uid=superadmin.id, aid=Admin.get(Admin.user == superadmin.id).id)
     res = _send(client, method, url, body, superadmin.headers, 409)
     error_of(res, 409, "conflict")
     assert snapshot(superadmin.id) == before
@@ -424,7 +424,7 @@ def test_deactivating_the_other_superadmin_leaves_one_active(client, superadmin,
                             headers=superadmin.headers, status=409)
     error_of(res, 409, "conflict")
     # ... while root2 itself, inactive, may still be demoted or deleted.
-    client.delete(f"/admins/{admins.for_user(other.id).id}", headers=superadmin.headers,
+    client.delete(f"/admins/{Admin.get(Admin.user == other.id).id}", headers=superadmin.headers,
                   status=204)
     client.delete(f"/users/{other.id}", headers=superadmin.headers, status=204)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import msgspec
 
-from janus.db import database, is_postgres
+from janus.services.health import check_database
 
 
 class Health(msgspec.Struct):
@@ -17,5 +17,4 @@ def register(api) -> None:
     def health():
         # A failing query raises OperationalError, which the plugin answers
         # with 503 service_unavailable.
-        database.execute_sql("SELECT 1").fetchone()
-        return Health(status="ok", database="postgresql" if is_postgres() else "sqlite")
+        return Health(status="ok", database=check_database())

@@ -7,11 +7,10 @@ from bottle import HTTPResponse
 
 from janus.errors import NotFound
 from janus.imaging import MEDIA_TYPES, cached_thumbnail
-from janus.uploads import file_store
-from janus.web.jsonio import read_query
-from janus.web.plugin import current_user, header
-from janus.web.routes.images import visible_image
-from janus.web.schemas.images import ThumbnailQuery
+from janus.schemas.images import ThumbnailQuery
+from janus.services.images import stored_image
+from janus.web.plugins import header
+
 
 def _etag_matches(etag: str) -> bool:
     given = header("If-None-Match")
@@ -33,22 +32,15 @@ def _send_file(path, etag: str, media_type: str, filename: str | None = None):
 
 
 def register(api) -> None:
-    config = api.config
-    store = file_store(config)
-
-    def stored_image(image_id):
-        image = visible_image(image_id, current_user())
-        if image.storage_key is None:
-            raise NotFound(f"image {image_id} is a metadata-only record without a file")
-        return image
+    store, max_pixels = api.store, api.config.max_image_pixels
 
     @api.route("GET", "/images/<image_id:int>/file", summary="Download the original file",
                tag="images", response=bytes, response_media="image/*",
                errors=(304, 404),
                description="Sends the stored bytes with their media type, ETag (the "
                "SHA-256) and Content-Length; If-None-Match answers 304.")
-    def image_file(image_id):
-        image = stored_image(image_id)
+    def image_file(image_id, actor):
+        image = stored_image(actor, image_id)
         return _send_file(store.path(image.storage_key), f'"{image.sha256}"',
                           MEDIA_TYPES.get(image.format, "application/octet-stream"),
                           image.filename)
@@ -58,8 +50,7 @@ def register(api) -> None:
                errors=(304, 404),
                description="Longest side = size (64, 128, 256 or 512), EXIF orientation "
                "applied; made once and cached on disk.")
-    def image_thumbnail(image_id):
-        q = read_query(ThumbnailQuery)
-        image = stored_image(image_id)
-        path = cached_thumbnail(store, image.storage_key, q.size, config.max_image_pixels)
-        return _send_file(path, f'"{image.sha256}-{q.size}"', "image/webp")
+    def image_thumbnail(image_id, actor, query):
+        image = stored_image(actor, image_id)
+        path = cached_thumbnail(store, image.storage_key, query.size, max_pixels)
+        return _send_file(path, f'"{image.sha256}-{query.size}"', "image/webp")

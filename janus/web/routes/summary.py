@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
+from janus.schemas.common import utc
+from janus.schemas.summary import SummaryOut, SummaryQuery
 from janus.summary import summarise
-from janus.web.access import is_admin
-from janus.web.jsonio import read_query, utc
-from janus.web.plugin import current_user
-from janus.web.schemas.summary import SummaryOut, SummaryQuery
 
 
 def register(api) -> None:
@@ -17,9 +15,7 @@ def register(api) -> None:
                query=SummaryQuery, response=SummaryOut,
                description="Admins get figures over all data; other users get the same "
                "figures restricted to their own rows. Every figure is one SQL aggregation.")
-    def analytics_summary():
-        me = current_user()
-        q = read_query(SummaryQuery)
-        figures = summarise(q.days, None if is_admin(me) else me)
+    def analytics_summary(actor, query):
+        figures = summarise(query.days, None if actor.is_admin else actor.user)
         figures["since"] = utc(figures["since"])
         return msgspec.convert(figures, SummaryOut)

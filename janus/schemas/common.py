@@ -1,7 +1,7 @@
 """Shapes shared by every resource: list queries and pagination."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated
 
 import msgspec
@@ -28,3 +28,8 @@ def provided(body: msgspec.Struct) -> dict:
     """The fields a PATCH body actually carries (UNSET ones are absent)."""
     return {name: getattr(body, name) for name in body.__struct_fields__
             if getattr(body, name) is not msgspec.UNSET}
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Naive-UTC database time -> aware UTC, which msgspec renders with Z."""
+    return None if value is None else value.replace(tzinfo=timezone.utc)

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.web.jsonio import utc
-from janus.web.schemas.common import Id, ListQuery, Request, Text
+from janus.schemas.common import utc
+from janus.schemas.common import Id, ListQuery, Request, Text
 
 Positive = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
@@ -120,3 +120,10 @@ class UploadForm(msgspec.Struct):
     the bytes."""
 
     file: bytes
+
+
+class Upload(msgspec.Struct):
+    """A decoded multipart upload: the bytes and the filename the client sent."""
+
+    data: bytes
+    filename: str

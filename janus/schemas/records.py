@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.web.jsonio import utc
-from janus.web.schemas.common import Id, ListQuery, Request
+from janus.schemas.common import utc
+from janus.schemas.common import Id, ListQuery, Request
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
 Level = Literal["debug", "info", "warning", "error", "critical"]

@@ -12,47 +12,47 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from peewee import JOIN
+
+from janus.access import Actor, Client
 from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
 from janus.errors import TooManyRequests, Unauthorized, ValidationError
-from janus.models import AuthToken, SecurityEvent, User, utcnow
+from janus.models import Admin, AuthToken, SecurityEvent, User, utcnow
 from janus.passwords import hash_password, needs_rehash, verify_password
 from janus.repos.security import security_events
-from janus.repos.users import check_password, users
+from janus.repos.users import users
 
 # Refresh last_used_at at most this often: a write per request is not free.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclasses.dataclass(frozen=True)
-class Client:
-    ip: str | None = None
-    user_agent: str | None = None
+class IssuedToken:
+    """A new bearer token: ``plain`` is shown to the client once, never stored."""
 
-
-@dataclasses.dataclass
-class Session:
-    user: User
-    token: AuthToken
-    plain_token: str | None = None
+    plain: str
+    row: AuthToken
 
 
 def token_hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def issue_token(user: User, ttl_seconds: int) -> Session:
+def issue_token(user: User, ttl_seconds: int) -> IssuedToken:
     plain = secrets.token_urlsafe(32)
     now = utcnow()
-    token = AuthToken.create(user=user, token_hash=token_hash(plain), created_at=now,
-                             expires_at=now + timedelta(seconds=ttl_seconds))
-    return Session(user, token, plain)
+    row = AuthToken.create(user=user, token_hash=token_hash(plain), created_at=now,
+                           expires_at=now + timedelta(seconds=ttl_seconds))
+    return IssuedToken(plain, row)
 
 
-def resolve_token(plain: str) -> Session:
-    """The session a bearer token belongs to, or Unauthorized."""
-    token = (AuthToken.select(AuthToken, User).join(User)
+def resolve_token(plain: str, client: Client = Client()) -> Actor:
+    """The actor a bearer token belongs to (user and admin level, one query),
+    or Unauthorized."""
+    token = (AuthToken.select(AuthToken, User, Admin.admin_level).join(User)
+             .join(Admin, JOIN.LEFT_OUTER, on=(Admin.user == User.id), attr="admin_row")
              .where(AuthToken.token_hash == token_hash(plain)).first())
     now = utcnow()
     if token is None or token.revoked_at is not None:
@@ -63,7 +63,8 @@ def resolve_token(plain: str) -> Session:
         raise Unauthorized("account is deactivated")
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         AuthToken.update(last_used_at=now).where(AuthToken.id == token.id).execute()
-    return Session(token.user, token)
+    admin_row = token.user.admin_row
+    return Actor(token.user, admin_row.admin_level if admin_row else None, token, client)
 
 
 def _event(action, client: Client, user=None, account=None, **metadata):
@@ -98,7 +99,8 @@ def _lockout_retry_after(account: str, config: Config) -> int | None:
     return max(1, int((unlock_at - now).total_seconds()) + 1)
 
 
-def login(login_name: str, password: str, client: Client, config: Config) -> Session:
+def login(login_name: str, password: str, client: Client,
+          config: Config) -> tuple[Actor, IssuedToken]:
     user = users.by_login(login_name)
     # One key per account whichever name was typed; unknown names are keyed
     # too, so lockout behaves the same whether or not the account exists.
@@ -122,10 +124,11 @@ def login(login_name: str, password: str, client: Client, config: Config) -> Ses
         if needs_rehash(user.password_hash):
             fields["password_hash"] = hash_password(password)
         users.update(user, **fields)
-        session = issue_token(user, config.token_ttl_seconds)
+        issued = issue_token(user, config.token_ttl_seconds)
         _event("login_success", client, user=user, account=account,
                rehashed="password_hash" in fields or None)
-    return session
+    admin_row = Admin.get_or_none(Admin.user == user.id)
+    return Actor(user, admin_row.admin_level if admin_row else None, issued.row, client), issued
 
 
 def revoke_tokens(user: User, keep: AuthToken | None = None) -> int:
@@ -137,24 +140,23 @@ def revoke_tokens(user: User, keep: AuthToken | None = None) -> int:
     return query.execute()
 
 
-def logout(session: Session, client: Client) -> None:
+def logout(actor: Actor) -> None:
     with database.atomic():
-        AuthToken.update(revoked_at=utcnow()).where(AuthToken.id == session.token.id).execute()
-        _event("logout", client, user=session.user, account=session.user.email)
+        AuthToken.update(revoked_at=utcnow()).where(AuthToken.id == actor.token.id).execute()
+        _event("logout", actor.client, user=actor.user, account=actor.user.email)
 
 
-def change_password(session: Session, current: str, new: str, client: Client) -> int:
+def change_password(actor: Actor, current: str, new: str) -> int:
     """Set a new password; revoke the user's other tokens. Returns how many."""
-    user = session.user
+    user, client = actor.user, actor.client
     if not verify_password(user.password_hash, current):
         _event("password_change_failed", client, user=user, account=user.email)
         raise ValidationError.at("$.current_password", "does not match the current password")
-    check_password(new)
     if verify_password(user.password_hash, new):
         raise ValidationError.at("$.new_password", "must differ from the current password")
     with database.atomic():
         users.update(user, password_hash=hash_password(new))
-        revoked = revoke_tokens(user, keep=session.token)
+        revoked = revoke_tokens(user, keep=actor.token)
         _event("password_changed", client, user=user, account=user.email, revoked_tokens=revoked)
         record_change(user, "user.password_changed", "user", user.id,
                       {"password": "changed", "revoked_tokens": revoked})

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from janus.web.schemas.common import Request
+from janus.schemas.common import Request
 
 
 class SummaryQuery(Request):

@@ -1,0 +1,124 @@
+"""User accounts: registration, creation by a superadmin, changes to
+profile, activity and role, and deletion, each in one transaction with its
+audit row. Role and admin level go through ``janus.services.admins``.
+"""
+from __future__ import annotations
+
+from peewee import JOIN
+
+from janus.access import Actor, require_level, visible
+from janus.audit import record_change
+from janus.db import database
+from janus.errors import ValidationError
+from janus.imaging import FileStore
+from janus.models import Admin, User
+from janus.repos.base import Page
+from janus.repos.users import users
+from janus.schemas.common import provided
+from janus.schemas.users import RegisterIn, UserCreateIn, UserPatchIn, UserQuery
+from janus.services import admins as admin_service
+from janus.services import images as image_service
+from janus.services.auth import revoke_tokens
+
+# Changing these takes a superadmin, even on your own account.
+ACCOUNT_FIELDS = ("is_active", "role", "admin_level")
+ROLE_FIELDS = ("role", "admin_level")
+
+
+def _with_level():
+    """Users with their admin level (None for plain users), in one query."""
+    return (User.select(User, Admin.admin_level.alias("admin_level"))
+            .join(Admin, JOIN.LEFT_OUTER, on=(Admin.user == User.id)).objects())
+
+
+def visible_user(actor: Actor, user_id: int) -> User:
+    """The user with ``admin_level`` loaded, if the actor may see them (else 404)."""
+    return users.get_by_id(user_id, visible(_with_level(), User.id, actor))
+
+
+def list_users(actor: Actor, q: UserQuery) -> Page:
+    query = users.since(visible(_with_level(), User.id, actor), q.since, q.until)
+    for name in ("email", "username", "role", "is_active"):
+        value = getattr(q, name)
+        if value is not None:
+            query = query.where(getattr(User, name) == (
+                value.strip().lower() if name == "email" else value))
+    return users.page(query, limit=q.limit, cursor=q.cursor)
+
+
+def activity(actor: Actor, user_id: int) -> tuple[User, dict, dict]:
+    user = visible_user(actor, user_id)
+    return user, users.action_counts(user.id), users.security_action_counts(user.id)
+
+
+def register(body: RegisterIn) -> User:
+    """Open registration: the new user is the actor of their own audit row."""
+    with database.atomic():
+        user = users.register(body.email, body.username, body.password)
+        record_change(user, "user.registered", "user", user.id,
+                      {"email": user.email, "username": user.username})
+    return user
+
+
+def _check_role(role: str | None, level: str | None) -> None:
+    if role == "user" and level is not None:
+        raise ValidationError.at("$.admin_level", "a user with role 'user' has no admin level")
+
+
+def create_user(actor: Actor, body: UserCreateIn) -> User:
+    require_level(actor, "superadmin")
+    _check_role(body.role, body.admin_level)
+    with database.atomic():
+        user = users.register(body.email, body.username, body.password, body.is_active)
+        record_change(actor.user, "user.created", "user", user.id,
+                      {"email": user.email, "username": user.username,
+                       "is_active": user.is_active})
+        if body.role == "admin" or body.admin_level:
+            admin_service.grant(actor, user, body.admin_level or "moderator")
+    return visible_user(actor, user.id)
+
+
+def update_user(actor: Actor, user_id: int, body: UserPatchIn) -> User:
+    """Users change their own email and username; is_active, role and
+    admin_level, and any change to another user, take a superadmin."""
+    fields = provided(body)
+    _check_role(fields.get("role"), fields.get("admin_level"))
+    with database.atomic():
+        target = visible_user(actor, user_id)
+        if target.id != actor.id or any(name in fields for name in ACCOUNT_FIELDS):
+            require_level(actor, "superadmin")
+        if fields.get("is_active") is False and target.is_active:
+            admin_service.guard_last_superadmin(target, "deactivated")
+            # A deactivated account's tokens are revoked, not merely refused, so
+            # reactivating it later does not bring old sessions back.
+            revoke_tokens(target)
+        _apply_role(actor, target, fields.get("role"), fields.get("admin_level"))
+        plain = {k: v for k, v in fields.items() if k not in ROLE_FIELDS}
+        changes = users.update_with_changes(target, plain)
+        if changes:
+            record_change(actor.user, "user.updated", "user", target.id, changes)
+    return visible_user(actor, user_id)
+
+
+def _apply_role(actor: Actor, target: User, role: str | None, level: str | None) -> None:
+    if role == "user":
+        if target.role == "admin":
+            admin_service.revoke(actor, target)
+    elif role == "admin" or level is not None:
+        admin_service.grant(actor, target, level or target.admin_level or "moderator")
+
+
+def delete_user(actor: Actor, user_id: int, store: FileStore) -> None:
+    """Yourself, or anyone as superadmin. Their admin row, images and tokens
+    go with them (cascade); logs and security events stay with a NULL user."""
+    with database.atomic():
+        target = visible_user(actor, user_id)
+        if target.id != actor.id:
+            require_level(actor, "superadmin")
+        admin_service.guard_last_superadmin(target, "deleted")
+        keys = image_service.keys_of_owner(target.id)
+        record_change(actor.user, "user.deleted", "user", target.id,
+                      {"email": target.email, "username": target.username})
+        User.delete().where(User.id == target.id).execute()
+    for key in keys:  # their images went with them; now the files no row uses
+        image_service.release(store, key)

@@ -1,0 +1,146 @@
+"""Admin levels: the one owner of grant, change and revoke, of the admin
+queries, and of the last-superadmin rule.
+
+Invariant: a user has role ``admin`` exactly when an Admin row exists; every
+change here updates both, with its audit row and security event, in one
+transaction. ``guard_last_superadmin`` is the only check that keeps at least
+one active superadmin; demote, revoke, delete and deactivate all call it.
+"""
+from __future__ import annotations
+
+from janus.access import Actor, require_level
+from janus.audit import record_change
+from janus.db import database, is_postgres
+from janus.errors import Conflict, NotFound
+from janus.models import Admin, User, utcnow
+from janus.repos.base import Page, Repository
+from janus.repos.security import security_events
+from janus.repos.users import users
+from janus.schemas.users import AdminCreateIn, AdminQuery
+
+
+class AdminRepository(Repository):
+    model = Admin
+
+    def select(self):
+        return Admin.select(Admin, User).join(User, on=(Admin.user == User.id))
+
+
+admins = AdminRepository()
+
+
+def level_of(user: User | int) -> str | None:
+    """'moderator', 'superadmin', or None for a plain user."""
+    user_id = user.id if isinstance(user, User) else user
+    row = Admin.get_or_none(Admin.user == user_id)
+    return row.admin_level if row else None
+
+
+def superadmin_count(excluding: User | None = None) -> int:
+    """Active superadmins: a deactivated one cannot log in, so it does not
+    keep the service manageable and must not let the last active one go."""
+    query = (Admin.select(Admin.id, Admin.user).join(User, on=(Admin.user == User.id))
+             .where((Admin.admin_level == "superadmin") & User.is_active)
+             .order_by(Admin.id))
+    if is_postgres():
+        # Inside the caller's transaction: lock every superadmin row (in id
+        # order), so two concurrent "remove a superadmin" changes take turns
+        # instead of each seeing the other's row and both succeeding. SQLite
+        # already serialises writers.
+        query = query.for_update()
+    return sum(1 for _, user_id in query.tuples() if excluding is None or user_id != excluding.id)
+
+
+def guard_last_superadmin(target: User, action: str) -> None:
+    """Refuse (409) to demote, revoke, delete or deactivate the last active superadmin."""
+    if level_of(target) == "superadmin" and superadmin_count(excluding=target) == 0:
+        raise Conflict(f"the last superadmin cannot be {action}")
+
+
+def _security(action: str, actor: Actor, target: User, **metadata) -> None:
+    security_events.record(action, user=target, account=target.email, ip=actor.client.ip,
+                           user_agent=actor.client.user_agent,
+                           metadata={"by_user_id": actor.id, **metadata})
+
+
+def _set_role(user: User, role: str) -> None:
+    if user.role != role:
+        User.update(role=role, updated_at=utcnow()).where(User.id == user.id).execute()
+        user.role = role
+
+
+def grant(actor: Actor, target: User, level: str) -> Admin:
+    """Make ``target`` an admin at ``level``, or change their level."""
+    with database.atomic():
+        row = Admin.get_or_none(Admin.user == target.id)
+        before = row.admin_level if row else None
+        if row is None:
+            row = Admin.create(user=target, admin_level=level, granted_by=actor.user)
+        elif before != level:
+            if before == "superadmin":
+                guard_last_superadmin(target, "demoted")
+            row.admin_level, row.granted_by = level, actor.user
+            row.save()
+        _set_role(target, "admin")
+        if before != level:
+            record_change(actor.user, "admin.granted", "admin", row.id,
+                          {"user_id": target.id, "admin_level": [before, level]})
+            _security("admin_granted", actor, target, admin_level=level,
+                      previous_level=before)
+    return row
+
+
+def revoke(actor: Actor, target: User) -> None:
+    """Take admin rights away; the user keeps their account as role 'user'."""
+    with database.atomic():
+        row = Admin.get_or_none(Admin.user == target.id)
+        if row is None:
+            raise NotFound(f"user {target.id} is not an admin")
+        guard_last_superadmin(target, "revoked")
+        row.delete_instance()
+        _set_role(target, "user")
+        record_change(actor.user, "admin.revoked", "admin", row.id,
+                      {"user_id": target.id, "admin_level": [row.admin_level, None]})
+        _security("admin_revoked", actor, target, previous_level=row.admin_level)
+
+
+# -- what the /admins routes call ---------------------------------------------
+def get_admin(actor: Actor, admin_id: int) -> Admin:
+    require_level(actor, "moderator")
+    return admins.get_by_id(admin_id)
+
+
+def list_admins(actor: Actor, q: AdminQuery) -> Page:
+    require_level(actor, "moderator")
+    query = admins.since(admins.select(), q.since, q.until)
+    if q.admin_level:
+        query = query.where(Admin.admin_level == q.admin_level)
+    return admins.page(query, limit=q.limit, cursor=q.cursor)
+
+
+def create_admin(actor: Actor, body: AdminCreateIn) -> Admin:
+    require_level(actor, "superadmin")
+    with database.atomic():
+        target = users.get_by_id(body.user_id)
+        if level_of(target) is not None:
+            raise Conflict(f"user {target.id} is already an admin; PATCH /admins/<id> "
+                           "to change the level")
+        row = grant(actor, target, body.admin_level)
+    return admins.get_by_id(row.id)
+
+
+def change_admin(actor: Actor, admin_id: int, level: str) -> Admin:
+    require_level(actor, "moderator")
+    with database.atomic():
+        row = admins.get_by_id(admin_id)
+        require_level(actor, "superadmin")
+        grant(actor, row.user, level)
+    return admins.get_by_id(admin_id)
+
+
+def delete_admin(actor: Actor, admin_id: int) -> None:
+    require_level(actor, "moderator")
+    with database.atomic():
+        row = admins.get_by_id(admin_id)
+        require_level(actor, "superadmin")
+        revoke(actor, row.user)

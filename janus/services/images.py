@@ -1,0 +1,154 @@
+"""Images: uploads, metadata-only records, changes, deletion, pixel analysis
+and near-duplicates, each write in one transaction with its audit row.
+
+The HTTP route and the seed loader both upload through ``upload``, so demo
+images get exactly the metadata a real upload would. Files are shared by
+content: one stored file may back several owners' rows, and it is removed
+only when the last row that uses it is gone (``release``), after the commit.
+"""
+from __future__ import annotations
+
+import msgspec
+
+from janus.access import Actor, require_owner_or_superadmin, visible
+from janus.audit import record_change
+from janus.db import database
+from janus.errors import Conflict, NotFound
+from janus.imaging import FileStore, analyse, inspect_image, phash_to_int, safe_filename
+from janus.models import Analytics, Image
+from janus.repos.analytics import analytics
+from janus.repos.base import Page
+from janus.repos.images import images
+from janus.schemas.common import provided
+from janus.schemas.images import TECHNICAL_FIELDS, ImageCreateIn, ImagePatchIn, ImageQuery
+from janus.similarity import similar
+
+ANALYSIS_TOPIC = "image_analysis"
+
+
+def visible_image(actor: Actor, image_id: int) -> Image:
+    return images.get_by_id(image_id, visible(images.select(), Image.owner, actor))
+
+
+def stored_image(actor: Actor, image_id: int) -> Image:
+    """A visible image that has an uploaded file."""
+    image = visible_image(actor, image_id)
+    if image.storage_key is None:
+        raise NotFound(f"image {image_id} is a metadata-only record without a file")
+    return image
+
+
+def list_images(actor: Actor, q: ImageQuery) -> Page:
+    query = images.search(visible(images.select(), Image.owner, actor), owner=q.owner_id,
+                          format=q.format, color_type=q.color_type, min_width=q.min_width,
+                          min_height=q.min_height, since=q.since, until=q.until)
+    return images.page(query, limit=q.limit, cursor=q.cursor)
+
+
+def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixels: int) -> Image:
+    """Store an uploaded file for ``actor``; raises typed errors for bad bytes,
+    a bad filename (422), too many pixels (413), an unsupported format (415)
+    and bytes this owner already uploaded (409, with the existing id)."""
+    info = inspect_image(data, safe_filename(filename), max_pixels)
+    existing = images.duplicate_of(actor.id, info.sha256)
+    if existing is not None:
+        raise _duplicate(existing)
+    key = store.put(data)
+    try:
+        with database.atomic():
+            image = images.create(owner=actor.id, storage_key=key, **info.fields())
+            record_change(actor.user, "image.uploaded", "image", image.id,
+                          {"filename": image.filename, "format": image.format,
+                           "sha256": image.sha256, "file_size": image.file_size})
+    except Exception as exc:
+        release(store, key)
+        if isinstance(exc, Conflict):
+            # Lost a race with this owner's identical upload: the (owner, sha256)
+            # unique index caught what the check above could not see yet.
+            existing = images.duplicate_of(actor.id, info.sha256)
+            if existing is not None:
+                raise _duplicate(existing) from None
+        raise
+    return image
+
+
+def _duplicate(existing: Image) -> Conflict:
+    return Conflict(f"you already uploaded this file as image {existing.id}",
+                    details={"existing_id": existing.id})
+
+
+def create_record(actor: Actor, body: ImageCreateIn) -> Image:
+    """A metadata-only record: the client describes an image it keeps itself."""
+    with database.atomic():
+        image = images.create(owner=actor.id, **msgspec.structs.asdict(body))
+        record_change(actor.user, "image.created", "image", image.id,
+                      {"filename": image.filename, "format": image.format})
+    return image
+
+
+def update_image(actor: Actor, image_id: int, body: ImagePatchIn) -> Image:
+    fields = provided(body)
+    with database.atomic():
+        image = visible_image(actor, image_id)
+        require_owner_or_superadmin(image.owner_id, actor)
+        # An upload's technical fields come from its bytes, never from a client.
+        technical = sorted(set(fields) & set(TECHNICAL_FIELDS))
+        if technical and image.storage_key is not None:
+            raise Conflict("these fields come from the uploaded file and cannot be changed",
+                           details={"fields": technical})
+        changes = images.update_with_changes(image, fields)
+        if changes:
+            record_change(actor.user, "image.updated", "image", image.id, changes)
+    return image
+
+
+def delete_image(actor: Actor, image_id: int, store: FileStore) -> None:
+    with database.atomic():
+        image = visible_image(actor, image_id)
+        require_owner_or_superadmin(image.owner_id, actor)
+        record_change(actor.user, "image.deleted", "image", image.id,
+                      {"filename": image.filename})
+        images.delete(image)
+    # After the commit: the file goes when no other row uses it.
+    release(store, image.storage_key)
+
+
+def analyse_image(actor: Actor, image_id: int, k: int, store: FileStore,
+                  max_pixels: int) -> Analytics:
+    """Analyse the pixels and keep the result as an analytics row owned by the actor."""
+    image = visible_image(actor, image_id)
+    if image.storage_key is None:
+        raise Conflict(f"image {image_id} has no uploaded file to analyse")
+    if not store.exists(image.storage_key):
+        raise NotFound("the stored file is missing")
+    result = analyse(store.path(image.storage_key), k, max_pixels)
+    with database.atomic():
+        row = analytics.create(research_topic=ANALYSIS_TOPIC, data=result, image=image.id,
+                               user=actor.id)
+        if image.phash is None:
+            images.update(image, phash=phash_to_int(result["phash"]))
+        record_change(actor.user, "image.analysed", "analytics", row.id,
+                      {"image_id": image.id, "k": k})
+    return row
+
+
+def similar_images(actor: Actor, image_id: int, max_distance: int, limit: int):
+    """[(image, distance)] of the actor's visible near-duplicates, nearest first."""
+    image = visible_image(actor, image_id)
+    return similar(image, visible(images.select(), Image.owner, actor), max_distance, limit)
+
+
+def release(store: FileStore, key: str | None) -> bool:
+    """Delete the stored file (and its thumbnails) when no row uses it any more."""
+    if key is None or Image.select().where(Image.storage_key == key).exists():
+        return False
+    store.delete(key)
+    store.delete_thumbnails(key)
+    return True
+
+
+def keys_of_owner(owner_id: int) -> list[str]:
+    """Storage keys of an owner's images, to release after deleting the owner."""
+    query = (Image.select(Image.storage_key).distinct()
+             .where((Image.owner == owner_id) & Image.storage_key.is_null(False)))
+    return [key for (key,) in query.tuples()]

@@ -1,0 +1,191 @@
+"""The Bottle plugins every API route runs through (plugin API v2), one per
+concern, outermost first:
+
+1. ``ErrorsPlugin``: typed errors become the JSON envelope, a lost database
+   a 503, anything unexpected a generic 500 (the traceback goes to the
+   server log only); the handler's result is encoded as JSON.
+2. ``DatabasePlugin``: holds a pooled connection and checks, once, that the
+   database is migrated.
+3. ``AuthPlugin``: resolves the bearer token to an ``Actor`` (user and
+   admin level in one query) unless the route is public.
+4. ``RequestPlugin``: decodes the body and the query into the spec's
+   Structs and passes what the handler asks for (``body``, ``query``,
+   ``actor``, ``client``; see ``registry.handler_arguments``).
+
+Only routes declared through ``Api.route`` (with a spec) are wrapped.
+"""
+from __future__ import annotations
+
+import logging
+
+import peewee as pw
+from bottle import HTTPResponse, request, response
+
+from janus.access import Client
+from janus.db import database
+from janus.errors import InternalError, JanusError, ServiceUnavailable, Unauthorized
+from janus.migrations_status import require_migrated
+from janus.schemas.images import Upload
+from janus.services.auth import resolve_token
+from janus.web.jsonio import error_response, json_body, media_type, read_json, read_query
+from janus.web.multipart import read_upload
+
+log = logging.getLogger("janus.errors")
+
+
+def header(name: str) -> str:
+    """A request header, "" when absent. Bottle's get_header() decodes UTF-8
+    and raises on anything else, so a garbage header from a client became a
+    500; here a value that is not UTF-8 stays as the server's latin-1 text."""
+    value = request.headers.raw(name, "") or ""
+    try:
+        return value.encode("latin1").decode("utf8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
+def request_id() -> str:
+    return request.environ.get("janus.request_id", "-")
+
+
+def client_ip(remote_addr: str | None, forwarded_for: str, trusted: frozenset) -> str | None:
+    """The client's address. Behind a reverse proxy REMOTE_ADDR is the proxy
+    (gunicorn does not rewrite it), so when the peer is one of
+    JANUS_TRUSTED_PROXIES the X-Forwarded-For chain is read from the right,
+    skipping trusted hops; anything a client put further left is ignored."""
+    if remote_addr not in trusted or not forwarded_for:
+        return remote_addr
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return hops[0] if hops else remote_addr
+
+
+def request_client() -> Client:
+    return Client(ip=request.environ.get("janus.client_ip"),
+                  user_agent=header("User-Agent")[:512] or None)
+
+
+class _SpecPlugin:
+    api = 2
+
+    def apply(self, callback, route):
+        spec = route.config.get("janus")
+        return callback if spec is None else self.wrap(callback, spec)
+
+    def wrap(self, callback, spec):
+        raise NotImplementedError
+
+
+class ErrorsPlugin(_SpecPlugin):
+    name = "janus_errors"
+
+    def wrap(self, callback, spec):
+        def errors_and_json(*args, **kwargs):
+            try:
+                result = callback(*args, **kwargs)
+            except HTTPResponse:
+                raise
+            except JanusError as exc:
+                return error_response(exc)
+            except (pw.OperationalError, pw.InterfaceError) as exc:
+                log.error("database unavailable (request %s): %s", request_id(), exc)
+                return error_response(ServiceUnavailable("the database is unavailable"))
+            except Exception:
+                log.exception("unhandled error in %s %s (request %s)",
+                              request.method, request.path, request_id())
+                return error_response(
+                    InternalError("internal error; quote the request id when reporting it"))
+            if isinstance(result, (bytes, HTTPResponse)):
+                return result
+            if result is None:
+                response.status = 204
+                return b""
+            return json_body(result, spec.status)
+        return errors_and_json
+
+
+class DatabasePlugin(_SpecPlugin):
+    name = "janus_database"
+
+    def __init__(self):
+        # Checked on first use rather than at import, so the app starts even
+        # while the database is down; an unmigrated one answers 503 until
+        # `pw_migrate migrate` has run.
+        self.migrated = False
+
+    def wrap(self, callback, spec):
+        if not spec.database:
+            return callback
+
+        def with_connection(*args, **kwargs):
+            database.connect(reuse_if_open=True)
+            try:
+                if not self.migrated:
+                    require_migrated(database.obj)
+                    self.migrated = True
+                return callback(*args, **kwargs)
+            finally:
+                if not database.is_closed():
+                    database.close()  # back to the pool
+        return with_connection
+
+
+class AuthPlugin(_SpecPlugin):
+    name = "janus_auth"
+
+    def wrap(self, callback, spec):
+        if not spec.auth:
+            return callback
+        pass_actor = "actor" in spec.wants
+
+        def authenticated(*args, **kwargs):
+            scheme, _, token = header("Authorization").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("send Authorization: Bearer <token>",
+                                   headers={"WWW-Authenticate": "Bearer"})
+            try:
+                actor = resolve_token(token.strip(), request_client())
+            except Unauthorized as exc:
+                exc.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+                raise
+            request.environ["janus.user_id"] = actor.id
+            if pass_actor:
+                kwargs["actor"] = actor
+            return callback(*args, **kwargs)
+        return authenticated
+
+
+class RequestPlugin(_SpecPlugin):
+    name = "janus_request"
+
+    def __init__(self, config):
+        self.config = config
+
+    def wrap(self, callback, spec):
+        wants = spec.wants & {"body", "query", "client"}
+        if not wants:
+            return callback
+        limit = self.config.max_body_bytes
+
+        def decoded(*args, **kwargs):
+            if "query" in wants:
+                kwargs["query"] = read_query(spec.query)
+            if "body" in wants:
+                if spec.upload is not None and media_type() == "multipart/form-data":
+                    data, filename = read_upload(self.config)
+                    kwargs["body"] = Upload(data=data, filename=filename)
+                else:
+                    kwargs["body"] = read_json(spec.body, limit)
+            if "client" in wants:
+                kwargs["client"] = request_client()
+            return callback(*args, **kwargs)
+        return decoded
+
+
+def install(app, config) -> None:
+    """Install the plugins, outermost first (Bottle applies the last one
+    installed closest to the handler)."""
+    for plugin in (ErrorsPlugin(), DatabasePlugin(), AuthPlugin(), RequestPlugin(config)):
+        app.install(plugin)
