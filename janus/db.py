@@ -32,6 +32,18 @@ _SCHEMES = {
 }
 
 
+MASK_64 = (1 << 64) - 1
+
+
+def hamming_sql(a: int | None, b: int | None) -> int | None:
+    """``janus_hamming(a, b)``, registered on every SQLite connection: the
+    Hamming distance of two 64-bit perceptual hashes stored as signed BIGINTs
+    (janus.similarity computes it with ``bit_count`` on PostgreSQL)."""
+    if a is None or b is None:
+        return None
+    return ((a ^ b) & MASK_64).bit_count()
+
+
 class DatabaseURLError(ValueError):
     """DATABASE_URL names a database Janus cannot use."""
 
@@ -67,7 +79,6 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
         db = connect(pooled, pragmas=SQLITE_PRAGMAS, max_connections=pool_size * 4,
                      timeout=10, check_same_thread=False, lock_type="IMMEDIATE")
         # SQLite lacks XOR and popcount: near-duplicate search calls this.
-        from janus.similarity import hamming_sql
         db.register_function(hamming_sql, "janus_hamming", 2, deterministic=True)
         return db
     pooled = "postgresql+pool://" + url.split("://", 1)[1]

@@ -2,7 +2,7 @@
 
 Hashes are stored as signed BIGINTs. The Hamming distance is computed in SQL:
 PostgreSQL (14+) with ``bit_count((phash # h)::bit(64))``; SQLite has no
-XOR or popcount, so janus.db registers ``janus_hamming(a, b)`` on every
+XOR or popcount, so janus.db registers ``janus_hamming(a, b)`` (``hamming_sql``) on every
 connection (a deterministic function SQLite calls per row, in-process). Both
 are a scan over the caller's visible rows with hashes, without materialising
 rows in Python; bench/ measures it on tens of thousands of images.
@@ -11,19 +11,12 @@ from __future__ import annotations
 
 import peewee as pw
 
-from janus.db import is_postgres
+from janus.db import MASK_64, is_postgres
 from janus.errors import Conflict
 from janus.models import Image
 
-MASK = (1 << 64) - 1
+MASK = MASK_64
 MAX_DISTANCE = 32
-
-
-def hamming_sql(a: int, b: int) -> int | None:
-    """The SQLite function behind ``janus_hamming``."""
-    if a is None or b is None:
-        return None
-    return ((a ^ b) & MASK).bit_count()
 
 
 def distance_to(value: int):

@@ -1,5 +1,12 @@
-"""Analytics summaries: every figure is one SQL aggregation (GROUP BY / COUNT)
-that runs on SQLite and PostgreSQL alike; no rows are loaded into Python.
+"""Analytics summaries in four SQL aggregations, on SQLite and PostgreSQL alike:
+
+1. every table's total and in-window count, as scalar sub-queries of one SELECT;
+2. images in the window grouped by (format, colour type, owner);
+3. logs in the window grouped by (day, action);
+4. failed logins in the window grouped by day.
+
+The grouped rows (at most one per combination that occurs) are folded into
+the figures here; no table row is loaded into Python.
 
 ``summarise(days, user=None)`` covers everything; with a ``user`` it covers
 only that user's own rows (images they own, their logs, analytics and
@@ -7,11 +14,12 @@ security events).
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import peewee as pw
 
-from janus.db import is_postgres
+from janus.db import database, is_postgres
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User, utcnow
 
 TOP_ACTIONS = 10
@@ -36,67 +44,82 @@ def _scoped(query, field, user):
     return query if user is None else query.where(field == user.id)
 
 
-def _counts(model, when_field, owner_field, since, user) -> dict:
-    rows = _scoped(model.select(), owner_field, user)
-    return {"total": rows.count(), "in_window": rows.where(when_field >= since).count()}
+def _counts(since: datetime, user: User | None) -> dict:
+    """Total and in-window rows of every table, in one statement."""
+    tables = {
+        "users": (User, User.created_at, User.id),
+        "images": (Image, Image.created_at, Image.owner),
+        "logs": (Log, Log.timestamp, Log.user),
+        "analytics": (Analytics, Analytics.created_at, Analytics.user),
+        "security": (SecurityEvent, SecurityEvent.timestamp, SecurityEvent.user),
+    }
+    if user is None:  # a user's own scope has no admins table to count
+        tables["admins"] = (Admin, Admin.created_at, Admin.user)
+    columns = []
+    for name, (model, when, owner) in tables.items():
+        rows = _scoped(model.select(pw.fn.COUNT(model.id)), owner, user)
+        columns += [rows.alias(f"{name}_total"),
+                    rows.where(when >= since).alias(f"{name}_in_window")]
+    values = database.execute(pw.Select(columns=columns)).fetchone()
+    return {name: {"total": values[2 * n], "in_window": values[2 * n + 1]}
+            for n, name in enumerate(tables)}
 
 
-def _grouped(query, key, count_alias="count") -> list[dict]:
-    return [{key: k, count_alias: n} for k, n in query.tuples()]
+def _ranked(counter: Counter, key: str, limit: int | None = None) -> list[dict]:
+    """Most first, ties by name (as ORDER BY count DESC, name would)."""
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+    return [{key: name, "count": n} for name, n in ranked[:limit]]
 
 
-def _per_day(model, when_field, owner_field, since, user, *conditions) -> list[dict]:
-    bucket = day(when_field)
-    query = (model.select(bucket.alias("day"), pw.fn.COUNT(model.id))
-             .where(when_field >= since, *conditions)
+def _images(since: datetime, user: User | None) -> dict:
+    n = pw.fn.COUNT(Image.id)
+    query = (Image.select(Image.format, Image.color_type, Image.owner, User.username, n)
+             .join(User, on=(Image.owner == User.id))
+             .where(Image.created_at >= since)
+             .group_by(Image.format, Image.color_type, Image.owner, User.username))
+    formats, colours, uploads, names = Counter(), Counter(), Counter(), {}
+    for fmt, colour, owner, username, count in _scoped(query, Image.owner, user).tuples():
+        formats[fmt] += count
+        colours[colour] += count
+        uploads[owner] += count
+        names[owner] = username
+    per_user = sorted(uploads.items(), key=lambda item: (-item[1], item[0]))
+    return {"images_by_format": _ranked(formats, "format"),
+            "images_by_color_type": _ranked(colours, "color_type"),
+            "uploads_per_user": [{"user_id": uid, "username": names[uid], "count": c}
+                                 for uid, c in per_user]}
+
+
+def _logs(since: datetime, user: User | None) -> dict:
+    bucket = day(Log.timestamp)
+    query = (Log.select(bucket, Log.action, pw.fn.COUNT(Log.id))
+             .where(Log.timestamp >= since).group_by(bucket, Log.action))
+    per_day, actions = Counter(), Counter()
+    for when, action, count in _scoped(query, Log.user, user).tuples():
+        per_day[_day_text(when)] += count
+        actions[action] += count
+    return {"actions_per_day": [{"day": d, "count": c} for d, c in sorted(per_day.items())],
+            "top_actions": _ranked(actions, "action", TOP_ACTIONS)}
+
+
+def _failed_logins(since: datetime, user: User | None) -> list[dict]:
+    bucket = day(SecurityEvent.timestamp)
+    query = (SecurityEvent.select(bucket, pw.fn.COUNT(SecurityEvent.id))
+             .where((SecurityEvent.timestamp >= since)
+                    & (SecurityEvent.action == "login_failed"))
              .group_by(bucket).order_by(bucket))
-    query = _scoped(query, owner_field, user)
-    return [{"day": _day_text(d), "count": n} for d, n in query.tuples()]
+    return [{"day": _day_text(d), "count": n}
+            for d, n in _scoped(query, SecurityEvent.user, user).tuples()]
 
 
 def summarise(days: int, user: User | None = None) -> dict:
     since = utcnow() - timedelta(days=days)
-    counts = {
-        "users": _counts(User, User.created_at, User.id, since, user),
-        "images": _counts(Image, Image.created_at, Image.owner, since, user),
-        "logs": _counts(Log, Log.timestamp, Log.user, since, user),
-        "analytics": _counts(Analytics, Analytics.created_at, Analytics.user, since, user),
-        "security": _counts(SecurityEvent, SecurityEvent.timestamp, SecurityEvent.user,
-                            since, user),
-    }
-    if user is None:  # a user's own scope has no admins table to count
-        counts["admins"] = _counts(Admin, Admin.created_at, Admin.user, since, None)
-
-    # Like every figure below, formats and colour types cover the window.
-    images = _scoped(Image.select().where(Image.created_at >= since), Image.owner, user)
-    by_format = _grouped(images.select(Image.format, pw.fn.COUNT(Image.id))
-                         .group_by(Image.format).order_by(pw.fn.COUNT(Image.id).desc(),
-                                                           Image.format), "format")
-    by_color = _grouped(images.select(Image.color_type, pw.fn.COUNT(Image.id))
-                        .group_by(Image.color_type).order_by(pw.fn.COUNT(Image.id).desc(),
-                                                              Image.color_type), "color_type")
-    n = pw.fn.COUNT(Log.id)
-    top_actions = _grouped(
-        _scoped(Log.select(Log.action, n).where(Log.timestamp >= since), Log.user, user)
-        .group_by(Log.action).order_by(n.desc(), Log.action).limit(TOP_ACTIONS), "action")
-    uploads = (Image.select(Image.owner, User.username, pw.fn.COUNT(Image.id))
-               .join(User, on=(Image.owner == User.id))
-               .where(Image.created_at >= since)
-               .group_by(Image.owner, User.username)
-               .order_by(pw.fn.COUNT(Image.id).desc(), Image.owner))
-    uploads = _scoped(uploads, Image.owner, user)
     return {
         "days": days,
         "since": since,
         "scope": "all" if user is None else "own",
-        "counts": counts,
-        "images_by_format": by_format,
-        "images_by_color_type": by_color,
-        "actions_per_day": _per_day(Log, Log.timestamp, Log.user, since, user),
-        "top_actions": top_actions,
-        "failed_logins_per_day": _per_day(SecurityEvent, SecurityEvent.timestamp,
-                                          SecurityEvent.user, since, user,
-                                          SecurityEvent.action == "login_failed"),
-        "uploads_per_user": [{"user_id": uid, "username": name, "count": c}
-                             for uid, name, c in uploads.tuples()],
+        "counts": _counts(since, user),
+        **_images(since, user),
+        **_logs(since, user),
+        "failed_logins_per_day": _failed_logins(since, user),
     }

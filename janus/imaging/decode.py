@@ -64,22 +64,23 @@ def corrupt(reason: str = "truncated or corrupt image data") -> ValidationError:
     return ValidationError.at(FILE_PATH, reason)
 
 
+# Set once for the process: Pillow's own bomb limit is never a silent pass.
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
 @contextmanager
 def decode_errors() -> Iterator[None]:
     """Translate Pillow's exceptions on hostile input into typed errors.
 
-    DecompressionBombWarning is escalated so Pillow's own (global) limit can
-    never be a silent pass. catch_warnings swaps process-wide filter state; a
-    thread race can at worst leave this one 'error' filter installed, which is
-    the policy we want anyway, and our own max_pixels check runs regardless.
+    DecompressionBombWarning is escalated to an error once, at import (below):
+    ``warnings.catch_warnings()`` per decode would swap process-wide state
+    under gunicorn's threads. Our own max_pixels check runs regardless.
     """
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Someone flipped the global: truncated uploads would pass silently.
         raise InternalError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            yield
+        yield
     except UnidentifiedImageError:
         raise unsupported() from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

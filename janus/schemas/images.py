@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.schemas.common import utc
-from janus.schemas.common import Id, ListQuery, Request, Text
+from janus.schemas.common import Id, ListQuery, Request, Text, from_row
 
 Positive = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
@@ -81,13 +80,8 @@ TECHNICAL_FIELDS = ("format", "width", "height", "color_type", "bit_depth", "fil
 
 
 def image_out(image) -> ImageOut:
-    return ImageOut(
-        id=image.id, owner_id=image.owner_id, filename=image.filename, format=image.format,
-        width=image.width, height=image.height, color_type=image.color_type,
-        bit_depth=image.bit_depth, compression_method=image.compression_method,
-        file_size=image.file_size, sha256=image.sha256, has_file=image.storage_key is not None,
-        image_metadata=image.image_metadata or {}, created_at=utc(image.created_at),
-        updated_at=utc(image.updated_at))
+    return from_row(ImageOut, image, has_file=image.storage_key is not None,
+                    image_metadata=image.image_metadata or {})
 
 
 class ThumbnailQuery(Request):

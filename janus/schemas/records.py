@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.schemas.common import utc
-from janus.schemas.common import Id, ListQuery, Request
+from janus.schemas.common import Id, ListQuery, Request, from_row
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
 Level = Literal["debug", "info", "warning", "error", "critical"]
@@ -114,19 +113,12 @@ class AnalyticsPatchIn(Request):
 
 
 def log_out(row) -> LogOut:
-    return LogOut(id=row.id, user_id=row.user_id, action=row.action, module=row.module,
-                  level=row.level, timestamp=utc(row.timestamp),
-                  log_metadata=row.log_metadata or {})
+    return from_row(LogOut, row, log_metadata=row.log_metadata or {})
 
 
 def security_event_out(row) -> SecurityEventOut:
-    return SecurityEventOut(id=row.id, user_id=row.user_id, action=row.action,
-                            account=row.account, ip=row.ip, user_agent=row.user_agent,
-                            timestamp=utc(row.timestamp),
-                            security_metadata=row.security_metadata or {})
+    return from_row(SecurityEventOut, row, security_metadata=row.security_metadata or {})
 
 
 def analytics_out(row) -> AnalyticsOut:
-    return AnalyticsOut(id=row.id, research_topic=row.research_topic, data=row.data,
-                        image_id=row.image_id, user_id=row.user_id,
-                        created_at=utc(row.created_at), updated_at=utc(row.updated_at))
+    return from_row(AnalyticsOut, row)

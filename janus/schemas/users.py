@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.schemas.common import utc
-from janus.schemas.common import ListQuery, Request
+from janus.schemas.common import ListQuery, Request, from_row
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
@@ -121,13 +120,8 @@ class AdminPatchIn(Request):
 
 
 def user_out(user, admin_level: str | None = None) -> UserOut:
-    return UserOut(id=user.id, email=user.email, username=user.username, role=user.role,
-                   admin_level=admin_level, is_active=user.is_active,
-                   created_at=utc(user.created_at), updated_at=utc(user.updated_at),
-                   last_login_at=utc(user.last_login_at))
+    return from_row(UserOut, user, admin_level=admin_level)
 
 
 def admin_out(row) -> AdminOut:
-    return AdminOut(id=row.id, user_id=row.user_id, username=row.user.username,
-                    email=row.user.email, admin_level=row.admin_level,
-                    granted_by_id=row.granted_by_id, created_at=utc(row.created_at))
+    return from_row(AdminOut, row, username=row.user.username, email=row.user.email)
