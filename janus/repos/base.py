@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 
 import peewee as pw
 
-from janus.db import database
 from janus.errors import Conflict, NotFound, ValidationError
 from janus.models import BaseModel
 
@@ -125,10 +124,11 @@ class Repository:
     def _normalise(self, fields: dict) -> dict:
         return fields
 
+    # No savepoint of their own: a failed write ends the caller's transaction,
+    # which the service rolls back as a whole.
     def create(self, **fields) -> BaseModel:
         try:
-            with database.atomic():
-                return self.model.create(**self._normalise(fields))
+            return self.model.create(**self._normalise(fields))
         except pw.IntegrityError as exc:
             raise integrity_error(exc, self.name) from None
 
@@ -159,8 +159,13 @@ class Repository:
         changes = self.apply(obj, fields)
         if changes:
             try:
-                with database.atomic():
-                    obj.save()
+                # Only the changed columns: a concurrent change to another
+                # column of the row is not overwritten with a stale value.
+                meta = self.model._meta
+                only = [meta.fields[name] for name in changes]
+                if "updated_at" in meta.fields:
+                    only.append(meta.fields["updated_at"])
+                obj.save(only=only)
             except pw.IntegrityError as exc:
                 # Put the refused values back: the caller's object matches the row.
                 for name, (old, _new) in changes.items():
@@ -169,6 +174,4 @@ class Repository:
         return changes
 
     def delete(self, obj_or_id) -> None:
-        obj = self._resolve(obj_or_id)
-        with database.atomic():
-            obj.delete_instance()
+        self._resolve(obj_or_id).delete_instance()

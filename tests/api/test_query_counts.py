@@ -1,0 +1,69 @@
+"""Query counts of the hot routes, pinned so that an N+1 regression fails a
+test rather than a benchmark. Counted with peewee's own ``count_queries``
+(every statement peewee sends: SELECT, INSERT, UPDATE, BEGIN ...), after one
+warm-up request (the first request of an app checks migrations, and a fresh
+token's first use records ``last_used_at``)."""
+from __future__ import annotations
+
+import pytest
+from playhouse.test_utils import count_queries
+
+from tests.api.support import call, image_body
+from tests.images import photo_like, save
+
+LIST_ROUTES = ["/users", "/admins", "/images", "/logs", "/analytics", "/security-events"]
+
+
+def queries(client, method, path, actor=None, **kwargs) -> int:
+    with count_queries() as counter:
+        res = call(client, method, path, actor, **kwargs)
+    assert res.status_int < 400, res.text
+    return counter.count
+
+
+@pytest.fixture
+def warm(client, superadmin):
+    assert call(client, "GET", "/auth/me", superadmin).status_int == 200
+    return superadmin
+
+
+@pytest.fixture
+def populated(client, warm, alice):
+    """A few rows in every listed table, so a per-row query would show."""
+    call(client, "GET", "/auth/me", alice)
+    for n in range(3):
+        assert call(client, "POST", "/images", alice, json=image_body()).status_int == 201
+        assert call(client, "POST", "/analytics", alice,
+                    json={"research_topic": f"t{n}", "data": {"n": n}}).status_int == 201
+        assert call(client, "POST", "/logs", alice,
+                    json={"action": f"a{n}", "module": "m"}).status_int == 201
+    return warm
+
+
+def test_token_check_and_get_by_id(client, warm, alice):
+    # token -> actor (one query with the user and admin level), then the row
+    assert queries(client, "GET", f"/users/{alice.id}", warm) == 2
+    assert queries(client, "GET", "/auth/me", warm) == 1
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_a_list_page_costs_the_same_whatever_its_size(client, populated, path):
+    small = queries(client, "GET", path, populated, params={"limit": 1})
+    full = queries(client, "GET", path, populated, params={"limit": 50})
+    assert small == full == 2  # token, page (no count query for keyset pages)
+
+
+def test_login(client, warm, alice):
+    # the user by login name, the lockout window (last success, recent
+    # failures), then in one transaction: last_login_at, the token and the
+    # security event; then the admin level for the answer
+    n = queries(client, "POST", "/auth/login",
+                json={"login": alice.user.email, "password": alice.password})
+    assert n == 7
+
+
+def test_upload(client, warm):
+    # token, duplicate check, then in one transaction: the image and its audit row
+    data = save(photo_like(7, (64, 48)), "PNG")
+    n = queries(client, "POST", "/images", warm, upload_files=[("file", "p.png", data)])
+    assert n == 4
