@@ -66,3 +66,15 @@ def require_owner_or_superadmin(owner_id: int | None, actor: Actor) -> None:
     """Writes: the owner, or a superadmin. Call after a visibility check."""
     if owner_id != actor.id and not actor.is_superadmin:
         raise Forbidden("only the owner or a superadmin may change this")
+
+
+def visible_row(repo, owner_field, actor: Actor, row_id: int):
+    """The row if ``actor`` may read it; NotFound otherwise, as if it did not exist."""
+    return repo.get_by_id(row_id, visible(repo.select(), owner_field, actor))
+
+
+def changeable_row(repo, owner_field, actor: Actor, row_id: int):
+    """A visible row (else 404) that ``actor`` owns or may change as a superadmin (else 403)."""
+    row = visible_row(repo, owner_field, actor, row_id)
+    require_owner_or_superadmin(getattr(row, owner_field.column_name), actor)
+    return row

@@ -21,36 +21,23 @@ class JanusError(Exception):
         return {"error": body}
 
 
-class BadRequest(JanusError):
-    status, code = 400, "bad_request"
+def _kind(name: str, status: int, code: str, doc: str = "") -> type[JanusError]:
+    return type(name, (JanusError,), {"status": status, "code": code, "__doc__": doc,
+                                      "__module__": __name__})
 
 
-class Unauthorized(JanusError):
-    status, code = 401, "unauthorized"
-
-
-class Forbidden(JanusError):
-    status, code = 403, "forbidden"
-
-
-class NotFound(JanusError):
-    status, code = 404, "not_found"
-
-
-class MethodNotAllowed(JanusError):
-    status, code = 405, "method_not_allowed"
-
-
-class Conflict(JanusError):
-    status, code = 409, "conflict"
-
-
-class PayloadTooLarge(JanusError):
-    status, code = 413, "payload_too_large"
-
-
-class UnsupportedMediaType(JanusError):
-    status, code = 415, "unsupported_media_type"
+BadRequest = _kind("BadRequest", 400, "bad_request")
+Unauthorized = _kind("Unauthorized", 401, "unauthorized")
+Forbidden = _kind("Forbidden", 403, "forbidden")
+NotFound = _kind("NotFound", 404, "not_found")
+MethodNotAllowed = _kind("MethodNotAllowed", 405, "method_not_allowed")
+Conflict = _kind("Conflict", 409, "conflict")
+PayloadTooLarge = _kind("PayloadTooLarge", 413, "payload_too_large")
+UnsupportedMediaType = _kind("UnsupportedMediaType", 415, "unsupported_media_type")
+InternalError = _kind("InternalError", 500, "internal_error")
+ServiceUnavailable = _kind("ServiceUnavailable", 503, "service_unavailable")
+NotMigrated = _kind("NotMigrated", 503, "not_migrated",
+                    "The database lacks migrations this code needs (janus.migrations_status).")
 
 
 class ValidationError(JanusError):
@@ -71,32 +58,17 @@ class TooManyRequests(JanusError):
         self.retry_after = max(1, retry_after)
 
 
-class InternalError(JanusError):
-    status, code = 500, "internal_error"
-
-
-class ServiceUnavailable(JanusError):
-    status, code = 503, "service_unavailable"
-
-
-class NotMigrated(JanusError):
-    """The database lacks migrations this code needs (see janus.migrations_status)."""
-
-    status, code = 503, "not_migrated"
+# Bottle's own statuses, for ``for_status``.
+_BY_STATUS = {cls.status: cls for cls in (
+    BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
+    PayloadTooLarge, UnsupportedMediaType, ValidationError, ServiceUnavailable)}
 
 
 def for_status(status: int, message: str) -> JanusError:
     """The typed error for an HTTP status raised outside Janus's code (Bottle's
     own 404, 405, 413 ...), so that every error takes the same path to JSON."""
-    for cls in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
-                PayloadTooLarge, UnsupportedMediaType, ValidationError, TooManyRequests,
-                ServiceUnavailable):
-        if cls.status == status:
-            error = JanusError(message)
-            error.status, error.code = status, cls.code
-            return error
     if status >= 500:
         return InternalError("internal error; quote the request id when reporting it")
-    error = JanusError(message)
+    error = _BY_STATUS.get(status, BadRequest)(message)
     error.status = status
     return error

@@ -123,5 +123,10 @@ def user_out(user, admin_level: str | None = None) -> UserOut:
     return from_row(UserOut, user, admin_level=admin_level)
 
 
+def listed_user_out(user) -> UserOut:
+    """A user loaded with its ``admin_level`` (janus.services.accounts)."""
+    return user_out(user, user.admin_level)
+
+
 def admin_out(row) -> AdminOut:
     return from_row(AdminOut, row, username=row.user.username, email=row.user.email)

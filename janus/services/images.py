@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from janus.access import Actor, require_owner_or_superadmin, visible
+from janus.access import Actor, changeable_row, visible, visible_row
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import Conflict, NotFound
@@ -27,7 +27,11 @@ ANALYSIS_TOPIC = "image_analysis"
 
 
 def visible_image(actor: Actor, image_id: int) -> Image:
-    return images.get_by_id(image_id, visible(images.select(), Image.owner, actor))
+    return visible_row(images, Image.owner, actor, image_id)
+
+
+def _changeable_image(actor: Actor, image_id: int) -> Image:
+    return changeable_row(images, Image.owner, actor, image_id)
 
 
 def stored_image(actor: Actor, image_id: int) -> Image:
@@ -89,8 +93,7 @@ def create_record(actor: Actor, body: ImageCreateIn) -> Image:
 def update_image(actor: Actor, image_id: int, body: ImagePatchIn) -> Image:
     fields = provided(body)
     with database.atomic():
-        image = visible_image(actor, image_id)
-        require_owner_or_superadmin(image.owner_id, actor)
+        image = _changeable_image(actor, image_id)
         # An upload's technical fields come from its bytes, never from a client.
         technical = sorted(set(fields) & set(TECHNICAL_FIELDS))
         if technical and image.storage_key is not None:
@@ -104,8 +107,7 @@ def update_image(actor: Actor, image_id: int, body: ImagePatchIn) -> Image:
 
 def delete_image(actor: Actor, image_id: int, store: FileStore) -> None:
     with database.atomic():
-        image = visible_image(actor, image_id)
-        require_owner_or_superadmin(image.owner_id, actor)
+        image = _changeable_image(actor, image_id)
         record_change(actor.user, "image.deleted", "image", image.id,
                       {"filename": image.filename})
         images.delete(image)

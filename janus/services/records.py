@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from janus.access import Actor, require_level, require_owner_or_superadmin, visible
+from janus.access import Actor, changeable_row, require_level, visible, visible_row
 from janus.audit import record_change
 from janus.db import database
 from janus.models import Analytics, Log, SecurityEvent
@@ -31,18 +31,28 @@ NOT_COPIED = frozenset({"data"})
 
 # -- analytics -------------------------------------------------------------
 def visible_analytics(actor: Actor, record_id: int) -> Analytics:
-    return analytics.get_by_id(record_id, visible(analytics.select(), Analytics.user, actor))
+    return visible_row(analytics, Analytics.user, actor, record_id)
+
+
+def _changeable_analytics(actor: Actor, record_id: int) -> Analytics:
+    return changeable_row(analytics, Analytics.user, actor, record_id)
+
+
+def _page(repo, actor: Actor, q, filters: dict) -> Page:
+    """One visible, filtered keyset page: ``filters`` maps a query field to
+    the repository filter it feeds (fields left at None are not applied)."""
+    query = repo.since(visible(repo.select(), repo.model.user, actor), q.since, q.until)
+    for name, narrow in filters.items():
+        value = getattr(q, name)
+        if value is not None:
+            query = narrow(value, query)
+    return repo.page(query, limit=q.limit, cursor=q.cursor)
 
 
 def list_analytics(actor: Actor, q: AnalyticsQuery) -> Page:
-    query = analytics.since(visible(analytics.select(), Analytics.user, actor), q.since, q.until)
-    if q.research_topic is not None:
-        query = analytics.by_topic(q.research_topic, query)
-    if q.image_id is not None:
-        query = analytics.by_image(q.image_id, query)
-    if q.user_id is not None:
-        query = analytics.by_user(q.user_id, query)
-    return analytics.page(query, limit=q.limit, cursor=q.cursor)
+    return _page(analytics, actor, q, {"research_topic": analytics.by_topic,
+                                       "image_id": analytics.by_image,
+                                       "user_id": analytics.by_user})
 
 
 def _audit_summary(fields: dict) -> dict:
@@ -63,10 +73,9 @@ def create_analytics(actor: Actor, body: AnalyticsCreateIn) -> Analytics:
 
 
 def update_analytics(actor: Actor, record_id: int, body: AnalyticsPatchIn) -> Analytics:
-    fields = provided(body)
     with database.atomic():
-        row = visible_analytics(actor, record_id)
-        require_owner_or_superadmin(row.user_id, actor)
+        row = _changeable_analytics(actor, record_id)
+        fields = provided(body)
         if "image_id" in fields:
             image_id = fields.pop("image_id")
             if image_id is not None:
@@ -84,8 +93,7 @@ def update_analytics(actor: Actor, record_id: int, body: AnalyticsPatchIn) -> An
 
 def delete_analytics(actor: Actor, record_id: int) -> None:
     with database.atomic():
-        row = visible_analytics(actor, record_id)
-        require_owner_or_superadmin(row.user_id, actor)
+        row = _changeable_analytics(actor, record_id)
         record_change(actor.user, "analytics.deleted", "analytics", row.id,
                       {"research_topic": row.research_topic})
         analytics.delete(row)
@@ -93,20 +101,12 @@ def delete_analytics(actor: Actor, record_id: int) -> None:
 
 # -- the audit trail ---------------------------------------------------------
 def visible_log(actor: Actor, log_id: int) -> Log:
-    return logs.get_by_id(log_id, visible(logs.select(), Log.user, actor))
+    return visible_row(logs, Log.user, actor, log_id)
 
 
 def list_logs(actor: Actor, q: LogQuery) -> Page:
-    query = logs.since(visible(logs.select(), Log.user, actor), q.since, q.until)
-    if q.user_id is not None:
-        query = logs.by_user(q.user_id, query)
-    if q.action is not None:
-        query = logs.by_action(q.action, query)
-    if q.module is not None:
-        query = logs.by_module(q.module, query)
-    if q.level is not None:
-        query = logs.by_level(q.level, query)
-    return logs.page(query, limit=q.limit, cursor=q.cursor)
+    return _page(logs, actor, q, {"user_id": logs.by_user, "action": logs.by_action,
+                                  "module": logs.by_module, "level": logs.by_level})
 
 
 def append_log(actor: Actor, body: LogCreateIn) -> Log:
@@ -118,22 +118,13 @@ def append_log(actor: Actor, body: LogCreateIn) -> Log:
 
 # -- security events ---------------------------------------------------------
 def visible_security_event(actor: Actor, event_id: int) -> SecurityEvent:
-    query = visible(security_events.select(), SecurityEvent.user, actor)
-    return security_events.get_by_id(event_id, query)
+    return visible_row(security_events, SecurityEvent.user, actor, event_id)
 
 
 def list_security_events(actor: Actor, q: SecurityEventQuery) -> Page:
-    query = security_events.since(visible(security_events.select(), SecurityEvent.user, actor),
-                                  q.since, q.until)
-    if q.user_id is not None:
-        query = security_events.by_user(q.user_id, query)
-    if q.action is not None:
-        query = security_events.by_action(q.action, query)
-    if q.account is not None:
-        query = security_events.by_account(q.account, query)
-    if q.ip is not None:
-        query = security_events.by_ip(q.ip, query)
-    return security_events.page(query, limit=q.limit, cursor=q.cursor)
+    events = security_events
+    return _page(events, actor, q, {"user_id": events.by_user, "action": events.by_action,
+                                    "account": events.by_account, "ip": events.by_ip})
 
 
 def report_security_event(actor: Actor, body: SecurityEventCreateIn) -> SecurityEvent:

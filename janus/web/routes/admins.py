@@ -2,6 +2,7 @@
 revokes, and the last superadmin stays (409)."""
 from __future__ import annotations
 
+from janus.schemas.common import page_out
 from janus.schemas.users import (AdminCreateIn, AdminOut, AdminPage, AdminPatchIn, AdminQuery,
                                  admin_out)
 from janus.services import admins
@@ -11,8 +12,7 @@ def register(api) -> None:
     @api.route("GET", "/admins", summary="List admins (admins only)", tag="admins",
                query=AdminQuery, response=AdminPage, errors=(403,))
     def list_admins(actor, query):
-        page = admins.list_admins(actor, query)
-        return AdminPage([admin_out(row) for row in page.items], page.next_cursor)
+        return page_out(AdminPage, admin_out, admins.list_admins(actor, query))
 
     @api.route("GET", "/admins/<admin_id:int>", summary="One admin (admins only)",
                tag="admins", response=AdminOut, errors=(403, 404))

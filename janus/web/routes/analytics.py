@@ -2,6 +2,7 @@
 change; admins read all; linking an image needs it to be visible to you."""
 from __future__ import annotations
 
+from janus.schemas.common import page_out
 from janus.schemas.records import (AnalyticsCreateIn, AnalyticsOut, AnalyticsPage,
                                    AnalyticsPatchIn, AnalyticsQuery, analytics_out)
 from janus.services import records
@@ -11,8 +12,7 @@ def register(api) -> None:
     @api.route("GET", "/analytics", summary="List analytics records, newest first",
                tag="analytics", query=AnalyticsQuery, response=AnalyticsPage)
     def list_analytics(actor, query):
-        page = records.list_analytics(actor, query)
-        return AnalyticsPage([analytics_out(r) for r in page.items], page.next_cursor)
+        return page_out(AnalyticsPage, analytics_out, records.list_analytics(actor, query))
 
     @api.route("POST", "/analytics", summary="Create an analytics record", tag="analytics",
                body=AnalyticsCreateIn, response=AnalyticsOut, status=201, errors=(404,))

@@ -2,6 +2,7 @@
 metadata-only records."""
 from __future__ import annotations
 
+from janus.schemas.common import page_out
 from janus.schemas.images import (ImageCreateIn, ImageOut, ImagePage, ImagePatchIn, ImageQuery,
                                   Upload, UploadForm, image_out)
 from janus.services import images
@@ -13,8 +14,7 @@ def register(api) -> None:
     @api.route("GET", "/images", summary="List images, newest first", tag="images",
                query=ImageQuery, response=ImagePage)
     def list_images(actor, query):
-        page = images.list_images(actor, query)
-        return ImagePage([image_out(i) for i in page.items], page.next_cursor)
+        return page_out(ImagePage, image_out, images.list_images(actor, query))
 
     @api.route("POST", "/images", summary="Upload an image, or create a metadata-only record",
                tag="images", body=ImageCreateIn, upload=UploadForm, response=ImageOut,

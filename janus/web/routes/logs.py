@@ -2,6 +2,7 @@
 is no PATCH or DELETE (405)."""
 from __future__ import annotations
 
+from janus.schemas.common import page_out
 from janus.schemas.records import LogCreateIn, LogOut, LogPage, LogQuery, log_out
 from janus.services import records
 
@@ -10,8 +11,7 @@ def register(api) -> None:
     @api.route("GET", "/logs", summary="List audit rows, newest first", tag="logs",
                query=LogQuery, response=LogPage)
     def list_logs(actor, query):
-        page = records.list_logs(actor, query)
-        return LogPage([log_out(row) for row in page.items], page.next_cursor)
+        return page_out(LogPage, log_out, records.list_logs(actor, query))
 
     @api.route("GET", "/logs/<log_id:int>", summary="One audit row", tag="logs",
                response=LogOut, errors=(404,))

@@ -2,8 +2,9 @@
 superadmin creates, deactivates, re-roles or deletes other users."""
 from __future__ import annotations
 
+from janus.schemas.common import page_out
 from janus.schemas.users import (ActivityOut, UserCreateIn, UserOut, UserPage, UserPatchIn,
-                                 UserQuery, user_out)
+                                 UserQuery, listed_user_out)
 from janus.services import accounts
 
 
@@ -13,20 +14,17 @@ def register(api) -> None:
     @api.route("GET", "/users", summary="List users (yourself, or everyone for admins)",
                tag="users", query=UserQuery, response=UserPage)
     def list_users(actor, query):
-        page = accounts.list_users(actor, query)
-        return UserPage([user_out(u, u.admin_level) for u in page.items], page.next_cursor)
+        return page_out(UserPage, listed_user_out, accounts.list_users(actor, query))
 
     @api.route("POST", "/users", summary="Create a user (superadmin)", tag="users",
                body=UserCreateIn, response=UserOut, status=201, errors=(403, 409))
     def create_user(actor, body):
-        user = accounts.create_user(actor, body)
-        return user_out(user, user.admin_level)
+        return listed_user_out(accounts.create_user(actor, body))
 
     @api.route("GET", "/users/<user_id:int>", summary="One user", tag="users",
                response=UserOut, errors=(404,))
     def get_user(user_id, actor):
-        user = accounts.visible_user(actor, user_id)
-        return user_out(user, user.admin_level)
+        return listed_user_out(accounts.visible_user(actor, user_id))
 
     @api.route("GET", "/users/<user_id:int>/activity", summary="Audit and security action "
                "counts of one user", tag="users", response=ActivityOut, errors=(404,))
@@ -39,8 +37,7 @@ def register(api) -> None:
                description="Users change their own email and username. is_active, role "
                "and admin_level, and any change to another user, need a superadmin.")
     def update_user(user_id, actor, body):
-        user = accounts.update_user(actor, user_id, body)
-        return user_out(user, user.admin_level)
+        return listed_user_out(accounts.update_user(actor, user_id, body))
 
     @api.route("DELETE", "/users/<user_id:int>", summary="Delete a user (yourself, or anyone "
                "as superadmin); their images and tokens go too, logs stay", tag="users",
