@@ -63,7 +63,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**63:
             raise ValueError
         return naive_utc(datetime.fromisoformat(when)), row_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError,
+            OverflowError):
         raise ValidationError.at("$.cursor", "not a cursor this service issued") from None
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 import peewee as pw
 
 from janus.errors import ValidationError
+from janus.imaging.filenames import safe_filename
 from janus.models import Image
 from janus.repos.base import Repository, naive_utc
 from janus.repos.common import text
@@ -19,9 +20,11 @@ class ImageRepository(Repository):
     model = Image
 
     def _normalise(self, fields: dict) -> dict:
-        for name in ("filename", "color_type"):
-            if fields.get(name) is not None:
-                fields[name] = text(fields[name], f"$.{name}")
+        if fields.get("filename") is not None:
+            # Every way in (upload, JSON record, PATCH, seeds) meets the same rules.
+            fields["filename"] = safe_filename(fields["filename"])
+        if fields.get("color_type") is not None:
+            fields["color_type"] = text(fields["color_type"], "$.color_type")
         if fields.get("format") is not None:
             # Pillow says "PNG", "JPEG"; one spelling keeps the format filter exact.
             fields["format"] = text(fields["format"], "$.format").upper()

@@ -12,6 +12,9 @@ from janus.schemas.common import Id, ListQuery, Request, Text, from_row
 Positive = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+# ASCII only: the format is stored upper-cased, which must not lengthen it ("ß" -> "SS").
+Format = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$",
+                                     description="Pillow's format name, e.g. PNG or JPEG")]
 
 
 class ImageOut(msgspec.Struct):
@@ -49,7 +52,7 @@ class ImageCreateIn(Request):
     """A metadata-only record: the client describes an image it keeps itself."""
 
     filename: Text
-    format: Short
+    format: Format
     width: Positive
     height: Positive
     color_type: Short
@@ -65,7 +68,7 @@ class ImagePatchIn(Request):
     image_metadata: dict[str, Any] | UnsetType = UNSET
     # Technical fields change only on metadata-only records: for an upload
     # they come from the bytes and are never overwritten by a client.
-    format: Short | UnsetType = UNSET
+    format: Format | UnsetType = UNSET
     width: Positive | UnsetType = UNSET
     height: Positive | UnsetType = UNSET
     color_type: Short | UnsetType = UNSET

@@ -7,17 +7,15 @@ messages carry the field path (``... - at `$.owner.id```), which becomes the
 """
 from __future__ import annotations
 
-import re
 import msgspec
 from bottle import request, response
 
 from janus.errors import (BadRequest, JanusError, PayloadTooLarge, UnsupportedMediaType,
                           ValidationError)
+from janus.schemas.validation import convert, decode_json
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 _encoder = msgspec.json.Encoder()
-_PATH_RE = re.compile(r"^(?P<message>.*) - at `(?P<path>[^`]*)`$", re.S)
-_UNKNOWN_RE = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
 
 
 def encode(obj) -> bytes:
@@ -44,18 +42,6 @@ def error_response(exc: JanusError) -> bytes:
     payload = exc.to_dict()
     payload["error"]["request_id"] = request.environ.get("janus.request_id", "-")
     return json_body(payload, exc.status)
-
-
-def validation_error(exc: msgspec.ValidationError, root: str = "$") -> ValidationError:
-    text = str(exc)
-    match = _PATH_RE.match(text)
-    message, path = (match["message"], match["path"]) if match else (text, "$")
-    unknown = _UNKNOWN_RE.match(message)
-    if unknown:  # point at the offending field itself, not its parent
-        message, path = "unknown field", f"{path}.{unknown['name']}"
-    if root != "$":
-        path = root + path[1:]
-    return ValidationError(f"{message} - at `{path}`", details=[{"path": path, "message": message}])
 
 
 def read_body(limit: int) -> bytes:
@@ -88,26 +74,23 @@ def read_json(struct_type, limit: int):
     body = read_body(limit)
     if not body.strip():
         raise BadRequest("the request body is empty; send a JSON object")
+    return decode_json(body, struct_type)
+
+
+def _utf8(text: str, what: str) -> str:
+    """WSGI hands the query string over as latin-1; clients send UTF-8."""
     try:
-        return msgspec.json.decode(body, type=struct_type)
-    except msgspec.ValidationError as exc:
-        raise validation_error(exc) from None
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"malformed JSON: {exc}") from None
-    except UnicodeDecodeError:
-        # msgspec reports invalid UTF-8 inside strings this way, not as a DecodeError.
-        raise BadRequest("malformed JSON: the body is not valid UTF-8") from None
+        return text.encode("latin1").decode("utf8")
+    except UnicodeError:
+        raise BadRequest(f"the query string is not UTF-8 ({what})") from None
 
 
 def read_query(struct_type):
-    """Decode the query string into ``struct_type``; strings are coerced."""
+    """Decode the query string (UTF-8) into ``struct_type``; strings are coerced."""
     params = {}
-    for key in request.query.keys():
-        values = request.query.getall(key)
-        if len(values) > 1:
+    for key, value in request.query.allitems():
+        key = _utf8(key, "a parameter name")
+        if key in params:
             raise ValidationError.at(f"$.{key}", "given more than once")
-        params[key] = values[0]
-    try:
-        return msgspec.convert(params, type=struct_type, strict=False)
-    except msgspec.ValidationError as exc:
-        raise validation_error(exc) from None
+        params[key] = _utf8(value, key)
+    return convert(params, struct_type)

@@ -1,0 +1,141 @@
+"""The one place that turns client bytes into validated Structs, for the HTTP
+API and the seed loader alike. Decisions taken here, once, for both backends:
+
+- **NUL.** A NUL character (U+0000) in any string or object key, at any depth,
+  is refused with 422: PostgreSQL cannot store it in ``text`` or ``jsonb``, and
+  SQLite would, so the backends would disagree.
+- **Depth.** Free-form JSON (``data``, ``*_metadata``) nests at most
+  ``MAX_DEPTH`` levels; deeper bodies are refused with 422 instead of
+  exhausting the recursion limit of a decoder or encoder.
+- **Times.** A time must be convertible to UTC: ``0001-01-01T00:00:00+01:00``
+  (before year 1 in UTC) is refused with 422, not an OverflowError.
+- **Whole-number floats.** JSON Schema counts ``2104.0`` as an integer, so an
+  integer field accepts it (as 2104); ``2104.5`` stays a 422.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import msgspec
+
+from janus.errors import BadRequest, ValidationError
+
+MAX_DEPTH = 64
+_PATH_RE = re.compile(r"^(?P<message>.*) - at `(?P<path>[^`]*)`$", re.S)
+_UNKNOWN_RE = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
+_INT_GOT_FLOAT = "Expected `int`, got `float`"
+_KEY_RE = re.compile(r"\.([A-Za-z_]\w*)|\[(\d+)\]")
+
+
+def validation_error(exc: msgspec.ValidationError, root: str = "$") -> ValidationError:
+    """msgspec's message (``... - at `$.owner.id```) as a 422 naming the field path."""
+    text = str(exc)
+    match = _PATH_RE.match(text)
+    message, path = (match["message"], match["path"]) if match else (text, "$")
+    unknown = _UNKNOWN_RE.match(message)
+    if unknown:  # point at the offending field itself, not its parent
+        message, path = "unknown field", f"{path}.{unknown['name']}"
+    if root != "$":
+        path = root + path[1:]
+    return ValidationError.at(path, message)
+
+
+def check_tree(value, root: str = "$") -> None:
+    """Refuse NUL in strings and keys, times that cannot be UTC, and nesting
+    deeper than MAX_DEPTH, anywhere in ``value`` (a Struct, dict, list or
+    scalar). Iterative, so no input can exhaust the recursion limit."""
+    stack = [(value, root, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValidationError.at(path, "must not contain a NUL character")
+        elif isinstance(item, datetime):
+            _check_time(item, path)
+        elif isinstance(item, (dict, list, msgspec.Struct)):
+            if depth > MAX_DEPTH:
+                raise ValidationError.at(path, f"nested deeper than {MAX_DEPTH} levels")
+            if isinstance(item, msgspec.Struct):
+                pairs = ((name, getattr(item, name)) for name in item.__struct_fields__)
+            elif isinstance(item, dict):
+                pairs = item.items()
+            else:
+                pairs = ((f"[{n}]", v) for n, v in enumerate(item))
+            for key, child in pairs:
+                if isinstance(key, str) and "\x00" in key:
+                    raise ValidationError.at(path, "keys must not contain a NUL character")
+                child_path = f"{path}{key}" if key.startswith("[") else f"{path}.{key}"
+                stack.append((child, child_path, depth + 1))
+
+
+def _check_time(value: datetime, path: str) -> None:
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValidationError.at(path, "outside the range of UTC times") from None
+
+
+def decode_json(body: bytes, struct_type):
+    """A JSON body as ``struct_type``: 400 for malformed JSON, 422 for the rest."""
+    try:
+        try:
+            value = msgspec.json.decode(body, type=struct_type)
+        except msgspec.ValidationError as exc:
+            if _INT_GOT_FLOAT not in str(exc):
+                raise
+            value = _with_whole_floats(body, struct_type)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc) from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"malformed JSON: {exc}") from None
+    except UnicodeDecodeError:
+        # msgspec reports invalid UTF-8 inside strings this way, not as a DecodeError.
+        raise BadRequest("malformed JSON: the body is not valid UTF-8") from None
+    except RecursionError:
+        raise ValidationError.at("$", f"nested deeper than {MAX_DEPTH} levels") from None
+    check_tree(value)
+    return value
+
+
+def convert(params: dict, struct_type, root: str = "$"):
+    """Plain values (query strings, seed records) as ``struct_type``; strings
+    are coerced as a query string needs."""
+    try:
+        value = msgspec.convert(params, type=struct_type, strict=False)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc, root) from None
+    check_tree(value, root)
+    return value
+
+
+def _with_whole_floats(body: bytes, struct_type):
+    """Decode again, turning each whole-number float that msgspec refused for
+    an integer field into an int, one field per pass (bounded)."""
+    plain = msgspec.json.decode(body)
+    for _ in range(64):
+        try:
+            return msgspec.convert(plain, type=struct_type, strict=True)
+        except msgspec.ValidationError as exc:
+            match = _PATH_RE.match(str(exc))
+            if not match or match["message"] != _INT_GOT_FLOAT:
+                raise
+            if not _make_int(plain, match["path"]):
+                raise
+    return msgspec.convert(plain, type=struct_type, strict=True)
+
+
+def _make_int(plain, path: str) -> bool:
+    """Replace the float at ``path`` ($.a[0].b) in ``plain`` by an int if whole."""
+    steps = [name if name else int(index) for name, index in _KEY_RE.findall(path[1:])]
+    if not steps:
+        return False
+    parent = plain
+    for step in steps[:-1]:
+        parent = parent[step]
+    value = parent[steps[-1]]
+    if not isinstance(value, float) or not value.is_integer():
+        return False
+    parent[steps[-1]] = int(value)
+    return True
