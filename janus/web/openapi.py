@@ -15,13 +15,15 @@ from janus.web.registry import JSON
 
 _PARAM_RE = re.compile(r"<(\w+)(?::(\w+))?>")
 _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
-            400: "Malformed request", 401: "Missing, invalid, expired or revoked token",
+            400: "Malformed request",
+            401: "Not authenticated: a missing, invalid, expired or revoked token, or (login) "
+                 "wrong credentials",
             403: "Not allowed for this role", 404: "No such object (or not yours)",
             405: "Method not allowed", 409: "Conflict with existing data",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
             429: "Too many failed logins; see Retry-After", 500: "Internal error",
-            503: "Database unavailable"}
+            503: "Database unavailable or not migrated"}
 
 
 class ErrorObject(msgspec.Struct):
@@ -42,13 +44,39 @@ def _path(bottle_path: str) -> tuple[str, list[dict]]:
     return _PARAM_RE.sub(r"{\1}", bottle_path), params
 
 
+def _not_null(schema: dict) -> dict:
+    """A query parameter is absent or a string, never JSON null: drop the null
+    branch msgspec writes for ``X | None = None``."""
+    branches = [b for b in schema.get("anyOf", ()) if b != {"type": "null"}]
+    if len(branches) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    if schema.get("default") is not None:
+        rest["default"] = schema["default"]
+    return {**branches[0], **rest}
+
+
 def _query_params(query_type, components) -> list[dict]:
     if query_type is None:
         return []
     schema = components[query_type.__name__]
     required = set(schema.get("required", ()))
-    return [{"name": name, "in": "query", "required": name in required, "schema": prop}
+    return [{"name": name, "in": "query", "required": name in required,
+             "schema": _not_null(prop)}
             for name, prop in schema.get("properties", {}).items()]
+
+
+def _mark_times(types, components) -> None:
+    """msgspec writes datetimes as plain strings: say they are RFC 3339 times."""
+    for struct in types:
+        props = components.get(struct.__name__, {}).get("properties", {})
+        for field in msgspec.structs.fields(struct):
+            if "datetime" not in repr(field.type):
+                continue
+            prop = props.get(field.encode_name, {})
+            for branch in [prop, *prop.get("anyOf", ())]:
+                if branch.get("type") == "string":
+                    branch["format"] = "date-time"
 
 
 def _content(media: str, model) -> dict:
@@ -81,6 +109,7 @@ def build(api, version: str = "1.0.0") -> dict:
             types.add(spec.query)
     _, components = msgspec.json.schema_components(
         sorted(types, key=lambda t: t.__name__), ref_template="#/components/schemas/{name}")
+    _mark_times(types, components)
     paths: dict = {}
     for spec in api.specs:
         path, params = _path(spec.path)
@@ -102,6 +131,8 @@ def build(api, version: str = "1.0.0") -> dict:
             ok["content"] = {spec.response_media: {"schema": {"type": "object"}}}
         responses = {str(spec.status): ok}
         errors = set(spec.errors) | {500}
+        if spec.database:
+            errors.add(503)  # the database is down or not migrated
         if spec.auth:
             errors.add(401)
         if spec.body is not None:

@@ -3,6 +3,7 @@ the app really serves, their auth, parameters, bodies and responses."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 
 import jsonschema
@@ -73,7 +74,8 @@ def test_bearer_auth_on_every_route_but_the_public_ones(document):
     for method, path, op in _operations(document):
         if (method, path) in PUBLIC:
             assert op.get("security", []) == [], (method, path)
-            assert "401" not in op["responses"], (method, path)
+            # Public routes need no token; only login answers 401 (wrong credentials).
+            assert ("401" in op["responses"]) == (path == "/auth/login"), (method, path)
         else:
             assert op["security"] == [{"bearerAuth": []}], (method, path)
             assert "401" in op["responses"], (method, path)
@@ -269,3 +271,29 @@ def test_error_bodies_match_the_error_schema(client, document, alice, method, ur
     res = call(client, method, url, alice, json={} if method == "post" else None)
     assert res.status_int == status
     _validator(document, {"$ref": "#/components/schemas/ErrorBody"}).validate(res.json)
+
+
+def test_every_database_route_lists_503(document):
+    for method, path, op in _operations(document):
+        if path != "/openapi.json":
+            assert "503" in op["responses"], (method, path)
+
+
+def test_query_parameters_are_never_null_and_times_say_so(document):
+    seen_time = False
+    for method, path, op in _operations(document):
+        for param in op["parameters"]:
+            schema = json.dumps(param["schema"])
+            assert '"null"' not in schema, (method, path, param)
+            if param["name"] in ("since", "until"):
+                assert param["schema"]["format"] == "date-time", (method, path, param)
+                seen_time = True
+    assert seen_time
+
+
+def test_empty_text_filters_are_accepted_and_match_nothing(client, superadmin):
+    for path, name in [("/logs", "action"), ("/security-events", "action"),
+                       ("/analytics", "research_topic"), ("/images", "format")]:
+        res = client.get(path, {name: ""}, headers=superadmin.headers, status="*")
+        assert res.status_int == 200, (path, res.text)
+        assert res.json["items"] == [], path

@@ -21,7 +21,7 @@ def register(api) -> None:
 
     @api.route("POST", "/auth/login", summary="Exchange email or username and password "
                "for a bearer token", tag="auth", auth=False, body=LoginIn, response=TokenOut,
-               errors=(429,))
+               errors=(401, 429))
     def login(body, client):
         actor, issued = auth.login(body.login, body.password, client, config)
         return TokenOut(token=issued.plain, token_type="bearer",
