@@ -30,10 +30,12 @@ def redact(changes: dict | None) -> dict:
 
 
 def record_change(actor, action: str, object_type: str, object_id, changes: dict | None = None,
-                  level: str = "info"):
-    """Write the audit row for ``action`` (``<domain>.<verb>``, e.g. ``image.updated``)."""
+                  level: str = "info", *, at: datetime | None = None):
+    """Write the audit row for ``action`` (``<domain>.<verb>``, e.g. ``image.updated``).
+    ``at``: when the change happened, if not now (the seed loader's times)."""
     module = action.split(".", 1)[0]
     metadata = {"object_type": object_type, "object_id": object_id}
     if changes:
         metadata["changes"] = redact(changes)
-    return logs.record(action, module, user=actor, level=level, metadata=metadata)
+    return logs.record(action, module, user=actor, level=level, metadata=metadata,
+                       **({} if at is None else {"timestamp": at}))

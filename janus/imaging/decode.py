@@ -149,6 +149,11 @@ def open_image(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Im
     Raises the typed errors above. The caller closes the image (``with``) and
     runs load()/convert()/seek() inside ``decode_errors()``.
     """
+    if Image.MAX_IMAGE_PIXELS:
+        # Pillow's own limit only warns below twice its value; hold to it here
+        # rather than through the process-wide warnings filter, which test
+        # runners and other libraries may reset.
+        max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
     head = _head(source)
     if not head:
         raise UnsupportedMediaType("empty file: not an image")

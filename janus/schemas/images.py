@@ -15,6 +15,9 @@ Short = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 # ASCII only: the format is stored upper-cased, which must not lengthen it ("ß" -> "SS").
 Format = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$",
                                      description="Pillow's format name, e.g. PNG or JPEG")]
+BitDepth = Annotated[int, msgspec.Meta(ge=1, le=64)]
+FileSize = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+Compression = Annotated[str, msgspec.Meta(max_length=32)]
 
 
 class ImageOut(msgspec.Struct):
@@ -48,19 +51,24 @@ class ImageQuery(ListQuery, kw_only=True):
     min_height: Positive | None = None
 
 
-class ImageCreateIn(Request):
-    """A metadata-only record: the client describes an image it keeps itself."""
+class ImageFields(Request):
+    """The fields of a metadata-only record, shared by ``ImageCreateIn`` and
+    the seed files' records (``janus.seeds.schema.ImageSeed``)."""
 
     filename: Text
     format: Format
     width: Positive
     height: Positive
     color_type: Short
-    bit_depth: Annotated[int, msgspec.Meta(ge=1, le=64)]
-    file_size: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
-    compression_method: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    bit_depth: BitDepth
+    file_size: FileSize
+    compression_method: Compression | None = None
     sha256: Sha256 | None = None
     image_metadata: dict[str, Any] = {}
+
+
+class ImageCreateIn(ImageFields):
+    """A metadata-only record: the client describes an image it keeps itself."""
 
 
 class ImagePatchIn(Request):
@@ -72,9 +80,9 @@ class ImagePatchIn(Request):
     width: Positive | UnsetType = UNSET
     height: Positive | UnsetType = UNSET
     color_type: Short | UnsetType = UNSET
-    bit_depth: Annotated[int, msgspec.Meta(ge=1, le=64)] | UnsetType = UNSET
-    file_size: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | UnsetType = UNSET
-    compression_method: Annotated[str, msgspec.Meta(max_length=32)] | None | UnsetType = UNSET
+    bit_depth: BitDepth | UnsetType = UNSET
+    file_size: FileSize | UnsetType = UNSET
+    compression_method: Compression | None | UnsetType = UNSET
     sha256: Sha256 | None | UnsetType = UNSET
 
 

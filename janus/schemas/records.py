@@ -7,11 +7,18 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from janus.models import LOG_LEVELS
 from janus.schemas.common import Id, ListQuery, Request, from_row
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
-Level = Literal["debug", "info", "warning", "error", "critical"]
+Module = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[\w.-]+$")]
+Level = Literal[LOG_LEVELS]
 Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+SecurityAction = Annotated[str, msgspec.Meta(min_length=1, max_length=32,
+                                             pattern=r"^[\w.:-]+$")]
+Account = Annotated[str, msgspec.Meta(max_length=254)]
+Ip = Annotated[str, msgspec.Meta(max_length=45)]
+UserAgent = Annotated[str, msgspec.Meta(max_length=512)]
 
 
 class LogOut(msgspec.Struct):
@@ -40,7 +47,7 @@ class LogCreateIn(Request):
     """A client-side event for the audit trail; it is recorded as yours."""
 
     action: Name
-    module: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[\w.-]+$")]
+    module: Module
     level: Level = "info"
     log_metadata: dict[str, Any] = {}
 
@@ -71,11 +78,11 @@ class SecurityEventQuery(ListQuery, kw_only=True):
 class SecurityEventCreateIn(Request):
     """An event reported by another component (a gateway, say). Admins only."""
 
-    action: Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[\w.:-]+$")]
+    action: SecurityAction
     user_id: Id | None = None
-    account: Annotated[str, msgspec.Meta(max_length=254)] | None = None
-    ip: Annotated[str, msgspec.Meta(max_length=45)] | None = None
-    user_agent: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    account: Account | None = None
+    ip: Ip | None = None
+    user_agent: UserAgent | None = None
     security_metadata: dict[str, Any] = {}
 
 
@@ -100,9 +107,16 @@ class AnalyticsQuery(ListQuery, kw_only=True):
     user_id: Id | None = None
 
 
-class AnalyticsCreateIn(Request):
+class AnalyticsFields(Request):
+    """The writable fields of an analytics record, shared by ``AnalyticsCreateIn``
+    and the seed files' records (``janus.seeds.schema.AnalyticsSeed``): a field
+    added here reaches the API and the seeds."""
+
     research_topic: Topic
     data: dict[str, Any] | list[Any]
+
+
+class AnalyticsCreateIn(AnalyticsFields):
     image_id: Id | None = None
 
 

@@ -7,13 +7,15 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from janus.models import ADMIN_LEVELS, ROLES
 from janus.schemas.common import ListQuery, Request, from_row
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
-Role = Literal["user", "admin"]
-AdminLevel = Literal["moderator", "superadmin"]
+PasswordHash = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+Role = Literal[ROLES]
+AdminLevel = Literal[ADMIN_LEVELS]
 
 
 class UserOut(msgspec.Struct):
@@ -53,6 +55,16 @@ class UserCreateIn(Request):
     is_active: bool = True
     role: Role = "user"
     admin_level: AdminLevel | None = None
+
+
+class UserImportIn(Request):
+    """An account whose password is already hashed (the seed loader's demo
+    accounts). Never a route body: a client never sends a hash."""
+
+    email: Email
+    username: Username
+    password_hash: PasswordHash
+    is_active: bool = True
 
 
 class UserPatchIn(Request):

@@ -8,46 +8,70 @@ Usage::
 It loads users, admins, images, analytics, logs and security events, in that
 order, in ONE transaction into an already migrated database (``--database``,
 else ``DATABASE_URL``, else the instance SQLite file). Every file is decoded
-and checked first (msgspec Structs with unknown fields refused, then the
-model's own value checks); references are resolved before the first write.
+and checked first, with msgspec Structs (``janus.seeds.schema``) built on the
+API's own (``janus.schemas``): unknown fields are refused and every shape and
+limit is the API's. Only what seed files alone have is checked on top: argon2
+hashes, relative times, natural keys, the reserved ``"seed"`` key, IP
+addresses and image files. References are resolved before the first write.
 Any problem prints one line on stderr naming the file and the record, e.g.
 ``seeds/logs.json: record 3 (key "login-7"): missing required field "action"``
 (records are numbered from 1), exits with status 1 and leaves the database as
 it was; image files are not part of the transaction, so the ones this run
 added to the file store are deleted again after the rollback. Success prints
-one line with the rows added per domain.
+one line with the records added per domain.
+
+Records are written the way real data is: through the domain services
+(``janus.services``), each with the audit row (and security event) the same
+change through the API writes, dated at the record's ``at``. So the ``logs``
+table gains one row per user, admin, image and analytics record beyond
+``logs.json``'s, and ``security`` one per admin beyond ``security.json``'s;
+``logs.json`` holds only what no seeded object writes itself (client events,
+changes, deletions, errors). Logs and security events are themselves audit
+rows and go through their repositories' ``record()``, as the services' do.
 
 File format: each file is a JSON array of records; numeric ids never appear.
 
-- ``users.json``: ``email``, ``username``, ``password_hash`` (an argon2 hash:
+- ``users.json``: the fields of ``UserImportIn``: ``email``, ``username``,
+  ``password_hash`` (an argon2 hash:
   ``python -c "from janus.passwords import hash_password as h; print(h('pw'))"``),
-  optional ``is_active``, ``at``, ``last_login``. No ``role``: it follows
-  ``admins.json``.
+  optional ``is_active``; and optional ``at``, ``last_login``. No ``role``:
+  it follows ``admins.json``. Written by ``janus.services.accounts.import_user``,
+  with a ``user.created`` audit row whose actor is the new user.
 - ``admins.json``: ``user`` (email), ``admin_level`` (moderator|superadmin),
-  optional ``granted_by`` (email), ``at``. Written through
-  ``janus.repos.admins.admins.grant()`` so ``User.role`` stays in step.
-- ``images.json``, two kinds of record:
+  optional ``granted_by`` (email), ``at``. Written by
+  ``janus.services.admins.grant`` (so ``User.role`` stays in step), acting
+  as ``granted_by``, else as the user themself (the bootstrap superadmin):
+  an ``admin.granted`` audit row and an ``admin_granted`` security event.
+- ``images.json``, two kinds of record, both written with their owner acting:
 
   - file-backed: ``owner`` (email), ``file`` (a path relative to the seed
     directory, e.g. ``"files/meadow-at-noon.jpg"``; absolute paths, ``..``
     and links leading out of it are refused), optional ``filename`` (default:
     the file's base name), ``at``. Stored exactly as an upload is, through
-    ``janus.uploads.ingest``: the file goes into the content-addressed store
-    (``--storage-dir``, else ``JANUS_STORAGE_DIR``, else instance/storage), the
-    row gets the metadata and perceptual hash read from the bytes, and an
-    ``image.uploaded`` audit row is written to ``logs`` (so that table gains
-    one row per such image beyond ``logs.json``'s). The technical fields below
-    may not be given with ``file``: the bytes are the truth. Every file is read
-    and checked (``janus.imaging.inspect_image``, with the upload limits)
-    before anything is written; a missing, broken or unsupported file is a
-    one-line error like any other. The files in ``seeds/files/`` are made by
-    ``seeds/files/generate.py`` (deterministic; run it to remake them).
-  - metadata-only: ``owner`` (email), ``filename``, ``format``, ``width``,
-    ``height``, ``color_type`` (Pillow mode), ``bit_depth``,
-    ``compression_method``, ``file_size``, ``sha256``, ``metadata`` (stored
-    as ``image_metadata``), ``at``. No file: ``storage_key`` is null.
-- ``analytics.json``: ``key``, ``research_topic``, ``data`` (a JSON object),
-  optional ``image`` (``{"owner": email, "filename": ...}``), ``user``, ``at``.
+    ``janus.services.images.upload``: the file goes into the content-addressed
+    store (``--storage-dir``, else ``JANUS_STORAGE_DIR``, else instance/storage),
+    the row gets the metadata and perceptual hash read from the bytes, with an
+    ``image.uploaded`` audit row. The technical fields of a metadata-only
+    record may not be given with ``file``: the bytes are the truth. Every file
+    is read and checked (``janus.imaging.inspect_image``, with the upload
+    limits) before anything is written; a missing, broken or unsupported file
+    is a one-line error like any other. The files in ``seeds/files/`` are made
+    by ``seeds/files/generate.py`` (deterministic; run it to remake them).
+  - metadata-only: ``owner`` (email), ``at``, and the fields of
+    ``ImageCreateIn``: ``filename``, ``format``, ``width``, ``height``,
+    ``color_type`` (Pillow mode), ``bit_depth``, ``file_size``, optional
+    ``compression_method``, ``sha256``, and ``metadata`` (``image_metadata``
+    in the API). Written by ``janus.services.images.create_record``
+    (``image.created``). No file: ``storage_key`` is null.
+- ``analytics.json``: ``key``, ``user`` (email), the fields of
+  ``AnalyticsCreateIn`` but ``image_id`` (``research_topic``, ``data``, which
+  must be a JSON object here), optional ``image``
+  (``{"owner": email, "filename": ...}``) and ``at``. Written by
+  ``janus.services.records.create_analytics`` with ``user`` acting
+  (``analytics.created``), so the image must be one they may see (theirs, or
+  any if they are an admin). ``user`` is required: the API only ever creates a
+  record owned by its caller, so a seed cannot make an ownerless one either
+  (rows lose their user only when the user is deleted).
 - ``logs.json``: ``key``, ``action``, ``module``, optional ``level``,
   ``user``, ``metadata``, ``at``.
 - ``security.json``: ``key``, ``action``, optional ``user``, ``account``

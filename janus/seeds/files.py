@@ -1,12 +1,16 @@
 """Reading and checking seed files. Nothing here touches the database.
 
 Each file is a JSON array of records. A record is decoded with the msgspec
-Struct of its domain (``janus.seeds.schema``), then turned into the column
-values of its model, which ``janus.repos.base.check_value`` checks the way the
-repositories do (lengths, nulls, types). References to other rows stay
-symbolic (emails, ``(owner email, filename)``) until ``janus.seeds.loader``
-resolves them against the database and the other files. Image records, and
-the image files some of them name, are read by ``janus.seeds.images``.
+Struct of its domain (``janus.seeds.schema``, built on the request Structs
+and types of ``janus.schemas``: shapes and limits are checked there, once),
+then turned into what the loader writes: the request Struct of the service
+that writes it, or the arguments of the repository's ``record()``. What is
+checked here is what only seeds have: argon2 hashes, relative times, natural
+keys (unique within the file), the reserved ``"seed"`` key, IP addresses of
+security events and the image files. References to other rows stay symbolic
+(emails, ``(owner email, filename)``) until ``janus.seeds.loader`` resolves
+them against the database and the other files. Image records, and the image
+files some of them name, are read by ``janus.seeds.images``.
 """
 from __future__ import annotations
 
@@ -19,21 +23,22 @@ from pathlib import Path
 from typing import Any, Callable
 
 import msgspec
-import peewee as pw
 from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError
 
 from janus.config import PROJECT_ROOT, Config
-from janus.errors import ValidationError
-from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.passwords import looks_like_hash
-from janus.seeds import images as seed_images
+from janus.schemas.records import AnalyticsCreateIn
+from janus.schemas.users import UserImportIn
 from janus.seeds.images import Upload
+from janus.seeds.images import build as build_image
+from janus.seeds.images import pick as pick_image
 from janus.seeds.schema import (DOMAINS, SEED_KEY, AdminSeed, AnalyticsSeed, LogSeed,
                                 SecuritySeed, SeedError, UserSeed)
 from janus.seeds.values import Problem as _Problem
+from janus.seeds.values import body as _body
 from janus.seeds.values import email as _email
-from janus.seeds.values import check_value, relative_time
+from janus.seeds.values import relative_time
 
 __all__ = ["DOMAINS", "SEED_KEY", "Record", "SeedError", "SeedFile", "Upload", "read_file",
            "relative_time"]
@@ -45,8 +50,11 @@ class Record:
     number: int  # 1-based position in the file
     label: str  # how messages name it, e.g. 'key "login-7"'
     key: Any  # natural key: email, (owner email, filename) or the "key" string
-    row: dict  # column values, references excluded
+    at: datetime  # when it happened: "at" against the moment of loading
     refs: dict  # {"user": email | None, "image": (email, filename) | None, ...}
+    body: msgspec.Struct | None = None  # the request Struct its service takes
+    # The writer's other arguments, and what planning checks (sha256 of images).
+    values: dict = dataclasses.field(default_factory=dict)
     upload: Upload | None = None  # file-backed images: the bytes to store
 
 
@@ -66,19 +74,17 @@ def _tagged(value: dict, key: str, field: str) -> dict:
     return {**value, SEED_KEY: key}
 
 
-def _user(seed: UserSeed, now: datetime):
+# Each builder returns the Record's fields but its number and label.
+def _user(seed: UserSeed, now: datetime) -> dict:
     if not (looks_like_hash(seed.password_hash) and _argon2_ok(seed.password_hash)):
         raise _Problem('field "password_hash": not an argon2 hash '
                        "(make one with janus.passwords.hash_password)")
-    if not seed.username.strip():
-        raise _Problem('field "username": may not be blank')
-    created = relative_time(seed.at, now)
-    row = dict(email=_email(seed.email, "email"), username=seed.username.strip(),
-               password_hash=seed.password_hash, is_active=seed.is_active,
-               created_at=created, updated_at=created,
-               last_login_at=(None if seed.last_login is None
-                              else relative_time(seed.last_login, now, "last_login")))
-    return row["email"], row, {}
+    email = _email(seed.email)
+    last_login = (None if seed.last_login is None
+                  else relative_time(seed.last_login, now, "last_login"))
+    return dict(key=email, at=relative_time(seed.at, now), refs={},
+                body=_body(UserImportIn, seed, email=email),
+                values={"last_login_at": last_login})
 
 
 def _argon2_ok(value: str) -> bool:
@@ -89,51 +95,54 @@ def _argon2_ok(value: str) -> bool:
     return True
 
 
-def _admin(seed: AdminSeed, now: datetime):
-    user = _email(seed.user, "user")
-    row = dict(admin_level=seed.admin_level, created_at=relative_time(seed.at, now))
-    return user, row, {"user": user, "granted_by": _email(seed.granted_by, "granted_by")}
+def _admin(seed: AdminSeed, now: datetime) -> dict:
+    user = _email(seed.user)
+    return dict(key=user, at=relative_time(seed.at, now),
+                refs={"user": user, "granted_by": _email(seed.granted_by)},
+                values={"admin_level": seed.admin_level})
 
 
-def _analytics(seed: AnalyticsSeed, now: datetime):
-    created = relative_time(seed.at, now)
+def _analytics(seed: AnalyticsSeed, now: datetime) -> dict:
+    if not isinstance(seed.data, dict):
+        raise _Problem('field "data": expected object, got array (a seed record keeps its '
+                       f'"{SEED_KEY}" key in it)')
     image = None
     if seed.image is not None:
-        image = (_email(seed.image.owner, "image.owner"), seed.image.filename)
-    row = dict(research_topic=seed.research_topic, data=_tagged(seed.data, seed.key, "data"),
-               created_at=created, updated_at=created)
-    return seed.key, row, {"image": image, "user": _email(seed.user, "user")}
+        image = (_email(seed.image.owner), seed.image.filename.strip())
+    # image_id is resolved by the loader, once the image has an id.
+    return dict(key=seed.key, at=relative_time(seed.at, now),
+                refs={"image": image, "user": _email(seed.user)},
+                body=_body(AnalyticsCreateIn, seed, data=_tagged(seed.data, seed.key, "data")))
 
 
-def _log(seed: LogSeed, now: datetime):
-    row = dict(action=seed.action, module=seed.module, level=seed.level,
-               timestamp=relative_time(seed.at, now),
-               log_metadata=_tagged(seed.metadata, seed.key, "metadata"))
-    return seed.key, row, {"user": _email(seed.user, "user")}
+def _log(seed: LogSeed, now: datetime) -> dict:
+    values = dict(action=seed.action, module=seed.module, level=seed.level,
+                  metadata=_tagged(seed.metadata, seed.key, "metadata"))
+    return dict(key=seed.key, at=relative_time(seed.at, now),
+                refs={"user": _email(seed.user)}, values=values)
 
 
-def _security(seed: SecuritySeed, now: datetime):
-    user = _email(seed.user, "user")
+def _security(seed: SecuritySeed, now: datetime) -> dict:
+    user = _email(seed.user)
     if seed.ip is not None:
         try:
             ipaddress.ip_address(seed.ip)
         except ValueError:
             raise _Problem(f'field "ip": {json.dumps(seed.ip)} is not an IP address') from None
     # The login name that was tried; for a known user it defaults to their email.
-    account = seed.account.strip().lower() if seed.account is not None else user
-    row = dict(action=seed.action, account=account, ip=seed.ip, user_agent=seed.user_agent,
-               timestamp=relative_time(seed.at, now),
-               security_metadata=_tagged(seed.metadata, seed.key, "metadata"))
-    return seed.key, row, {"user": user}
+    values = dict(action=seed.action, account=seed.account if seed.account is not None else user,
+                  ip=seed.ip, user_agent=seed.user_agent,
+                  metadata=_tagged(seed.metadata, seed.key, "metadata"))
+    return dict(key=seed.key, at=relative_time(seed.at, now), refs={"user": user},
+                values=values)
 
 
 @dataclasses.dataclass(frozen=True)
 class Spec:
     struct: type | Callable[[Any], type]  # a Struct, or item -> Struct (images)
-    model: type[pw.Model]
     build: Callable
     label_fields: tuple[str, ...]
-    # Further values that must be unique within the file: name -> row/ref getter.
+    # Further values that must be unique within the file: name -> Record getter.
     unique: dict = dataclasses.field(default_factory=dict)
     # build() also takes the seed directory and the Config (to read image files).
     reads_files: bool = False
@@ -141,21 +150,16 @@ class Spec:
 
 
 SPECS = {
-    "users": Spec(UserSeed, User, _user, ("email",),
-                  {"username": lambda r: r.row["username"]}),
-    "admins": Spec(AdminSeed, Admin, _admin, ("user",)),
-    "images": Spec(seed_images.pick, Image, seed_images.build, ("owner", "filename", "file"),
-                   {"sha256 for this owner": lambda r: r.row["sha256"] and (r.key[0], r.row["sha256"])},
+    "users": Spec(UserSeed, _user, ("email",), {"username": lambda r: r.body.username}),
+    "admins": Spec(AdminSeed, _admin, ("user",)),
+    "images": Spec(pick_image, build_image, ("owner", "filename", "file"),
+                   {"sha256 for this owner":
+                    lambda r: r.values["sha256"] and (r.key[0], r.values["sha256"])},
                    reads_files=True, key_fields=("owner", "filename")),
-    "analytics": Spec(AnalyticsSeed, Analytics, _analytics, ("key",)),
-    "logs": Spec(LogSeed, Log, _log, ("key",)),
-    "security": Spec(SecuritySeed, SecurityEvent, _security, ("key",)),
+    "analytics": Spec(AnalyticsSeed, _analytics, ("key",)),
+    "logs": Spec(LogSeed, _log, ("key",)),
+    "security": Spec(SecuritySeed, _security, ("key",)),
 }
-
-# Model column -> the name the seed files use for it, for messages.
-_FILE_NAMES = {"created_at": "at", "timestamp": "at", "last_login_at": "last_login",
-               "image_metadata": "metadata", "log_metadata": "metadata",
-               "security_metadata": "metadata"}
 
 
 def display_name(path: Path) -> str:
@@ -241,18 +245,11 @@ def read_file(directory: Path, domain: str, now: datetime,
         try:
             struct = spec.struct if isinstance(spec.struct, type) else spec.struct(item)
             seed = msgspec.convert(item, struct)
-            key, row, refs, *upload = spec.build(seed, now, **extra)
-            for column, value in row.items():
-                check_value(spec.model._meta.fields[column], value, column)
+            record = Record(number, label or f"record {number}", **spec.build(seed, now, **extra))
         except msgspec.ValidationError as exc:
             raise SeedError(_validation_problem(exc), name, number, label) from None
         except _Problem as exc:
             raise SeedError(str(exc), name, number, label) from None
-        except ValidationError as exc:
-            detail = exc.details[0]
-            field = _FILE_NAMES.get(detail["path"], detail["path"])
-            raise SeedError(f'field "{field}": {detail["message"]}', name, number, label) from None
-        record = Record(number, label or f"record {number}", key, row, refs, *upload)
         checks = {"key": lambda r: r.key, **spec.unique}
         for what, getter in checks.items():
             value = getter(record)

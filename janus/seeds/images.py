@@ -1,10 +1,12 @@
 """Image records: metadata-only, or backed by a real file under the seed directory.
 
 A record with ``"file": "files/<name>"`` is stored the way an upload is
-(``janus.uploads.ingest``, called by the loader). Here, before anything is
-written, the file is found (inside the seed directory only), read, and
-checked with ``janus.imaging.inspect_image``: every technical column comes
-from that, so the record itself may not give any of them.
+(``janus.services.images.upload``, called by the loader). Here, before
+anything is written, the file is found (inside the seed directory only),
+read, and checked with ``janus.imaging.inspect_image``: every technical
+column comes from that, so the record itself may not give any of them.
+A metadata-only record becomes the ``ImageCreateIn`` that
+``janus.services.images.create_record`` takes.
 """
 from __future__ import annotations
 
@@ -18,15 +20,16 @@ from typing import Any
 from janus.config import Config
 from janus.errors import JanusError, ValidationError
 from janus.imaging import inspect_image
+from janus.schemas.images import ImageCreateIn
 from janus.seeds.schema import IMAGE_TECHNICAL_FIELDS, ImageFileSeed, ImageSeed
-from janus.seeds.values import Problem, email, relative_time
+from janus.seeds.values import Problem, body, email, relative_time
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 @dataclasses.dataclass(frozen=True)
 class Upload:
-    """What the loader hands to ``ingest`` for a file-backed record."""
+    """What the loader hands to ``upload`` for a file-backed record."""
     file: str  # as the record gives it, for messages
     filename: str
     data: bytes = dataclasses.field(repr=False)
@@ -50,20 +53,17 @@ def build(seed: ImageSeed | ImageFileSeed, now: datetime, directory: Path, confi
     return _metadata_only(seed, now)
 
 
-def _metadata_only(seed: ImageSeed, now: datetime):
-    owner = email(seed.owner, "owner")
-    created = relative_time(seed.at, now)
-    row = dict(filename=seed.filename, format=seed.format, width=seed.width, height=seed.height,
-               color_type=seed.color_type, bit_depth=seed.bit_depth,
-               compression_method=seed.compression_method, file_size=seed.file_size,
-               sha256=seed.sha256, storage_key=None, image_metadata=seed.metadata,
-               created_at=created, updated_at=created)
-    return (owner, seed.filename), row, {"owner": owner}
+def _metadata_only(seed: ImageSeed, now: datetime) -> dict:
+    owner = email(seed.owner)
+    sha256 = seed.sha256 and seed.sha256.lower()  # as the repository stores it
+    return dict(key=(owner, seed.filename.strip()), at=relative_time(seed.at, now),
+                refs={"owner": owner}, body=body(ImageCreateIn, seed),
+                values={"sha256": sha256})
 
 
-def _from_file(seed: ImageFileSeed, now: datetime, directory: Path, config: Config):
-    owner = email(seed.owner, "owner")
-    created = relative_time(seed.at, now)
+def _from_file(seed: ImageFileSeed, now: datetime, directory: Path, config: Config) -> dict:
+    owner = email(seed.owner)
+    at = relative_time(seed.at, now)
     data = read_seed_file(directory, seed.file, config.max_upload_bytes)
     filename = seed.filename if seed.filename is not None else PurePosixPath(seed.file).name
     shown = json.dumps(seed.file, ensure_ascii=False)
@@ -76,9 +76,8 @@ def _from_file(seed: ImageFileSeed, now: datetime, directory: Path, config: Conf
         raise Problem(f"file {shown}: {detail['message']}") from None
     except JanusError as exc:  # not an image / unsupported format / too many pixels
         raise Problem(f"file {shown}: {exc.message}") from None
-    row = {**info.fields(), "created_at": created, "updated_at": created}
-    return ((owner, info.filename), row, {"owner": owner},
-            Upload(seed.file, info.filename, data))
+    return dict(key=(owner, info.filename), at=at, refs={"owner": owner},
+                values={"sha256": info.sha256}, upload=Upload(seed.file, info.filename, data))
 
 
 def read_seed_file(directory: Path, value: str, max_bytes: int) -> bytes:

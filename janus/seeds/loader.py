@@ -6,33 +6,61 @@ the database or to a record loaded in this run -- and only then writes. A
 problem found while planning or writing raises ``SeedError``; the caller's
 transaction rolls everything back.
 
-File-backed image records are stored through ``janus.uploads.ingest``, as an
-upload is (its own transaction nests as a savepoint). Files cannot be rolled
-back: after a rollback the caller calls ``release_new_files()``, which removes
-the files this run added to the store and no row uses.
+Records are written the way real data is, through the domain services, each
+with its audit row (their own transactions nest as savepoints):
+
+- users: ``janus.services.accounts.import_user`` (``user.created``, the user
+  as actor);
+- admins: ``janus.services.admins.grant``, acting as ``granted_by`` or else
+  the user themself (``admin.granted`` and an ``admin_granted`` security event);
+- images: ``janus.services.images.upload`` for file-backed records, exactly as
+  an upload (``image.uploaded``), ``create_record`` for metadata-only ones
+  (``image.created``), the owner acting;
+- analytics: ``janus.services.records.create_analytics``, the record's user
+  acting (``analytics.created``); the image must be visible to them;
+- logs and security events are themselves audit rows: ``janus.repos.logs``
+  and ``janus.repos.security`` ``record()``, as the services write theirs.
+
+Every service gets the record's time (``at=``), which dates the row and its
+audit row alike. Files cannot be rolled back: after a rollback the caller
+calls ``release_new_files()``, which removes the files this run added to the
+store and no row uses.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 
+import msgspec
 import peewee as pw
 
+from janus.access import Actor
 from janus.config import Config
-from janus.errors import JanusError
+from janus.errors import JanusError, NotFound, ValidationError
+from janus.imaging import FileStore
 from janus.imaging.storage import key_for
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
-from janus.access import Actor
-from janus.services import admins as admin_service
-from janus.services import images as image_service
+from janus.repos.logs import logs
+from janus.repos.security import security_events
 from janus.seeds.files import Record, SeedFile
 from janus.seeds.schema import SEED_KEY
-from janus.imaging import FileStore
+from janus.services import accounts as account_service
+from janus.services import admins as admin_service
+from janus.services import images as image_service
+from janus.services import records as record_service
 
 
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _message(exc: JanusError) -> str:
+    """A service's error as a seed message: 'field "x": ...' for a validation error."""
+    if isinstance(exc, ValidationError) and exc.details:
+        detail = exc.details[0]
+        return f'field "{detail["path"].removeprefix("$.")}": {detail["message"]}'
+    return exc.message
 
 
 class Loader:
@@ -113,14 +141,14 @@ class Loader:
     # -- planning: every check happens here, before the first write ----------
     def _plan_users(self, f: SeedFile) -> list[Record]:
         new = [r for r in f.records if r.key not in self.user_ids]
-        names = sorted({r.row["username"] for r in new})
+        names = sorted({r.body.username for r in new})
         taken = set()
         if names:
             taken = {name for (name,) in User.select(User.username)
                      .where(User.username.in_(names)).tuples()}
         for record in new:
-            if record.row["username"] in taken:
-                raise f.error(record, f"username {json.dumps(record.row['username'])} is "
+            if record.body.username in taken:
+                raise f.error(record, f"username {json.dumps(record.body.username)} is "
                                       "already taken by another user in the database")
         self.pending_users.update(r.key for r in new)
         return new
@@ -140,7 +168,7 @@ class Loader:
         for record in f.records:
             self._user(f, record, "owner")
         new = [r for r in f.records if r.key not in self.image_ids]
-        digests = sorted({r.row["sha256"] for r in new if r.row["sha256"]})
+        digests = sorted({r.values["sha256"] for r in new if r.values["sha256"]})
         stored = {}
         if digests:
             query = (Image.select(User.email, Image.sha256, Image.filename)
@@ -149,7 +177,7 @@ class Loader:
                             & User.email.in_(sorted({r.key[0] for r in new}))))
             stored = {(email, digest): name for email, digest, name in query.tuples()}
         for record in new:
-            other = stored.get((record.key[0], record.row["sha256"]))
+            other = stored.get((record.key[0], record.values["sha256"]))
             if other is not None:
                 raise f.error(record, "an image with this sha256 is already stored for "
                                       f"{record.key[0]} as {json.dumps(other)}")
@@ -179,7 +207,7 @@ class Loader:
             try:
                 getattr(self, f"_insert_{domain}")(record)
             except JanusError as exc:
-                raise seed_file.error(record, exc.message) from None
+                raise seed_file.error(record, _message(exc)) from None
             except pw.DatabaseError as exc:  # IntegrityError included
                 raise seed_file.error(record, f"the database refused the row: "
                                               f"{_first_line(exc)}") from None
@@ -188,31 +216,32 @@ class Loader:
     def _uid(self, email: str | None) -> int | None:
         return None if email is None else self.user_ids[email]
 
+    def _actor(self, email: str) -> Actor:
+        """The user of ``email`` acting, with their admin level (as a token would give)."""
+        user = User.get_by_id(self.user_ids[email])
+        return Actor(user, admin_service.level_of(user))
+
     def _insert_users(self, record: Record) -> None:
-        self.user_ids[record.key] = User.insert(**record.row).execute()
+        user = account_service.import_user(record.body, at=record.at, **record.values)
+        self.user_ids[record.key] = user.id
 
     def _insert_admins(self, record: Record) -> None:
-        # Through the repository, so User.role follows the Admin row.
         granted_by = record.refs["granted_by"]
+        actor = self._actor(record.key if granted_by is None else granted_by)
         user = User.get_by_id(self.user_ids[record.key])
-        granter = user if granted_by is None else User.get_by_id(self.user_ids[granted_by])
-        row = admin_service.grant(Actor(granter), user, record.row["admin_level"])
-        Admin.update(created_at=record.row["created_at"]).where(Admin.id == row.id).execute()
+        admin_service.grant(actor, user, record.values["admin_level"], at=record.at)
 
     def _insert_images(self, record: Record) -> None:
-        owner = self.user_ids[record.refs["owner"]]
+        actor = self._actor(record.refs["owner"])
         if record.upload is None:
-            self.image_ids[record.key] = Image.insert(owner=owner, **record.row).execute()
-            return
-        key = key_for(record.row["sha256"])
-        existed = self.store.exists(key)
-        image = image_service.upload(Actor(User.get_by_id(owner)), record.upload.data,
-                                     record.upload.filename, self.store,
-                                     self.config.max_image_pixels)
-        if not existed:
-            self.new_keys.append(key)
-        Image.update(created_at=record.row["created_at"], updated_at=record.row["updated_at"]
-                     ).where(Image.id == image.id).execute()
+            image = image_service.create_record(actor, record.body, at=record.at)
+        else:
+            key = key_for(record.values["sha256"])
+            existed = self.store.exists(key)
+            image = image_service.upload(actor, record.upload.data, record.upload.filename,
+                                         self.store, self.config.max_image_pixels, at=record.at)
+            if not existed:
+                self.new_keys.append(key)
         self.image_ids[record.key] = image.id
 
     def release_new_files(self) -> None:
@@ -226,12 +255,26 @@ class Loader:
         self.new_keys.clear()
 
     def _insert_analytics(self, record: Record) -> None:
-        image = record.refs["image"]
-        Analytics.insert(image=None if image is None else self.image_ids[image],
-                         user=self._uid(record.refs["user"]), **record.row).execute()
+        user, image = record.refs["user"], record.refs["image"]
+        body = record.body
+        if image is not None:
+            body = msgspec.structs.replace(body, image_id=self.image_ids[image])
+        try:
+            record_service.create_analytics(self._actor(user), body, at=record.at)
+        except NotFound:  # the service's answer when the user may not see the image
+            if image is None:
+                raise
+            raise JanusError(f"user {user} may not see the image with owner "
+                             f"{json.dumps(image[0])} and filename {json.dumps(image[1])}: "
+                             "only its owner and admins may") from None
 
     def _insert_logs(self, record: Record) -> None:
-        Log.insert(user=self._uid(record.refs["user"]), **record.row).execute()
+        v = record.values
+        logs.record(v["action"], v["module"], user=self._uid(record.refs["user"]),
+                    level=v["level"], metadata=v["metadata"], timestamp=record.at)
 
     def _insert_security(self, record: Record) -> None:
-        SecurityEvent.insert(user=self._uid(record.refs["user"]), **record.row).execute()
+        v = record.values
+        security_events.record(v["action"], user=self._uid(record.refs["user"]),
+                               account=v["account"], ip=v["ip"], user_agent=v["user_agent"],
+                               metadata=v["metadata"], timestamp=record.at)

@@ -1,12 +1,26 @@
 """The shape of each seed file: one msgspec Struct per domain, decoded with
-unknown fields refused and strict types, and the one-line ``SeedError``."""
+unknown fields refused and strict types, and the one-line ``SeedError``.
+
+Shapes and limits come from ``janus.schemas``, the one validation layer: a
+user record carries the fields of ``UserImportIn``, a metadata-only image
+those of ``ImageCreateIn`` and an analytics record those of
+``AnalyticsCreateIn`` (by inheritance, so a field added there is a field of
+the seed file too), and every other field uses the same constrained type as
+the API (``Email``, ``AdminLevel``, ``Level``, ...). What is added here is
+what only seed files have: references by natural key (emails, image owner
+and filename), relative times (``at``) and the ``key`` of append-only records.
+"""
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 
-from janus.models import ADMIN_LEVELS, LOG_LEVELS
+from janus.schemas.common import Request, Text
+from janus.schemas.images import ImageFields
+from janus.schemas.records import (Account, AnalyticsFields, Ip, Level, Module, Name,
+                                   SecurityAction, UserAgent)
+from janus.schemas.users import AdminLevel, Email, UserImportIn
 
 # Load order: every domain refers only to domains before it.
 DOMAINS = ("users", "admins", "images", "analytics", "logs", "security")
@@ -14,8 +28,6 @@ SEED_KEY = "seed"  # JSON key under which append-only rows keep their natural ke
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Positive = Annotated[int, msgspec.Meta(gt=0)]
-Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 JSONObject = dict[str, Any]
 
 
@@ -36,85 +48,81 @@ class SeedError(Exception):
 
 
 # -- one Struct per domain -------------------------------------------------
-class _Seed(msgspec.Struct, forbid_unknown_fields=True):
-    """Unknown fields are errors; subclasses are keyword-only (kw_only is not inherited)."""
-
-
-class UserSeed(_Seed, kw_only=True):
-    email: NonEmpty
-    username: NonEmpty
-    password_hash: NonEmpty
-    is_active: bool = True
+# ``Request`` refuses unknown fields; ``at`` (and ``last_login``) are relative
+# times, "now" or "-2d3h", read by ``janus.seeds.values.relative_time``.
+class UserSeed(UserImportIn, kw_only=True):
     at: str = "now"
     last_login: str | None = None
 
 
-class AdminSeed(_Seed, kw_only=True):
-    user: NonEmpty
-    admin_level: Literal[ADMIN_LEVELS]
-    granted_by: NonEmpty | None = None
+class AdminSeed(Request, kw_only=True):
+    user: Email
+    admin_level: AdminLevel
+    granted_by: Email | None = None
     at: str = "now"
 
 
-class ImageSeed(_Seed, kw_only=True):
-    owner: NonEmpty
-    filename: NonEmpty
-    format: NonEmpty
-    width: Positive
-    height: Positive
-    color_type: NonEmpty
-    bit_depth: Annotated[int, msgspec.Meta(ge=1, le=64)]
-    compression_method: NonEmpty | None = None
-    file_size: Positive
-    sha256: Sha256 | None = None
-    metadata: JSONObject = msgspec.field(default_factory=dict)
+class ImageSeed(ImageFields, kw_only=True):
+    """A metadata-only image: the fields of ``ImageCreateIn``, with its owner."""
+
+    owner: Email
+    # Called "metadata" in the file, as in the other domains' records.
+    image_metadata: JSONObject = msgspec.field(default_factory=dict, name="metadata")
     at: str = "now"
 
 
-class ImageFileSeed(_Seed, kw_only=True):
+class ImageFileSeed(Request, kw_only=True):
     """An image stored from a real file under the seed directory, as an upload
     would be: everything technical is read from the bytes."""
-    owner: NonEmpty
+
+    owner: Email
     file: NonEmpty  # relative to the seed directory, e.g. "files/logo.png"
-    filename: NonEmpty | None = None  # default: the file's base name
+    filename: Text | None = None  # default: the file's base name
     at: str = "now"
 
 
-# ImageSeed fields a file-backed record may not give: the bytes are the truth.
-IMAGE_TECHNICAL_FIELDS = ("format", "width", "height", "color_type", "bit_depth",
-                          "compression_method", "file_size", "sha256", "metadata")
+def _names(struct: type) -> list[str]:
+    return [field.encode_name for field in msgspec.structs.fields(struct)]
 
 
-class ImageRef(_Seed, kw_only=True):
-    owner: NonEmpty
-    filename: NonEmpty
+# The fields only a metadata-only record has: a file-backed one may not give
+# them, because the bytes are the truth.
+IMAGE_TECHNICAL_FIELDS = tuple(name for name in _names(ImageSeed)
+                               if name not in _names(ImageFileSeed))
 
 
-class AnalyticsSeed(_Seed, kw_only=True):
+class ImageRef(Request, kw_only=True):
+    owner: Email
+    filename: Text
+
+
+class AnalyticsSeed(AnalyticsFields, kw_only=True):
+    """The fields of ``AnalyticsCreateIn``; ``data`` must be an object here,
+    since it holds the record's ``key``. ``user`` is required: the API only
+    creates records owned by their caller, and so do the seeds."""
+
     key: Key
-    research_topic: NonEmpty
-    data: JSONObject
+    user: Email
     image: ImageRef | None = None
-    user: NonEmpty | None = None
     at: str = "now"
 
 
-class LogSeed(_Seed, kw_only=True):
+class LogSeed(Request, kw_only=True):
     key: Key
-    action: NonEmpty
-    module: NonEmpty
-    level: Literal[LOG_LEVELS] = "info"
-    user: NonEmpty | None = None
+    action: Name
+    module: Module
+    level: Level = "info"
+    user: Email | None = None
     metadata: JSONObject = msgspec.field(default_factory=dict)
     at: str = "now"
 
 
-class SecuritySeed(_Seed, kw_only=True):
+class SecuritySeed(Request, kw_only=True):
     key: Key
-    action: NonEmpty
-    user: NonEmpty | None = None
-    account: NonEmpty | None = None
-    ip: NonEmpty | None = None
-    user_agent: NonEmpty | None = None
+    action: SecurityAction
+    user: Email | None = None
+    account: Account | None = None
+    ip: Ip | None = None
+    user_agent: UserAgent | None = None
     metadata: JSONObject = msgspec.field(default_factory=dict)
     at: str = "now"

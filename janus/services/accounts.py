@@ -4,6 +4,8 @@ audit row. Role and admin level go through ``janus.services.admins``.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from peewee import JOIN
 
 from janus.access import Actor, require_level, visible
@@ -15,8 +17,9 @@ from janus.models import Admin, User
 from janus.repos.base import Page
 from janus.repos.users import users
 from janus.schemas.common import provided
-from janus.schemas.users import RegisterIn, UserCreateIn, UserPatchIn, UserQuery
+from janus.schemas.users import RegisterIn, UserCreateIn, UserImportIn, UserPatchIn, UserQuery
 from janus.services import admins as admin_service
+from janus.services import dated
 from janus.services import images as image_service
 from janus.services.auth import revoke_tokens
 
@@ -57,6 +60,22 @@ def register(body: RegisterIn) -> User:
         user = users.register(body.email, body.username, body.password)
         record_change(user, "user.registered", "user", user.id,
                       {"email": user.email, "username": user.username})
+    return user
+
+
+def import_user(body: UserImportIn, *, at: datetime | None = None,
+                last_login_at: datetime | None = None) -> User:
+    """An account whose password is already hashed (the seed loader's demo
+    accounts), with its ``user.created`` audit row: there is no one else to
+    act, so the new user is the actor, as in ``register``. ``at``: when the
+    account was created, if not now; ``last_login_at``: its last login, if any."""
+    with database.atomic():
+        user = users.create(email=body.email, username=body.username,
+                            password_hash=body.password_hash, is_active=body.is_active,
+                            last_login_at=last_login_at, **dated(at, "created_at", "updated_at"))
+        record_change(user, "user.created", "user", user.id,
+                      {"email": user.email, "username": user.username,
+                       "is_active": user.is_active}, at=at)
     return user
 
 

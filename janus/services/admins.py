@@ -8,6 +8,8 @@ one active superadmin; demote, revoke, delete and deactivate all call it.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from janus.access import Actor, require_level
 from janus.audit import record_change
 from janus.db import database, is_postgres
@@ -17,6 +19,7 @@ from janus.repos.base import Page, Repository
 from janus.repos.security import security_events
 from janus.repos.users import users
 from janus.schemas.users import AdminCreateIn, AdminQuery
+from janus.services import dated
 
 
 class AdminRepository(Repository):
@@ -57,36 +60,40 @@ def guard_last_superadmin(target: User, action: str) -> None:
         raise Conflict(f"the last superadmin cannot be {action}")
 
 
-def _security(action: str, actor: Actor, target: User, **metadata) -> None:
+def _security(action: str, actor: Actor, target: User, *, at: datetime | None = None,
+              **metadata) -> None:
     security_events.record(action, user=target, account=target.email, ip=actor.client.ip,
                            user_agent=actor.client.user_agent,
-                           metadata={"by_user_id": actor.id, **metadata})
+                           metadata={"by_user_id": actor.id, **metadata},
+                           **dated(at, "timestamp"))
 
 
-def _set_role(user: User, role: str) -> None:
+def _set_role(user: User, role: str, at: datetime | None = None) -> None:
     if user.role != role:
-        User.update(role=role, updated_at=utcnow()).where(User.id == user.id).execute()
+        User.update(role=role, updated_at=at or utcnow()).where(User.id == user.id).execute()
         user.role = role
 
 
-def grant(actor: Actor, target: User, level: str) -> Admin:
-    """Make ``target`` an admin at ``level``, or change their level."""
+def grant(actor: Actor, target: User, level: str, *, at: datetime | None = None) -> Admin:
+    """Make ``target`` an admin at ``level``, or change their level. ``at``:
+    when, if not now (the seed loader's times)."""
     with database.atomic():
         row = Admin.get_or_none(Admin.user == target.id)
         before = row.admin_level if row else None
         if row is None:
-            row = Admin.create(user=target, admin_level=level, granted_by=actor.user)
+            row = Admin.create(user=target, admin_level=level, granted_by=actor.user,
+                               **dated(at, "created_at"))
         elif before != level:
             if before == "superadmin":
                 guard_last_superadmin(target, "demoted")
             row.admin_level, row.granted_by = level, actor.user
             row.save()
-        _set_role(target, "admin")
+        _set_role(target, "admin", at)
         if before != level:
             record_change(actor.user, "admin.granted", "admin", row.id,
-                          {"user_id": target.id, "admin_level": [before, level]})
+                          {"user_id": target.id, "admin_level": [before, level]}, at=at)
             _security("admin_granted", actor, target, admin_level=level,
-                      previous_level=before)
+                      previous_level=before, at=at)
     return row
 
 

@@ -8,6 +8,8 @@ only when the last row that uses it is gone (``release``), after the commit.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from janus.access import Actor, changeable_row, visible, visible_row
@@ -21,6 +23,7 @@ from janus.repos.base import Page
 from janus.repos.images import images
 from janus.schemas.common import provided
 from janus.schemas.images import TECHNICAL_FIELDS, ImageCreateIn, ImagePatchIn, ImageQuery
+from janus.services import dated
 from janus.similarity import similar
 
 ANALYSIS_TOPIC = "image_analysis"
@@ -49,10 +52,12 @@ def list_images(actor: Actor, q: ImageQuery) -> Page:
     return images.page(query, limit=q.limit, cursor=q.cursor)
 
 
-def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixels: int) -> Image:
+def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixels: int, *,
+           at: datetime | None = None) -> Image:
     """Store an uploaded file for ``actor``; raises typed errors for bad bytes,
     a bad filename (422), too many pixels (413), an unsupported format (415)
-    and bytes this owner already uploaded (409, with the existing id)."""
+    and bytes this owner already uploaded (409, with the existing id).
+    ``at``: when, if not now (the seed loader's times)."""
     info = inspect_image(data, safe_filename(filename), max_pixels)
     existing = images.duplicate_of(actor.id, info.sha256)
     if existing is not None:
@@ -60,10 +65,11 @@ def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixel
     key = store.put(data)
     try:
         with database.atomic():
-            image = images.create(owner=actor.id, storage_key=key, **info.fields())
+            image = images.create(owner=actor.id, storage_key=key, **info.fields(),
+                                  **dated(at, "created_at", "updated_at"))
             record_change(actor.user, "image.uploaded", "image", image.id,
                           {"filename": image.filename, "format": image.format,
-                           "sha256": image.sha256, "file_size": image.file_size})
+                           "sha256": image.sha256, "file_size": image.file_size}, at=at)
     except Exception as exc:
         release(store, key)
         if isinstance(exc, Conflict):
@@ -81,12 +87,13 @@ def _duplicate(existing: Image) -> Conflict:
                     details={"existing_id": existing.id})
 
 
-def create_record(actor: Actor, body: ImageCreateIn) -> Image:
+def create_record(actor: Actor, body: ImageCreateIn, *, at: datetime | None = None) -> Image:
     """A metadata-only record: the client describes an image it keeps itself."""
     with database.atomic():
-        image = images.create(owner=actor.id, **msgspec.structs.asdict(body))
+        image = images.create(owner=actor.id, **msgspec.structs.asdict(body),
+                              **dated(at, "created_at", "updated_at"))
         record_change(actor.user, "image.created", "image", image.id,
-                      {"filename": image.filename, "format": image.format})
+                      {"filename": image.filename, "format": image.format}, at=at)
     return image
 
 

@@ -8,6 +8,8 @@ writable column needs no code here.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from janus.access import Actor, changeable_row, require_level, visible, visible_row
@@ -23,6 +25,7 @@ from janus.schemas.common import provided
 from janus.schemas.records import (AnalyticsCreateIn, AnalyticsPatchIn, AnalyticsQuery,
                                    LogCreateIn, LogQuery, SecurityEventCreateIn,
                                    SecurityEventQuery)
+from janus.services import dated
 from janus.services import images as image_service
 
 # Large free-form documents are noted as changed in the audit trail, not copied.
@@ -59,16 +62,19 @@ def _audit_summary(fields: dict) -> dict:
     return {key: ("changed" if key in NOT_COPIED else value) for key, value in fields.items()}
 
 
-def create_analytics(actor: Actor, body: AnalyticsCreateIn) -> Analytics:
-    """A record owned by ``actor``; a linked image must be visible to them (else 404)."""
+def create_analytics(actor: Actor, body: AnalyticsCreateIn, *,
+                     at: datetime | None = None) -> Analytics:
+    """A record owned by ``actor``; a linked image must be visible to them (else 404).
+    ``at``: when, if not now (the seed loader's times)."""
     fields = msgspec.structs.asdict(body)
     image_id = fields.pop("image_id")
     with database.atomic():
         if image_id is not None:
             image_service.visible_image(actor, image_id)
-        row = analytics.create(image=image_id, user=actor.id, **fields)
+        row = analytics.create(image=image_id, user=actor.id, **fields,
+                               **dated(at, "created_at", "updated_at"))
         record_change(actor.user, "analytics.created", "analytics", row.id,
-                      {"research_topic": row.research_topic, "image_id": row.image_id})
+                      {"research_topic": row.research_topic, "image_id": row.image_id}, at=at)
     return row
 
 
