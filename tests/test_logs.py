@@ -1,4 +1,6 @@
-"""The audit trail: record() and the lookups over it."""
+"""The audit trail: record() and the lookups over it. What a client may
+post (action, module, level, metadata) is checked by LogCreateIn; see
+tests/api/test_logs.py::test_post_validation."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,7 +10,7 @@ import pytest
 from janus.db import database
 from janus.errors import ValidationError
 from janus.models import LOG_LEVELS, Log
-from janus.repos.base import MAX_LIMIT
+from janus.repos.base import DEFAULT_LIMIT
 from janus.repos.logs import logs
 from tests.factories import T0, make_user, set_time, spread, walk
 
@@ -26,7 +28,7 @@ def test_record_writes_one_row(db):
         ("image.created", "images", "warning", user.id)
     assert stored.log_metadata == {"object_id": 7, "changes": {"width": [1, 2]}}
     assert stored.timestamp is not None
-    assert logs.count() == 1
+    assert Log.select().count() == 1
 
 
 def test_record_defaults(db):
@@ -39,31 +41,10 @@ def test_record_takes_a_user_id(db):
     assert Log.get_by_id(logs.record("x", "m", user=user.id).id).user_id == user.id
 
 
-@pytest.mark.parametrize("kwargs, path", [
-    ({"level": "fatal"}, "$.level"),
-    ({"level": "INFO"}, "$.level"),
-    ({"level": None}, "$.level"),
-    ({"action": ""}, "$.action"),
-    ({"action": "a" * 65}, "$.action"),
-    ({"action": None}, "$.action"),
-    ({"module": "  "}, "$.module"),
-    ({"module": 3}, "$.module"),
-    ({"metadata": [1, 2]}, "$.log_metadata"),
-    ({"metadata": "text"}, "$.log_metadata"),
-    ({"user": "1"}, "$.user"),
-])
-def test_record_rejects_bad_input(db, kwargs, path):
-    args = {"action": "image.created", "module": "images", **kwargs}
-    with pytest.raises(ValidationError) as info:
-        logs.record(**args)
-    assert path in [d["path"] for d in info.value.details]
-    assert logs.count() == 0
-
-
 def test_record_for_a_missing_user_is_a_validation_error(db):
     with pytest.raises(ValidationError):
         logs.record("x", "m", user=999_999)
-    assert logs.count() == 0
+    assert Log.select().count() == 0
 
 
 def test_record_rolls_back_with_the_change(db):
@@ -72,22 +53,18 @@ def test_record_rolls_back_with_the_change(db):
         with database.atomic():
             logs.record("image.deleted", "images")
             raise RuntimeError("the change failed")
-    assert logs.count() == 0
+    assert Log.select().count() == 0
 
 
 def test_generic_create_and_update(db):
     row = logs.create(action="a", module="m")
-    logs.update(row, level="error", log_metadata=None)
     stored = Log.get_by_id(row.id)
-    assert (stored.level, stored.log_metadata) == ("error", {})
-    with pytest.raises(ValidationError):
-        logs.update(row, timestamp=T0)  # not writable: the trail is not rewritten
-    with pytest.raises(ValidationError):
-        logs.update(row, level="loud")
+    assert (stored.level, stored.log_metadata, stored.user_id) == ("info", {}, None)
+    logs.update(row, level="error")
     assert Log.get_by_id(row.id).level == "error"
 
 
-# -- recent -----------------------------------------------------------------------
+# -- newest first, since -------------------------------------------------------------
 @pytest.fixture
 def eight(db):
     rows = [logs.record(f"action{n % 3}", f"module{n % 2}", level=LOG_LEVELS[n % 5])
@@ -95,31 +72,31 @@ def eight(db):
     return rows, spread(rows)
 
 
-def test_recent_is_newest_first_with_ties_by_id(eight):
+def test_page_is_newest_first_with_ties_by_id(eight):
     _rows, expected = eight
-    assert ids(logs.recent()) == expected
-    assert ids(logs.recent(limit=3)) == expected[:3]
+    assert ids(logs.page().items) == expected
+    assert ids(logs.page(limit=3).items) == expected[:3]
 
 
-def test_recent_since(eight):
+def test_since(eight):
     rows, expected = eight
     since = T0 + timedelta(seconds=1)
     newer = {r.id for r in Log.select().where(Log.timestamp >= since)}
-    assert ids(logs.recent(since=since)) == [i for i in expected if i in newer]
-    assert ids(logs.recent(limit=1, since=since)) == expected[:1]
+    assert ids(logs.page(logs.since(logs.select(), since)).items) == \
+        [i for i in expected if i in newer]
+    assert ids(logs.page(logs.since(logs.select(), since), limit=1).items) == expected[:1]
+    until = T0 + timedelta(seconds=1)
+    older = {r.id for r in Log.select().where(Log.timestamp < until)}
+    assert ids(logs.page(logs.since(logs.select(), until=until)).items) == \
+        [i for i in expected if i in older]
 
 
-def test_recent_without_bounds_is_capped(db):
-    for _ in range(51):
+def test_a_page_without_a_limit_is_capped(db):
+    for _ in range(DEFAULT_LIMIT + 1):
         logs.record("a", "m")
-    assert len(ids(logs.recent())) == 50
-
-
-@pytest.mark.parametrize("kwargs", [{"limit": 0}, {"limit": MAX_LIMIT + 1}, {"limit": "5"},
-                                    {"since": "yesterday"}])
-def test_recent_rejects_bad_bounds(db, kwargs):
-    with pytest.raises(ValidationError):
-        logs.recent(**kwargs)
+    page = logs.page()
+    assert len(page.items) == DEFAULT_LIMIT
+    assert page.next_cursor is not None
 
 
 # -- lookups ----------------------------------------------------------------------
@@ -127,11 +104,11 @@ def test_by_user(db):
     alice, bob = make_user(), make_user()
     a1, a2 = logs.record("a", "m", user=alice), logs.record("b", "m", user=alice)
     b1, nobody = logs.record("a", "m", user=bob), logs.record("a", "m")
-    assert set(ids(logs.by_user(alice))) == {a1.id, a2.id}
-    assert set(ids(logs.by_user(bob.id))) == {b1.id}
-    assert set(ids(logs.by_user(None))) == {nobody.id}
-    with pytest.raises(ValidationError):
-        logs.by_user("alice")
+    everything = logs.select()
+    assert set(ids(logs.by_user(alice.id, everything))) == {a1.id, a2.id}
+    assert set(ids(logs.by_user(bob.id, everything))) == {b1.id}
+    assert set(ids(logs.by_user(None, everything))) == {nobody.id}
+    assert ids(logs.by_user(bob.id, logs.by_user(alice.id, everything))) == []
 
 
 def test_by_module_action_and_level(db):
@@ -139,44 +116,14 @@ def test_by_module_action_and_level(db):
     b = logs.record("image.deleted", "images", level="error")
     c = logs.record("user.created", "users", level="critical")
     d = logs.record("user.created", "users", level="debug")
-    assert set(ids(logs.by_module("images"))) == {a.id, b.id}
-    assert set(ids(logs.by_action("user.created"))) == {c.id, d.id}
-    assert set(ids(logs.by_level("error"))) == {b.id}
-    assert set(ids(logs.by_level("error", at_least=True))) == {b.id, c.id}
-    assert set(ids(logs.by_level("debug", at_least=True))) == {a.id, b.id, c.id, d.id}
-    assert set(ids(logs.by_level("debug", logs.by_action("user.created")))) == {d.id}
-    assert ids(logs.by_module("nothing")) == []
-
-
-@pytest.mark.parametrize("call", [
-    lambda: logs.by_level("loud"), lambda: logs.by_level(None), lambda: logs.by_module(""),
-    lambda: logs.by_action(" "), lambda: logs.by_metadata("", 1),
-    lambda: logs.by_metadata("changes", {"a": 1}),
-])
-def test_lookups_validate_their_arguments(db, call):
-    with pytest.raises(ValidationError):
-        call()
-
-
-@pytest.mark.parametrize("key, value, expected", [
-    ("object_type", "image", {"first", "second"}),
-    ("object_id", 7, {"first"}),
-    ("object_id", "7", set()),
-    ("changes.width", 640, {"second"}),
-    ("changes.email", "new@example.com", {"third"}),
-    ("bulk", True, {"third"}),
-])
-def test_by_metadata(db, key, value, expected):
-    rows = {
-        "first": logs.record("image.created", "images", metadata={"object_type": "image", "object_id": 7}),
-        "second": logs.record("image.updated", "images",
-                              metadata={"object_type": "image", "object_id": 8, "changes": {"width": 640}}),
-        "third": logs.record("user.updated", "users",
-                             metadata={"changes": {"email": "new@example.com"}, "bulk": True}),
-        "none": logs.record("app.started", "app"),
-    }
-    names = {row.id: name for name, row in rows.items()}
-    assert {names[i] for i in ids(logs.by_metadata(key, value))} == expected
+    everything = logs.select()
+    assert set(ids(logs.by_module("images", everything))) == {a.id, b.id}
+    assert set(ids(logs.by_action("user.created", everything))) == {c.id, d.id}
+    assert set(ids(logs.by_level("error", everything))) == {b.id}
+    assert set(ids(logs.by_level("debug", logs.by_action("user.created", everything)))) == {d.id}
+    assert set(ids(logs.by_action("image.created", logs.by_module("images", everything)))) == \
+        {a.id}
+    assert ids(logs.by_module("nothing", everything)) == []
 
 
 @pytest.mark.parametrize("limit", [1, 3, 8])
@@ -186,7 +133,8 @@ def test_page(db, limit):
     expected = spread(rows)
     assert walk(logs, limit=limit)[0] == expected
     mine = {r.id for r in rows if r.user_id == user.id}
-    assert walk(logs, logs.by_user(user), limit=limit)[0] == [i for i in expected if i in mine]
+    assert walk(logs, logs.by_user(user.id, logs.select()), limit=limit)[0] == \
+        [i for i in expected if i in mine]
 
 
 def test_page_orders_by_timestamp_not_id(db):

@@ -62,6 +62,8 @@ def test_admin_may_link_any_image(client, moderator, alice):
     ({"research_topic": "t", "data": None}, "$.data"),
     ({"research_topic": "t", "data": "text"}, "$.data"),
     ({"research_topic": "", "data": {}}, "$.research_topic"),
+    ({"research_topic": "t" * 129, "data": {}}, "$.research_topic"),
+    ({"research_topic": "t"}, "$"),
     ({"research_topic": "t", "data": {}, "image_id": 0}, "$.image_id"),
     ({"research_topic": "t", "data": {}, "user_id": 1}, "$.user_id"),
     ({"data": {}}, "$"),

@@ -124,7 +124,11 @@ def test_register_duplicate_username_is_a_conflict(client, alice):
     ({"email": "n@example.com", "username": "n", "password": "x" * 1025}, "$.password"),
     ({"email": "n@example.com", "username": "n", "password": 12345678}, "$.password"),
     ({"email": "not-an-email", "username": "n", "password": PASSWORD}, "$.email"),
+    ({"email": "@example.com", "username": "n", "password": PASSWORD}, "$.email"),
     ({"email": "n@example.com", "username": "bad name!", "password": PASSWORD}, "$.username"),
+    ({"email": "n@example.com", "username": "", "password": PASSWORD}, "$.username"),
+    ({"email": "n@example.com", "username": "u" * 65, "password": PASSWORD}, "$.username"),
+    ({"email": "n@example.com", "username": "n"}, "$"),
     ({"email": "n@example.com", "username": "n", "password": PASSWORD, "role": "admin"},
      "$.role"),
 ])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from msgspec import UNSET
 
 from janus.models import Image
 from tests.api.support import assert_error, call, error_paths, ids, image_body, walk
@@ -211,19 +212,42 @@ def test_patch_access(client, request, alice, viewer, status, code):
         assert Image.get_by_id(image.id).filename == "taken.png"
 
 
-@pytest.mark.parametrize("body, path", [
+# Bad fields refused alike by POST /images and PATCH /images/<id>.
+BAD_FIELDS = [
     ({"width": 0}, "$.width"),
+    ({"width": 2**31}, "$.width"),
+    ({"height": 1.5}, "$.height"),
+    ({"bit_depth": 0}, "$.bit_depth"),
+    ({"file_size": 0}, "$.file_size"),
+    ({"file_size": 2**63}, "$.file_size"),
+    ({"format": ""}, "$.format"),
+    ({"format": "X" * 17}, "$.format"),
     ({"filename": ""}, "$.filename"),
     ({"sha256": "xyz"}, "$.sha256"),
+    ({"sha256": "zz" * 32}, "$.sha256"),
     ({"image_metadata": []}, "$.image_metadata"),
     ({"owner_id": 1}, "$.owner_id"),
     ({"storage_key": "ab"}, "$.storage_key"),
+]
+
+
+@pytest.mark.parametrize("method, body, path", [
+    *[(method, body, path) for method in ("POST", "PATCH") for body, path in BAD_FIELDS],
+    # UNSET: the field is left out of an otherwise complete body.
+    ("POST", {"filename": UNSET}, "$"),
+    ("POST", {"file_size": UNSET}, "$"),
 ])
-def test_patch_validation(client, alice, body, path):
+def test_create_and_patch_validation(client, alice, method, body, path):
     image = make_image(alice.id)
-    error = assert_error(call(client, "PATCH", f"/images/{image.id}", alice, json=body),
-                         422, "validation_error")
+    before = Image.get_by_id(image.id).__data__
+    if method == "POST":
+        body = {k: v for k, v in image_body(**body).items() if v is not UNSET}
+        res = call(client, "POST", "/images", alice, json=body)
+    else:
+        res = call(client, "PATCH", f"/images/{image.id}", alice, json=body)
+    error = assert_error(res, 422, "validation_error")
     assert error_paths(error) == [path]
+    assert [row.__data__ for row in Image.select()] == [before]
 
 
 @pytest.mark.parametrize("viewer, status, code", [

@@ -40,6 +40,8 @@ def test_post_records_the_caller_as_user(client, alice):
 @pytest.mark.parametrize("body, path", [
     ({"action": "x", "module": "m", "user_id": 1}, "$.user_id"),
     ({"action": "x", "module": "m", "level": "loud"}, "$.level"),
+    ({"action": "x", "module": "m", "level": "INFO"}, "$.level"),
+    ({"action": "a" * 65, "module": "m"}, "$.action"),
     ({"action": "has space", "module": "m"}, "$.action"),
     ({"action": "x", "module": ""}, "$.module"),
     ({"module": "m"}, "$"),

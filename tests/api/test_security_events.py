@@ -64,6 +64,8 @@ def test_unknown_subject_is_404(client, moderator):
     ({"action": "has space"}, "$.action"),
     ({"action": "x" * 33}, "$.action"),
     ({"action": "x", "ip": 5}, "$.ip"),
+    ({"action": "x", "account": 5}, "$.account"),
+    ({"action": "x", "user_id": 0}, "$.user_id"),
     ({"action": "x", "security_metadata": "s"}, "$.security_metadata"),
     ({"action": "x", "timestamp": "2024-01-01T00:00:00Z"}, "$.timestamp"),
     ({}, "$"),

@@ -173,10 +173,29 @@ def test_create_duplicate_is_a_conflict(client, superadmin, alice):
     assert User.select().count() == 2
 
 
-def test_create_validation_names_the_field(client, superadmin):
-    res = client.post_json("/users", {**NEW_USER, "password": "short"},
-                           headers=superadmin.headers, status=422)
-    assert error_of(res, 422, "validation_error")["details"][0]["path"] == "$.password"
+@pytest.mark.parametrize("method, body, path", [
+    ("POST", {"password": "short"}, "$.password"),
+    ("POST", {"email": "@example.com"}, "$.email"),
+    ("POST", {"is_active": 1}, "$.is_active"),
+    ("POST", {"admin_level": "root"}, "$.admin_level"),
+    ("POST", {"last_login_at": "2024-01-01T00:00:00Z"}, "$.last_login_at"),
+    ("PATCH", {"email": "nope"}, "$.email"),
+    ("PATCH", {"username": ""}, "$.username"),
+    ("PATCH", {"username": "u" * 65}, "$.username"),
+    ("PATCH", {"role": "root"}, "$.role"),
+    ("PATCH", {"password_hash": "x"}, "$.password_hash"),
+])
+def test_create_validation_names_the_field(client, superadmin, alice, method, body, path):
+    before = snapshot(alice.id)
+    if method == "POST":
+        res = client.post_json("/users", {**NEW_USER, **body}, headers=superadmin.headers,
+                               status=422)
+    else:
+        res = client.patch_json(f"/users/{alice.id}", body, headers=superadmin.headers,
+                                status=422)
+    assert [d["path"] for d in error_of(res, 422, "validation_error")["details"]] == [path]
+    assert User.select().count() == 2
+    assert snapshot(alice.id) == before
 
 
 # -- change --------------------------------------------------------------------
