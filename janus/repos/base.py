@@ -125,11 +125,19 @@ class Repository:
     def _normalise(self, fields: dict) -> dict:
         return fields
 
+    def _prepare(self, fields: dict) -> dict:
+        """Aware times become the naive UTC the columns hold; then the domain's
+        own normalisation."""
+        for name, value in fields.items():
+            if isinstance(value, datetime):
+                fields[name] = naive_utc(value)
+        return self._normalise(fields)
+
     # No savepoint of their own: a failed write ends the caller's transaction,
     # which the service rolls back as a whole.
     def create(self, **fields) -> BaseModel:
         try:
-            return self.model.create(**self._normalise(fields))
+            return self.model.create(**self._prepare(fields))
         except pw.IntegrityError as exc:
             raise integrity_error(exc, self.name) from None
 
@@ -138,7 +146,7 @@ class Repository:
 
     def apply(self, obj: BaseModel, fields: dict) -> dict:
         """Set ``fields`` on ``obj`` (unsaved); return {name: [old, new]} for real changes."""
-        fields = self._normalise(dict(fields))
+        fields = self._prepare(dict(fields))
         changes = {}
         for name, value in fields.items():
             old = getattr(obj, self.model._meta.fields[name].name)

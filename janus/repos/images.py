@@ -48,7 +48,7 @@ class ImageRepository(Repository):
             query = query.where(Image.owner == owner)
         if format is not None:
             query = query.where(Image.format == format.strip().upper())
-        if color_type:
+        if color_type is not None:
             query = query.where(Image.color_type == color_type)
         if min_width is not None:
             query = query.where(Image.width >= min_width)

@@ -293,7 +293,8 @@ def test_query_parameters_are_never_null_and_times_say_so(document):
 
 def test_empty_text_filters_are_accepted_and_match_nothing(client, superadmin):
     for path, name in [("/logs", "action"), ("/security-events", "action"),
-                       ("/analytics", "research_topic"), ("/images", "format")]:
+                       ("/analytics", "research_topic"), ("/images", "format"),
+                       ("/images", "color_type")]:
         res = client.get(path, {name: ""}, headers=superadmin.headers, status="*")
         assert res.status_int == 200, (path, res.text)
         assert res.json["items"] == [], path
