@@ -7,13 +7,16 @@ BIN    := $(VENV)/bin
 
 .PHONY: serve test install install-dev migrate seed bench clean
 
-# Stamp files: reinstall only when a requirements file changes.
-$(VENV)/.runtime: requirements.txt
+# Stamp files: reinstall only when a requirements file or pyproject.toml changes.
+# The project itself is installed editable (its dependencies come pinned from
+# requirements.txt), so janus is importable from anywhere, pw_migrate included.
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
