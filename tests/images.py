@@ -7,9 +7,7 @@ import io
 import random
 import struct
 import zlib
-from pathlib import Path
 
-import webtest
 from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFilter
 from PIL.TiffImagePlugin import IFDRational
 
@@ -120,49 +118,3 @@ def rgba_with_hole(alpha: int, size=(120, 80)) -> Image.Image:
     im = photo_like(10, size).convert("RGBA")
     im.putpixel((5, 5), (0, 0, 0, alpha))
     return im
-
-
-# -- over HTTP ---------------------------------------------------------------------
-def upload(client, actor, data: bytes, filename: str = "upload.png", fields: dict | None = None,
-           part_type: str | None = None, **kwargs):
-    """POST /images as multipart/form-data with ``data`` in the ``file`` field
-    (plus any other form ``fields``); never raises on the status."""
-    part = ("file", filename, data) if part_type is None else ("file", filename, data, part_type)
-    headers = dict(kwargs.pop("headers", {}) or {})
-    if actor is not None:
-        headers.update(actor.headers)
-    return client.post("/images", params=fields or {}, upload_files=[part], headers=headers,
-                       status="*", **kwargs)
-
-
-def storage_dir(app):
-    return app.config["janus.config"].storage_dir
-
-
-def stored_files(root) -> list:
-    """Every file under ``root`` (originals, thumbnails, temp files), sorted."""
-    root = Path(root)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-BOUNDARY = "janus-test-boundary"
-
-
-def multipart(parts, boundary: str = BOUNDARY) -> bytes:
-    """A multipart/form-data body built by hand: ``parts`` are
-    (Content-Disposition parameters, content bytes), e.g.
-    ('name="file"; filename="a.png"', data)."""
-    dash = b"--" + boundary.encode()
-    body = b"".join(dash + b"\r\nContent-Disposition: form-data; " + disposition.encode()
-                    + b"\r\n\r\n" + content + b"\r\n" for disposition, content in parts)
-    return body + dash + b"--\r\n"
-
-
-def post_raw(client, actor, body: bytes, content_type: str, path: str = "/images"):
-    """POST ``body`` exactly as given (webtest would re-encode a multipart body)."""
-    headers = {"Content-Type": content_type}
-    if actor is not None:
-        headers.update(actor.headers)
-    req = webtest.TestRequest.blank(path, method="POST", body=body, headers=headers,
-                                    environ=dict(client.extra_environ))
-    return client.do_request(req, status="*")

@@ -8,7 +8,7 @@ from janus.errors import Conflict, NotFound, ValidationError
 from janus.models import Admin, User
 from janus.repos.admins import admins
 from janus.repos.users import users
-from tests.factories import make_user, spread, walk
+from tests.helpers import make_user, spread, walk
 
 
 def state(user) -> tuple[str, str | None]:

@@ -9,8 +9,7 @@ from janus.errors import Conflict, NotFound, ValidationError
 from janus.models import Analytics, Image
 from janus.repos.images import images
 from janus.repos.users import users
-from tests.factories import (T0, image_fields, make_analytics, make_image, make_user, set_time,
-                             spread, walk)
+from tests.helpers import T0, image_fields, make_analytics, make_image, make_user, set_time, spread, walk
 
 SHA = "AB" * 32
 META = {

@@ -23,9 +23,7 @@ from janus.imaging.analysis import (analyse, contrast_ratio, hamming, int_to_pha
 from janus.imaging.inspect import MEDIA_TYPES, bit_depth, inspect_image, safe_filename
 from janus.imaging.storage import FileStore
 from janus.imaging.thumbnails import THUMBNAIL_SIZES, cached_thumbnail, make_thumbnail
-from tests.images import (SRGB, animated_gif, camera_jpeg, flip_idat, half_black_white, p_image,
-                          photo_like, png_bomb, png_header_only, save, sixteen_bit,
-                          webp_canvas_header)
+from tests.images import SRGB, animated_gif, camera_jpeg, flip_idat, half_black_white, p_image, photo_like, png_bomb, png_header_only, save, sixteen_bit, webp_canvas_header
 
 
 # name -> (bytes, expected format, mode, bit depth, compression)

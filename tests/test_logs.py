@@ -10,7 +10,7 @@ from janus.errors import ValidationError
 from janus.models import LOG_LEVELS, Log
 from janus.repos.base import MAX_LIMIT
 from janus.repos.logs import logs
-from tests.factories import T0, make_user, set_time, spread, walk
+from tests.helpers import T0, make_user, set_time, spread, walk
 
 
 def ids(query) -> list[int]:

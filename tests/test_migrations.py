@@ -28,7 +28,7 @@ from janus.db import database, make_database
 from janus.errors import NotMigrated
 from janus.models import MODELS
 from tests import schema
-from tests.conftest import MIGRATIONS_DIR, PROJECT_ROOT, migrate
+from tests.helpers import MIGRATIONS_DIR, PROJECT_ROOT, migrate
 
 APP_TABLES = {model._meta.table_name for model in MODELS}
 PW_MIGRATE = os.path.join(os.path.dirname(sys.executable), "pw_migrate")

@@ -8,7 +8,7 @@ import pytest
 from janus.errors import ValidationError
 from janus.models import SecurityEvent
 from janus.repos.security import security_events
-from tests.factories import T0, make_user, set_time, spread, walk
+from tests.helpers import T0, make_user, set_time, spread, walk
 
 
 def ids(query) -> set[int]:

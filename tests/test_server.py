@@ -21,7 +21,7 @@ import pytest
 from janus.auth import issue_token
 from janus.db import init_database
 from janus.repos.users import users
-from tests.conftest import PROJECT_ROOT, migrate
+from tests.helpers import PROJECT_ROOT, migrate
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 

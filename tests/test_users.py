@@ -15,7 +15,7 @@ from janus.repos.base import MAX_LIMIT, encode_cursor
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.repos.users import users
-from tests.factories import T0, make_analytics, make_image, make_user, spread, walk
+from tests.helpers import T0, make_analytics, make_image, make_user, spread, walk
 
 
 def fresh(user) -> User:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 
 import pytest
 import webtest
 
 from janus.auth import issue_token
 from janus.config import Config
+from janus.models import Admin, Image
 from janus.repos.admins import admins
 from janus.repos.users import users
+from janus.uploads import ingest
 from janus.web.app import create_app
+from tests.api.helpers import CLIENT_IP, PASSWORD, SHA, UPLOADED_PNG
+from tests.helpers import make_analytics, make_image
 
-PASSWORD = "correct horse battery"
-CLIENT_IP = "198.51.100.7"
 _names = itertools.count(1)
 
 
@@ -88,3 +91,29 @@ def moderator(make_actor):
 @pytest.fixture
 def superadmin(make_actor):
     return make_actor("superadmin", name="root")
+
+
+@pytest.fixture
+def janus_log(app, caplog, monkeypatch):
+    """caplog, fed by the "janus" logger (which does not propagate to root)."""
+    logger = logging.getLogger("janus")
+    monkeypatch.setattr(logger, "propagate", False)
+    logger.addHandler(caplog.handler)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+
+
+@pytest.fixture
+def world(app, make_actor, alice, bob, superadmin):
+    mod = make_actor("moderator", name="mod")
+    uploaded = ingest(alice.user, UPLOADED_PNG, "uploaded.png", app.config["janus.config"])
+    image = make_image(alice.id, filename="orig.png", width=640, sha256=SHA)
+    file_image = make_image(alice.id, filename="upload.png")
+    # A well-formed key whose file is not in storage: the row claims a file.
+    Image.update(storage_key="ab/cd/abcd" + "0" * 60).where(Image.id == file_image.id).execute()
+    row = make_analytics("colour", {"v": 1}, user=alice.id, image=image.id)
+    return {"alice": alice, "bob": bob, "root": superadmin, "mod": mod, "anon": None,
+            "image": image.id, "file_image": file_image.id, "analytics": row.id,
+            "uploaded": uploaded.id,
+            "mod_admin": Admin.get(Admin.user == mod.id).id,
+            "root_admin": Admin.get(Admin.user == superadmin.id).id}

@@ -33,9 +33,9 @@ from janus.repos.admins import admins
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.web.app import create_app
-from tests.api.conftest import PASSWORD
-from tests.factories import make_analytics, make_image
-from tests.api.support import assert_error as error_of
+from tests.api.helpers import PASSWORD
+from tests.helpers import make_analytics, make_image
+from tests.api.helpers import assert_error as error_of
 
 _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 

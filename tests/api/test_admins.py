@@ -6,8 +6,8 @@ import pytest
 
 from janus.models import Admin, Log, SecurityEvent, User
 from janus.repos.admins import admins
-from tests.api.conftest import CLIENT_IP
-from tests.api.support import assert_error as error_of
+from tests.api.helpers import CLIENT_IP
+from tests.api.helpers import assert_error as error_of
 
 UA = {"User-Agent": "janus-tests/admins"}
 

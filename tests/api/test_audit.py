@@ -4,195 +4,18 @@ change's transaction; a refused change writes none; a failing audit write
 rolls the change back. Plus a crawl of every GET route for leaked secrets."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import re
-from typing import Callable
 
 import pytest
 
-from janus.models import MODELS, Admin, AuthToken, Image, Log, User
+from janus.models import MODELS, AuthToken, Image, Log, User
 from janus.repos.logs import logs
-from tests.api.conftest import PASSWORD
-from janus.uploads import ingest
-from tests.api.support import assert_error, call, image_body, row_counts
-from tests.factories import make_analytics, make_image
-from tests.images import photo_like, save, storage_dir, stored_files
-
-NEW_PASSWORD = "another fine passphrase"
-SHA = "ab" * 32
-UPLOADED_PNG = save(photo_like(21, (64, 48)), "PNG")  # in the world already
-NEW_PNG = save(photo_like(22, (64, 48)), "PNG")  # uploaded by a case
-
-
-@pytest.fixture
-def world(app, make_actor, alice, bob, superadmin):
-    mod = make_actor("moderator", name="mod")
-    uploaded = ingest(alice.user, UPLOADED_PNG, "uploaded.png", app.config["janus.config"])
-    image = make_image(alice.id, filename="orig.png", width=640, sha256=SHA)
-    file_image = make_image(alice.id, filename="upload.png")
-    # A well-formed key whose file is not in storage: the row claims a file.
-    Image.update(storage_key="ab/cd/abcd" + "0" * 60).where(Image.id == file_image.id).execute()
-    row = make_analytics("colour", {"v": 1}, user=alice.id, image=image.id)
-    return {"alice": alice, "bob": bob, "root": superadmin, "mod": mod, "anon": None,
-            "image": image.id, "file_image": file_image.id, "analytics": row.id,
-            "uploaded": uploaded.id,
-            "mod_admin": Admin.get(Admin.user == mod.id).id,
-            "root_admin": Admin.get(Admin.user == superadmin.id).id}
-
-
-def _id(world, name):
-    value = world[name]
-    return value if isinstance(value, int) else value.id
-
-
-@dataclasses.dataclass
-class Expect:
-    action: str
-    object_type: str
-    object_id: Callable  # (world, response json) -> id
-    changes: Callable  # (world, response json) -> the expected "changes"
-
-
-@dataclasses.dataclass
-class Case:
-    name: str
-    actor: str
-    method: str
-    path: str
-    body: dict | None
-    status: int
-    expect: list[Expect]
-    logged_by: str | None = None  # default: the actor; "response": the new user
-    files: list | None = None  # multipart upload parts instead of a JSON body
-
-    def url(self, world):
-        return self.path.format(**{k: _id(world, k) for k in world if world[k] is not None})
-
-
-def from_response(world, res):
-    return res["id"]
-
-
-def world_id(name):
-    return lambda world, res: _id(world, name)
-
-
-SUCCESS = [
-    Case("image created", "alice", "POST", "/images",
-         image_body(filename="new.png", format="png"), 201,
-         [Expect("image.created", "image", from_response,
-                 lambda w, r: {"filename": "new.png", "format": "PNG"})]),
-    Case("image uploaded", "alice", "POST", "/images", None, 201,
-         [Expect("image.uploaded", "image", from_response,
-                 lambda w, r: {"filename": "shot.png", "format": "PNG",
-                               "sha256": hashlib.sha256(NEW_PNG).hexdigest(),
-                               "file_size": len(NEW_PNG)})],
-         files=[("file", "shot.png", NEW_PNG)]),
-    Case("image analysed", "alice", "POST", "/images/{uploaded}/analysis?k=3", None, 201,
-         [Expect("image.analysed", "analytics", from_response,
-                 lambda w, r: {"image_id": w["uploaded"], "k": 3})]),
-    Case("uploaded image deleted", "root", "DELETE", "/images/{uploaded}", None, 204,
-         [Expect("image.deleted", "image", world_id("uploaded"),
-                 lambda w, r: {"filename": "uploaded.png"})]),
-    Case("image updated", "alice", "PATCH", "/images/{image}",
-         {"filename": "renamed.png", "width": 800}, 200,
-         [Expect("image.updated", "image", world_id("image"),
-                 lambda w, r: {"filename": ["orig.png", "renamed.png"], "width": [640, 800]})]),
-    Case("image updated by superadmin", "root", "PATCH", "/images/{image}",
-         {"image_metadata": {"k": 1}}, 200,
-         [Expect("image.updated", "image", world_id("image"),
-                 lambda w, r: {"image_metadata": [{}, {"k": 1}]})]),
-    Case("file image renamed", "alice", "PATCH", "/images/{file_image}",
-         {"filename": "kept.png"}, 200,
-         [Expect("image.updated", "image", world_id("file_image"),
-                 lambda w, r: {"filename": ["upload.png", "kept.png"]})]),
-    Case("image deleted", "alice", "DELETE", "/images/{image}", None, 204,
-         [Expect("image.deleted", "image", world_id("image"),
-                 lambda w, r: {"filename": "orig.png"})]),
-    Case("analytics created", "alice", "POST", "/analytics",
-         {"research_topic": "edges", "data": {"x": 1}, "image_id": "IMAGE"}, 201,
-         [Expect("analytics.created", "analytics", from_response,
-                 lambda w, r: {"research_topic": "edges", "image_id": w["image"]})]),
-    Case("analytics updated", "alice", "PATCH", "/analytics/{analytics}",
-         {"research_topic": "edges", "data": [1]}, 200,
-         [Expect("analytics.updated", "analytics", world_id("analytics"),
-                 lambda w, r: {"research_topic": ["colour", "edges"], "data": "changed"})]),
-    Case("analytics unlinked by superadmin", "root", "PATCH", "/analytics/{analytics}",
-         {"image_id": None}, 200,
-         [Expect("analytics.updated", "analytics", world_id("analytics"),
-                 lambda w, r: {"image_id": [w["image"], None]})]),
-    Case("analytics deleted", "alice", "DELETE", "/analytics/{analytics}", None, 204,
-         [Expect("analytics.deleted", "analytics", world_id("analytics"),
-                 lambda w, r: {"research_topic": "colour"})]),
-    Case("user created", "root", "POST", "/users",
-         {"email": "New@Example.com", "username": "newbie", "password": NEW_PASSWORD}, 201,
-         [Expect("user.created", "user", from_response,
-                 lambda w, r: {"email": "new@example.com", "username": "newbie",
-                               "is_active": True})]),
-    Case("user created as admin", "root", "POST", "/users",
-         {"email": "boss@example.com", "username": "boss", "password": NEW_PASSWORD,
-          "role": "admin", "admin_level": "moderator"}, 201,
-         [Expect("user.created", "user", from_response,
-                 lambda w, r: {"email": "boss@example.com", "username": "boss",
-                               "is_active": True}),
-          Expect("admin.granted", "admin",
-                 lambda w, r: Admin.get(Admin.user == r["id"]).id,
-                 lambda w, r: {"user_id": r["id"], "admin_level": [None, "moderator"]})]),
-    Case("user renames self", "alice", "PATCH", "/users/{alice}", {"username": "alice2"}, 200,
-         [Expect("user.updated", "user", world_id("alice"),
-                 lambda w, r: {"username": ["alice", "alice2"]})]),
-    Case("user deactivated", "root", "PATCH", "/users/{bob}", {"is_active": False}, 200,
-         [Expect("user.updated", "user", world_id("bob"),
-                 lambda w, r: {"is_active": [True, False]})]),
-    Case("user made admin", "root", "PATCH", "/users/{bob}", {"role": "admin"}, 200,
-         [Expect("admin.granted", "admin", lambda w, r: Admin.get(Admin.user == r["id"]).id,
-                 lambda w, r: {"user_id": _id(w, "bob"), "admin_level": [None, "moderator"]})]),
-    Case("user deleted", "root", "DELETE", "/users/{bob}", None, 204,
-         [Expect("user.deleted", "user", world_id("bob"),
-                 lambda w, r: {"email": "bob@example.com", "username": "bob"})]),
-    Case("admin granted", "root", "POST", "/admins",
-         {"user_id": "BOB", "admin_level": "moderator"}, 201,
-         [Expect("admin.granted", "admin", from_response,
-                 lambda w, r: {"user_id": _id(w, "bob"), "admin_level": [None, "moderator"]})]),
-    Case("admin promoted", "root", "PATCH", "/admins/{mod_admin}",
-         {"admin_level": "superadmin"}, 200,
-         [Expect("admin.granted", "admin", world_id("mod_admin"),
-                 lambda w, r: {"user_id": _id(w, "mod"),
-                               "admin_level": ["moderator", "superadmin"]})]),
-    Case("admin revoked", "root", "DELETE", "/admins/{mod_admin}", None, 204,
-         [Expect("admin.revoked", "admin", world_id("mod_admin"),
-                 lambda w, r: {"user_id": _id(w, "mod"), "admin_level": ["moderator", None]})]),
-    Case("registered", "anon", "POST", "/auth/register",
-         {"email": "Fresh@Example.com", "username": "fresh", "password": NEW_PASSWORD}, 201,
-         [Expect("user.registered", "user", from_response,
-                 lambda w, r: {"email": "fresh@example.com", "username": "fresh"})],
-         logged_by="response"),
-    Case("password changed", "alice", "POST", "/auth/password",
-         {"current_password": PASSWORD, "new_password": NEW_PASSWORD}, 200,
-         [Expect("user.password_changed", "user", world_id("alice"),
-                 lambda w, r: {"password": "[redacted]", "revoked_tokens": 0})]),
-    Case("security event reported", "mod", "POST", "/security-events",
-         {"action": "gateway_block", "user_id": "ALICE", "ip": "203.0.113.9"}, 201,
-         [Expect("security_event.reported", "security_event", from_response,
-                 lambda w, r: {"action": "gateway_block", "user_id": _id(w, "alice")})]),
-]
-
-
-def _body(case, world):
-    if case.body is None:
-        return None
-    names = {"IMAGE": world["image"], "BOB": _id(world, "bob"), "ALICE": _id(world, "alice")}
-    return {k: names.get(v, v) if isinstance(v, str) else v for k, v in case.body.items()}
-
-
-def _run(client, case, world):
-    if case.files:
-        return client.post(case.url(world), params={}, upload_files=case.files,
-                           headers=world[case.actor].headers, status="*")
-    return call(client, case.method, case.url(world), world[case.actor],
-                json=_body(case, world))
-
+from tests.api.helpers import PASSWORD
+from tests.api.helpers import (NEW_PASSWORD, SHA, SUCCESS, UPLOADED_PNG, assert_error, call,
+                               id_of, image_body, row_counts, run_case)
+from tests.images import photo_like, save
+from tests.api.helpers import storage_dir
+from tests.helpers import stored_files
 
 def _last_log_id():
     row = Log.select(Log.id).order_by(Log.id.desc()).first()
@@ -202,12 +25,12 @@ def _last_log_id():
 @pytest.mark.parametrize("case", SUCCESS, ids=[c.name for c in SUCCESS])
 def test_every_change_writes_its_audit_rows(client, world, case):
     since = _last_log_id()
-    res = _run(client, case, world)
+    res = run_case(client, case, world)
     assert res.status_int == case.status, res.text
     body = res.json if res.body else {}
     rows = list(Log.select().where(Log.id > since).order_by(Log.id))
     assert [r.action for r in rows] == [e.action for e in case.expect]
-    actor = body["id"] if case.logged_by == "response" else _id(world, case.actor)
+    actor = body["id"] if case.logged_by == "response" else id_of(world, case.actor)
     for row, expect in zip(rows, case.expect):
         assert row.user_id == actor
         assert row.module == expect.action.split(".")[0]
@@ -255,9 +78,9 @@ FAILURES = [
                          ids=[f"{a} {m} {p} {s}" for a, m, p, _b, s, _x in FAILURES])
 def test_a_refused_change_writes_no_audit_row(client, world, actor, method, path, body, status,
                                               also):
-    names = {"IMAGE": world["image"], "BOB": _id(world, "bob"), "MOD": _id(world, "mod")}
+    names = {"IMAGE": world["image"], "BOB": id_of(world, "bob"), "MOD": id_of(world, "mod")}
     body = body and {k: names.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
-    url = path.format(**{k: _id(world, k) for k in world if world[k] is not None})
+    url = path.format(**{k: id_of(world, k) for k in world if world[k] is not None})
     before = row_counts()
     res = call(client, method, url, world[actor], json=body)
     assert res.status_int == status, res.text
@@ -306,7 +129,7 @@ def test_a_failing_audit_write_rolls_the_change_back(app, client, world, monkeyp
 
     monkeypatch.setattr(logs, "record", broken)
     before, files = _snapshot(), stored_files(storage_dir(app))
-    res = _run(client, case, world)
+    res = run_case(client, case, world)
     assert_error(res, 500, "internal_error")
     assert "audit store" not in res.text
     assert _snapshot() == before

@@ -16,8 +16,8 @@ import webtest
 from janus import passwords
 from janus.models import AuthToken, Log, SecurityEvent, User, utcnow
 from janus.web.app import create_app
-from tests.api.conftest import CLIENT_IP, PASSWORD
-from tests.api.support import assert_error as error_of
+from tests.api.helpers import CLIENT_IP, PASSWORD
+from tests.api.helpers import assert_error as error_of
 
 NEW_PASSWORD = "a brand new passphrase"
 UA = {"User-Agent": "janus-tests/auth"}

@@ -9,8 +9,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from janus.models import Analytics, Image as ImageRow, Log
-from tests.api.support import assert_error, call, error_paths, image_body, row_counts
-from tests.images import (half_black_white, p_image, photo_like, rgba_with_hole, save, upload)
+from tests.api.helpers import assert_error, call, error_paths, image_body, row_counts
+from tests.images import half_black_white, p_image, photo_like, rgba_with_hole, save
+from tests.api.helpers import upload
 
 MASK = (1 << 64) - 1
 

@@ -12,7 +12,7 @@ import webtest
 
 from janus.models import SecurityEvent
 from janus.web.app import create_app
-from tests.api.conftest import CLIENT_IP, PASSWORD
+from tests.api.helpers import CLIENT_IP, PASSWORD
 
 UA = "janus-tests/lockout 1.0"
 WRONG = "not the password"

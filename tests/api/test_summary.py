@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User, utcnow
-from tests.api.support import assert_error, call, error_paths
-from tests.factories import image_fields
+from tests.api.helpers import assert_error, call, error_paths
+from tests.helpers import image_fields
 
 WINDOWS = (1, 7, 30, 366)
 OLDEST = 45  # days; everything is within the 366-day window

@@ -18,11 +18,11 @@ from PIL import Image
 from janus import uploads
 from janus.models import Image as ImageRow, Log
 from janus.web.app import create_app
-from tests.api.conftest import CLIENT_IP
-from tests.api.support import assert_error, call, error_paths, image_body, row_counts
-from tests.images import (BOUNDARY, animated_gif, camera_jpeg, flip_idat, multipart, p_image,
-                          photo_like, png_bomb, post_raw, rgba_with_hole, save, sixteen_bit,
-                          storage_dir, stored_files, upload)
+from tests.api.helpers import CLIENT_IP
+from tests.api.helpers import assert_error, call, error_paths, image_body, row_counts
+from tests.api.helpers import BOUNDARY, multipart, post_raw, storage_dir, upload
+from tests.images import animated_gif, camera_jpeg, flip_idat, p_image, photo_like, png_bomb, rgba_with_hole, save, sixteen_bit
+from tests.helpers import stored_files
 
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 

@@ -10,9 +10,9 @@ from PIL import Image as PILImage
 from janus.models import Admin, AuthToken, Image, Log, SecurityEvent, User
 from janus.repos.admins import admins
 from janus.uploads import file_store
-from tests.api.conftest import CLIENT_IP, PASSWORD
-from tests.factories import make_image
-from tests.api.support import assert_error as error_of
+from tests.api.helpers import CLIENT_IP, PASSWORD
+from tests.helpers import make_image
+from tests.api.helpers import assert_error as error_of
 
 
 def fresh(actor_or_user) -> User:

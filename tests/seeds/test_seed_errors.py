@@ -17,10 +17,10 @@ from janus.models import Log, User
 from janus.seeds import SEED_DIR
 from janus.seeds.schema import SeedError
 from janus.seeds.loader import Loader
-from tests.conftest import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT
 
-from tests.seed_support import (  # noqa: F401 - storage_dir is an autouse fixture
-    seed_data, file_backed, expected_counts, counts, snapshot, storage_dir, stored_files,
+from tests.seeds.helpers import (
+    seed_data, file_backed, expected_counts, counts, snapshot, stored_files,
     run, assert_one_line_error, fresh_migrated_url)
 
 # -- broken files -----------------------------------------------------------

@@ -26,10 +26,10 @@ from janus.seeds import DOMAINS, SEED_DIR, main
 from janus.seeds.files import relative_time
 from janus.similarity import similar
 from janus.uploads import file_store
-from tests.conftest import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT
 
-from tests.seed_support import (  # noqa: F401 - storage_dir is an autouse fixture
-    DEMO_ACCOUNTS, seed_data, file_backed, expected_counts, counts, snapshot, storage_dir,
+from tests.seeds.helpers import (
+    DEMO_ACCOUNTS, seed_data, file_backed, expected_counts, counts, snapshot,
     stored_files, run, assert_one_line_error, fresh_migrated_url)
 
 # -- loading the real seed files ------------------------------------------
