@@ -41,12 +41,14 @@ _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 
 
 def _collect_specs():
-    """The route list of an app built without touching any database."""
+    """The route list of an app built without touching any database, and
+    without create_app's process-wide side effects: at collection time they
+    would reach every other test (cheap argon2 parameters, logging set up)."""
     env = {"DATABASE_URL": "sqlite:////nonexistent/collect-only.db",
            "JANUS_STORAGE_DIR": tempfile.gettempdir(),
-           "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
            "JANUS_LOG_LEVEL": "WARNING"}
-    with mock.patch("janus.web.app.init_database"):
+    with (mock.patch("janus.web.app.init_database"), mock.patch("janus.passwords.configure"),
+          mock.patch("janus.web.app.configure_logging")):
         app = create_app(Config.from_env(env=env))
     return [(spec.method, spec.path, spec.auth) for spec in app.janus_api.specs]
 
