@@ -10,7 +10,6 @@ import io
 import itertools
 import os
 import random
-import time
 
 import pytest
 from PIL import ExifTags, Image, ImageDraw, ImageFile, ImageOps
@@ -18,8 +17,7 @@ from PIL import ExifTags, Image, ImageDraw, ImageFile, ImageOps
 from janus.errors import (InternalError, NotFound, PayloadTooLarge, UnsupportedMediaType,
                           ValidationError)
 from janus.imaging import analysis, thumbnails
-from janus.imaging.analysis import (analyse, contrast_ratio, hamming, int_to_phash, phash,
-                                    phash_to_int)
+from janus.imaging.analysis import (analyse, contrast_ratio, hamming, int_to_phash, phash_to_int)
 from janus.imaging.inspect import MEDIA_TYPES, bit_depth, inspect_image, safe_filename
 from janus.imaging.storage import FileStore
 from janus.imaging.thumbnails import THUMBNAIL_SIZES, cached_thumbnail, make_thumbnail
@@ -477,28 +475,3 @@ def test_hamming():
     assert hamming("0000000000000000", "ffffffffffffffff") == 64
     assert hamming("00000000000000f0", "0000000000000000") == 4
     assert hamming(-1, 0) == 64 and hamming(phash_to_int("8000000000000000"), 0) == 1
-
-
-# -- 12 megapixels: timings are printed (run with -s), never asserted ---------------------
-def test_twelve_megapixels(capsys):
-    big = photo_like(12, (1000, 750)).resize((4000, 3000), Image.Resampling.BICUBIC)
-    jpeg, png = save(big, "JPEG", quality=90), save(big, "PNG", compress_level=1)
-    timings = {}
-    for name, source in (("jpeg bytes", jpeg), ("png bytes", png), ("PIL image", big)):
-        start = time.perf_counter()
-        result = analyse(source)
-        timings[f"analyse {name}"] = time.perf_counter() - start
-        assert result["source_size"] == [4000, 3000] and result["analysed_size"] == [256, 192]
-    start = time.perf_counter()
-    thumb = make_thumbnail(jpeg, 256)
-    timings["thumbnail 256 from jpeg"] = time.perf_counter() - start
-    assert Image.open(io.BytesIO(thumb)).size == (256, 192)
-    reduced = big.resize((256, 192), Image.Resampling.BOX)
-    start = time.perf_counter()
-    for _ in range(100):
-        phash(reduced)
-    timings["phash of 256x192 (mean of 100)"] = (time.perf_counter() - start) / 100
-    with capsys.disabled():
-        print()
-        for name, seconds in timings.items():
-            print(f"  12 MP {name}: {seconds * 1000:.1f} ms")
