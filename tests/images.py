@@ -118,3 +118,25 @@ def rgba_with_hole(alpha: int, size=(120, 80)) -> Image.Image:
     im = photo_like(10, size).convert("RGBA")
     im.putpixel((5, 5), (0, 0, 0, alpha))
     return im
+
+
+# One well-formed image per format and mode the upload path accepts:
+# name -> (bytes, expected format, mode, bit depth, compression)
+GOOD = {
+    "jpeg_exif": (camera_jpeg(), "JPEG", "RGB", 8, "jpeg"),
+    "png_rgba": (save(photo_like(1, (90, 60)).convert("RGBA"), "PNG", icc_profile=SRGB),
+                 "PNG", "RGBA", 8, "deflate"),
+    "png_grey": (save(photo_like(1, (90, 60)).convert("L"), "PNG"), "PNG", "L", 8, "deflate"),
+    "png_p": (p_image(False), "PNG", "P", 8, "deflate"),
+    "png_p_trns": (p_image(True), "PNG", "P", 8, "deflate"),
+    "png_16bit": (save(sixteen_bit(), "PNG"), "PNG", "I;16", 16, "deflate"),
+    "png_1bit": (save(photo_like(1, (90, 60)).convert("1"), "PNG"), "PNG", "1", 1, "deflate"),
+    "gif_animated": (animated_gif(), "GIF", "P", 8, "lzw"),
+    "webp_lossy": (save(photo_like(2, (90, 60)), "WEBP", quality=70), "WEBP", "RGB", 8, "lossy"),
+    "webp_lossless": (save(photo_like(2, (90, 60)), "WEBP", lossless=True), "WEBP", "RGB", 8,
+                      "lossless"),
+    "tiff_lzw": (save(photo_like(2, (90, 60)), "TIFF", compression="tiff_lzw"), "TIFF", "RGB", 8,
+                 "tiff_lzw"),
+    "tiff_cmyk": (save(photo_like(2, (90, 60)).convert("CMYK"), "TIFF"), "TIFF", "CMYK", 8, "raw"),
+    "bmp": (save(photo_like(2, (90, 60)), "BMP"), "BMP", "RGB", 8, "raw"),
+}
