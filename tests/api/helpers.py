@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import webtest
 
-from janus.models import MODELS, Admin
+from janus.models import MODELS, Admin, User
 from tests.images import photo_like, save
 
 PASSWORD = "correct horse battery"
@@ -47,6 +47,18 @@ def assert_error(res, status: int, code: str) -> dict:
 
 def error_paths(error: dict) -> list[str]:
     return [item["path"] for item in error.get("details") or []]
+
+
+def fresh(actor_or_user) -> User:
+    """The user's row as the database has it now."""
+    return User.get_by_id(actor_or_user.id)
+
+
+def snapshot(user_id: int) -> dict:
+    """A user's row and admin row, to show a refused change changed nothing."""
+    user = User.get_by_id(user_id)
+    admin = Admin.get_or_none(Admin.user == user_id)
+    return {**user.__data__, "admin_level": admin.admin_level if admin else None}
 
 
 def row_counts() -> dict[str, int]:

@@ -18,6 +18,7 @@ from janus.models import AuthToken, Log, SecurityEvent, User, utcnow
 from janus.web.app import create_app
 from tests.api.helpers import CLIENT_IP, PASSWORD
 from tests.api.helpers import assert_error as error_of
+from tests.api.helpers import fresh
 
 NEW_PASSWORD = "a brand new passphrase"
 UA = {"User-Agent": "janus-tests/auth"}
@@ -37,10 +38,6 @@ def login(client, login_name, password=PASSWORD, status=200, headers=None):
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
-
-
-def fresh(user) -> User:
-    return User.get_by_id(user.id)
 
 
 class CountingHasher:
