@@ -115,6 +115,11 @@ def storage_dir(app):
     return app.config["janus.config"].storage_dir
 
 
+def key_path(root, sha256: str):
+    """Where the file store keeps the original with this SHA-256."""
+    return root / sha256[:2] / sha256[2:4] / sha256
+
+
 BOUNDARY = "janus-test-boundary"
 
 
