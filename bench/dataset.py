@@ -16,7 +16,7 @@ import logging
 import os
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
@@ -156,7 +156,7 @@ def prepare(url: str, n_users: int = 4, n_images: int = 2000, n_logs: int = 2000
         people = register_users(n_users)
         tokens = [issue_token(user, 24 * 3600).plain_token for user in people]
         owner_ids = [user.id for user in people]
-        start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=30)
+        start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
         insert(db, Image, image_rows(owner_ids, n_images, start, random_phashes(n_images, 1)))
         insert(db, Log, _log_rows(owner_ids, n_logs, start))
         insert(db, Analytics, ({"research_topic": "seed", "data": {"n": n}, "user": owner_ids[0],

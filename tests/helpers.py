@@ -81,7 +81,7 @@ def spread(rows, offsets=TIE_OFFSETS):
     (ties broken by the higher id), the order every list must follow."""
     assert len(rows) == len(offsets)
     keyed = []
-    for row, offset in zip(rows, offsets):
+    for row, offset in zip(rows, offsets, strict=True):
         when = T0 + timedelta(seconds=offset)
         set_time(row, when)
         keyed.append((when, row.id))

@@ -197,10 +197,9 @@ def test_two_concurrent_revokes_cannot_remove_both_last_superadmins(db):
 
     def revoke(user):
         try:
-            with db.connection_context():
-                with db.atomic():
-                    barrier.wait(timeout=10)
-                    admins.revoke(User.get_by_id(user.id))
+            with db.connection_context(), db.atomic():
+                barrier.wait(timeout=10)
+                admins.revoke(User.get_by_id(user.id))
             outcomes.append("revoked")
         except (Conflict, pw.OperationalError) as exc:
             # Conflict on PostgreSQL (the row lock serialises the two);

@@ -1,7 +1,7 @@
 """Images: validation, the owner/size/date/format/metadata queries, paging."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone, datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -9,7 +9,16 @@ from janus.errors import Conflict, NotFound, ValidationError
 from janus.models import Analytics, Image
 from janus.repos.images import images
 from janus.repos.users import users
-from tests.helpers import T0, image_fields, make_analytics, make_image, make_user, set_time, spread, walk
+from tests.helpers import (
+    T0,
+    image_fields,
+    make_analytics,
+    make_image,
+    make_user,
+    set_time,
+    spread,
+    walk,
+)
 
 SHA = "AB" * 32
 META = {
@@ -249,11 +258,16 @@ def test_search_combines_every_filter(db):
                         image_metadata={"exif": {"Make": "Canon"}})
     set_time(target, T0)
     decoys = [
-        make_image(bob, format="JPEG", width=2000, height=1500, image_metadata={"exif": {"Make": "Canon"}}),
-        make_image(alice, format="PNG", width=2000, height=1500, image_metadata={"exif": {"Make": "Canon"}}),
-        make_image(alice, format="JPEG", width=100, height=1500, image_metadata={"exif": {"Make": "Canon"}}),
-        make_image(alice, format="JPEG", width=2000, height=1500, image_metadata={"exif": {"Make": "Sony"}}),
-        make_image(alice, format="JPEG", width=2000, height=1500, image_metadata={"exif": {"Make": "Canon"}}),
+        make_image(bob, format="JPEG", width=2000, height=1500,
+                   image_metadata={"exif": {"Make": "Canon"}}),
+        make_image(alice, format="PNG", width=2000, height=1500,
+                   image_metadata={"exif": {"Make": "Canon"}}),
+        make_image(alice, format="JPEG", width=100, height=1500,
+                   image_metadata={"exif": {"Make": "Canon"}}),
+        make_image(alice, format="JPEG", width=2000, height=1500,
+                   image_metadata={"exif": {"Make": "Sony"}}),
+        make_image(alice, format="JPEG", width=2000, height=1500,
+                   image_metadata={"exif": {"Make": "Canon"}}),
     ]
     for decoy in decoys[:-1]:
         set_time(decoy, T0)

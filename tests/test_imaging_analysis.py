@@ -44,7 +44,8 @@ def test_half_black_half_white():
 def test_solid_colour(colour):
     result = analyse(Image.new("RGB", (120, 80), colour))
     assert result["contrast"]["rms"] == 0 and result["contrast_ratio"] == 1.0
-    assert result["dominant_colors"] == [{"rgb": list(colour), "hex": "#%02x%02x%02x" % colour,
+    assert result["dominant_colors"] == [{"rgb": list(colour),
+                                          "hex": "#{:02x}{:02x}{:02x}".format(*colour),
                                           "share": 1.0}]
 
 

@@ -68,10 +68,9 @@ def test_record_for_a_missing_user_is_a_validation_error(db):
 
 def test_record_rolls_back_with_the_change(db):
     # The audit row shares the caller's transaction: no change, no record.
-    with pytest.raises(RuntimeError):
-        with database.atomic():
-            logs.record("image.deleted", "images")
-            raise RuntimeError("the change failed")
+    with pytest.raises(RuntimeError), database.atomic():
+        logs.record("image.deleted", "images")
+        raise RuntimeError("the change failed")
     assert logs.count() == 0
 
 
@@ -168,9 +167,11 @@ def test_lookups_validate_their_arguments(db, call):
 ])
 def test_by_metadata(db, key, value, expected):
     rows = {
-        "first": logs.record("image.created", "images", metadata={"object_type": "image", "object_id": 7}),
+        "first": logs.record("image.created", "images",
+                             metadata={"object_type": "image", "object_id": 7}),
         "second": logs.record("image.updated", "images",
-                              metadata={"object_type": "image", "object_id": 8, "changes": {"width": 640}}),
+                              metadata={"object_type": "image", "object_id": 8,
+                                        "changes": {"width": 640}}),
         "third": logs.record("user.updated", "users",
                              metadata={"changes": {"email": "new@example.com"}, "bulk": True}),
         "none": logs.record("app.started", "app"),

@@ -1,7 +1,7 @@
 """Security events: record(), the lookups, and the lockout count."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -119,7 +119,8 @@ def test_recent(db):
     assert [r.id for r in security_events.recent(limit=2)] == expected[:2]
     since = T0 + timedelta(seconds=1)
     newer = {r.id for r in SecurityEvent.select().where(SecurityEvent.timestamp >= since)}
-    assert [r.id for r in security_events.recent(since=since)] == [i for i in expected if i in newer]
+    assert [r.id for r in security_events.recent(since=since)] == \
+        [i for i in expected if i in newer]
     assert [r.id for r in security_events.recent(query=security_events.by_user(user), limit=1)] == \
         expected[:1]
 
@@ -148,7 +149,8 @@ def test_failures_since_counts_one_accounts_recent_failures(db):
     # The bound is inclusive, to the microsecond.
     edge = T0 - timedelta(minutes=14)
     assert security_events.failures_since("alice@example.com", edge) == 4
-    assert security_events.failures_since("alice@example.com", edge + timedelta(microseconds=1)) == 3
+    assert security_events.failures_since("alice@example.com",
+                                          edge + timedelta(microseconds=1)) == 3
 
 
 def test_failures_since_counts_unknown_accounts(db):
@@ -159,11 +161,11 @@ def test_failures_since_counts_unknown_accounts(db):
 
 def test_failures_since_accepts_aware_bounds(db):
     _failure("alice", 10)
-    bound = (T0 - timedelta(minutes=11)).replace(tzinfo=timezone.utc).astimezone(
+    bound = (T0 - timedelta(minutes=11)).replace(tzinfo=UTC).astimezone(
         timezone(timedelta(hours=-5)))
     assert security_events.failures_since("alice", bound) == 1
-    assert security_events.failures_since("alice", datetime(2024, 3, 1, 6, 55,
-                                                            tzinfo=timezone(timedelta(hours=-5)))) == 0
+    assert security_events.failures_since(
+        "alice", datetime(2024, 3, 1, 6, 55, tzinfo=timezone(timedelta(hours=-5)))) == 0
 
 
 @pytest.mark.parametrize("account, since", [

@@ -166,7 +166,8 @@ def test_update_writes_and_reports_changes(db):
     before = fresh(user).updated_at
     changes = users.update_with_changes(user, {"email": "NEW@example.com", "is_active": False,
                                                "username": "alice"})
-    assert changes == {"email": ["alice@example.com", "new@example.com"], "is_active": [True, False]}
+    assert changes == {"email": ["alice@example.com", "new@example.com"],
+                       "is_active": [True, False]}
     row = fresh(user)
     assert (row.email, row.is_active) == ("new@example.com", False)
     assert row.updated_at >= before

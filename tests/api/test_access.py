@@ -20,8 +20,8 @@ import io
 import json
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 from unittest import mock
 
 import pytest
@@ -34,8 +34,8 @@ from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.web.app import create_app
 from tests.api.helpers import PASSWORD
-from tests.helpers import make_analytics, make_image
 from tests.api.helpers import assert_error as error_of
+from tests.helpers import make_analytics, make_image
 
 _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 

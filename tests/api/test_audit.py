@@ -40,7 +40,7 @@ def test_every_change_writes_its_audit_rows(client, world, case):
     rows = list(Log.select().where(Log.id > since).order_by(Log.id))
     assert [r.action for r in rows] == [e.action for e in case.expect]
     actor = body["id"] if case.logged_by == "response" else id_of(world, case.actor)
-    for row, expect in zip(rows, case.expect):
+    for row, expect in zip(rows, case.expect, strict=True):
         assert row.user_id == actor
         assert row.module == expect.action.split(".")[0]
         assert row.level == "info"

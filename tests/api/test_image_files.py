@@ -9,10 +9,27 @@ import pytest
 from PIL import ExifTags, Image
 
 from janus.imaging import thumbnails
-from tests.api.helpers import assert_error, call, error_paths, image_body
-from tests.api.helpers import BOUNDARY, multipart, post_raw, storage_dir, upload
-from tests.images import animated_gif, camera_jpeg, p_image, photo_like, rgba_with_hole, save, sixteen_bit
+from tests.api.helpers import (
+    BOUNDARY,
+    assert_error,
+    call,
+    error_paths,
+    image_body,
+    multipart,
+    post_raw,
+    storage_dir,
+    upload,
+)
 from tests.helpers import stored_files
+from tests.images import (
+    animated_gif,
+    camera_jpeg,
+    p_image,
+    photo_like,
+    rgba_with_hole,
+    save,
+    sixteen_bit,
+)
 
 # name -> (bytes, filename, the media type the download must carry)
 DOWNLOADS = {

@@ -9,12 +9,11 @@ import jsonschema
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from janus.models import Admin, Image as ImageRow
-from tests.api.helpers import call
-from tests.api.helpers import SUCCESS, run_case
+from janus.models import Admin
+from janus.models import Image as ImageRow
+from tests.api.helpers import SUCCESS, call, run_case, upload
 from tests.helpers import make_analytics, make_image
 from tests.images import photo_like, save
-from tests.api.helpers import upload
 
 PUBLIC = {("get", "/health"), ("get", "/openapi.json"), ("post", "/auth/login"),
           ("post", "/auth/register")}

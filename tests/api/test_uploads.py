@@ -15,12 +15,27 @@ import pytest
 from PIL import Image
 
 from janus import uploads
-from janus.models import Image as ImageRow, Log
-from tests.api.helpers import assert_error, call, image_body, row_counts
-from tests.api.helpers import key_path
-from tests.api.helpers import storage_dir, upload
-from tests.images import animated_gif, camera_jpeg, p_image, photo_like, rgba_with_hole, save, sixteen_bit
+from janus.models import Image as ImageRow
+from janus.models import Log
+from tests.api.helpers import (
+    assert_error,
+    call,
+    image_body,
+    key_path,
+    row_counts,
+    storage_dir,
+    upload,
+)
 from tests.helpers import stored_files
+from tests.images import (
+    animated_gif,
+    camera_jpeg,
+    p_image,
+    photo_like,
+    rgba_with_hole,
+    save,
+    sixteen_bit,
+)
 
 # name -> (bytes, filename, expected format, mode, bits per channel, compression)
 FORMATS = {

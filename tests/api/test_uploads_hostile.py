@@ -16,12 +16,21 @@ from PIL import Image
 
 from janus.models import Image as ImageRow
 from janus.web.app import create_app
-from tests.api.helpers import CLIENT_IP
-from tests.api.helpers import assert_error, call, error_paths, row_counts
-from tests.api.helpers import key_path
-from tests.api.helpers import BOUNDARY, multipart, post_raw, storage_dir, upload
-from tests.images import flip_idat, photo_like, png_bomb, save
+from tests.api.helpers import (
+    BOUNDARY,
+    CLIENT_IP,
+    assert_error,
+    call,
+    error_paths,
+    key_path,
+    multipart,
+    post_raw,
+    row_counts,
+    storage_dir,
+    upload,
+)
 from tests.helpers import stored_files
+from tests.images import flip_idat, photo_like, png_bomb, save
 
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 

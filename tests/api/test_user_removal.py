@@ -10,10 +10,9 @@ from PIL import Image as PILImage
 from janus.models import Admin, AuthToken, Image, Log, SecurityEvent, User
 from janus.repos.admins import admins
 from janus.uploads import file_store
-from tests.api.helpers import PASSWORD
-from tests.helpers import make_image
+from tests.api.helpers import PASSWORD, snapshot
 from tests.api.helpers import assert_error as error_of
-from tests.api.helpers import snapshot
+from tests.helpers import make_image
 
 
 def png(colour: str) -> bytes:

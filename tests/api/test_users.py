@@ -2,14 +2,12 @@
 and the last superadmin: test_user_removal.py)."""
 from __future__ import annotations
 
-
 import pytest
 
 from janus.models import Admin, Log, SecurityEvent, User
 from janus.repos.admins import admins
-from tests.api.helpers import CLIENT_IP, PASSWORD
+from tests.api.helpers import CLIENT_IP, PASSWORD, fresh, snapshot
 from tests.api.helpers import assert_error as error_of
-from tests.api.helpers import fresh, snapshot
 
 
 def ids(res) -> list[int]:

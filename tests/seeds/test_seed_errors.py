@@ -15,13 +15,21 @@ import pytest
 from janus.db import make_database
 from janus.models import Log, User
 from janus.seeds import SEED_DIR
-from janus.seeds.schema import SeedError
 from janus.seeds.loader import Loader
+from janus.seeds.schema import SeedError
 from tests.helpers import PROJECT_ROOT
-
 from tests.seeds.helpers import (
-    seed_data, file_backed, expected_counts, counts, snapshot, stored_files,
-    run, assert_one_line_error, fresh_migrated_url)
+    assert_one_line_error,
+    counts,
+    expected_counts,
+    file_backed,
+    fresh_migrated_url,
+    run,
+    seed_data,
+    snapshot,
+    stored_files,
+)
+
 
 # -- broken files -----------------------------------------------------------
 def _set(domain, index, field, value):
@@ -348,4 +356,5 @@ def test_missing_seed_directory(db, database_url, tmp_path, capsys):
 
 def test_seed_error_renders_file_and_record():
     error = SeedError('missing required field "action"', "seeds/logs.json", 3, 'key "login-7"')
-    assert str(error) == 'seeds/logs.json: record 3 (key "login-7"): missing required field "action"'
+    assert str(error) == ('seeds/logs.json: record 3 (key "login-7"): '
+                          'missing required field "action"')

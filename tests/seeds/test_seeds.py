@@ -27,10 +27,19 @@ from janus.seeds.files import relative_time
 from janus.similarity import similar
 from janus.uploads import file_store
 from tests.helpers import PROJECT_ROOT
-
 from tests.seeds.helpers import (
-    DEMO_ACCOUNTS, seed_data, file_backed, expected_counts, counts, snapshot,
-    stored_files, run, assert_one_line_error, fresh_migrated_url)
+    DEMO_ACCOUNTS,
+    assert_one_line_error,
+    counts,
+    expected_counts,
+    file_backed,
+    fresh_migrated_url,
+    run,
+    seed_data,
+    snapshot,
+    stored_files,
+)
+
 
 # -- loading the real seed files ------------------------------------------
 def test_load_adds_every_record_with_roles_and_links(db, database_url, capsys):
