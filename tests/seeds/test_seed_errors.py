@@ -3,7 +3,6 @@ line on stderr, exit 1, and leaves the database and the file store as they were.
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,6 @@ from janus.models import Log, User
 from janus.seeds import SEED_DIR
 from janus.seeds.loader import Loader
 from janus.seeds.schema import SeedError
-from tests.helpers import PROJECT_ROOT
 from tests.seeds.helpers import (
     assert_one_line_error,
     counts,
@@ -325,8 +323,7 @@ def test_unmigrated_database_subprocess(db_factory, tmp_path):
     url = db_factory.new_url()
     result = subprocess.run(
         [sys.executable, "-m", "janus.seeds", "--database", url], cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True,
-        timeout=120)
+        capture_output=True, text=True, timeout=120)
     assert_one_line_error(result.returncode, result.stdout, result.stderr, "pw_migrate migrate")
 
 
