@@ -1,19 +1,23 @@
 # The two commands of the README, and the few others it mentions.
 #   make serve   install, migrate, seed an empty database, serve with gunicorn
-#   make test    install test dependencies, run the suite on SQLite and PostgreSQL
+#   make test    install test dependencies, lint (ruff, import-linter), run the
+#                suite on SQLite and PostgreSQL
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test install install-dev migrate seed bench clean
+.PHONY: serve test lint install install-dev migrate seed bench clean
 
-# Stamp files: reinstall only when a requirements file changes.
-$(VENV)/.runtime: requirements.txt
+# Stamp files: reinstall only when a requirements file or pyproject.toml changes.
+# The project itself is installed editable (its dependencies come pinned from
+# requirements.txt), so janus is importable from anywhere, pw_migrate included.
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -30,11 +34,17 @@ serve: migrate
 	$(BIN)/python -m janus.seeds --if-empty
 	exec $(BIN)/gunicorn app:app
 
-test: install-dev
+# Lint first: ruff (settings in pyproject.toml), then the import contracts of
+# [tool.importlinter] in pyproject.toml. Either failing stops before pytest.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache janus.egg-info

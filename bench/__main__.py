@@ -36,7 +36,8 @@ PROFILES = {
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="short rounds, 10,000-row search (~1 min in all)")
+    p.add_argument("--quick", action="store_true",
+                   help="short rounds, 10,000-row search (~1 min in all)")
     p.add_argument("--seconds", type=float, help="length of one measured round")
     p.add_argument("--rounds", type=int, help="rounds per figure (the best is shown)")
     p.add_argument("--threads", type=int, default=8, help="client threads (connections)")

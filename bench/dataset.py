@@ -16,17 +16,17 @@ import logging
 import os
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
 from peewee_migrate import Router
 
 from janus import passwords
-from janus.services.auth import issue_token
 from janus.db import init_database
 from janus.models import Analytics, Image, Log
 from janus.repos.users import users
+from janus.services.auth import issue_token
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("JANUS_BENCH_POSTGRES_URL",
@@ -156,7 +156,7 @@ def prepare(url: str, n_users: int = 4, n_images: int = 2000, n_logs: int = 2000
         people = register_users(n_users)
         tokens = [issue_token(user, 24 * 3600).plain_token for user in people]
         owner_ids = [user.id for user in people]
-        start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=30)
+        start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
         insert(db, Image, image_rows(owner_ids, n_images, start, random_phashes(n_images, 1)))
         insert(db, Log, _log_rows(owner_ids, n_logs, start))
         insert(db, Analytics, ({"research_topic": "seed", "data": {"n": n}, "user": owner_ids[0],

@@ -86,10 +86,16 @@ def _ops(data: bytes, filename: str) -> dict:
 
 
 def _check(data: bytes) -> dict:
-    """What the operations answered, once (a sanity check, not timed)."""
+    """What the operations answered, once (a sanity check, not timed): the
+    whole photo was read, the analysis worked on its 256 px copy and the
+    thumbnail has the asked-for longest side."""
     result = analyse(data, k=K)
     with Image.open(io.BytesIO(make_thumbnail(data, THUMBNAIL))) as thumb:
         thumb_size = list(thumb.size)
+    reduced = [256, 256 * SIZE[1] // SIZE[0]]
+    assert result["source_size"] == list(SIZE), result["source_size"]
+    assert result["analysed_size"] == reduced, result["analysed_size"]
+    assert thumb_size == [THUMBNAIL, THUMBNAIL * SIZE[1] // SIZE[0]], thumb_size
     return {"analysed_size": result["analysed_size"], "phash": result["phash"],
             "fingerprint_matches_analyse": fingerprint(data) == result["phash"],
             "thumbnail_size": thumb_size}

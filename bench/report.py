@@ -98,8 +98,8 @@ def connections_table(results: dict) -> None:
         unp, pool = r["unpooled"], r["pooled"]
         spread = (f"{(unp['max_us'] - unp['best_us']) / unp['best_us'] * 100:.0f}% / "
                   f"{(pool['max_us'] - pool['best_us']) / pool['best_us'] * 100:.0f}%")
-        rows.append((backend, str(r["iterations"]), _num(unp["best_us"]), _num(pool["best_us"]), spread,
-                     f"{r['ratio']:.1f}x"))
+        rows.append((backend, str(r["iterations"]), _num(unp["best_us"]), _num(pool["best_us"]),
+                     spread, f"{r['ratio']:.1f}x"))
     _table(cols, rows, right_from=1)
 
 
@@ -109,7 +109,7 @@ def _table(cols, rows, right_from: int) -> None:
 
     def line(values):
         cells = [str(v).rjust(w) if i >= right_from else str(v).ljust(w)
-                 for i, (v, w) in enumerate(zip(values, widths))]
+                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
         return "  ".join(cells).rstrip()
 
     print(line(cols))
@@ -135,7 +135,8 @@ def notes(summaries: list[dict], skipped: dict, logs: dict, extra: list[str] = (
             lines.append(f"server log of {name}: "
                          + "; ".join(f"{n} x {what}" for what, n in top))
     lines += extra
-    print("notes:" if lines else "notes: none (no errors, no dropped connections, empty server logs)")
+    print("notes:" if lines
+          else "notes: none (no errors, no dropped connections, empty server logs)")
     for text in lines:
         print(f"  - {text}")
 

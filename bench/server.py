@@ -9,6 +9,7 @@ whatever ended it.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import runpy
@@ -53,7 +54,7 @@ class Server:
         self.log_path = log_dir / f"gunicorn-{name}.log"
         self.proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         """Start gunicorn (without waiting: several servers can boot at once)."""
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
@@ -94,10 +95,8 @@ class Server:
     def terminate(self) -> None:
         """Ask gunicorn to stop without waiting (so several stop in parallel)."""
         if self.proc is not None and self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -112,7 +111,5 @@ class Server:
                 return
             except subprocess.TimeoutExpired:
                 continue
-        try:  # a worker the master left behind
+        with contextlib.suppress(ProcessLookupError):  # a worker the master left behind
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import dataset, timing
@@ -75,7 +75,7 @@ def fill(url: str, n_rows: int):
     db.connect(reuse_if_open=True)
     owner_ids = [user.id for user in dataset.register_users(N_OWNERS)]
     phashes, probe, planted, decoys = _plant(random.Random(SEED), n_rows)
-    start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=90)
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=90)
     dataset.insert(db, Image, dataset.image_rows(owner_ids, n_rows, start, phashes), 500)
     db.execute_sql("ANALYZE")  # fresh statistics, as autovacuum/optimize would leave them
     rows = {n: row for n, row in enumerate(Image.select(Image.id).order_by(Image.id))}

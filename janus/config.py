@@ -48,8 +48,10 @@ def _bool(env, name, default):
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
-def _list(env, name):
-    raw = env.get(name, "")
+def _list(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
@@ -75,26 +77,31 @@ class Config:
     argon2_memory_kib: int | None = None
 
     @classmethod
-    def from_env(cls, overrides: dict | None = None, env=None) -> "Config":
+    def from_env(cls, overrides: dict | None = None, env=None) -> Config:
         env = dict(os.environ if env is None else env)
         if overrides:
             env.update({k: str(v) for k, v in overrides.items()})
+        # Each default is declared once, on its field above.
+        default = {field.name: field.default for field in dataclasses.fields(cls)}
+
+        def number(name: str, variable: str, minimum: int = 1):
+            return _int(env, variable, default[name], minimum)
+
         return cls(
             database_url=env.get("DATABASE_URL") or default_database_url(),
-            db_pool_size=_int(env, "JANUS_DB_POOL_SIZE", 8, minimum=1),
-            storage_dir=Path(
-                env.get("JANUS_STORAGE_DIR") or DEFAULT_INSTANCE_DIR / "storage"
-            ).resolve(),
-            max_body_bytes=_int(env, "JANUS_MAX_BODY_BYTES", 1024 * 1024, 1),
-            max_upload_bytes=_int(env, "JANUS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 1),
-            max_image_pixels=_int(env, "JANUS_MAX_IMAGE_PIXELS", 50_000_000, 1),
-            token_ttl_seconds=_int(env, "JANUS_TOKEN_TTL_SECONDS", 7 * 24 * 3600, 1),
-            lockout_threshold=_int(env, "JANUS_LOCKOUT_THRESHOLD", 5, 1),
-            lockout_window_seconds=_int(env, "JANUS_LOCKOUT_WINDOW_SECONDS", 900, 1),
-            allow_registration=_bool(env, "JANUS_ALLOW_REGISTRATION", True),
-            cors_origins=_list(env, "JANUS_CORS_ORIGINS"),
-            trusted_proxies=_list(env, "JANUS_TRUSTED_PROXIES"),
-            log_level=(env.get("JANUS_LOG_LEVEL") or "INFO").upper(),
-            argon2_time_cost=_int(env, "JANUS_ARGON2_TIME_COST", None, 1),
-            argon2_memory_kib=_int(env, "JANUS_ARGON2_MEMORY_KIB", None, 8),
+            db_pool_size=number("db_pool_size", "JANUS_DB_POOL_SIZE"),
+            storage_dir=Path(env.get("JANUS_STORAGE_DIR") or default["storage_dir"]).resolve(),
+            max_body_bytes=number("max_body_bytes", "JANUS_MAX_BODY_BYTES"),
+            max_upload_bytes=number("max_upload_bytes", "JANUS_MAX_UPLOAD_BYTES"),
+            max_image_pixels=number("max_image_pixels", "JANUS_MAX_IMAGE_PIXELS"),
+            token_ttl_seconds=number("token_ttl_seconds", "JANUS_TOKEN_TTL_SECONDS"),
+            lockout_threshold=number("lockout_threshold", "JANUS_LOCKOUT_THRESHOLD"),
+            lockout_window_seconds=number("lockout_window_seconds", "JANUS_LOCKOUT_WINDOW_SECONDS"),
+            allow_registration=_bool(env, "JANUS_ALLOW_REGISTRATION",
+                                     default["allow_registration"]),
+            cors_origins=_list(env, "JANUS_CORS_ORIGINS", default["cors_origins"]),
+            trusted_proxies=_list(env, "JANUS_TRUSTED_PROXIES", default["trusted_proxies"]),
+            log_level=(env.get("JANUS_LOG_LEVEL") or default["log_level"]).upper(),
+            argon2_time_cost=number("argon2_time_cost", "JANUS_ARGON2_TIME_COST"),
+            argon2_memory_kib=number("argon2_memory_kib", "JANUS_ARGON2_MEMORY_KIB", minimum=8),
         )

@@ -46,7 +46,7 @@ class ValidationError(JanusError):
     status, code = 422, "validation_error"
 
     @classmethod
-    def at(cls, path: str, message: str) -> "ValidationError":
+    def at(cls, path: str, message: str) -> ValidationError:
         return cls(f"{message} - at `{path}`", details=[{"path": path, "message": message}])
 
 

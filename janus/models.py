@@ -6,7 +6,7 @@ them as ISO-8601 with a ``Z``. The schema itself is created by
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import peewee as pw
 
@@ -18,7 +18,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class BaseModel(pw.Model):

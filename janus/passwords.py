@@ -40,7 +40,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; never raises for a bad or missing hash."""
     try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        matched = _hasher.verify(password_hash or _dummy_hash(), password)
+        return matched and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

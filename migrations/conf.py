@@ -2,17 +2,13 @@
 
 pw_migrate ignores DATABASE_URL and does not set SQLite pragmas, so this file
 builds the database the same way the app does. An explicit ``--database``
-on the command line still wins.
+on the command line still wins. ``janus`` is importable because ``make
+install`` installs the project (editable) into the virtualenv.
 """
-import os
 import sys
 
-# pw_migrate runs from the project root (its default --directory is
-# ./migrations); make the janus package importable without installing it.
-sys.path.insert(0, os.getcwd())
-
-from janus.config import Config  # noqa: E402
-from janus.db import make_database  # noqa: E402
+from janus.config import Config
+from janus.db import make_database
 
 if "--database" not in " ".join(sys.argv):
     DATABASE = make_database(Config.from_env().database_url, pool_size=1)

@@ -13,13 +13,11 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from peewee_migrate import Router
 
 from janus.db import database, init_database
 from janus.models import MODELS
+from tests.helpers import migrate
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 BACKENDS = [b.strip() for b in os.environ.get("JANUS_TEST_BACKENDS", "sqlite,postgresql").split(",")
             if b.strip()]
 PG_ADMIN_URL = os.environ.get("JANUS_TEST_POSTGRES_URL",
@@ -75,10 +73,6 @@ def db_factory(backend, tmp_path_factory):
     if database.obj is not None:
         database.obj.close_all() if hasattr(database.obj, "close_all") else database.close()
     factory.drop_all()
-
-
-def migrate(db) -> None:
-    Router(db, migrate_dir=MIGRATIONS_DIR).run()
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,7 @@ import io
 import random
 import struct
 import zlib
-from pathlib import Path
 
-import webtest
 from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFilter
 from PIL.TiffImagePlugin import IFDRational
 
@@ -122,47 +120,23 @@ def rgba_with_hole(alpha: int, size=(120, 80)) -> Image.Image:
     return im
 
 
-# -- over HTTP ---------------------------------------------------------------------
-def upload(client, actor, data: bytes, filename: str = "upload.png", fields: dict | None = None,
-           part_type: str | None = None, **kwargs):
-    """POST /images as multipart/form-data with ``data`` in the ``file`` field
-    (plus any other form ``fields``); never raises on the status."""
-    part = ("file", filename, data) if part_type is None else ("file", filename, data, part_type)
-    headers = dict(kwargs.pop("headers", {}) or {})
-    if actor is not None:
-        headers.update(actor.headers)
-    return client.post("/images", params=fields or {}, upload_files=[part], headers=headers,
-                       status="*", **kwargs)
-
-
-def storage_dir(app):
-    return app.config["janus.config"].storage_dir
-
-
-def stored_files(root) -> list:
-    """Every file under ``root`` (originals, thumbnails, temp files), sorted."""
-    root = Path(root)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-BOUNDARY = "janus-test-boundary"
-
-
-def multipart(parts, boundary: str = BOUNDARY) -> bytes:
-    """A multipart/form-data body built by hand: ``parts`` are
-    (Content-Disposition parameters, content bytes), e.g.
-    ('name="file"; filename="a.png"', data)."""
-    dash = b"--" + boundary.encode()
-    body = b"".join(dash + b"\r\nContent-Disposition: form-data; " + disposition.encode()
-                    + b"\r\n\r\n" + content + b"\r\n" for disposition, content in parts)
-    return body + dash + b"--\r\n"
-
-
-def post_raw(client, actor, body: bytes, content_type: str, path: str = "/images"):
-    """POST ``body`` exactly as given (webtest would re-encode a multipart body)."""
-    headers = {"Content-Type": content_type}
-    if actor is not None:
-        headers.update(actor.headers)
-    req = webtest.TestRequest.blank(path, method="POST", body=body, headers=headers,
-                                    environ=dict(client.extra_environ))
-    return client.do_request(req, status="*")
+# One well-formed image per format and mode the upload path accepts:
+# name -> (bytes, expected format, mode, bit depth, compression)
+GOOD = {
+    "jpeg_exif": (camera_jpeg(), "JPEG", "RGB", 8, "jpeg"),
+    "png_rgba": (save(photo_like(1, (90, 60)).convert("RGBA"), "PNG", icc_profile=SRGB),
+                 "PNG", "RGBA", 8, "deflate"),
+    "png_grey": (save(photo_like(1, (90, 60)).convert("L"), "PNG"), "PNG", "L", 8, "deflate"),
+    "png_p": (p_image(False), "PNG", "P", 8, "deflate"),
+    "png_p_trns": (p_image(True), "PNG", "P", 8, "deflate"),
+    "png_16bit": (save(sixteen_bit(), "PNG"), "PNG", "I;16", 16, "deflate"),
+    "png_1bit": (save(photo_like(1, (90, 60)).convert("1"), "PNG"), "PNG", "1", 1, "deflate"),
+    "gif_animated": (animated_gif(), "GIF", "P", 8, "lzw"),
+    "webp_lossy": (save(photo_like(2, (90, 60)), "WEBP", quality=70), "WEBP", "RGB", 8, "lossy"),
+    "webp_lossless": (save(photo_like(2, (90, 60)), "WEBP", lossless=True), "WEBP", "RGB", 8,
+                      "lossless"),
+    "tiff_lzw": (save(photo_like(2, (90, 60)), "TIFF", compression="tiff_lzw"), "TIFF", "RGB", 8,
+                 "tiff_lzw"),
+    "tiff_cmyk": (save(photo_like(2, (90, 60)).convert("CMYK"), "TIFF"), "TIFF", "CMYK", 8, "raw"),
+    "bmp": (save(photo_like(2, (90, 60)), "BMP"), "BMP", "RGB", 8, "raw"),
+}

@@ -9,7 +9,7 @@ from janus.db import database, is_postgres
 from janus.errors import Conflict, NotFound
 from janus.models import Admin, User
 from janus.services.admins import admins, grant, guard_last_superadmin, level_of, revoke
-from tests.factories import make_user, spread, walk
+from tests.helpers import make_user, spread, walk
 
 
 def _actor() -> Actor:

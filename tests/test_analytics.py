@@ -12,7 +12,7 @@ from janus.models import Analytics
 from janus.repos.analytics import analytics
 from janus.repos.images import images
 from janus.repos.users import users
-from tests.factories import T0, make_analytics, make_image, make_user, spread, walk
+from tests.helpers import T0, make_analytics, make_image, make_user, spread, walk
 
 
 def ids(query) -> set[int]:

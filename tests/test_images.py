@@ -4,14 +4,14 @@ request Structs' (see the matrices in tests/api/test_images.py and
 tests/api/test_errors.py)."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone, datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from janus.errors import Conflict, NotFound, ValidationError
 from janus.models import Analytics, Image, User
 from janus.repos.images import images
-from tests.factories import T0, make_analytics, make_image, make_user, set_time, spread, walk
+from tests.helpers import T0, make_analytics, make_image, make_user, set_time, spread, walk
 
 SHA = "AB" * 32
 META = {

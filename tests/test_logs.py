@@ -12,7 +12,7 @@ from janus.errors import ValidationError
 from janus.models import LOG_LEVELS, Log
 from janus.repos.base import DEFAULT_LIMIT
 from janus.repos.logs import logs
-from tests.factories import T0, make_user, set_time, spread, walk
+from tests.helpers import T0, make_user, set_time, spread, walk
 
 
 def ids(query) -> list[int]:
@@ -49,10 +49,9 @@ def test_record_for_a_missing_user_is_a_validation_error(db):
 
 def test_record_rolls_back_with_the_change(db):
     # The audit row shares the caller's transaction: no change, no record.
-    with pytest.raises(RuntimeError):
-        with database.atomic():
-            logs.record("image.deleted", "images")
-            raise RuntimeError("the change failed")
+    with pytest.raises(RuntimeError), database.atomic():
+        logs.record("image.deleted", "images")
+        raise RuntimeError("the change failed")
     assert Log.select().count() == 0
 
 

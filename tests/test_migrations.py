@@ -28,7 +28,7 @@ from janus.db import database, make_database
 from janus.errors import NotMigrated
 from janus.models import MODELS
 from tests import schema
-from tests.conftest import MIGRATIONS_DIR, PROJECT_ROOT, migrate
+from tests.helpers import MIGRATIONS_DIR, PROJECT_ROOT, migrate
 
 APP_TABLES = {model._meta.table_name for model in MODELS}
 PW_MIGRATE = os.path.join(os.path.dirname(sys.executable), "pw_migrate")
@@ -219,7 +219,8 @@ DRIFTS = [
     (dropped_column_index, "logs", "- logs index (action): non-unique"),
     (lost_unique, "users", "+ users index (username): non-unique"),
     (renamed_index, "images", "name=images_one_copy_per_owner"),
-    (on_delete, "analytics", "+ analytics foreign key (image_id): -> images(id) ON DELETE SET NULL"),
+    (on_delete, "analytics",
+     "+ analytics foreign key (image_id): -> images(id) ON DELETE SET NULL"),
     (check_constraint, "users", "+ users CHECK ("),
     (missing_table, "analytics", "- analytics: table"),
 ]
@@ -343,7 +344,7 @@ def test_status_before_and_after_migrating(db_factory):
         assert not db.is_closed()  # an open connection is left open
 
         # A migration shipped after the database was migrated shows as pending.
-        db.execute_sql('DELETE FROM "migratehistory" WHERE name = %s' % db.param, (names[-1],))
+        db.execute_sql(f'DELETE FROM "migratehistory" WHERE name = {db.param}', (names[-1],))
         assert migrations_status.pending(db) == [names[-1]]
         with pytest.raises(NotMigrated, match=f"pending: {names[-1]}\\)"):
             migrations_status.require_migrated(db)

@@ -11,7 +11,7 @@ import pytest
 from janus.errors import ValidationError
 from janus.models import SecurityEvent
 from janus.repos.security import security_events
-from tests.factories import T0, make_user, spread, walk
+from tests.helpers import T0, make_user, spread, walk
 
 
 def ids(query) -> set[int]:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from janus.services.auth import issue_token
 from janus.db import init_database
 from janus.repos.users import users
-from tests.conftest import PROJECT_ROOT, migrate
+from janus.services.auth import issue_token
+from tests.helpers import PROJECT_ROOT, migrate
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
@@ -57,26 +57,25 @@ def server(db_factory, tmp_path):
     env = {**os.environ, "DATABASE_URL": url, "JANUS_BIND": f"127.0.0.1:{port}",
            "JANUS_WORKERS": "2", "JANUS_THREADS": "4", "JANUS_LOG_LEVEL": "WARNING",
            "JANUS_STORAGE_DIR": str(tmp_path / "storage")}
-    log = open(tmp_path / "gunicorn.log", "w")
-    proc = subprocess.Popen([str(GUNICORN), "app:app"], cwd=PROJECT_ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if request(port, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
-        yield port, token, user.id
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
-        db.close_all()
+    with open(tmp_path / "gunicorn.log", "w") as log:
+        proc = subprocess.Popen([str(GUNICORN), "app:app"], cwd=PROJECT_ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if request(port, "GET", "/health")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+            yield port, token, user.id
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            db.close_all()
 
 
 def test_concurrent_requests_share_pooled_connections(server, tmp_path):

@@ -20,7 +20,7 @@ from janus.repos.base import encode_cursor
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.repos.users import users
-from tests.factories import T0, make_analytics, make_image, make_user, set_admin_level, spread, walk
+from tests.helpers import T0, make_analytics, make_image, make_user, set_admin_level, spread, walk
 
 
 def fresh(user) -> User:
@@ -114,7 +114,8 @@ def test_update_writes_and_reports_changes(db):
     before = fresh(user).updated_at
     changes = users.update_with_changes(user, {"email": "NEW@example.com", "is_active": False,
                                                "username": "alice"})
-    assert changes == {"email": ["alice@example.com", "new@example.com"], "is_active": [True, False]}
+    assert changes == {"email": ["alice@example.com", "new@example.com"],
+                       "is_active": [True, False]}
     row = fresh(user)
     assert (row.email, row.is_active) == ("new@example.com", False)
     assert row.updated_at >= before
@@ -163,7 +164,8 @@ def test_delete(db):
 def test_delete_cascades_and_keeps_the_audit_trail(db):
     victim, other = make_user("victim"), make_user("other")
     set_admin_level(victim, "moderator")
-    Admin.update(granted_by=victim).where(Admin.id == set_admin_level(other, "superadmin").id).execute()
+    granted = set_admin_level(other, "superadmin")
+    Admin.update(granted_by=victim).where(Admin.id == granted.id).execute()
     image = make_image(victim)
     other_image = make_image(other)
     AuthToken.create(user=victim, token_hash="a" * 64, expires_at=utcnow() + timedelta(hours=1))

@@ -86,7 +86,7 @@ def _dominant(rgb: Image.Image, mask, k: int) -> tuple[list[dict], int]:
             merged[colour] = merged.get(colour, 0) + counts[index]
     total = sum(merged.values()) or 1
     ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
-    return [{"rgb": list(c), "hex": "#%02x%02x%02x" % c, "share": round(n / total, 4)}
+    return [{"rgb": list(c), "hex": "#{:02x}{:02x}{:02x}".format(*c), "share": round(n / total, 4)}
             for c, n in ranked], kmeans
 
 

@@ -14,8 +14,9 @@ import io
 import os
 import struct
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Union
+from typing import Union
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 

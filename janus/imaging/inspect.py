@@ -12,8 +12,14 @@ import msgspec
 from PIL import BmpImagePlugin, Image, ImageMode
 
 from janus.imaging.analysis import fingerprint_image
-from janus.imaging.decode import (DEFAULT_MAX_PIXELS, decode, decode_errors, too_many_pixels,
-                                  webp_coding, webp_header)
+from janus.imaging.decode import (
+    DEFAULT_MAX_PIXELS,
+    decode,
+    decode_errors,
+    too_many_pixels,
+    webp_coding,
+    webp_header,
+)
 from janus.imaging.exif import exif_subset
 from janus.imaging.filenames import safe_filename
 from janus.imaging.phash import phash_to_int

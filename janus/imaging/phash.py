@@ -33,7 +33,7 @@ def _low_dct(pixels: list[int]) -> list[list[float]]:
     rows = [pixels[r * DCT_SIZE:(r + 1) * DCT_SIZE] for r in range(DCT_SIZE)]
     # Separable: rows first (only the frequencies we keep), then columns.
     row_dct = [[sum(map(operator.mul, basis, row)) for basis in _COS] for row in rows]
-    columns = list(zip(*row_dct))  # HASH_SIZE columns of DCT_SIZE values
+    columns = list(zip(*row_dct, strict=True))  # HASH_SIZE columns of DCT_SIZE values
     return [[sum(map(operator.mul, basis, column)) for column in columns] for basis in _COS]
 
 

@@ -7,6 +7,7 @@ profile (EXIF may hold GPS positions; thumbnails are shared more freely).
 """
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
@@ -39,10 +40,8 @@ def make_thumbnail(source: Source, size: int, max_pixels: int = DEFAULT_MAX_PIXE
             im.draft(None, (limit, limit))  # JPEG only; a no-op for other formats
             im.load()
         icc = im.info.get("icc_profile") if im.mode in ("RGB", "RGBA") else None
-        try:
+        with contextlib.suppress(Exception):  # unreadable EXIF: keep the pixels as stored
             ImageOps.exif_transpose(im, in_place=True)
-        except Exception:  # unreadable EXIF: keep the pixels as stored
-            pass
         display = to_display(im)
         display.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
         out = io.BytesIO()

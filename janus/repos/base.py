@@ -10,7 +10,7 @@ import base64
 import binascii
 import dataclasses
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import peewee as pw
 
@@ -46,7 +46,7 @@ def integrity_error(exc: pw.IntegrityError, name: str):
 def naive_utc(when: datetime) -> datetime:
     """Columns hold naive UTC; an aware datetime is converted, not mis-stored."""
     if when.tzinfo is not None:
-        return when.astimezone(timezone.utc).replace(tzinfo=None)
+        return when.astimezone(UTC).replace(tzinfo=None)
     return when
 
 

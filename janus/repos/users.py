@@ -7,6 +7,7 @@ from janus.models import Log, SecurityEvent, User
 from janus.passwords import hash_password
 from janus.repos.base import Repository
 
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 

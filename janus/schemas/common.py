@@ -1,7 +1,7 @@
 """Shapes shared by every resource: list queries and pagination."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
@@ -32,7 +32,7 @@ def provided(body: msgspec.Struct) -> dict:
 
 def utc(value: datetime | None) -> datetime | None:
     """Naive-UTC database time -> aware UTC, which msgspec renders with Z."""
-    return None if value is None else value.replace(tzinfo=timezone.utc)
+    return None if value is None else value.replace(tzinfo=UTC)
 
 
 def from_row(struct_type, row, **values):

@@ -15,7 +15,7 @@ API and the seed loader alike. Decisions taken here, once, for both backends:
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -72,7 +72,7 @@ def check_tree(value, root: str = "$") -> None:
 def _check_time(value: datetime, path: str) -> None:
     if value.tzinfo is not None:
         try:
-            value.astimezone(timezone.utc)
+            value.astimezone(UTC)
         except OverflowError:
             raise ValidationError.at(path, "outside the range of UTC times") from None
 

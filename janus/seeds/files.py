@@ -18,9 +18,10 @@ import dataclasses
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import msgspec
 from argon2 import extract_parameters
@@ -33,8 +34,16 @@ from janus.schemas.users import UserImportIn
 from janus.seeds.images import Upload
 from janus.seeds.images import build as build_image
 from janus.seeds.images import pick as pick_image
-from janus.seeds.schema import (DOMAINS, SEED_KEY, AdminSeed, AnalyticsSeed, LogSeed,
-                                SecuritySeed, SeedError, UserSeed)
+from janus.seeds.schema import (
+    DOMAINS,
+    SEED_KEY,
+    AdminSeed,
+    AnalyticsSeed,
+    LogSeed,
+    SecuritySeed,
+    SeedError,
+    UserSeed,
+)
 from janus.seeds.values import Problem as _Problem
 from janus.seeds.values import body as _body
 from janus.seeds.values import email as _email

@@ -18,8 +18,16 @@ import msgspec
 
 from janus.schemas.common import Request, Text
 from janus.schemas.images import ImageFields
-from janus.schemas.records import (Account, AnalyticsFields, Ip, Level, Module, Name,
-                                   SecurityAction, UserAgent)
+from janus.schemas.records import (
+    Account,
+    AnalyticsFields,
+    Ip,
+    Level,
+    Module,
+    Name,
+    SecurityAction,
+    UserAgent,
+)
 from janus.schemas.users import AdminLevel, Email, UserImportIn
 
 # Load order: every domain refers only to domains before it.

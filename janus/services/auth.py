@@ -48,7 +48,7 @@ def issue_token(user: User, ttl_seconds: int) -> IssuedToken:
     return IssuedToken(plain, row)
 
 
-def resolve_token(plain: str, client: Client = Client()) -> Actor:
+def resolve_token(plain: str, client: Client | None = None) -> Actor:
     """The actor a bearer token belongs to (user and admin level, one query),
     or Unauthorized."""
     token = (AuthToken.select(AuthToken, User, Admin.admin_level).join(User)
@@ -64,7 +64,8 @@ def resolve_token(plain: str, client: Client = Client()) -> Actor:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         AuthToken.update(last_used_at=now).where(AuthToken.id == token.id).execute()
     admin_row = token.user.admin_row
-    return Actor(token.user, admin_row.admin_level if admin_row else None, token, client)
+    return Actor(token.user, admin_row.admin_level if admin_row else None, token,
+                 client or Client())
 
 
 def _event(action, client: Client, user=None, account=None, **metadata):

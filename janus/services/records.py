@@ -22,9 +22,15 @@ from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.repos.users import users
 from janus.schemas.common import provided
-from janus.schemas.records import (AnalyticsCreateIn, AnalyticsPatchIn, AnalyticsQuery,
-                                   LogCreateIn, LogQuery, SecurityEventCreateIn,
-                                   SecurityEventQuery)
+from janus.schemas.records import (
+    AnalyticsCreateIn,
+    AnalyticsPatchIn,
+    AnalyticsQuery,
+    LogCreateIn,
+    LogQuery,
+    SecurityEventCreateIn,
+    SecurityEventQuery,
+)
 from janus.services import dated
 from janus.services import images as image_service
 

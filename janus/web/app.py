@@ -23,8 +23,19 @@ from janus.web import cors, openapi, plugins
 from janus.web.jsonio import error_response
 from janus.web.plugins import client_ip, header
 from janus.web.registry import Api
-from janus.web.routes import (admins, analytics, auth, health, image_analysis, image_files,
-                              images, logs, security, summary, users)
+from janus.web.routes import (
+    admins,
+    analytics,
+    auth,
+    health,
+    image_analysis,
+    image_files,
+    images,
+    logs,
+    security,
+    summary,
+    users,
+)
 
 ROUTE_MODULES = (health, auth, users, admins, images, image_files, image_analysis, logs,
                  summary, analytics, security)

@@ -10,8 +10,13 @@ from __future__ import annotations
 import msgspec
 from bottle import request, response
 
-from janus.errors import (BadRequest, JanusError, PayloadTooLarge, UnsupportedMediaType,
-                          ValidationError)
+from janus.errors import (
+    BadRequest,
+    JanusError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from janus.schemas.validation import convert, decode_json
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"

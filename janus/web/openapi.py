@@ -113,8 +113,9 @@ def build(api, version: str = "1.0.0") -> dict:
     paths: dict = {}
     for spec in api.specs:
         path, params = _path(spec.path)
+        params += _query_params(spec.query, components)
         op: dict = {"operationId": spec.callback.__name__, "summary": spec.summary,
-                    "tags": [spec.tag], "parameters": params + _query_params(spec.query, components),
+                    "tags": [spec.tag], "parameters": params,
                     "security": [{"bearerAuth": []}] if spec.auth else []}
         if spec.description:
             op["description"] = spec.description

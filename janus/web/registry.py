@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from bottle import Bottle
 

@@ -25,6 +25,7 @@ the bytes).
 """
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -45,10 +46,10 @@ def _vertical_gradient(size, stops) -> Image.Image:
     pixels = column.load()
     for y in range(height):
         t = y / max(1, height - 1)
-        for (p0, c0), (p1, c1) in zip(stops, stops[1:]):
+        for (p0, c0), (p1, c1) in itertools.pairwise(stops):
             if p0 <= t <= p1:
                 f = (t - p0) / (p1 - p0) if p1 > p0 else 0.0
-                pixels[0, y] = tuple(round(a + (b - a) * f) for a, b in zip(c0, c1))
+                pixels[0, y] = tuple(round(a + (b - a) * f) for a, b in zip(c0, c1, strict=True))
                 break
     return column.resize(size, Image.Resampling.NEAREST)
 

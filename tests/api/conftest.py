@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 
 import pytest
 import webtest
 
-from janus.services.auth import issue_token
+from janus.access import Actor as DomainActor
 from janus.config import Config
-from tests.factories import set_admin_level
+from janus.imaging import FileStore
+from janus.models import Admin, Image
 from janus.repos.users import users
+from janus.services.auth import issue_token
+from janus.services.images import upload as upload_image
 from janus.web.app import create_app
+from tests.api.helpers import CLIENT_IP, PASSWORD, SHA, UPLOADED_PNG
+from tests.helpers import make_analytics, make_image, set_admin_level
 
-PASSWORD = "correct horse battery"
-CLIENT_IP = "198.51.100.7"
 _names = itertools.count(1)
 
 
@@ -88,3 +92,31 @@ def moderator(make_actor):
 @pytest.fixture
 def superadmin(make_actor):
     return make_actor("superadmin", name="root")
+
+
+@pytest.fixture
+def janus_log(app, caplog, monkeypatch):
+    """caplog, fed by the "janus" logger (which does not propagate to root)."""
+    logger = logging.getLogger("janus")
+    monkeypatch.setattr(logger, "propagate", False)
+    logger.addHandler(caplog.handler)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+
+
+@pytest.fixture
+def world(app, make_actor, alice, bob, superadmin):
+    mod = make_actor("moderator", name="mod")
+    config = app.config["janus.config"]
+    uploaded = upload_image(DomainActor(alice.user), UPLOADED_PNG, "uploaded.png",
+                            FileStore(config.storage_dir), config.max_image_pixels)
+    image = make_image(alice.id, filename="orig.png", width=640, sha256=SHA)
+    file_image = make_image(alice.id, filename="upload.png")
+    # A well-formed key whose file is not in storage: the row claims a file.
+    Image.update(storage_key="ab/cd/abcd" + "0" * 60).where(Image.id == file_image.id).execute()
+    row = make_analytics("colour", {"v": 1}, user=alice.id, image=image.id)
+    return {"alice": alice, "bob": bob, "root": superadmin, "mod": mod, "anon": None,
+            "image": image.id, "file_image": file_image.id, "analytics": row.id,
+            "uploaded": uploaded.id,
+            "mod_admin": Admin.get(Admin.user == mod.id).id,
+            "root_admin": Admin.get(Admin.user == superadmin.id).id}

@@ -20,8 +20,8 @@ import io
 import json
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 from unittest import mock
 
 import pytest
@@ -29,24 +29,25 @@ from PIL import Image as PILImage
 
 from janus.config import Config
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User, utcnow
-from janus.services.admins import admins, level_of
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.web.app import create_app
-from tests.api.conftest import PASSWORD
-from tests.factories import make_analytics, make_image
-from tests.api.support import assert_error as error_of
+from tests.api.helpers import PASSWORD
+from tests.api.helpers import assert_error as error_of
+from tests.helpers import make_analytics, make_image
 
 _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 
 
 def _collect_specs():
-    """The route list of an app built without touching any database."""
+    """The route list of an app built without touching any database, and
+    without create_app's process-wide side effects: at collection time they
+    would reach every other test (cheap argon2 parameters, logging set up)."""
     env = {"DATABASE_URL": "sqlite:////nonexistent/collect-only.db",
            "JANUS_STORAGE_DIR": tempfile.gettempdir(),
-           "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
            "JANUS_LOG_LEVEL": "WARNING"}
-    with mock.patch("janus.web.app.init_database"):
+    with (mock.patch("janus.web.app.init_database"), mock.patch("janus.passwords.configure"),
+          mock.patch("janus.web.app.configure_logging")):
         app = create_app(Config.from_env(env=env))
     return [(spec.method, spec.path, spec.auth) for spec in app.janus_api.specs]
 

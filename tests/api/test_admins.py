@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from janus.models import Admin, Log, SecurityEvent, User
-from janus.services.admins import admins, level_of
-from tests.api.conftest import CLIENT_IP
-from tests.api.support import assert_error as error_of
+from janus.services.admins import level_of
+from tests.api.helpers import CLIENT_IP
+from tests.api.helpers import assert_error as error_of
 
 UA = {"User-Agent": "janus-tests/admins"}
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from janus.models import Analytics
-from tests.api.support import assert_error, call, error_paths, ids, row_counts, walk
-from tests.factories import T0, make_analytics, make_image, spread
+from tests.api.helpers import assert_error, call, error_paths, ids, row_counts, walk
+from tests.helpers import T0, make_analytics, make_image, spread
 
 
 def test_create_links_own_image_and_records_the_caller(client, alice):

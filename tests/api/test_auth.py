@@ -7,7 +7,7 @@ counting argon2 verifications instead.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import argon2
 import pytest
@@ -16,8 +16,8 @@ import webtest
 from janus import passwords
 from janus.models import AuthToken, Log, SecurityEvent, User, utcnow
 from janus.web.app import create_app
-from tests.api.conftest import CLIENT_IP, PASSWORD
-from tests.api.support import assert_error as error_of
+from tests.api.helpers import CLIENT_IP, PASSWORD, fresh
+from tests.api.helpers import assert_error as error_of
 
 NEW_PASSWORD = "a brand new passphrase"
 UA = {"User-Agent": "janus-tests/auth"}
@@ -37,10 +37,6 @@ def login(client, login_name, password=PASSWORD, status=200, headers=None):
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
-
-
-def fresh(user) -> User:
-    return User.get_by_id(user.id)
 
 
 class CountingHasher:
@@ -159,7 +155,7 @@ def test_login_by_email_or_username_returns_a_bearer_token(client, alice, login_
     assert body["token"] and body["token"] != alice.token and len(body["token"]) >= 32
     assert body["user"]["id"] == alice.id and body["user"]["email"] == "alice@example.com"
     expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
-    ttl = expires.astimezone(timezone.utc).replace(tzinfo=None) - before
+    ttl = expires.astimezone(UTC).replace(tzinfo=None) - before
     assert timedelta(days=6, hours=23) < ttl <= timedelta(days=7, seconds=5)
     assert fresh(alice.user).last_login_at >= before.replace(microsecond=0)
     me = client.get("/auth/me", headers=bearer(body["token"]), status=200)

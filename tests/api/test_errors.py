@@ -14,9 +14,8 @@ from janus.repos.images import images
 from janus.repos.logs import logs
 from janus.repos.users import users
 from janus.web.app import create_app
-from tests.api.support import (assert_error, call, error_paths, janus_log,  # noqa: F401
-                               row_counts)
-from tests.factories import make_analytics, make_image
+from tests.api.helpers import assert_error, call, error_paths, row_counts
+from tests.helpers import make_analytics, make_image
 
 # Every route with a JSON body: (method, path, a field and a value of the wrong type).
 # Paths name the object they need: {user}, {admin}, {image}, {analytics}.

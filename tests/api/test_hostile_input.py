@@ -9,7 +9,7 @@ import json
 import pytest
 
 from janus.schemas.validation import MAX_DEPTH
-from tests.api.support import assert_error, call, error_paths, image_body, row_counts
+from tests.api.helpers import assert_error, call, error_paths, image_body, row_counts
 
 NUL = "a\u0000b"
 

@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 import pytest
 from PIL import Image, ImageDraw
 
-from janus.models import Analytics, Image as ImageRow, Log
-from tests.api.support import assert_error, call, error_paths, image_body, row_counts
-from tests.images import (half_black_white, p_image, photo_like, rgba_with_hole, save, upload)
+from janus.models import Analytics, Log
+from janus.models import Image as ImageRow
+from tests.api.helpers import assert_error, call, error_paths, image_body, row_counts, upload
+from tests.images import half_black_white, p_image, photo_like, rgba_with_hole, save
 
 MASK = (1 << 64) - 1
 

@@ -9,10 +9,27 @@ import pytest
 from PIL import ExifTags, Image
 
 from janus.imaging import thumbnails
-from tests.api.support import assert_error, call, error_paths, image_body
-from tests.images import (BOUNDARY, animated_gif, camera_jpeg, multipart, p_image, photo_like,
-                          post_raw, rgba_with_hole, save, sixteen_bit, storage_dir,
-                          stored_files, upload)
+from tests.api.helpers import (
+    BOUNDARY,
+    assert_error,
+    call,
+    error_paths,
+    image_body,
+    multipart,
+    post_raw,
+    storage_dir,
+    upload,
+)
+from tests.helpers import stored_files
+from tests.images import (
+    animated_gif,
+    camera_jpeg,
+    p_image,
+    photo_like,
+    rgba_with_hole,
+    save,
+    sixteen_bit,
+)
 
 # name -> (bytes, filename, the media type the download must carry)
 DOWNLOADS = {

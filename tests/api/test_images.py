@@ -7,8 +7,8 @@ import pytest
 from msgspec import UNSET
 
 from janus.models import Image
-from tests.api.support import assert_error, call, error_paths, ids, image_body, walk
-from tests.factories import T0, make_image, spread
+from tests.api.helpers import assert_error, call, error_paths, ids, image_body, walk
+from tests.helpers import T0, make_image, spread
 
 
 def test_create_returns_the_record_owned_by_the_caller(client, alice):

@@ -12,7 +12,7 @@ import webtest
 
 from janus.models import SecurityEvent
 from janus.web.app import create_app
-from tests.api.conftest import CLIENT_IP, PASSWORD
+from tests.api.helpers import CLIENT_IP, PASSWORD
 
 UA = "janus-tests/lockout 1.0"
 WRONG = "not the password"
@@ -110,7 +110,7 @@ def test_unknown_accounts_lock_out_the_same_way(client, alice):
         for _ in range(5):
             out.append(login(client, name, WRONG, status=401))
         out.append(login(client, name, WRONG, status=429))
-    for a, b in zip(known, unknown):
+    for a, b in zip(known, unknown, strict=True):
         assert a.status_int == b.status_int
         body_a, body_b = a.json, b.json
         body_a["error"].pop("request_id"), body_b["error"].pop("request_id")

@@ -7,8 +7,8 @@ import pytest
 
 from janus.models import Log
 from janus.repos.logs import logs
-from tests.api.support import assert_error, call, error_paths, ids, row_counts, walk
-from tests.factories import T0, spread
+from tests.api.helpers import assert_error, call, error_paths, ids, row_counts, walk
+from tests.helpers import T0, spread
 
 
 def _record(user, action="client.event", module="client", level="info", minutes=None, **meta):

@@ -10,11 +10,11 @@ import jsonschema
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from janus.models import Admin, Image as ImageRow
-from tests.api.support import call
-from tests.api.test_audit import SUCCESS, _run, world  # noqa: F401  (world is a fixture)
-from tests.factories import make_analytics, make_image
-from tests.images import photo_like, save, upload
+from janus.models import Admin
+from janus.models import Image as ImageRow
+from tests.api.helpers import SUCCESS, call, run_case, upload
+from tests.helpers import make_analytics, make_image
+from tests.images import photo_like, save
 
 PUBLIC = {("get", "/health"), ("get", "/openapi.json"), ("post", "/auth/login"),
           ("post", "/auth/register")}
@@ -251,8 +251,8 @@ def test_get_responses_match_their_documented_schemas(client, document, superadm
 
 
 @pytest.mark.parametrize("case", SUCCESS, ids=[c.name for c in SUCCESS])
-def test_write_responses_match_the_document(client, document, world, case):  # noqa: F811
-    res = _run(client, case, world)
+def test_write_responses_match_the_document(client, document, world, case):
+    res = run_case(client, case, world)
     path = _doc_path(document, case.method.lower(), case.url(world))
     documented = document["paths"][path][case.method.lower()]["responses"]
     success = [int(s) for s in documented if int(s) < 300]

@@ -13,10 +13,9 @@ from janus.migrations_status import migration_names
 from janus.models import SecurityEvent
 from janus.repos.images import images
 from janus.web.app import JsonLineFormatter, create_app
-from tests.api.conftest import CLIENT_IP
-from tests.api.support import assert_error, call, image_body, janus_log  # noqa: F401
-from tests.conftest import migrate
-from tests.images import photo_like, save, upload
+from tests.api.helpers import CLIENT_IP, assert_error, call, image_body, upload
+from tests.helpers import migrate
+from tests.images import photo_like, save
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere"  # nothing listens on port 1
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playhouse.test_utils import count_queries
 
-from tests.api.support import call, image_body
+from tests.api.helpers import call, image_body
 from tests.images import photo_like, save
 
 LIST_ROUTES = ["/users", "/admins", "/images", "/logs", "/analytics", "/security-events"]

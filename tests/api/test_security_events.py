@@ -7,8 +7,8 @@ import pytest
 
 from janus.models import SecurityEvent
 from janus.repos.security import security_events
-from tests.api.support import assert_error, call, error_paths, ids, row_counts, walk
-from tests.factories import T0, spread
+from tests.api.helpers import assert_error, call, error_paths, ids, row_counts, walk
+from tests.helpers import T0, spread
 
 
 def _event(user, action="login_failed", account=None, ip="203.0.113.1", minutes=None):

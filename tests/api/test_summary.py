@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User, utcnow
-from tests.api.support import assert_error, call, error_paths
-from tests.factories import image_fields
+from tests.api.helpers import assert_error, call, error_paths
+from tests.helpers import image_fields
 
 WINDOWS = (1, 7, 30, 366)
 OLDEST = 45  # days; everything is within the 366-day window
@@ -57,7 +57,7 @@ def world(db, make_actor):
 
     owners = [actors[n].id for n in ("alice", "alice", "alice", "bob", "bob", "root", "mod")]
     images = []
-    for n in range(40):
+    for _ in range(40):
         fmt, mode = rng.choice(FORMATS)
         row = Image.create(**image_fields(rng.choice(owners), format=fmt, color_type=mode))
         created = now - safe_age(rng)
@@ -157,7 +157,7 @@ def summary(client, actor, days: int):
     after = utcnow()
     assert res.status_int == 200, res.text
     since = datetime.fromisoformat(res.json["since"].replace("Z", "+00:00"))
-    since = since.astimezone(timezone.utc).replace(tzinfo=None)
+    since = since.astimezone(UTC).replace(tzinfo=None)
     assert before - timedelta(days=days) <= since <= after - timedelta(days=days)
     return res, since
 

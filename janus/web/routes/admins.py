@@ -3,8 +3,14 @@ revokes, and the last superadmin stays (409)."""
 from __future__ import annotations
 
 from janus.schemas.common import page_out
-from janus.schemas.users import (AdminCreateIn, AdminOut, AdminPage, AdminPatchIn, AdminQuery,
-                                 admin_out)
+from janus.schemas.users import (
+    AdminCreateIn,
+    AdminOut,
+    AdminPage,
+    AdminPatchIn,
+    AdminQuery,
+    admin_out,
+)
 from janus.services import admins
 
 

@@ -3,8 +3,14 @@ change; admins read all; linking an image needs it to be visible to you."""
 from __future__ import annotations
 
 from janus.schemas.common import page_out
-from janus.schemas.records import (AnalyticsCreateIn, AnalyticsOut, AnalyticsPage,
-                                   AnalyticsPatchIn, AnalyticsQuery, analytics_out)
+from janus.schemas.records import (
+    AnalyticsCreateIn,
+    AnalyticsOut,
+    AnalyticsPage,
+    AnalyticsPatchIn,
+    AnalyticsQuery,
+    analytics_out,
+)
 from janus.services import records
 
 

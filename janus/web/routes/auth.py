@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from janus.errors import Forbidden
 from janus.schemas.common import utc
-from janus.schemas.users import (LoginIn, PasswordIn, PasswordOut, RegisterIn, TokenOut,
-                                 UserOut, user_out)
+from janus.schemas.users import (
+    LoginIn,
+    PasswordIn,
+    PasswordOut,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+    user_out,
+)
 from janus.services import accounts, auth
 
 

@@ -1,8 +1,7 @@
 """POST /images/<id>/analysis and GET /images/<id>/similar."""
 from __future__ import annotations
 
-from janus.schemas.images import (AnalysisQuery, SimilarImage, SimilarList, SimilarQuery,
-                                  image_out)
+from janus.schemas.images import AnalysisQuery, SimilarImage, SimilarList, SimilarQuery, image_out
 from janus.schemas.records import AnalyticsOut, analytics_out
 from janus.services import images
 

@@ -3,8 +3,16 @@ metadata-only records."""
 from __future__ import annotations
 
 from janus.schemas.common import page_out
-from janus.schemas.images import (ImageCreateIn, ImageOut, ImagePage, ImagePatchIn, ImageQuery,
-                                  Upload, UploadForm, image_out)
+from janus.schemas.images import (
+    ImageCreateIn,
+    ImageOut,
+    ImagePage,
+    ImagePatchIn,
+    ImageQuery,
+    Upload,
+    UploadForm,
+    image_out,
+)
 from janus.services import images
 
 

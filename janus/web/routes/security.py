@@ -3,8 +3,13 @@ Read your own (admins: all); append-only; only admins append."""
 from __future__ import annotations
 
 from janus.schemas.common import page_out
-from janus.schemas.records import (SecurityEventCreateIn, SecurityEventOut, SecurityEventPage,
-                                   SecurityEventQuery, security_event_out)
+from janus.schemas.records import (
+    SecurityEventCreateIn,
+    SecurityEventOut,
+    SecurityEventPage,
+    SecurityEventQuery,
+    security_event_out,
+)
 from janus.services import records
 
 
@@ -12,7 +17,8 @@ def register(api) -> None:
     @api.route("GET", "/security-events", summary="List security events, newest first",
                tag="security", query=SecurityEventQuery, response=SecurityEventPage)
     def list_security_events(actor, query):
-        return page_out(SecurityEventPage, security_event_out, records.list_security_events(actor, query))
+        page = records.list_security_events(actor, query)
+        return page_out(SecurityEventPage, security_event_out, page)
 
     @api.route("GET", "/security-events/<event_id:int>", summary="One security event",
                tag="security", response=SecurityEventOut, errors=(404,))

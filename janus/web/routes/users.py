@@ -3,8 +3,15 @@ superadmin creates, deactivates, re-roles or deletes other users."""
 from __future__ import annotations
 
 from janus.schemas.common import page_out
-from janus.schemas.users import (ActivityOut, UserCreateIn, UserOut, UserPage, UserPatchIn,
-                                 UserQuery, listed_user_out)
+from janus.schemas.users import (
+    ActivityOut,
+    UserCreateIn,
+    UserOut,
+    UserPage,
+    UserPatchIn,
+    UserQuery,
+    listed_user_out,
+)
 from janus.services import accounts
 
 

@@ -3,7 +3,6 @@ line on stderr, exit 1, and leaves the database and the file store as they were.
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,13 +14,20 @@ import pytest
 from janus.db import make_database
 from janus.models import Log, User
 from janus.seeds import SEED_DIR
-from janus.seeds.schema import SeedError
 from janus.seeds.loader import Loader
-from tests.conftest import PROJECT_ROOT
+from janus.seeds.schema import SeedError
+from tests.seeds.helpers import (
+    assert_one_line_error,
+    counts,
+    expected_counts,
+    file_backed,
+    fresh_migrated_url,
+    run,
+    seed_data,
+    snapshot,
+    stored_files,
+)
 
-from tests.seed_support import (  # noqa: F401 - storage_dir is an autouse fixture
-    seed_data, file_backed, expected_counts, counts, snapshot, storage_dir, stored_files,
-    run, assert_one_line_error, fresh_migrated_url)
 
 # -- broken files -----------------------------------------------------------
 def _set(domain, index, field, value):
@@ -338,8 +344,7 @@ def test_unmigrated_database_subprocess(db_factory, tmp_path):
     url = db_factory.new_url()
     result = subprocess.run(
         [sys.executable, "-m", "janus.seeds", "--database", url], cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True,
-        timeout=120)
+        capture_output=True, text=True, timeout=120)
     assert_one_line_error(result.returncode, result.stdout, result.stderr, "pw_migrate migrate")
 
 
@@ -369,4 +374,5 @@ def test_missing_seed_directory(db, database_url, tmp_path, capsys):
 
 def test_seed_error_renders_file_and_record():
     error = SeedError('missing required field "action"', "seeds/logs.json", 3, 'key "login-7"')
-    assert str(error) == 'seeds/logs.json: record 3 (key "login-7"): missing required field "action"'
+    assert str(error) == ('seeds/logs.json: record 3 (key "login-7"): '
+                          'missing required field "action"')

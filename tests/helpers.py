@@ -1,17 +1,37 @@
-"""Cheap row builders and a keyset-pagination walker for the repository tests.
+"""Helpers shared by the tests at every level (tests/api/helpers.py has the
+HTTP ones, tests/images.py the image builders, tests/schema.py the schema
+introspection of the migration tests).
 
-Users get ``password_hash="x"``: hashing with argon2 costs ~50 ms and most
+Cheap row builders and a keyset-pagination walker for the repository tests:
+users get ``password_hash="x"``: hashing with argon2 costs ~50 ms and most
 tests never log in.
 """
 from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
+from pathlib import Path
+
+from peewee_migrate import Router
 
 from janus.models import Admin, User
 from janus.repos.analytics import analytics
 from janus.repos.images import images
 from janus.repos.users import users
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def migrate(db) -> None:
+    Router(db, migrate_dir=MIGRATIONS_DIR).run()
+
+
+def stored_files(root) -> list:
+    """Every file under ``root`` (originals, thumbnails, temp files), sorted."""
+    root = Path(root)
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
 
 _seq = itertools.count(1)
 
@@ -61,7 +81,7 @@ def spread(rows, offsets=TIE_OFFSETS):
     (ties broken by the higher id), the order every list must follow."""
     assert len(rows) == len(offsets)
     keyed = []
-    for row, offset in zip(rows, offsets):
+    for row, offset in zip(rows, offsets, strict=True):
         when = T0 + timedelta(seconds=offset)
         set_time(row, when)
         keyed.append((when, row.id))

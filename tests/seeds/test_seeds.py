@@ -32,12 +32,20 @@ from janus.seeds.files import relative_time
 from janus.services.auth import issue_token
 from janus.similarity import similar
 from janus.web.app import create_app
-from tests.conftest import PROJECT_ROOT
-from tests.images import upload
+from tests.api.helpers import upload
+from tests.seeds.helpers import (
+    DEMO_ACCOUNTS,
+    assert_one_line_error,
+    counts,
+    expected_counts,
+    file_backed,
+    fresh_migrated_url,
+    run,
+    seed_data,
+    snapshot,
+    stored_files,
+)
 
-from tests.seed_support import (  # noqa: F401 - storage_dir is an autouse fixture
-    DEMO_ACCOUNTS, seed_data, file_backed, expected_counts, counts, snapshot, storage_dir,
-    stored_files, run, assert_one_line_error, fresh_migrated_url)
 
 # -- loading the real seed files ------------------------------------------
 def test_load_adds_every_record_with_roles_and_links(db, database_url, capsys):
@@ -222,7 +230,7 @@ def test_shared_database_proxy_is_restored(db, database_url, capsys):
 
 def test_subprocess_from_another_directory(db_factory, tmp_path):
     url = fresh_migrated_url(db_factory)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DATABASE_URL": "sqlite:///nowhere/x.db"}
+    env = {**os.environ, "DATABASE_URL": "sqlite:///nowhere/x.db"}
     command = [sys.executable, "-m", "janus.seeds", "--database", url]
     first = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
                            timeout=120)
@@ -244,9 +252,8 @@ def test_concurrent_loaders_do_not_collide(db_factory, tmp_path, extra):
     """Three loaders at once on one fresh database: the transaction's lock
     makes them take turns, so one adds everything and the rest add nothing."""
     url = fresh_migrated_url(db_factory)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     procs = [subprocess.Popen([sys.executable, "-m", "janus.seeds", "--database", url, *extra],
-                              cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                              cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     assert [(code, err) for code, _, err in results] == [(0, "")] * 3

@@ -1,14 +1,12 @@
-"""Shared helpers and fixtures of the seed-loader tests."""
+"""Helpers shared by the seed-loader tests (their fixtures are in conftest.py)."""
 
 import json
 from pathlib import Path
 
-import pytest
-
 from janus.db import make_database
 from janus.models import MODELS, Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.seeds import DOMAINS, SEED_DIR, main
-from tests.conftest import migrate
+from tests.helpers import migrate
 
 DOMAIN_MODELS = {"users": User, "admins": Admin, "images": Image, "analytics": Analytics,
                  "logs": Log, "security": SecurityEvent}
@@ -56,14 +54,6 @@ def snapshot() -> dict[str, list]:
     return {m._meta.table_name: list(m.select().order_by(m.id).tuples()) for m in MODELS}
 
 
-@pytest.fixture(autouse=True)
-def storage_dir(tmp_path, monkeypatch) -> Path:
-    """Image files go to a fresh store per test (subprocesses inherit it too)."""
-    path = tmp_path / "storage"
-    monkeypatch.setenv("JANUS_STORAGE_DIR", str(path))
-    return path
-
-
 def stored_files(root: Path) -> list[str]:
     if not root.exists():
         return []
@@ -91,5 +81,3 @@ def fresh_migrated_url(db_factory) -> str:
     migrate(db)
     db.close_all()
     return url
-
-

@@ -1,0 +1,30 @@
+"""The layering contracts cover every module, and the README's layout is true."""
+from __future__ import annotations
+
+import re
+import tomllib
+
+from tests.helpers import PROJECT_ROOT
+
+JANUS = PROJECT_ROOT / "janus"
+
+
+def top_level_modules() -> set[str]:
+    return {f"janus.{path.stem}" for path in JANUS.iterdir()
+            if (path.suffix == ".py" and path.stem != "__init__")
+            or (path.is_dir() and (path / "__init__.py").exists())}
+
+
+def test_the_domain_contract_lists_every_module_but_the_web_layer():
+    config = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"]
+                    if c["forbidden_modules"] == ["janus.web"])
+    assert set(contract["source_modules"]) == top_level_modules() - {"janus.web"}
+
+
+def test_the_readme_layout_names_every_module():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"^\s*(\w+)(?:\.py|/)", section, re.M))
+    expected = {name.removeprefix("janus.") for name in top_level_modules()}
+    assert expected <= named, sorted(expected - named)
