@@ -260,3 +260,20 @@ def test_ctrl_c_in_a_real_process(db_factory):
     assert out == "" and err.count("\n") == 1 and "Traceback" not in err, err
     assert n > 0 and n % generate.BATCH_ROWS == 0
     assert f"logs +{n} (whole batches only)" in err
+
+
+def test_database_error_midway_is_one_line(db, database_url, capsys, monkeypatch,
+                                           small_batches):
+    import peewee as pw
+    write, calls = generate.Writer.write, []
+
+    def failing_write(self, rows):
+        calls.append(1)
+        if len(calls) == 3:
+            raise pw.IntegrityError("UNIQUE constraint failed: users.email")
+        write(self, rows)
+    monkeypatch.setattr(generate.Writer, "write", failing_write)
+    code, out, err = run(capsys, database_url, "users=50")
+    assert_one_line_error(code, out, err, "UNIQUE constraint failed",
+                          "committed before it: users +20")
+    assert counts()["users"] == 20
