@@ -12,8 +12,8 @@ before each of:
   pragmas and the page cache ``--generate`` sets / ``psycopg2.connect``) runs ``cursor.executemany(INSERT ...)`` per
   batch of ``--batch`` rows and commits after each batch;
 - janus: ``janus.seeds.generate.Writer`` on Janus's peewee connection, what
-  ``--generate`` does per batch: ``executemany`` (SQLite) or psycopg2's
-  ``execute_values`` (PostgreSQL), one transaction per batch;
+  ``--generate`` does per batch: ``executemany`` (SQLite) or ``COPY ... FROM
+  STDIN`` in CSV (PostgreSQL), one transaction per batch;
 - peewee insert_many: ``Log.insert_many(rows).execute()`` per batch (dict rows
   with JSON as objects, built before the clock starts; on SQLite batches are
   cut to stay under its 32,766 bound variables);
