@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import random
 import shlex
 import sqlite3
@@ -228,8 +229,10 @@ def main(argv=None) -> int:
         print("\ninterrupted: temporary databases removed", file=sys.stderr)
         return 130
     print(f"command:   {command}")
+    end = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"machine:   {info['nproc']} CPUs, load average "
-          f"{' '.join(map(str, info['loadavg_at_start']))}; {info['platform']}")
+          f"{' '.join(map(str, info['loadavg_at_start']))} at start, {end} at end; "
+          f"{info['platform']}")
     print(f"versions:  python {info['python']}, sqlite {info['sqlite']}, "
           f"postgresql {info['postgresql'] or '-'}")
     print(f"data:      {args.rows:,} log rows into the migrated logs table (4 indexes), "
