@@ -32,7 +32,6 @@ import sys
 import threading
 import time
 from array import array
-from typing import Callable
 
 import peewee as pw
 

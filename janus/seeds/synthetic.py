@@ -13,7 +13,6 @@ rows sharing the previous row's exact timestamp (so keyset pagination on
 """
 from __future__ import annotations
 
-import bisect
 import itertools
 import random
 from datetime import datetime, timedelta
