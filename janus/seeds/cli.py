@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage-dir", metavar="PATH", type=Path,
                         help="where image files are stored, as uploads are (default: "
                              "JANUS_STORAGE_DIR, else instance/storage)")
+    parser.add_argument("--generate", metavar="DOMAIN=COUNT,...",
+                        help="instead of the seed files, add COUNT synthetic rows per domain "
+                             "(e.g. users=1000,logs=1000000); see janus.seeds.generate")
     return parser
 
 
@@ -162,6 +165,11 @@ def _fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.generate is not None:
+        from janus.seeds import generate
+        others = [name for name, value in (("--only", args.only), ("--if-empty", args.if_empty),
+                                           ("--storage-dir", args.storage_dir)) if value]
+        return generate.main(args.generate, args.database, others)
     domains = DOMAINS if not args.only else {name for group in args.only for name in group}
     try:
         config = Config.from_env(
