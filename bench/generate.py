@@ -9,8 +9,9 @@ text, naive-UTC datetimes). Then, in rounds, the ``logs`` table is emptied
 before each of:
 
 - raw (baseline): a plain driver connection (``sqlite3.connect`` with Janus's
-  pragmas and the page cache ``--generate`` sets / ``psycopg2.connect``) runs ``cursor.executemany(INSERT ...)`` per
-  batch of ``--batch`` rows and commits after each batch;
+  pragmas and the page cache ``--generate`` sets / ``psycopg2.connect``) runs
+  ``cursor.executemany(INSERT ...)`` per batch of ``--batch`` rows and commits
+  after each batch;
 - janus: ``janus.seeds.generate.Writer`` on Janus's peewee connection, what
   ``--generate`` does per batch: ``executemany`` (SQLite) or ``COPY ... FROM
   STDIN`` in CSV (PostgreSQL), one transaction per batch;

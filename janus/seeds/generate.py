@@ -158,7 +158,7 @@ def _ids(db, sql: str, *columns) -> list[array]:
     out = [array("q") for _ in columns]
     cursor = db.execute_sql(sql)
     while chunk := cursor.fetchmany(20000):
-        for values, row in zip(out, zip(*chunk)):
+        for values, row in zip(out, zip(*chunk, strict=True), strict=True):
             values.extend(v if v is not None else 0 for v in row)
     return out
 

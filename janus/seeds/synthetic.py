@@ -276,7 +276,7 @@ def images(rng: random.Random, now: datetime, owners: Picker, count: int, batch:
         k = min(batch, count - made)
         rows = []
         formats = rng.choices(_FORMAT_CHOICE[0], cum_weights=_FORMAT_CHOICE[1], k=k)
-        for n, (fmt, created) in enumerate(zip(formats, timeline.take(k)), start=made):
+        for n, (fmt, created) in enumerate(zip(formats, timeline.take(k), strict=True), start=made):
             owner = owners.pick()
             modes, cum = _MODE_CHOICE[fmt]
             mode = rng.choices(modes, cum_weights=cum)[0]
@@ -391,7 +391,7 @@ def analytics(rng: random.Random, now: datetime, users_: Picker, image_ids: list
         k = min(batch, count - made)
         rows = []
         topics = rng.choices(_TOPICS[0], cum_weights=_TOPICS[1], k=k)
-        for topic, created in zip(topics, timeline.take(k)):
+        for topic, created in zip(topics, timeline.take(k), strict=True):
             image = user = None
             if image_ids and rng.random() < 0.7:
                 i = rng.randrange(len(image_ids))
@@ -455,7 +455,7 @@ def logs(rng: random.Random, now: datetime, users_: Picker, max_object_id: int, 
         actions = rng.choices(_ACTIONS[0], cum_weights=_ACTIONS[1], k=k)
         levels = rng.choices(_LEVELS[0], cum_weights=_LEVELS[1], k=k)
         random, bits, pick = rng.random, rng.getrandbits, users_.pick
-        for action, level, when in zip(actions, levels, timeline.take(k)):
+        for action, level, when in zip(actions, levels, timeline.take(k), strict=True):
             module = _MODULES[action]
             meta = {"object_type": module, "object_id": 1 + int(random() * top),
                     "request_id": f"{bits(64):016x}"}
@@ -523,7 +523,7 @@ def security(rng: random.Random, now: datetime, accounts: list[tuple[int, str]],
         rows = []
         actions = rng.choices(_SECURITY[0], cum_weights=_SECURITY[1], k=k)
         agents = rng.choices(_BROWSERS[0], cum_weights=_BROWSERS[1], k=k)
-        for action, agent, when in zip(actions, agents, timeline.take(k)):
+        for action, agent, when in zip(actions, agents, timeline.take(k), strict=True):
             uid, email = accounts[picker.pick()]
             meta: dict = {}
             if action == "login_failed":

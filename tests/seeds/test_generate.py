@@ -9,13 +9,13 @@ import time
 
 import pytest
 
+from janus.db import hamming_sql
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.passwords import verify_password
 from janus.seeds import generate, main
 from janus.seeds.synthetic import GENERATED_PASSWORD, GENERATED_PASSWORD_HASH
-from janus.similarity import hamming_sql
-from tests.conftest import PROJECT_ROOT
-from tests.seed_support import assert_one_line_error, fresh_migrated_url
+from tests.helpers import PROJECT_ROOT
+from tests.seeds.helpers import assert_one_line_error, fresh_migrated_url
 
 MODELS = {"users": User, "admins": Admin, "images": Image, "analytics": Analytics,
           "logs": Log, "security": SecurityEvent}
