@@ -120,3 +120,9 @@ def world(app, make_actor, alice, bob, superadmin):
             "uploaded": uploaded.id,
             "mod_admin": Admin.get(Admin.user == mod.id).id,
             "root_admin": Admin.get(Admin.user == superadmin.id).id}
+
+
+@pytest.fixture
+def actors(client, alice, bob, moderator, superadmin, make_actor):
+    return {"alice": alice, "bob": bob, "moderator": moderator, "superadmin": superadmin,
+            "make": make_actor, "client": client}

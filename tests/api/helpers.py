@@ -6,11 +6,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import re
+import tempfile
 from collections.abc import Callable
+from unittest import mock
 
 import webtest
 
+from janus.config import Config
 from janus.models import MODELS, Admin, User
+from janus.web.app import create_app
 from tests.images import photo_like, save
 
 PASSWORD = "correct horse battery"
@@ -301,3 +306,34 @@ def run_case(client, case, world):
                            headers=world[case.actor].headers, status="*")
     return call(client, case.method, case.url(world), world[case.actor],
                 json=_body(case, world))
+
+
+# -- the app's route list, read at collection time ------------------------------
+_PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
+
+
+def _collect_specs():
+    """The route list of an app built without touching any database, and
+    without create_app's process-wide side effects: at collection time they
+    would reach every other test (cheap argon2 parameters, logging set up)."""
+    env = {"DATABASE_URL": "sqlite:////nonexistent/collect-only.db",
+           "JANUS_STORAGE_DIR": tempfile.mkdtemp(prefix="janus-collect-"),
+           "JANUS_LOG_LEVEL": "WARNING"}
+    with (mock.patch("janus.web.app.init_database"), mock.patch("janus.passwords.configure"),
+          mock.patch("janus.web.app.configure_logging")):
+        app = create_app(Config.from_env(env=env))
+    return [(spec.method, spec.path, spec.auth) for spec in app.janus_api.specs]
+
+
+SPECS = _collect_specs()
+AUTH_ROUTES = [(m, p) for m, p, auth in SPECS if auth]
+PUBLIC = [(m, p) for m, p, auth in SPECS if not auth]
+ID_ROUTES = [(m, p) for m, p in AUTH_ROUTES if _PARAM_RE.search(p)]
+
+
+def route_id(route) -> str:
+    return f"{route[0]} {route[1]}"
+
+
+def fill(path: str, value) -> str:
+    return _PARAM_RE.sub(str(value), path)

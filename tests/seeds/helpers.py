@@ -81,3 +81,10 @@ def fresh_migrated_url(db_factory) -> str:
     migrate(db)
     db.close_all()
     return url
+
+
+def seeded_image(seed: dict) -> Image:
+    """The images row a seed record (metadata-only or file-backed) became."""
+    filename = seed.get("filename") or Path(seed["file"]).name
+    return (Image.select().join(User, on=(Image.owner == User.id))
+            .where(User.email == seed["owner"], Image.filename == filename).get())
