@@ -113,7 +113,12 @@ class ArchiveWriter:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        seq = 1
+        # After the newest archive of the same second (never into a gap that
+        # pruning left, which would sort the new archive before older ones).
+        stamp = archive_name(started)[len("janus-backup-"):][:16]
+        taken = [int(m[2] or 1) for p in self.directory.iterdir()
+                 if (m := NAME.fullmatch(p.name)) and m[1] == stamp]
+        seq = max(taken, default=0) + 1
         while True:
             final = self.directory / archive_name(started, seq, self.compress)
             try:
