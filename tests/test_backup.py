@@ -33,6 +33,7 @@ from janus.backup.manifest import MANIFEST_NAME
 from janus.backup.restore import restore_backup
 from janus.config import Config
 from janus.db import database, make_database, sqlite_path
+from janus.imaging import cached_thumbnail
 from janus.migrations_status import applied, migration_names
 from janus.models import MODELS, Image, Log, User
 from janus.repos.images import images
@@ -116,11 +117,13 @@ def config(storage) -> Config:
 
 @pytest.fixture
 def seeded(db, config):
-    """Two users, three stored images (one file shared by both) and a log row."""
+    """Two users, three stored images (one file shared by both), a cached
+    thumbnail and a log row."""
     alice, bob = make_user("alice"), make_user("bob")
     a1 = ingest(alice, png(1), "one.png", config)
     ingest(alice, png(2), "two.png", config)
     ingest(bob, png(1), "shared.png", config)
+    cached_thumbnail(file_store(config), a1.storage_key, 64)
     Log.create(user=alice, action="test.seeded", module="test")
     return alice, a1
 
@@ -387,7 +390,7 @@ def test_member_outside_the_store_is_refused(made, db_factory, tmp_path):
     assert not (tmp_path / "escaped").exists() and not root.exists()
 
 
-def test_non_empty_target_is_refused_without_force(made, occupied_target, seeded):
+def test_non_empty_target_is_refused_without_force(made, occupied_target, seeded, storage):
     url, root = occupied_target
     before_rows, before_files = rows(url), store_listing(root)
     code, out, err = invoke("restore", made, "--database", url, "--storage-dir", root)
@@ -401,9 +404,9 @@ def test_non_empty_target_is_refused_without_force(made, occupied_target, seeded
     restored = rows(url)
     assert [u[1] for u in restored["users"]] == ["alice@example.com", "bob@example.com"]
     assert restored["images"] == rows_of_live("images")
-    # The old file is gone; exactly the archive's two originals are there.
-    assert sorted(store_listing(root)) == sorted(
-        {i.storage_key for i in Image.select()})
+    # The old file is gone; exactly the live store's files are there.
+    assert store_listing(root) == store_listing(storage)
+    assert len(store_listing(root)) == 3  # two originals and a thumbnail
 
 
 def rows_of_live(table):
@@ -481,7 +484,13 @@ def test_keep_prunes_older_archives_only(seeded, database_url, storage, tmp_path
     assert "removed 1 older" in out
 
 
-def test_gzip_archive_round_trips(seeded, database_url, storage, tmp_path, db_factory):
+def test_gzip_archive_round_trips_and_leaves_unreferenced_files_out(
+        seeded, database_url, storage, tmp_path, db_factory):
+    live = store_listing(storage)
+    orphan = storage / "ee" / "ff" / ("eeff" + "1" * 60)  # no row references it
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"orphan")
+    (storage / "ee" / "ff" / ".tmp-upload-in-progress").write_bytes(b"partial")
     code, out, err = invoke("create", "--gzip", "--to", tmp_path / "b", "--database",
                             database_url, "--storage-dir", storage)
     assert (code, err) == (0, "")
@@ -491,7 +500,7 @@ def test_gzip_archive_round_trips(seeded, database_url, storage, tmp_path, db_fa
     code, out, err = invoke("restore", path, "--database", target, "--storage-dir", root)
     assert (code, err) == (0, "")
     assert rows(target)["images"] == rows_of_live("images")
-    assert sorted(store_listing(root)) == sorted({i.storage_key for i in Image.select()})
+    assert store_listing(root) == live
 
 
 def test_cli_failures_are_one_line_with_exit_status(db, database_url, db_factory, storage,
