@@ -144,6 +144,7 @@ def occupied_target(db_factory, tmp_path) -> tuple[str, Path]:
     root = tmp_path / "target-storage"
     (root / "aa" / "bb").mkdir(parents=True)
     (root / "aa" / "bb" / ("aabb" + "0" * 60)).write_bytes(b"old file")
+    (root / "notes.txt").write_text("not a store file")
     return url, root
 
 
@@ -404,9 +405,12 @@ def test_non_empty_target_is_refused_without_force(made, occupied_target, seeded
     restored = rows(url)
     assert [u[1] for u in restored["users"]] == ["alice@example.com", "bob@example.com"]
     assert restored["images"] == rows_of_live("images")
-    # The old file is gone; exactly the live store's files are there.
-    assert store_listing(root) == store_listing(storage)
-    assert len(store_listing(root)) == 3  # two originals and a thumbnail
+    # The old store file and its folders are gone; exactly the live store's
+    # files are there, and what does not look like a store file is left alone.
+    assert store_listing(root) == {**store_listing(storage),
+                                   "notes.txt": sha(b"not a store file")}
+    assert len(store_listing(storage)) == 3  # two originals and a thumbnail
+    assert not (root / "aa").exists()
 
 
 def rows_of_live(table):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 from janus.backup.archive import ArchiveWriter
@@ -24,6 +25,7 @@ from janus.backup.common import BackupError
 from janus.backup.manifest import STORAGE_PREFIX, THUMBNAIL, Entry, is_store_path
 
 THUMBNAIL_DIR = "thumbnails"
+STORE_DIR_PART = re.compile(r"[0-9a-f]{2}|[0-9a-f]{64}|thumbnails")
 
 
 class Vanished(Exception):
@@ -55,8 +57,7 @@ def copy_into(writer: ArchiveWriter, root: Path, keys: list[str]) -> list[Entry]
             raise BackupError(f"stored file {root / key} does not match its name "
                               f"(its SHA-256 is {entry.sha256}): the file store is damaged")
         entries.append(entry)
-        thumbs = root / THUMBNAIL_DIR / key
-        for thumb in sorted(thumbs.iterdir()) if thumbs.is_dir() else ():
+        for thumb in _listing(root / THUMBNAIL_DIR / key):
             rel = f"{THUMBNAIL_DIR}/{key}/{thumb.name}"
             if not THUMBNAIL.fullmatch(rel):  # in-progress ".tmp-" writes and the like
                 continue
@@ -67,6 +68,13 @@ def copy_into(writer: ArchiveWriter, root: Path, keys: list[str]) -> list[Entry]
             with fh:
                 entries.append(writer.add_stream(STORAGE_PREFIX + rel, fh))
     return entries
+
+
+def _listing(directory: Path) -> list[Path]:
+    try:
+        return sorted(directory.iterdir())
+    except (FileNotFoundError, NotADirectoryError):  # no thumbnails, or just deleted
+        return []
 
 
 def store_files(root: Path) -> list[Path]:
@@ -104,8 +112,9 @@ def remove_others(root: Path, keep: set[str]) -> int:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 removed += 1
-    for directory in sorted((p for p in root.rglob("*") if p.is_dir()),
-                            key=lambda p: len(p.parts), reverse=True):
+    store_dirs = (p for p in root.rglob("*") if p.is_dir()
+                  and all(STORE_DIR_PART.fullmatch(part) for part in p.relative_to(root).parts))
+    for directory in sorted(store_dirs, key=lambda p: len(p.parts), reverse=True):
         with contextlib.suppress(OSError):
             directory.rmdir()  # only empty ones go
     return removed
