@@ -33,6 +33,12 @@ def _target(database: str | None, storage_dir: Path | None) -> tuple[str, Path]:
 class OneLineGroup(click.Group):
     """Turns every error into one stderr line and an exit status."""
 
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # click would print an extra blank line for it
+            raise click.Abort() from None
+
     def main(self, args=None, prog_name=None, **extra):
         extra["standalone_mode"] = False
         try:
