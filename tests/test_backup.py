@@ -545,3 +545,13 @@ def test_restore_into_the_other_backend_is_refused(made, tmp_path, backend):
     with pytest.raises(BackupError, match="archive holds a"):
         restore_backup(made, other, tmp_path / "s")
     assert not (tmp_path / "x.db").exists() and not (tmp_path / "s").exists()
+
+
+def test_a_migrated_but_empty_target_needs_no_force(made, db_factory, tmp_path):
+    url = db_factory.new_url()
+    with bound(url) as other:
+        Router(other, migrate_dir=MIGRATIONS_DIR).run()
+    code, out, err = invoke("restore", made, "--database", url,
+                            "--storage-dir", tmp_path / "fresh")
+    assert (code, err) == (0, "")
+    assert rows(url)["images"] == rows_of_live("images")
