@@ -221,9 +221,9 @@ def extract(path: Path, manifest: Manifest,
             target = destination(entry) if entry is not None and info.isfile() else None
             if target is None:
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".tmp-restore-{target.name}")
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with tar.extractfile(info) as src, open(tmp, "wb") as dest:
                     size, digest = _copy(src, dest)
                     dest.flush()
