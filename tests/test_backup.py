@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from peewee_migrate import Router
 from PIL import Image as PILImage
 
-from janus.audit import record_change
+from janus.access import Actor
 from janus.backup import archive
 from janus.backup.cli import cli
 from janus.backup.common import BackupError
@@ -33,13 +33,11 @@ from janus.backup.manifest import MANIFEST_NAME
 from janus.backup.restore import restore_backup
 from janus.config import Config
 from janus.db import database, make_database, sqlite_path
-from janus.imaging import cached_thumbnail
+from janus.imaging import FileStore, cached_thumbnail
 from janus.migrations_status import applied, migration_names
 from janus.models import MODELS, Image, Log, User
-from janus.repos.images import images
-from janus.uploads import file_store, ingest, release
-from tests.conftest import MIGRATIONS_DIR, PROJECT_ROOT
-from tests.factories import make_user
+from janus.services.images import delete_image, upload
+from tests.helpers import MIGRATIONS_DIR, PROJECT_ROOT, make_user
 from tests.schema import introspect
 
 
@@ -49,6 +47,15 @@ def png(n: int) -> bytes:
     out = io.BytesIO()
     PILImage.new("RGB", (16, 12), (n & 255, (n >> 8) & 255, (n >> 16) & 255)).save(out, "PNG")
     return out.getvalue()
+
+
+def file_store(config: Config) -> FileStore:
+    return FileStore(config.storage_dir)
+
+
+def ingest(owner: User, data: bytes, filename: str, config: Config) -> Image:
+    """An upload by ``owner``, as the API's upload route makes it."""
+    return upload(Actor(owner), data, filename, file_store(config), config.max_image_pixels)
 
 
 def sha(data: bytes) -> str:
@@ -150,9 +157,10 @@ def occupied_target(db_factory, tmp_path) -> tuple[str, Path]:
 
 # -- under write load -----------------------------------------------------------
 class Writer(threading.Thread):
-    """Uploads images (janus.uploads.ingest) and appends log rows, as the
-    service would, recording each write once its transaction has committed.
-    Deletes (route code path: audit row + delete, then release) on request."""
+    """Uploads images (janus.services.images.upload) and appends log rows, as
+    the service would, recording each write once its transaction has committed.
+    Deletes (janus.services.images.delete_image: audit row + delete, then
+    release) on request."""
 
     def __init__(self, owners, config):
         super().__init__(daemon=True)
@@ -190,10 +198,7 @@ class Writer(threading.Thread):
                     self.logs.append((log.id, n))
                 while self.delete_requests:
                     image = Image.get_by_id(self.delete_requests.pop())
-                    with database.atomic():
-                        record_change(image.owner, "image.deleted", "image", image.id, {})
-                        images.delete(image)
-                    release(file_store(self.config), image.storage_key)
+                    delete_image(Actor(image.owner), image.id, file_store(self.config))
                     self.deleted.append(image.id)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc

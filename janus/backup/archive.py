@@ -20,9 +20,10 @@ import re
 import tarfile
 import time
 import zlib
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from janus.backup.common import BackupError
 from janus.backup.manifest import MANIFEST_NAME, Entry, Manifest
@@ -80,8 +81,10 @@ class ArchiveWriter:
     def __init__(self, directory: Path, compress: bool = False):
         self.directory, self.compress = Path(directory), compress
         self.tmp = self.directory / f".janus-backup-{os.getpid()}-{time.monotonic_ns()}.partial"
-        self._file = open(self.tmp, "xb")
-        self._tar = tarfile.open(fileobj=self._file, mode="w:gz" if compress else "w",
+        # Both stay open across calls: commit() or abort() closes them.
+        self._file = open(self.tmp, "xb")  # noqa: SIM115
+        mode = "w:gz" if compress else "w"
+        self._tar = tarfile.open(fileobj=self._file, mode=mode,  # noqa: SIM115
                                  format=tarfile.PAX_FORMAT)
         self.mtime = int(time.time())
 

@@ -44,9 +44,9 @@ import dataclasses
 import os
 import tempfile
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from janus.backup import archive, files, postgres, sqlite
 from janus.backup.common import BackupError, backend_of
@@ -84,7 +84,7 @@ def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
         raise BackupError(f"cannot create backup dir {to_dir}: {exc.strerror or exc}") from None
     vanished = None
     for attempt in range(1, attempts + 1):
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         with tempfile.TemporaryDirectory(dir=to_dir, prefix=".janus-backup-work-") as work:
             dump = Path(work) / "database"
             if backend == "sqlite":

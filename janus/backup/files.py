@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 from janus.backup.archive import ArchiveWriter
 from janus.backup.common import BackupError
@@ -47,10 +48,9 @@ def copy_into(writer: ArchiveWriter, root: Path, keys: list[str]) -> list[Entry]
         raise Vanished(gone)
     entries = []
     for key in keys:
-        try:
-            fh = open(root / key, "rb")  # once open, a concurrent unlink cannot hurt
-        except FileNotFoundError:
-            raise Vanished([key]) from None
+        fh = _opened(root / key)  # once open, a concurrent unlink cannot hurt
+        if fh is None:
+            raise Vanished([key])
         with fh:
             entry = writer.add_stream(STORAGE_PREFIX + key, fh)
         if entry.sha256 != key.rsplit("/", 1)[1]:
@@ -61,13 +61,20 @@ def copy_into(writer: ArchiveWriter, root: Path, keys: list[str]) -> list[Entry]
             rel = f"{THUMBNAIL_DIR}/{key}/{thumb.name}"
             if not THUMBNAIL.fullmatch(rel):  # in-progress ".tmp-" writes and the like
                 continue
-            try:
-                fh = open(thumb, "rb")
-            except FileNotFoundError:  # a cache entry: losing it costs a re-render
+            fh = _opened(thumb)
+            if fh is None:  # a cache entry: losing it costs a re-render
                 continue
             with fh:
                 entries.append(writer.add_stream(STORAGE_PREFIX + rel, fh))
     return entries
+
+
+def _opened(path: Path) -> BinaryIO | None:
+    """``path`` open for reading, or None when it is gone."""
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        return None
 
 
 def _listing(directory: Path) -> list[Path]:

@@ -75,7 +75,7 @@ class Manifest:
         return (json.dumps(body, indent=1, sort_keys=False) + "\n").encode()
 
     @classmethod
-    def from_json(cls, data: bytes) -> "Manifest":
+    def from_json(cls, data: bytes) -> Manifest:
         try:
             body = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

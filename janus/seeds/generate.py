@@ -35,11 +35,11 @@ from array import array
 
 import peewee as pw
 
+import janus.seeds.synthetic as synthetic
 from janus.config import Config, ConfigError
 from janus.db import is_postgres
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User, utcnow
-from janus.seeds import synthetic
-from janus.seeds.cli import _fail, _first_line, connected, shown_url
+from janus.seeds.connection import connected, fail, first_line, shown_url
 from janus.seeds.schema import DOMAINS, SeedError
 
 # Rows per batch (one statement, one transaction). Measured with
@@ -270,7 +270,7 @@ def generate(url: str, spec: dict[str, int], *, batch: int | None = None,
         except pw.DatabaseError as exc:
             done = Result(url, gen.added, 0.0)
             kept = f"; committed before it: {done.counts()}" if any(gen.added.values()) else ""
-            raise SeedError(f"database error on {shown_url(url)}: {_first_line(exc)}{kept}") \
+            raise SeedError(f"database error on {shown_url(url)}: {first_line(exc)}{kept}") \
                 from None
     return Result(shown_url(url), gen.added, time.perf_counter() - began, interrupted)
 
@@ -284,16 +284,16 @@ def main(spec_text: str, database: str | None, extra_options: list[str] = ()) ->
         url = database or Config.from_env().database_url
         result = generate(url, spec, progress=True)
     except SeedError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return 1
     except ConfigError as exc:
-        _fail(f"janus.seeds: {exc}")
+        fail(f"janus.seeds: {exc}")
         return 1
     except KeyboardInterrupt:  # before the first batch (connecting, checking)
         print("janus.seeds: interrupted; nothing generated", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        _fail(f"janus.seeds: unexpected {type(exc).__name__}: {_first_line(exc)}")
+        fail(f"janus.seeds: unexpected {type(exc).__name__}: {first_line(exc)}")
         return 1
     total = sum(result.added.values())
     rate = total / result.seconds if result.seconds else 0.0
