@@ -3,10 +3,11 @@
 Why the order is database FIRST, files SECOND
 ---------------------------------------------
 The file store is content-addressed and append-mostly. An upload
-(``janus.uploads.ingest``) writes its file (atomically, by rename) BEFORE
-the transaction that inserts the row referencing it commits; a file is
-removed (``janus.uploads.release``) only AFTER the transaction that deleted
-its last row has committed. So, for any consistent snapshot S of the
+(``janus.services.images.upload``) writes its file (atomically, by rename)
+BEFORE the transaction that inserts the row referencing it commits; a file
+is removed (``janus.services.images.release``, called by ``delete_image``
+and by the deletion of a user) only AFTER the transaction that deleted its
+last row has committed. So, for any consistent snapshot S of the
 database:
 
 * every row in S committed before S was taken, hence its file was on disk
@@ -33,7 +34,7 @@ match its name. Files, once opened, can be unlinked without harm; they are
 never rewritten in place (``atomic_write`` renames), so a copy never mixes
 two versions.
 
-One known gap, outside the backup: ``ingest`` and ``release`` do not lock a
+One known gap, outside the backup: ``upload`` and ``release`` do not lock a
 key against each other, so deleting user A's image while user B uploads the
 same bytes can remove the file under B's new row. A backup taken afterwards
 reports that as a missing file rather than archiving a broken row.
