@@ -1,6 +1,6 @@
-"""``python -m janus.seeds``: argument parsing, the database connection, the
-one transaction, and the one-line report (stdout on success, stderr and exit
-status 1 on any problem -- never a traceback)."""
+"""``python -m janus.seeds``: argument parsing, the one transaction, and the
+one-line report (stdout on success, stderr and exit status 1 on any problem --
+never a traceback). The database connection is ``janus.seeds.connection``."""
 from __future__ import annotations
 
 import argparse
