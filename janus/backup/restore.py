@@ -1,0 +1,127 @@
+"""Restoring an archive, checking everything before touching anything.
+
+1. Verify: read the whole archive; every member must match the manifest's
+   size and SHA-256 and nothing unlisted may be there. Extract the database
+   to a staging name (beside the SQLite target, or a temporary directory for
+   PostgreSQL) and check it: ``PRAGMA integrity_check`` / ``pg_restore --list``.
+2. Refuse, without --force, a target database with rows in ``users`` or a
+   storage dir holding any file.
+3. Files first: write every stored file (temporary name, checksum, rename).
+   As in a backup, a restored row must never lack its file, so the files are
+   in place before the database that references them.
+4. Database: SQLite is migrated to the latest migration in its staging file,
+   then renamed over the target; PostgreSQL is replaced in one transaction and
+   then migrated. Row counts are compared with the manifest before migrating.
+5. With --force, originals and thumbnails the archive does not hold are
+   removed from the storage dir (after the new database is in place).
+
+Any failure in steps 1-2 leaves the target database and storage dir exactly
+as they were.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from peewee_migrate import Router
+
+from janus.backup import archive, files, postgres, sqlite
+from janus.backup.common import BackupError, backend_of, first_line, shown_url
+from janus.backup.manifest import STORAGE_PREFIX, Manifest
+from janus.db import make_database
+from janus.migrations_status import MIGRATIONS_DIR
+
+_quiet = logging.getLogger("janus.backup.migrate")
+_quiet.addHandler(logging.NullHandler())
+_quiet.propagate = False
+
+
+@dataclasses.dataclass
+class Restored:
+    manifest: Manifest
+    files: int
+    removed: int
+    migrated: list[str]
+    seconds: float
+
+
+def migrate(url: str) -> list[str]:
+    """Apply pending migrations from migrations/; return their names."""
+    db = make_database(url, pool_size=1)
+    try:
+        return Router(db, migrate_dir=MIGRATIONS_DIR, logger=_quiet).run()
+    except Exception as exc:  # noqa: BLE001 - reported as one line
+        raise BackupError(f"migrating the restored database failed: {first_line(exc)}") from None
+    finally:
+        db.close_all()
+
+
+def _check_counts(found: dict[str, int], manifest: Manifest) -> None:
+    for table, expected in manifest.counts.items():
+        if found.get(table) != expected:
+            raise BackupError(f"restored {table} has {found.get(table)} rows, "
+                              f"the manifest says {expected}")
+
+
+def restore_backup(archive_path: Path, database_url: str, storage_dir: Path, *,
+                   force: bool = False) -> Restored:
+    begun = time.monotonic()
+    archive_path, storage_dir = Path(archive_path), Path(storage_dir).resolve()
+    backend = backend_of(database_url)
+    manifest = archive.verify(archive_path)
+    if manifest.backend != backend:
+        raise BackupError(f"the archive holds a {manifest.backend} database; "
+                          f"{shown_url(database_url)} is {backend}")
+    if backend == "postgresql":
+        postgres.tool("pg_restore")
+        postgres.tool("psql")
+        work = Path(tempfile.mkdtemp(prefix="janus-restore-"))
+        staged = work / "database.pgdump"
+    else:
+        target = sqlite.path_of(database_url)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackupError(f"cannot create {target.parent}: {exc.strerror or exc}") from None
+        work = None
+        staged = target.with_name(f".{target.name}.restore-{os.getpid()}")
+    try:
+        archive.extract(archive_path, manifest,
+                        lambda e: staged if e.path == manifest.database.path else None)
+        if backend == "sqlite":
+            sqlite.check_copy(staged)
+            db_reason = sqlite.occupied(target)
+        else:
+            postgres.check_dump(staged)
+            db_reason = postgres.occupied(database_url)
+        reasons = [r for r in (db_reason, files.occupied(storage_dir)) if r]
+        if reasons and not force:
+            raise BackupError(f"{'; '.join(reasons)}: not overwriting without --force")
+
+        files.ensure_root(storage_dir)
+        written = archive.extract(archive_path, manifest, files.destination(storage_dir))
+        if backend == "sqlite":
+            _check_counts(sqlite.row_counts(staged), manifest)
+            migrated = migrate(f"sqlite:///{staged}")
+            sqlite.single_file(staged)
+            sqlite.install(staged, target)
+        else:
+            postgres.restore(database_url, staged)
+            _check_counts(postgres.row_counts(database_url), manifest)
+            migrated = migrate(database_url)
+        removed = 0
+        if force:
+            keep = {e.path[len(STORAGE_PREFIX):] for e in manifest.files}
+            removed = files.remove_others(storage_dir, keep)
+    finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{staged}{suffix}").unlink(missing_ok=True)
+    return Restored(manifest, written, removed, migrated, time.monotonic() - begun)
