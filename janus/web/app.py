@@ -27,6 +27,7 @@ from janus.web.routes import (
     admins,
     analytics,
     auth,
+    docs,
     health,
     image_analysis,
     image_files,
@@ -38,7 +39,7 @@ from janus.web.routes import (
 )
 
 ROUTE_MODULES = (health, auth, users, admins, images, image_files, image_analysis, logs,
-                 summary, analytics, security)
+                 summary, analytics, security, docs)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("janus.access")
 

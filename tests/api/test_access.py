@@ -294,7 +294,22 @@ def _register(client, actors):
     assert User.get_by_id(res.json["id"]).username == "new"
 
 
+def _index(client, actors):
+    assert client.get("/", status=200).json["docs"] == "/docs"
+
+
+def _docs(client, actors):
+    assert b"swagger-ui" in client.get("/docs", status=200).body
+
+
+def _docs_static(client, actors):
+    client.get("/docs/static/docs.js", status=200)
+
+
 PUBLIC_ROUTES = {
+    ("GET", "/"): _index,
+    ("GET", "/docs"): _docs,
+    ("GET", "/docs/static/<name>"): _docs_static,
     ("GET", "/health"): _health,
     ("GET", "/openapi.json"): _openapi,
     ("POST", "/auth/login"): _login,
