@@ -68,6 +68,8 @@ class Gunicorn:
         self.env = {**os.environ, "DATABASE_URL": url, "JANUS_BIND": f"127.0.0.1:{self.port}",
                     "JANUS_WORKERS": "2", "JANUS_THREADS": "4", "JANUS_LOG_LEVEL": "WARNING",
                     "JANUS_STORAGE_DIR": str(storage),
+                    # stop() should not wait out idle keep-alive clients
+                    "JANUS_GRACEFUL_TIMEOUT": "3",
                     # cheap argon2, as in the rest of the suite
                     "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
                     **{key: str(value) for key, value in env.items()}}
