@@ -171,7 +171,8 @@ def _locked_admin(admin_id: int) -> Admin:
     meanwhile, it is gone (404) instead of being re-created for a user whose
     role is no longer admin, or whose row no longer exists."""
     row = admins.get_by_id(admin_id)
-    lock_user(row.user_id)
+    # Like lock_user, but a user deleted meanwhile is "admin N not found".
+    list(locked(User.select(User.id).where(User.id == row.user_id)).tuples())
     return admins.get_by_id(admin_id, admins.select().where(Admin.user == row.user_id))
 
 
