@@ -108,3 +108,27 @@ def init_database(url: str, pool_size: int = 8) -> pw.Database:
 def is_postgres(db: pw.Database | None = None) -> bool:
     db = db or database.obj
     return isinstance(db, pw.PostgresqlDatabase)
+
+
+def locked(query: pw.Select, of=None) -> pw.Select:
+    """``query`` taking row locks, for a read a write depends on (see the
+    README's "Write transactions"): ``FOR NO KEY UPDATE`` on PostgreSQL, which
+    unlike ``FOR UPDATE`` does not conflict with the ``FOR KEY SHARE`` locks
+    that foreign-key checks take, so inserting a row that references a locked
+    user never waits. SQLite needs nothing: every transaction begins
+    IMMEDIATE, holding the one write lock from its first statement."""
+    return query.for_update("FOR NO KEY UPDATE", of=of) if is_postgres() else query
+
+
+# SQLSTATEs after which the whole transaction can simply run again:
+# serialization_failure and deadlock_detected (PostgreSQL rolled it back).
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A PostgreSQL serialization failure or deadlock, as peewee raises it
+    (the driver's error is on ``exc.orig`` / ``__cause__``)."""
+    for error in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if getattr(error, "pgcode", None) in RETRYABLE_SQLSTATES:
+            return True
+    return False

@@ -103,6 +103,7 @@ def update_user(actor: Actor, user_id: int, body: UserPatchIn) -> User:
     fields = provided(body)
     _check_role(fields.get("role"), fields.get("admin_level"))
     with database.atomic():
+        admin_service.lock_user(user_id)  # the lock order: target user first
         target = visible_user(actor, user_id)
         if target.id != actor.id or any(name in fields for name in ACCOUNT_FIELDS):
             require_level(actor, "superadmin")
@@ -131,6 +132,7 @@ def delete_user(actor: Actor, user_id: int, store: FileStore) -> None:
     """Yourself, or anyone as superadmin. Their admin row, images and tokens
     go with them (cascade); logs and security events stay with a NULL user."""
     with database.atomic():
+        admin_service.lock_user(user_id)  # the lock order: target user first
         target = visible_user(actor, user_id)
         if target.id != actor.id:
             require_level(actor, "superadmin")

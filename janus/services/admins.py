@@ -5,6 +5,23 @@ Invariant: a user has role ``admin`` exactly when an Admin row exists; every
 change here updates both, with its audit row and security event, in one
 transaction. ``guard_last_superadmin`` is the only check that keeps at least
 one active superadmin; demote, revoke, delete and deactivate all call it.
+
+Write-transaction discipline (the README's "Write transactions" says the
+same): every change reads what it depends on INSIDE its transaction, after
+taking its locks, and locks are taken in ONE order:
+
+1. the target user's row (``lock_user``: ``FOR NO KEY UPDATE`` on
+   PostgreSQL, which foreign-key checks' ``FOR KEY SHARE`` does not wait for;
+   the row is re-read, so its role is the committed one);
+2. then admin rows, in id order (``superadmin_count`` locks every
+   superadmin's row before counting them).
+
+Users rows are never locked after admin rows, and no other user's row is
+locked, so two admin changes cannot wait on each other in a cycle. On SQLite
+every transaction begins IMMEDIATE (janus.db): writers take turns, and the
+same code is simply serialised. A PostgreSQL deadlock or serialization
+failure that still happens (e.g. a user deleted while acting) is retried
+whole by ``janus.web.plugins.DatabasePlugin``.
 """
 from __future__ import annotations
 
@@ -12,7 +29,7 @@ from datetime import datetime
 
 from janus.access import Actor, require_level
 from janus.audit import record_change
-from janus.db import database, is_postgres
+from janus.db import database, is_postgres, locked
 from janus.errors import Conflict, NotFound
 from janus.models import Admin, User, utcnow
 from janus.repos.base import Page, Repository
@@ -39,18 +56,28 @@ def level_of(user: User | int) -> str | None:
     return row.admin_level if row else None
 
 
+def lock_user(user_id: int) -> User:
+    """Step 1 of the lock order: the user's row, locked for this transaction
+    and read fresh (NotFound if it is gone, e.g. deleted meanwhile)."""
+    return users.get_by_id(user_id, locked(User.select()))
+
+
 def superadmin_count(excluding: User | None = None) -> int:
     """Active superadmins: a deactivated one cannot log in, so it does not
     keep the service manageable and must not let the last active one go."""
-    query = (Admin.select(Admin.id, Admin.user).join(User, on=(Admin.user == User.id))
-             .where((Admin.admin_level == "superadmin") & User.is_active)
-             .order_by(Admin.id))
     if is_postgres():
-        # Inside the caller's transaction: lock every superadmin row (in id
-        # order), so two concurrent "remove a superadmin" changes take turns
-        # instead of each seeing the other's row and both succeeding. SQLite
-        # already serialises writers.
-        query = query.for_update()
+        # Step 2 of the lock order, inside the caller's transaction: lock
+        # every superadmin's admin row, in id order, so two concurrent "remove
+        # a superadmin" changes take turns instead of each seeing the other's
+        # row and both succeeding. Only admin rows: FOR UPDATE over the join
+        # also locked users rows, against the lock order, and conflicted with
+        # foreign-key checks (the deadlocks). The count below is a new
+        # statement, so it sees whatever committed while this waited.
+        # SQLite already serialises writers.
+        list(locked(Admin.select(Admin.id).where(Admin.admin_level == "superadmin")
+                    .order_by(Admin.id)).tuples())
+    query = (Admin.select(Admin.id, Admin.user).join(User, on=(Admin.user == User.id))
+             .where((Admin.admin_level == "superadmin") & User.is_active))
     return sum(1 for _, user_id in query.tuples() if excluding is None or user_id != excluding.id)
 
 
@@ -78,6 +105,7 @@ def grant(actor: Actor, target: User, level: str, *, at: datetime | None = None)
     """Make ``target`` an admin at ``level``, or change their level. ``at``:
     when, if not now (the seed loader's times)."""
     with database.atomic():
+        target.role = lock_user(target.id).role  # the committed role, not a stale copy
         row = Admin.get_or_none(Admin.user == target.id)
         before = row.admin_level if row else None
         if row is None:
@@ -100,6 +128,7 @@ def grant(actor: Actor, target: User, level: str, *, at: datetime | None = None)
 def revoke(actor: Actor, target: User) -> None:
     """Take admin rights away; the user keeps their account as role 'user'."""
     with database.atomic():
+        target.role = lock_user(target.id).role
         row = Admin.get_or_none(Admin.user == target.id)
         if row is None:
             raise NotFound(f"user {target.id} is not an admin")
@@ -128,7 +157,7 @@ def list_admins(actor: Actor, q: AdminQuery) -> Page:
 def create_admin(actor: Actor, body: AdminCreateIn) -> Admin:
     require_level(actor, "superadmin")
     with database.atomic():
-        target = users.get_by_id(body.user_id)
+        target = lock_user(body.user_id)
         if level_of(target) is not None:
             raise Conflict(f"user {target.id} is already an admin; PATCH /admins/<id> "
                            "to change the level")
@@ -136,10 +165,21 @@ def create_admin(actor: Actor, body: AdminCreateIn) -> Admin:
     return admins.get_by_id(row.id)
 
 
+def _locked_admin(admin_id: int) -> Admin:
+    """The admin row ``admin_id`` with its user locked first (the lock order),
+    then read again: if a concurrent revoke or user deletion committed
+    meanwhile, it is gone (404) instead of being re-created for a user whose
+    role is no longer admin, or whose row no longer exists."""
+    row = admins.get_by_id(admin_id)
+    # Like lock_user, but a user deleted meanwhile is "admin N not found".
+    list(locked(User.select(User.id).where(User.id == row.user_id)).tuples())
+    return admins.get_by_id(admin_id, admins.select().where(Admin.user == row.user_id))
+
+
 def change_admin(actor: Actor, admin_id: int, level: str) -> Admin:
     require_level(actor, "moderator")
     with database.atomic():
-        row = admins.get_by_id(admin_id)
+        row = _locked_admin(admin_id)
         require_level(actor, "superadmin")
         grant(actor, row.user, level)
     return admins.get_by_id(admin_id)
@@ -148,6 +188,6 @@ def change_admin(actor: Actor, admin_id: int, level: str) -> Admin:
 def delete_admin(actor: Actor, admin_id: int) -> None:
     require_level(actor, "moderator")
     with database.atomic():
-        row = admins.get_by_id(admin_id)
+        row = _locked_admin(admin_id)
         require_level(actor, "superadmin")
         revoke(actor, row.user)

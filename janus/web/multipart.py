@@ -27,6 +27,7 @@ def read_upload(config) -> tuple[bytes, str]:
     if upload is None:
         raise ValidationError.at(f"$.{UPLOAD_FIELD}",
                                  "send the image as a multipart file field named 'file'")
+    upload.file.seek(0)  # Bottle caches the parsed form: a retried handler reads it again
     return upload.file.read(), _sent_filename(upload)
 
 

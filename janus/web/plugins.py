@@ -4,8 +4,9 @@ concern, outermost first:
 1. ``ErrorsPlugin``: typed errors become the JSON envelope, a lost database
    a 503, anything unexpected a generic 500 (the traceback goes to the
    server log only); the handler's result is encoded as JSON.
-2. ``DatabasePlugin``: holds a pooled connection and checks, once, that the
-   database is migrated.
+2. ``DatabasePlugin``: holds a pooled connection, checks, once, that the
+   database is migrated, and runs the handler again (up to ``ATTEMPTS``
+   times in all) after a PostgreSQL deadlock or serialization failure.
 3. ``AuthPlugin``: resolves the bearer token to an ``Actor`` (user and
    admin level in one query) unless the route is public.
 4. ``RequestPlugin``: decodes the body and the query into the spec's
@@ -17,12 +18,14 @@ Only routes declared through ``Api.route`` (with a spec) are wrapped.
 from __future__ import annotations
 
 import logging
+import random
+import time
 
 import peewee as pw
 from bottle import HTTPResponse, request, response
 
 from janus.access import Client
-from janus.db import database
+from janus.db import database, is_retryable
 from janus.errors import InternalError, JanusError, ServiceUnavailable, Unauthorized
 from janus.migrations_status import require_migrated
 from janus.schemas.images import Upload
@@ -31,6 +34,13 @@ from janus.web.jsonio import error_response, json_body, media_type, read_json, r
 from janus.web.multipart import read_upload
 
 log = logging.getLogger("janus.errors")
+
+# How many times DatabasePlugin runs a handler that keeps hitting PostgreSQL
+# deadlocks or serialization failures, and the pause before each new attempt
+# (seconds, times the attempt number, jittered so the rivals do not collide
+# again in step).
+ATTEMPTS = 3
+RETRY_PAUSE = 0.02
 
 
 def header(name: str) -> str:
@@ -125,11 +135,35 @@ class DatabasePlugin(_SpecPlugin):
                 if not self.migrated:
                     require_migrated(database.obj)
                     self.migrated = True
-                return callback(*args, **kwargs)
+                return retried(callback, *args, **kwargs)
             finally:
                 if not database.is_closed():
                     database.close()  # back to the pool
         return with_connection
+
+
+def retried(callback, *args, **kwargs):
+    """``callback``, run again after a PostgreSQL deadlock (40P01) or
+    serialization failure (40001), at most ``ATTEMPTS`` times in all.
+
+    Safe because a failed attempt's writes are rolled back (every write is
+    one ``database.atomic()`` in a service; PostgreSQL aborted it anyway), the
+    request body is cached in the environ (``jsonio.read_body``), and each
+    attempt re-reads everything it depends on inside its own transaction.
+    The last failure goes on to ErrorsPlugin (503)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return callback(*args, **kwargs)
+        except (pw.OperationalError, pw.InternalError) as exc:
+            if attempt == ATTEMPTS or not is_retryable(exc):
+                raise
+            if database.in_transaction():  # a handler's own atomic() left open
+                database.rollback()
+            log.warning("retrying %s %s after %s (attempt %d, request %s)",
+                        request.method, request.path, exc.__class__.__name__, attempt,
+                        request_id())
+            time.sleep(RETRY_PAUSE * attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")
 
 
 class AuthPlugin(_SpecPlugin):
