@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 
 import pytest
 
@@ -21,17 +22,24 @@ from janus.services import auth
 
 THREADS = 24
 WRONG = "not the password"
+# About what argon2-cffi's default parameters take per verification.
+PRODUCTION_VERIFY_SECONDS = 0.05
 
 
 @pytest.fixture
 def verifications(monkeypatch):
-    """Counts argon2 verifications (janus.passwords.verify_password calls)."""
+    """Counts argon2 verifications (janus.passwords.verify_password calls).
+
+    Each also takes as long as a production-cost verification (the suite's
+    argon2 parameters are cheap), so the guesses really overlap: without the
+    count-first design most of them would be verified."""
     calls, lock = [], threading.Lock()
     real = passwords.verify_password
 
     def counting(password_hash, password):
         with lock:
             calls.append(password_hash)
+        time.sleep(PRODUCTION_VERIFY_SECONDS)
         return real(password_hash, password)
 
     monkeypatch.setattr(passwords, "verify_password", counting)
