@@ -12,6 +12,7 @@ import threading
 import time
 
 import pytest
+import webtest
 
 from janus import passwords
 from janus.access import Client
@@ -19,6 +20,7 @@ from janus.db import database
 from janus.errors import TooManyRequests, Unauthorized
 from janus.models import SecurityEvent
 from janus.services import auth
+from janus.web.app import create_app
 
 THREADS = 24
 WRONG = "not the password"
@@ -99,3 +101,30 @@ def test_concurrent_wrong_passwords_get_at_most_threshold_verifications(
     assert counts[("login_failed",)] == limit
     assert counts[("lockout",)] == 1
     assert counts[("login_locked",)] == THREADS - limit
+
+
+def test_through_the_wsgi_app_too(make_config, alice, verifications):
+    """The same storm through create_app (DatabasePlugin's pooled connection
+    per thread, the route, the error envelope)."""
+    app = create_app(make_config(JANUS_LOCKOUT_THRESHOLD=5))
+    database.close()
+    barrier = threading.Barrier(THREADS)
+    statuses, lock = collections.Counter(), threading.Lock()
+
+    def attempt():
+        client = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "203.0.113.9"})
+        barrier.wait()
+        res = client.post_json("/auth/login", {"login": "alice", "password": WRONG},
+                               status="*")
+        with lock:
+            statuses[res.status_int] += 1
+
+    threads = [threading.Thread(target=attempt) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    database.connect(reuse_if_open=True)
+    assert len(verifications) == 5
+    assert statuses == {401: 5, 429: THREADS - 5}
+    assert actions()[("login_failed",)] == 5
