@@ -10,6 +10,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+import limits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
 
@@ -55,6 +57,31 @@ def _list(env, name, default):
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _rate(env, name, default):
+    """A rate in the limits library's syntax; unset is the default, "" turns it off."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    raw = raw.strip()
+    if raw:
+        try:
+            limits.parse_many(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a rate such as 10/minute or "
+                              f"10/minute;100/hour, got {raw!r}") from None
+    return raw
+
+
+RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
+
+
+def _storage(env, name, default):
+    raw = (env.get(name) or "").strip() or default
+    if raw.partition("://")[0] not in RATE_STORAGE_SCHEMES or "://" not in raw:
+        raise ConfigError(f"{name} must be memory:// or a redis:// URL, got {raw!r}")
+    return raw
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     database_url: str
@@ -67,11 +94,20 @@ class Config:
     token_ttl_seconds: int = 7 * 24 * 3600
     lockout_threshold: int = 5
     lockout_window_seconds: int = 15 * 60
+    # Failures against one account from every address together (distributed
+    # guessing); lockout_threshold is per (account, address).
+    lockout_account_threshold: int = 20
     allow_registration: bool = True
     cors_origins: tuple = ()
     # Reverse proxies whose X-Forwarded-For is believed (exact addresses).
     trusted_proxies: tuple = ()
     log_level: str = "INFO"
+    # Per-address request rates (limits syntax, "10/minute;100/hour"; "" off),
+    # counted in memory per worker or in Redis (shared by every worker and host).
+    rate_limit_storage: str = "memory://"
+    rate_limit_login: str = "10/minute"
+    rate_limit_register: str = "10/hour"
+    rate_limit_upload: str = "60/minute"
     # None: argon2-cffi's current recommended defaults.
     argon2_time_cost: int | None = None
     argon2_memory_kib: int | None = None
@@ -97,10 +133,18 @@ class Config:
             token_ttl_seconds=number("token_ttl_seconds", "JANUS_TOKEN_TTL_SECONDS"),
             lockout_threshold=number("lockout_threshold", "JANUS_LOCKOUT_THRESHOLD"),
             lockout_window_seconds=number("lockout_window_seconds", "JANUS_LOCKOUT_WINDOW_SECONDS"),
+            lockout_account_threshold=number("lockout_account_threshold",
+                                             "JANUS_LOCKOUT_ACCOUNT_THRESHOLD"),
             allow_registration=_bool(env, "JANUS_ALLOW_REGISTRATION",
                                      default["allow_registration"]),
             cors_origins=_list(env, "JANUS_CORS_ORIGINS", default["cors_origins"]),
             trusted_proxies=_list(env, "JANUS_TRUSTED_PROXIES", default["trusted_proxies"]),
+            rate_limit_storage=_storage(env, "JANUS_RATE_LIMIT_STORAGE",
+                                        default["rate_limit_storage"]),
+            rate_limit_login=_rate(env, "JANUS_RATE_LIMIT_LOGIN", default["rate_limit_login"]),
+            rate_limit_register=_rate(env, "JANUS_RATE_LIMIT_REGISTER",
+                                      default["rate_limit_register"]),
+            rate_limit_upload=_rate(env, "JANUS_RATE_LIMIT_UPLOAD", default["rate_limit_upload"]),
             log_level=(env.get("JANUS_LOG_LEVEL") or default["log_level"]).upper(),
             argon2_time_cost=number("argon2_time_cost", "JANUS_ARGON2_TIME_COST"),
             argon2_memory_kib=number("argon2_memory_kib", "JANUS_ARGON2_MEMORY_KIB", minimum=8),

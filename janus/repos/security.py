@@ -6,12 +6,18 @@ against accounts that do not exist are counted (and rate-limited) too.
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 
 import peewee as pw
 
+from janus.db import database, is_postgres
 from janus.models import SecurityEvent
 from janus.repos.base import Repository
 from janus.repos.common import HistoryMixin
+
+# pg_advisory_xact_lock(namespace, key): the namespace keeps Janus's login
+# locks apart from any other advisory lock on the same database.
+LOGIN_LOCK_NAMESPACE = 0x4A4E4C  # "JNL"
 
 ACCOUNT_MAX = SecurityEvent.account.max_length
 USER_AGENT_MAX = SecurityEvent.user_agent.max_length
@@ -63,6 +69,44 @@ class SecurityRepository(HistoryMixin, Repository):
         """``columns``: a ``timestamp`` other than now (the seed loader's)."""
         return self.create(action=action, user=user, account=account, ip=ip,
                            user_agent=user_agent, security_metadata=metadata, **columns)
+
+    def serialise_logins(self, account: str) -> None:
+        """Inside a transaction: make concurrent login attempts on ``account``
+        take turns until it commits, so each counts the attempts before it.
+        SQLite needs nothing: every transaction begins IMMEDIATE (janus.db),
+        which already serialises writers. PostgreSQL takes an advisory lock
+        on the account, released at commit."""
+        if is_postgres():
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                           (LOGIN_LOCK_NAMESPACE, normalise_account(account)))
+
+    def recent_failures(self, account: str, since: datetime,
+                        limit: int) -> list[tuple[datetime, str | None]]:
+        """``(timestamp, ip)`` of the newest ``limit`` login failures against
+        ``account`` after ``since``, newest first (the (account, action,
+        timestamp) index serves it)."""
+        query = (SecurityEvent.select(SecurityEvent.timestamp, SecurityEvent.ip)
+                 .where((SecurityEvent.account == normalise_account(account))
+                        & (SecurityEvent.action == "login_failed")
+                        & (SecurityEvent.timestamp > since))
+                 .order_by(SecurityEvent.timestamp.desc(), SecurityEvent.id.desc())
+                 .limit(limit))
+        return list(query.tuples())
+
+    def last_success(self, account: str, ip: str | None, since: datetime) -> datetime | None:
+        """When ``account`` last logged in from ``ip`` after ``since``, or None."""
+        ip_match = (SecurityEvent.ip.is_null() if normalise_ip(ip) is None
+                    else SecurityEvent.ip == normalise_ip(ip))
+        return (SecurityEvent.select(SecurityEvent.timestamp)
+                .where((SecurityEvent.account == normalise_account(account))
+                       & (SecurityEvent.action == "login_success")
+                       & (SecurityEvent.timestamp > since) & ip_match)
+                .order_by(SecurityEvent.timestamp.desc()).limit(1).scalar())
+
+    def settle(self, event: SecurityEvent, action: str, metadata: dict) -> None:
+        """Turn a recorded attempt into what it turned out to be."""
+        SecurityEvent.update(action=action, security_metadata=metadata) \
+            .where(SecurityEvent.id == event.id).execute()
 
     def by_action(self, action: str, query: pw.ModelSelect) -> pw.ModelSelect:
         return query.where(SecurityEvent.action == action)

@@ -14,15 +14,17 @@ from datetime import timedelta
 
 from peewee import JOIN
 
+from janus import passwords
 from janus.access import Actor, Client
 from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
 from janus.errors import TooManyRequests, Unauthorized, ValidationError
-from janus.models import Admin, AuthToken, SecurityEvent, User, utcnow
-from janus.passwords import hash_password, needs_rehash, verify_password
+from janus.models import Admin, AuthToken, User, utcnow
+from janus.passwords import hash_password, needs_rehash
 from janus.repos.security import security_events
 from janus.repos.users import users
+from janus.services import lockout
 
 # Refresh last_used_at at most this often: a write per request is not free.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -70,34 +72,28 @@ def resolve_token(plain: str, client: Client | None = None) -> Actor:
 
 def _event(action, client: Client, user=None, account=None, **metadata):
     metadata = {key: value for key, value in metadata.items() if value is not None}
-    security_events.record(action, user=user, account=account, ip=client.ip,
-                           user_agent=client.user_agent, metadata=metadata or None)
+    return security_events.record(action, user=user, account=account, ip=client.ip,
+                                  user_agent=client.user_agent, metadata=metadata or None)
 
 
-def _lockout_retry_after(account: str, config: Config) -> int | None:
-    """Seconds until ``account`` may try again, or None when it is not locked."""
-    window = timedelta(seconds=config.lockout_window_seconds)
-    now = utcnow()
-    # A successful login clears the count: only failures after it matter.
-    since = now - window
-    last_success = (SecurityEvent.select(SecurityEvent.timestamp)
-                    .where((SecurityEvent.account == account)
-                           & (SecurityEvent.action == "login_success")
-                           & (SecurityEvent.timestamp > since))
-                    .order_by(SecurityEvent.timestamp.desc()).limit(1).scalar())
-    if last_success is not None:
-        since = last_success
-    failures = list(SecurityEvent.select(SecurityEvent.timestamp)
-                    .where((SecurityEvent.account == account)
-                           & (SecurityEvent.action == "login_failed")
-                           & (SecurityEvent.timestamp > since))
-                    .order_by(SecurityEvent.timestamp.desc())
-                    .limit(config.lockout_threshold).tuples())
-    if len(failures) < config.lockout_threshold:
-        return None
-    # Locked until the oldest of the last N failures leaves the window.
-    unlock_at = failures[-1][0] + window
-    return max(1, int((unlock_at - now).total_seconds()) + 1)
+def _attempt(user, account: str, client: Client, config: Config):
+    """Record the attempt as a failure before any password is checked, in one
+    committed transaction that takes turns with every other attempt on the
+    account (janus.services.lockout). Returns the recorded row and what this
+    attempt would lock should it fail; raises TooManyRequests, after
+    committing a ``login_locked`` row, when the account is locked for this
+    address."""
+    with database.atomic():
+        security_events.serialise_logins(account)
+        standing = lockout.assess(account, client.ip, config, utcnow())
+        if standing.retry_after is None:
+            reason = "unknown_account" if user is None else "wrong_password"
+            return _event("login_failed", client, user=user, account=account,
+                          reason=reason), standing.scope
+        _event("login_locked", client, user=user, account=account,
+               retry_after=standing.retry_after, scope=standing.scope)
+    # Raised after the commit: the refusal stays on record.
+    raise TooManyRequests("too many failed logins; try again later", standing.retry_after)
 
 
 def login(login_name: str, password: str, client: Client,
@@ -106,18 +102,14 @@ def login(login_name: str, password: str, client: Client,
     # One key per account whichever name was typed; unknown names are keyed
     # too, so lockout behaves the same whether or not the account exists.
     account = user.email if user else (login_name or "").strip().lower()[:254]
-    retry_after = _lockout_retry_after(account, config)
-    if retry_after is not None:
-        _event("login_locked", client, user=user, account=account, retry_after=retry_after)
-        raise TooManyRequests("too many failed logins; try again later", retry_after)
+    attempt, would_lock = _attempt(user, account, client, config)
     # Always verify against some hash, so an unknown account costs the same time.
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = passwords.verify_password(user.password_hash if user else None, password)
     if not ok or not user.is_active:
-        reason = "unknown_account" if user is None else (
-            "wrong_password" if not ok else "inactive")
-        _event("login_failed", client, user=user, account=account, reason=reason)
-        if _lockout_retry_after(account, config) is not None:
-            _event("lockout", client, user=user, account=account,
+        if ok:  # the right password for a deactivated account
+            security_events.settle(attempt, "login_failed", {"reason": "inactive"})
+        if would_lock is not None:
+            _event("lockout", client, user=user, account=account, scope=would_lock,
                    window_seconds=config.lockout_window_seconds)
         raise Unauthorized("invalid credentials")
     with database.atomic():
@@ -126,8 +118,8 @@ def login(login_name: str, password: str, client: Client,
             fields["password_hash"] = hash_password(password)
         users.update(user, **fields)
         issued = issue_token(user, config.token_ttl_seconds)
-        _event("login_success", client, user=user, account=account,
-               rehashed="password_hash" in fields or None)
+        security_events.settle(attempt, "login_success",
+                               {"rehashed": True} if "password_hash" in fields else {})
     admin_row = Admin.get_or_none(Admin.user == user.id)
     return Actor(user, admin_row.admin_level if admin_row else None, issued.row, client), issued
 
@@ -150,10 +142,10 @@ def logout(actor: Actor) -> None:
 def change_password(actor: Actor, current: str, new: str) -> int:
     """Set a new password; revoke the user's other tokens. Returns how many."""
     user, client = actor.user, actor.client
-    if not verify_password(user.password_hash, current):
+    if not passwords.verify_password(user.password_hash, current):
         _event("password_change_failed", client, user=user, account=user.email)
         raise ValidationError.at("$.current_password", "does not match the current password")
-    if verify_password(user.password_hash, new):
+    if passwords.verify_password(user.password_hash, new):
         raise ValidationError.at("$.new_password", "must differ from the current password")
     with database.atomic():
         users.update(user, password_hash=hash_password(new))

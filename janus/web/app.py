@@ -19,9 +19,11 @@ from janus.config import Config
 from janus.db import init_database
 from janus.errors import for_status
 from janus.imaging import FileStore
+from janus.ratelimit import RateLimits
 from janus.web import cors, openapi, plugins
 from janus.web.jsonio import error_response
 from janus.web.plugins import client_ip, header
+from janus.web.ratelimit import RateLimitPlugin
 from janus.web.registry import Api
 from janus.web.routes import (
     admins,
@@ -117,6 +119,8 @@ def create_app(config: Config | None = None) -> Bottle:
     app = Bottle()
     app.config["janus.config"] = config
     app.uninstall(True)  # no JSON/template plugins: ErrorsPlugin encodes with msgspec
+    # Outermost: a refused request costs no connection and no body read.
+    app.install(RateLimitPlugin(RateLimits(config)))
     plugins.install(app, config)
     app.default_error_handler = _error_handler
     trusted_proxies = frozenset(config.trusted_proxies)

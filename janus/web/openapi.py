@@ -22,7 +22,7 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             405: "Method not allowed", 409: "Conflict with existing data",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
-            429: "Too many failed logins; see Retry-After", 500: "Internal error",
+            429: "Too many requests; see Retry-After", 500: "Internal error",
             503: "Database unavailable or not migrated"}
 
 

@@ -40,6 +40,9 @@ class RouteSpec:
     response_media: str = JSON
     status: int = 200
     errors: tuple[int, ...] = ()
+    # A janus.ratelimit rule ("login", "register", "upload"): per-address
+    # rate, 429 beyond it (added to ``errors``).
+    rate_limit: str | None = None
     description: str = ""
     # Keyword arguments the handler asks for; filled in by Api.route.
     wants: frozenset = frozenset()
@@ -75,6 +78,8 @@ class Api:
             spec = RouteSpec(method=method, path=path, callback=callback, summary=summary,
                              tag=tag, **options)
             spec.wants = handler_arguments(spec)
+            if spec.rate_limit is not None and 429 not in spec.errors:
+                spec.errors = (*spec.errors, 429)
             self.specs.append(spec)
             self.app.route(path, method, callback, janus=spec)
             return callback

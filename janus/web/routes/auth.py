@@ -20,6 +20,7 @@ def register(api) -> None:
 
     @api.route("POST", "/auth/register", summary="Create an account", tag="auth", auth=False,
                body=RegisterIn, response=UserOut, status=201, errors=(403, 409),
+               rate_limit="register",
                description="Turned off when JANUS_ALLOW_REGISTRATION=false.")
     def register_user(body):
         if not config.allow_registration:
@@ -28,7 +29,7 @@ def register(api) -> None:
 
     @api.route("POST", "/auth/login", summary="Exchange email or username and password "
                "for a bearer token", tag="auth", auth=False, body=LoginIn, response=TokenOut,
-               errors=(401, 429))
+               errors=(401, 429), rate_limit="login")
     def login(body, client):
         actor, issued = auth.login(body.login, body.password, client, config)
         return TokenOut(token=issued.plain, token_type="bearer",

@@ -26,7 +26,7 @@ def register(api) -> None:
 
     @api.route("POST", "/images", summary="Upload an image, or create a metadata-only record",
                tag="images", body=ImageCreateIn, upload=UploadForm, response=ImageOut,
-               status=201, errors=(409,),
+               status=201, errors=(409,), rate_limit="upload",
                description="multipart/form-data with a `file` field uploads an image: every "
                "column is read from the bytes, never from the client. 409 (with "
                "details.existing_id) when you already uploaded the same bytes. A JSON body "
