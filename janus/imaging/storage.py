@@ -4,6 +4,8 @@ Layout under ``root``::
 
     ab/cd/abcd...<64 hex>                 the original bytes
     thumbnails/ab/cd/abcd.../256.webp     cached thumbnails of that file
+    .../.tmp-*                            a write in progress (or one a killed
+                                          process left behind: swept at start-up)
 
 Two levels of two-hex-digit folders keep any one directory small. Identical
 bytes share one key, so ONE FILE MAY BACK SEVERAL images rows (different
@@ -17,13 +19,16 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from janus.errors import NotFound, ValidationError
+from janus.errors import DISK_FULL_ERRNOS, InsufficientStorage, NotFound, ValidationError
 
 _KEY = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
 THUMBNAIL_DIR = "thumbnails"
+TEMP_PREFIX = ".tmp-"
 MAX_THUMBNAIL_SIZE = 4096
 
 
@@ -36,9 +41,22 @@ def atomic_write(path: Path, data: bytes) -> None:
 
     The temp file lives in the target directory: os.replace is only atomic
     within one file system.
+
+    A full disk (ENOSPC) or an exhausted quota (EDQUOT) raises
+    InsufficientStorage (507), with the OSError as its cause.
     """
+    try:
+        _write(path, data)
+    except OSError as exc:
+        if exc.errno in DISK_FULL_ERRNOS:
+            raise InsufficientStorage(
+                "the file store is full: nothing was stored; retry once space is freed") from exc
+        raise
+
+
+def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -74,11 +92,19 @@ class FileStore:
         return self.root / self.check_key(key)
 
     # -- originals ----------------------------------------------------------
+    @staticmethod
+    def key_of(data: bytes) -> str:
+        return key_for(hashlib.sha256(data).hexdigest())
+
     def put(self, data: bytes) -> str:
-        """Store ``data`` (once per distinct content) and return its key."""
-        key = key_for(hashlib.sha256(data).hexdigest())
+        """Store ``data`` (once per distinct content) and return its key.
+
+        A file already there is kept (same name, same bytes), so callers must
+        hold the key's lock (janus.services.files.key_lock) for the check and
+        the write to mean anything while another process may delete it."""
+        key = self.key_of(data)
         target = self.path(key)
-        if not target.exists():  # same name, same bytes: nothing to do
+        if not target.exists():
             atomic_write(target, bytes(data))
         return key
 
@@ -109,3 +135,43 @@ class FileStore:
 
     def delete_thumbnails(self, key: str) -> None:
         shutil.rmtree(self.thumbnail_dir(key), ignore_errors=True)
+
+    # -- housekeeping -------------------------------------------------------
+    def originals(self) -> Iterator[tuple[str, Path]]:
+        """(key, path) of every original on disk (anything else is skipped)."""
+        for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            key = path.relative_to(self.root).as_posix()
+            if _KEY.fullmatch(key) and path.is_file():
+                with contextlib.suppress(ValidationError):
+                    yield self.check_key(key), path
+
+    def thumbnail_keys(self) -> Iterator[tuple[str, Path]]:
+        """(key, directory) of every thumbnail directory on disk."""
+        base = self.root / THUMBNAIL_DIR
+        for path in base.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            key = path.relative_to(base).as_posix()
+            if _KEY.fullmatch(key) and path.is_dir():
+                with contextlib.suppress(ValidationError):
+                    yield self.check_key(key), path
+
+    def temp_files(self) -> Iterator[Path]:
+        """Every ``.tmp-*`` file where this store writes (beside originals and
+        thumbnails, and probes at the root): writes in progress or left by a
+        killed process. Only the store's own layout is walked, so a root
+        shared with other files by mistake loses nothing else."""
+        for pattern in (f"{TEMP_PREFIX}*", f"??/??/{TEMP_PREFIX}*",
+                        f"{THUMBNAIL_DIR}/??/??/*/{TEMP_PREFIX}*"):
+            for path in self.root.glob(pattern):
+                if path.is_file():
+                    yield path
+
+    def probe(self) -> None:
+        """Write and delete a small file: raises OSError (or InsufficientStorage)
+        when the store cannot be written. Its name starts with TEMP_PREFIX, so a
+        probe a crash left behind is swept like any other temp file."""
+        path = self.root / f"{TEMP_PREFIX}probe-{uuid.uuid4().hex}"
+        try:
+            atomic_write(path, b"janus storage probe\n")
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()

@@ -40,6 +40,8 @@ class RouteSpec:
     response_media: str = JSON
     status: int = 200
     errors: tuple[int, ...] = ()
+    # Error statuses that may also carry a body of their own ({503: Health}).
+    error_responses: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     # Keyword arguments the handler asks for; filled in by Api.route.
     wants: frozenset = frozenset()

@@ -42,12 +42,14 @@ _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 def _collect_specs():
     """The route list of an app built without touching any database, and
     without create_app's process-wide side effects: at collection time they
-    would reach every other test (cheap argon2 parameters, logging set up)."""
+    would reach every other test (cheap argon2 parameters, logging set up,
+    the file store's start-up sweep)."""
     env = {"DATABASE_URL": "sqlite:////nonexistent/collect-only.db",
            "JANUS_STORAGE_DIR": tempfile.gettempdir(),
            "JANUS_LOG_LEVEL": "WARNING"}
     with (mock.patch("janus.web.app.init_database"), mock.patch("janus.passwords.configure"),
-          mock.patch("janus.web.app.configure_logging")):
+          mock.patch("janus.web.app.configure_logging"),
+          mock.patch("janus.web.app.sweep_at_startup")):
         app = create_app(Config.from_env(env=env))
     return [(spec.method, spec.path, spec.auth) for spec in app.janus_api.specs]
 
