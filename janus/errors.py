@@ -94,7 +94,7 @@ def disk_full_cause(exc: BaseException | None) -> BaseException | None:
     transaction back, so peewee's own ROLLBACK fails with "cannot rollback -
     no transaction is active" and the real cause is only that error's
     ``__context__``; peewee's wrapped errors also carry the driver's as
-    ``args[0]``.
+    ``orig``.
     """
     seen: set[int] = set()
     todo = [exc]
@@ -111,6 +111,6 @@ def disk_full_cause(exc: BaseException | None) -> BaseException | None:
                 or getattr(current, "pgcode", None) == _PG_DISK_FULL
                 or "database or disk is full" in str(current)):
             return current
-        todo.extend([current.__cause__, current.__context__])
+        todo.extend([current.__cause__, current.__context__, getattr(current, "orig", None)])
         todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
     return None
