@@ -12,7 +12,7 @@ before each of:
   pragmas and the page cache ``--generate`` sets / ``psycopg2.connect``) runs
   ``cursor.executemany(INSERT ...)`` per batch of ``--batch`` rows and commits
   after each batch;
-- janus: ``janus.seeds.generate.Writer`` on Janus's peewee connection, what
+- janus: ``janus.seeds.writer.Writer`` on Janus's peewee connection, what
   ``--generate`` does per batch: ``executemany`` (SQLite) or ``COPY ... FROM
   STDIN`` in CSV (PostgreSQL), one transaction per batch;
 - peewee insert_many: ``Log.insert_many(rows).execute()`` per batch (dict rows
@@ -46,6 +46,7 @@ from bench.report import machine
 from janus.db import SQLITE_PRAGMAS, is_postgres, sqlite_path
 from janus.models import Log, utcnow
 from janus.seeds import generate, synthetic
+from janus.seeds.writer import Writer
 
 BACKENDS = ("sqlite", "postgresql")
 SQLITE_VARIABLES = 32766
@@ -105,7 +106,7 @@ def _as_generate_does(db) -> None:
 
 def janus_insert(db, rows: list[tuple], batch: int) -> float:
     _as_generate_does(db)
-    writer = generate.Writer(db, "logs", synthetic.COLUMNS["logs"])
+    writer = Writer(db, "logs", synthetic.COLUMNS["logs"])
     began = time.perf_counter()
     for chunk in _chunks(rows, batch):
         with db.atomic():

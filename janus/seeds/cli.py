@@ -1,6 +1,6 @@
-"""``python -m janus.seeds``: argument parsing, the database connection, the
-one transaction, and the one-line report (stdout on success, stderr and exit
-status 1 on any problem -- never a traceback)."""
+"""``python -m janus.seeds``: argument parsing, the one transaction, and the
+one-line report (stdout on success, stderr and exit status 1 on any problem --
+never a traceback). The connection is janus.seeds.connection's."""
 from __future__ import annotations
 
 import argparse
@@ -8,15 +8,13 @@ import contextlib
 import sys
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import peewee as pw
 
 from janus.config import PROJECT_ROOT, Config, ConfigError
-from janus.db import DatabaseURLError, database, is_postgres, make_database, sqlite_path
-from janus.errors import NotMigrated
-from janus.migrations_status import MIGRATE_COMMAND, require_migrated
-from janus.models import MODELS, User, utcnow
+from janus.db import is_postgres
+from janus.models import User, utcnow
+from janus.seeds.connection import connected, fail, first_line, shown_url
 from janus.seeds.files import read_file
 from janus.seeds.loader import Loader
 from janus.seeds.schema import DOMAINS, SeedError
@@ -24,60 +22,6 @@ from janus.seeds.schema import DOMAINS, SeedError
 SEED_DIR = PROJECT_ROOT / "seeds"
 # Any constant will do: concurrent loaders on one PostgreSQL database queue on it.
 _PG_LOCK_ID = 0x4A414E5553  # "JANUS"
-
-
-def shown_url(url: str) -> str:
-    """The URL with any password replaced, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-@contextlib.contextmanager
-def connected(url: str):
-    """Point the shared database proxy at ``url`` for the block, then restore it.
-
-    A SQLite file that does not exist is an error rather than created empty.
-    """
-    shown = shown_url(url)
-    path = sqlite_path(url)
-    if path and path != ":memory:" and not Path(path).is_file():
-        raise SeedError(f"database {shown} does not exist; create it with: {MIGRATE_COMMAND}")
-    try:
-        db = make_database(url, pool_size=1)
-    except DatabaseURLError as exc:
-        raise SeedError(str(exc)) from None
-    previous = database.obj
-    database.initialize(db)
-    try:
-        try:
-            db.connect()
-        except pw.DatabaseError as exc:
-            raise SeedError(f"cannot connect to {shown}: {_first_line(exc)}") from None
-        try:
-            require_migrated(db)
-        except NotMigrated as exc:
-            raise SeedError(f"{shown}: {exc.message}") from None
-        # The history can claim more than the schema holds (tables dropped by hand).
-        missing = sorted({m._meta.table_name for m in MODELS} - set(db.get_tables()))
-        if missing:
-            raise SeedError(f"{shown}: database is not migrated (missing tables: "
-                            f"{', '.join(missing)}); run: {MIGRATE_COMMAND}")
-        yield db
-    finally:
-        if hasattr(db, "close_all"):
-            db.close_all()
-        else:
-            db.close()
-        database.initialize(previous)
 
 
 @contextlib.contextmanager
@@ -121,7 +65,7 @@ def load(url: str, directory: Path, domains=DOMAINS, if_empty: bool = False,
                 loader.release_new_files()  # the rows are rolled back: their files go too
                 raise
     except pw.DatabaseError as exc:
-        raise SeedError(f"database error on {shown_url(url)}: {_first_line(exc)}") from None
+        raise SeedError(f"database error on {shown_url(url)}: {first_line(exc)}") from None
 
 
 def _domains(value: str) -> list[str]:
@@ -158,18 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> None:
-    """Exactly one line on stderr, whatever the message holds."""
-    print(message.replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.generate is not None:
-        from janus.seeds import generate
+        from janus.seeds.generate import main as generate_main
         others = [name for name, value in (("--only", args.only), ("--if-empty", args.if_empty),
                                            ("--storage-dir", args.storage_dir)) if value]
-        return generate.main(args.generate, args.database, others)
+        return generate_main(args.generate, args.database, others)
     domains = DOMAINS if not args.only else {name for group in args.only for name in group}
     try:
         config = Config.from_env(
@@ -177,13 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database or config.database_url
         added = load(url, args.dir, domains, if_empty=args.if_empty, config=config)
     except (SeedError, ConfigError) as exc:
-        _fail(str(exc) if isinstance(exc, SeedError) else f"janus.seeds: {exc}")
+        fail(str(exc) if isinstance(exc, SeedError) else f"janus.seeds: {exc}")
         return 1
     except KeyboardInterrupt:
         print("janus.seeds: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
-        _fail(f"janus.seeds: unexpected {type(exc).__name__}: {_first_line(exc)}")
+        fail(f"janus.seeds: unexpected {type(exc).__name__}: {first_line(exc)}")
         return 1
     if added is None:
         print(f"seeds skipped: {shown_url(url)} already has users (--if-empty)")

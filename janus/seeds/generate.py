@@ -13,8 +13,8 @@ Writing: each batch is one ``executemany`` of a prepared INSERT on the
 DB-API cursor (sqlite3), or one ``COPY ... FROM STDIN`` in CSV (PostgreSQL:
 psycopg2's ``executemany`` is a round trip per row; COPY was ~1.3-2x faster
 than a multi-row INSERT by ``execute_values`` here), committed in its own
-transaction. ``python -m bench.generate`` compares
-the rate with a raw ``executemany`` of the same rows.
+transaction (janus.seeds.writer). ``python -m bench.generate`` compares the
+rate with a raw ``executemany`` of the same rows.
 
 Ctrl-C stops after the batch in progress is committed (a second Ctrl-C
 abandons it: it is rolled back), prints the rows added per domain and exits
@@ -23,9 +23,7 @@ with status 130. Bad specs and databases give one line on stderr and status 1.
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
-import io
 import random
 import signal
 import sys
@@ -35,12 +33,13 @@ from array import array
 
 import peewee as pw
 
+import janus.seeds.synthetic as synthetic
 from janus.config import Config, ConfigError
 from janus.db import is_postgres
-from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User, utcnow
-from janus.seeds import synthetic
-from janus.seeds.cli import _fail, _first_line, connected, shown_url
+from janus.models import utcnow
+from janus.seeds.connection import connected, fail, first_line, shown_url
 from janus.seeds.schema import DOMAINS, SeedError
+from janus.seeds.writer import Writer
 
 # Rows per batch (one statement, one transaction). Measured with
 # ``python -m bench.generate --batches``: beyond a few thousand rows the rate
@@ -54,8 +53,6 @@ SQLITE_CACHE_KIB = 256 * 1024
 USAGE = "DOMAIN=COUNT[,DOMAIN=COUNT...]"
 TABLES = {"users": "users", "admins": "admins", "images": "images",
           "analytics": "analytics", "logs": "logs", "security": "security"}
-MODELS = {model._meta.table_name: model
-          for model in (User, Admin, Image, Analytics, Log, SecurityEvent)}
 
 
 def _after_batch(domain: str, added: dict[str, int]) -> None:
@@ -98,36 +95,6 @@ class Result:
 
     def counts(self) -> str:
         return ", ".join(f"{domain} +{n}" for domain, n in self.added.items())
-
-
-class Writer:
-    """INSERTs batches of tuples into one table on the raw DB-API cursor:
-    ``executemany`` of one prepared INSERT on SQLite, ``COPY ... FROM STDIN``
-    (CSV made by the csv module) on PostgreSQL."""
-
-    def __init__(self, db: pw.Database, table: str, columns: tuple[str, ...]):
-        self.db, self.postgres = db, is_postgres(db)
-        names = ", ".join(f'"{c}"' for c in columns)
-        if self.postgres:
-            # In CSV an unquoted empty field is NULL: keep '' for NOT NULL text columns.
-            fields = {f.column_name: f for f in MODELS[table]._meta.sorted_fields}
-            text = [c for c in columns if isinstance(fields[c], (pw.CharField, pw.TextField))
-                    and not fields[c].null]
-            force = f", FORCE_NOT_NULL ({', '.join(text)})" if text else ""
-            self.sql = f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv{force})'
-        else:
-            self.sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-
-    def write(self, rows: list[tuple]) -> None:
-        """One batch, in the caller's transaction."""
-        cursor = self.db.cursor()
-        if self.postgres:
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(rows)
-            buffer.seek(0)
-            cursor.copy_expert(self.sql, buffer)
-        else:
-            cursor.executemany(self.sql, rows)
 
 
 class _StopFlag:
@@ -270,7 +237,7 @@ def generate(url: str, spec: dict[str, int], *, batch: int | None = None,
         except pw.DatabaseError as exc:
             done = Result(url, gen.added, 0.0)
             kept = f"; committed before it: {done.counts()}" if any(gen.added.values()) else ""
-            raise SeedError(f"database error on {shown_url(url)}: {_first_line(exc)}{kept}") \
+            raise SeedError(f"database error on {shown_url(url)}: {first_line(exc)}{kept}") \
                 from None
     return Result(shown_url(url), gen.added, time.perf_counter() - began, interrupted)
 
@@ -284,16 +251,16 @@ def main(spec_text: str, database: str | None, extra_options: list[str] = ()) ->
         url = database or Config.from_env().database_url
         result = generate(url, spec, progress=True)
     except SeedError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return 1
     except ConfigError as exc:
-        _fail(f"janus.seeds: {exc}")
+        fail(f"janus.seeds: {exc}")
         return 1
     except KeyboardInterrupt:  # before the first batch (connecting, checking)
         print("janus.seeds: interrupted; nothing generated", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        _fail(f"janus.seeds: unexpected {type(exc).__name__}: {_first_line(exc)}")
+        fail(f"janus.seeds: unexpected {type(exc).__name__}: {first_line(exc)}")
         return 1
     total = sum(result.added.values())
     rate = total / result.seconds if result.seconds else 0.0

@@ -58,16 +58,21 @@ class SeedError(Exception):
 # -- one Struct per domain -------------------------------------------------
 # ``Request`` refuses unknown fields; ``at`` (and ``last_login``) are relative
 # times, "now" or "-2d3h", read by ``janus.seeds.values.relative_time``.
+class Dated(Request, kw_only=True):
+    """When the record happened: "now" or relative, e.g. "-2d3h"."""
+
+    at: str = "now"
+
+
 class UserSeed(UserImportIn, kw_only=True):
     at: str = "now"
     last_login: str | None = None
 
 
-class AdminSeed(Request, kw_only=True):
+class AdminSeed(Dated, kw_only=True):
     user: Email
     admin_level: AdminLevel
     granted_by: Email | None = None
-    at: str = "now"
 
 
 class ImageSeed(ImageFields, kw_only=True):
@@ -79,14 +84,13 @@ class ImageSeed(ImageFields, kw_only=True):
     at: str = "now"
 
 
-class ImageFileSeed(Request, kw_only=True):
+class ImageFileSeed(Dated, kw_only=True):
     """An image stored from a real file under the seed directory, as an upload
     would be: everything technical is read from the bytes."""
 
     owner: Email
     file: NonEmpty  # relative to the seed directory, e.g. "files/logo.png"
     filename: Text | None = None  # default: the file's base name
-    at: str = "now"
 
 
 def _names(struct: type) -> list[str]:
@@ -115,17 +119,16 @@ class AnalyticsSeed(AnalyticsFields, kw_only=True):
     at: str = "now"
 
 
-class LogSeed(Request, kw_only=True):
+class LogSeed(Dated, kw_only=True):
     key: Key
     action: Name
     module: Module
     level: Level = "info"
     user: Email | None = None
     metadata: JSONObject = msgspec.field(default_factory=dict)
-    at: str = "now"
 
 
-class SecuritySeed(Request, kw_only=True):
+class SecuritySeed(Dated, kw_only=True):
     key: Key
     action: SecurityAction
     user: Email | None = None
@@ -133,4 +136,3 @@ class SecuritySeed(Request, kw_only=True):
     ip: Ip | None = None
     user_agent: UserAgent | None = None
     metadata: JSONObject = msgspec.field(default_factory=dict)
-    at: str = "now"

@@ -50,7 +50,8 @@ class RouteSpec:
 def handler_arguments(spec: RouteSpec) -> frozenset:
     """What the handler asks for beyond its URL parameters, checked against the spec."""
     url_params = set(_PARAM_RE.findall(spec.path))
-    names = set(inspect.signature(spec.callback).parameters) - url_params
+    parameters = inspect.signature(spec.callback).parameters.values()
+    names = {p.name for p in parameters if p.kind is not p.VAR_KEYWORD} - url_params
     offered = {"client"}
     offered |= {"body"} if spec.body is not None else set()
     offered |= {"query"} if spec.query is not None else set()
@@ -80,3 +81,14 @@ class Api:
             self.app.route(path, method, callback, janus=spec)
             return callback
         return decorator
+
+    def get_one(self, path: str, fetch: Callable, out: Callable, *, name: str, **options):
+        """GET of one object: ``out(fetch(actor, id))``, registered as ``name``
+        (the operationId). Every resource reads one object the same way."""
+        (param,) = _PARAM_RE.findall(path)
+
+        def handler(actor, **ids):
+            return out(fetch(actor, ids[param]))
+        handler.__name__ = handler.__qualname__ = name
+        options.setdefault("errors", (404,))
+        self.route("GET", path, **options)(handler)

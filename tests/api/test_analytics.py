@@ -7,7 +7,7 @@ import pytest
 
 from janus.models import Analytics
 from tests.api.helpers import assert_error, call, error_paths, ids, row_counts, walk
-from tests.helpers import T0, make_analytics, make_image, spread
+from tests.helpers import T0, make_analytics, make_image
 
 
 def test_create_links_own_image_and_records_the_caller(client, alice):
@@ -73,40 +73,6 @@ def test_create_validation(client, alice, body, path):
                          422, "validation_error")
     assert error_paths(error) == [path]
     assert Analytics.select().count() == 0
-
-
-@pytest.mark.parametrize("viewer", ["alice", "bob", "moderator"])
-def test_list_visibility(client, request, alice, bob, viewer):
-    made = {"alice": {make_analytics(user=alice.id).id, make_analytics(user=alice.id).id},
-            "bob": {make_analytics(user=bob.id).id}, None: {make_analytics().id}}
-    res = call(client, "GET", "/analytics", request.getfixturevalue(viewer))
-    assert res.status_int == 200
-    expected = made[viewer] if viewer != "moderator" else set().union(*made.values())
-    assert set(ids(res.json["items"])) == expected
-
-
-@pytest.mark.parametrize("viewer, status", [
-    ("alice", 200), ("bob", 404), ("moderator", 200), ("superadmin", 200)])
-def test_get_visibility(client, request, alice, viewer, status):
-    row = make_analytics(user=alice.id)
-    res = call(client, "GET", f"/analytics/{row.id}", request.getfixturevalue(viewer))
-    if status == 200:
-        assert res.status_int == 200
-        assert res.json["id"] == row.id
-    else:
-        assert_error(res, 404, "not_found")
-
-
-@pytest.mark.parametrize("viewer", ["alice", "moderator"])
-def test_keyset_pages(client, request, alice, bob, viewer):
-    rows = [make_analytics(user=(alice if i % 2 else bob).id) for i in range(8)]
-    order = spread(rows)
-    expected = [i for i in order
-                if viewer == "moderator" or Analytics.get_by_id(i).user_id == alice.id]
-    items, pages = walk(client, "/analytics", request.getfixturevalue(viewer), limit=3)
-    assert ids(items) == expected
-    assert len(set(ids(items))) == len(items)
-    assert pages == -(-len(expected) // 3)
 
 
 def _catalogue(alice, bob):

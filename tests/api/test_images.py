@@ -62,46 +62,6 @@ def test_unknown_image_is_404(client, alice):
     assert "999999" in error["message"]
 
 
-@pytest.mark.parametrize("viewer, visible_owners", [
-    ("alice", {"alice"}), ("bob", {"bob"}), ("moderator", {"alice", "bob"}),
-    ("superadmin", {"alice", "bob"}),
-])
-def test_list_shows_own_images_and_admins_see_all(client, request, viewer, visible_owners):
-    owners = {name: request.getfixturevalue(name) for name in ("alice", "bob")}
-    actor = request.getfixturevalue(viewer)
-    made = {name: {make_image(o.id).id for _ in range(2)} for name, o in owners.items()}
-    res = call(client, "GET", "/images", actor)
-    assert res.status_int == 200
-    expected = set().union(*(made[name] for name in visible_owners))
-    assert set(ids(res.json["items"])) == expected
-    assert res.json["next_cursor"] is None
-
-
-@pytest.mark.parametrize("viewer, status", [
-    ("alice", 200), ("bob", 404), ("moderator", 200), ("superadmin", 200)])
-def test_get_other_users_image_is_404(client, request, alice, viewer, status):
-    image = make_image(alice.id)
-    res = call(client, "GET", f"/images/{image.id}", request.getfixturevalue(viewer))
-    if status == 200:
-        assert res.status_int == 200
-        assert res.json["id"] == image.id
-    else:
-        assert_error(res, 404, "not_found")
-
-
-@pytest.mark.parametrize("viewer", ["alice", "moderator"])
-def test_keyset_pages_newest_first_without_duplicates(client, request, alice, bob, viewer):
-    rows = [make_image(alice.id if i % 2 else bob.id) for i in range(8)]
-    order = spread(rows)
-    actor = request.getfixturevalue(viewer)
-    expected = [i for i in order
-                if viewer == "moderator" or Image.get_by_id(i).owner_id == alice.id]
-    items, pages = walk(client, "/images", actor, limit=3)
-    assert ids(items) == expected
-    assert len(set(ids(items))) == len(items)
-    assert pages == -(-len(expected) // 3)
-
-
 def test_cursor_keeps_its_place_when_newer_rows_arrive(client, alice):
     rows = [make_image(alice.id) for _ in range(4)]
     order = spread(rows, [0, 1, 2, 3])

@@ -14,6 +14,7 @@ from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.passwords import verify_password
 from janus.seeds import generate, main
 from janus.seeds.synthetic import GENERATED_PASSWORD, GENERATED_PASSWORD_HASH
+from janus.seeds.writer import Writer
 from tests.helpers import PROJECT_ROOT
 from tests.seeds.helpers import assert_one_line_error, fresh_migrated_url
 
@@ -209,14 +210,14 @@ def test_keyboard_interrupt_after_n_batches(db, database_url, capsys, monkeypatc
 
 def test_interrupt_inside_a_batch_rolls_that_batch_back(db, database_url, capsys, monkeypatch,
                                                         small_batches):
-    write, calls = generate.Writer.write, []
+    write, calls = Writer.write, []
 
     def interrupted_write(self, rows):
         calls.append(len(rows))
         write(self, rows)  # the rows are in the transaction ...
         if len(calls) == 4:
             raise KeyboardInterrupt  # ... which is rolled back
-    monkeypatch.setattr(generate.Writer, "write", interrupted_write)
+    monkeypatch.setattr(Writer, "write", interrupted_write)
     code, out, err = run(capsys, database_url, "users=100")
     _assert_interrupted(code, out, err, "users +30")
     assert counts()["users"] == 30
@@ -268,14 +269,14 @@ def test_ctrl_c_in_a_real_process(db_factory):
 def test_database_error_midway_is_one_line(db, database_url, capsys, monkeypatch,
                                            small_batches):
     import peewee as pw
-    write, calls = generate.Writer.write, []
+    write, calls = Writer.write, []
 
     def failing_write(self, rows):
         calls.append(1)
         if len(calls) == 3:
             raise pw.IntegrityError("UNIQUE constraint failed: users.email")
         write(self, rows)
-    monkeypatch.setattr(generate.Writer, "write", failing_write)
+    monkeypatch.setattr(Writer, "write", failing_write)
     code, out, err = run(capsys, database_url, "users=50")
     assert_one_line_error(code, out, err, "UNIQUE constraint failed",
                           "committed before it: users +20")

@@ -20,10 +20,9 @@ def register(api) -> None:
     def list_admins(actor, query):
         return page_out(AdminPage, admin_out, admins.list_admins(actor, query))
 
-    @api.route("GET", "/admins/<admin_id:int>", summary="One admin (admins only)",
-               tag="admins", response=AdminOut, errors=(403, 404))
-    def get_admin(admin_id, actor):
-        return admin_out(admins.get_admin(actor, admin_id))
+    api.get_one("/admins/<admin_id:int>", admins.get_admin, admin_out, name="get_admin",
+                summary="One admin (admins only)", tag="admins", response=AdminOut,
+                errors=(403, 404))
 
     @api.route("POST", "/admins", summary="Grant admin rights (superadmin)", tag="admins",
                body=AdminCreateIn, response=AdminOut, status=201, errors=(403, 404, 409))

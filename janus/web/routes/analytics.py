@@ -25,10 +25,9 @@ def register(api) -> None:
     def create_analytics(actor, body):
         return analytics_out(records.create_analytics(actor, body))
 
-    @api.route("GET", "/analytics/<record_id:int>", summary="One analytics record",
-               tag="analytics", response=AnalyticsOut, errors=(404,))
-    def get_analytics(record_id, actor):
-        return analytics_out(records.visible_analytics(actor, record_id))
+    api.get_one("/analytics/<record_id:int>", records.visible_analytics, analytics_out,
+                name="get_analytics", summary="One analytics record", tag="analytics",
+                response=AnalyticsOut)
 
     @api.route("PATCH", "/analytics/<record_id:int>", summary="Change an analytics record",
                tag="analytics", body=AnalyticsPatchIn, response=AnalyticsOut,

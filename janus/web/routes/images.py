@@ -36,10 +36,8 @@ def register(api) -> None:
             return image_out(images.upload(actor, body.data, body.filename, store, max_pixels))
         return image_out(images.create_record(actor, body))
 
-    @api.route("GET", "/images/<image_id:int>", summary="One image record", tag="images",
-               response=ImageOut, errors=(404,))
-    def get_image(image_id, actor):
-        return image_out(images.visible_image(actor, image_id))
+    api.get_one("/images/<image_id:int>", images.visible_image, image_out, name="get_image",
+                summary="One image record", tag="images", response=ImageOut)
 
     @api.route("PATCH", "/images/<image_id:int>", summary="Change an image record",
                tag="images", body=ImagePatchIn, response=ImageOut, errors=(403, 404, 409))

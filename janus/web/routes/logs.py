@@ -13,10 +13,8 @@ def register(api) -> None:
     def list_logs(actor, query):
         return page_out(LogPage, log_out, records.list_logs(actor, query))
 
-    @api.route("GET", "/logs/<log_id:int>", summary="One audit row", tag="logs",
-               response=LogOut, errors=(404,))
-    def get_log(log_id, actor):
-        return log_out(records.visible_log(actor, log_id))
+    api.get_one("/logs/<log_id:int>", records.visible_log, log_out, name="get_log",
+                summary="One audit row", tag="logs", response=LogOut)
 
     @api.route("POST", "/logs", summary="Append a client event to the audit trail",
                tag="logs", body=LogCreateIn, response=LogOut, status=201)

@@ -20,10 +20,9 @@ def register(api) -> None:
         page = records.list_security_events(actor, query)
         return page_out(SecurityEventPage, security_event_out, page)
 
-    @api.route("GET", "/security-events/<event_id:int>", summary="One security event",
-               tag="security", response=SecurityEventOut, errors=(404,))
-    def get_security_event(event_id, actor):
-        return security_event_out(records.visible_security_event(actor, event_id))
+    api.get_one("/security-events/<event_id:int>", records.visible_security_event,
+                security_event_out, name="get_security_event", summary="One security event",
+                tag="security", response=SecurityEventOut)
 
     @api.route("POST", "/security-events", summary="Report a security event (admins)",
                tag="security", body=SecurityEventCreateIn, response=SecurityEventOut,

@@ -28,10 +28,8 @@ def register(api) -> None:
     def create_user(actor, body):
         return listed_user_out(accounts.create_user(actor, body))
 
-    @api.route("GET", "/users/<user_id:int>", summary="One user", tag="users",
-               response=UserOut, errors=(404,))
-    def get_user(user_id, actor):
-        return listed_user_out(accounts.visible_user(actor, user_id))
+    api.get_one("/users/<user_id:int>", accounts.visible_user, listed_user_out, name="get_user",
+                summary="One user", tag="users", response=UserOut)
 
     @api.route("GET", "/users/<user_id:int>/activity", summary="Audit and security action "
                "counts of one user", tag="users", response=ActivityOut, errors=(404,))
