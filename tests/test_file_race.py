@@ -48,7 +48,7 @@ def store(tmp_path):
     return FileStore(tmp_path / "storage")
 
 
-def _interleave(db, monkeypatch, deleter_target, uploader_target):
+def interleave(db, monkeypatch, deleter_target, uploader_target):
     """Run the deleter until it is about to remove the file, then the
     uploader; let the deleter go on once the uploader is done or begins a
     transaction. Returns both workers, joined."""
@@ -92,7 +92,7 @@ def test_a_delete_racing_an_upload_of_the_same_bytes_keeps_the_file(db, store, m
     data = save(photo_like(41, (64, 48)), "PNG")
     alices = image_service.upload(alice, data, "a.png", store, MAX_PIXELS)
 
-    _, uploader = _interleave(
+    _, uploader = interleave(
         db, monkeypatch,
         lambda: image_service.delete_image(alice, alices.id, store),
         lambda: image_service.upload(bob, data, "b.png", store, MAX_PIXELS))
@@ -124,7 +124,7 @@ def test_a_failed_upload_racing_another_owners_upload_keeps_the_file(db, store, 
     # Alice's failed upload wrote the file only if her row got that far; make
     # sure there is a file for her cleanup to remove.
     store.put(data)
-    _, uploader = _interleave(
+    _, uploader = interleave(
         db, monkeypatch, alice_fails,
         lambda: image_service.upload(bob, data, "b.png", store, MAX_PIXELS))
 

@@ -20,7 +20,7 @@ from janus.services import images as image_service
 from janus.services.files import sweep
 from tests.helpers import make_user, stored_files
 from tests.images import photo_like, save
-from tests.test_file_race import MAX_PIXELS, _interleave
+from tests.test_file_race import MAX_PIXELS, interleave
 
 NOW = 2_000_000_000.0
 GRACE = 3600
@@ -122,7 +122,7 @@ def test_a_sweep_racing_an_upload_of_an_orphans_bytes_keeps_the_file(db, store, 
     key = store.put(data)
     _age(store.path(key), OLD)
     bob = Actor(make_user())
-    _, uploader = _interleave(db, monkeypatch, lambda: sweep(store, GRACE, now=NOW),
+    _, uploader = interleave(db, monkeypatch, lambda: sweep(store, GRACE, now=NOW),
                               lambda: image_service.upload(bob, data, "b.png", store, MAX_PIXELS))
     assert uploader.result.storage_key == key
     assert store.exists(key), "the uploaded row lost its file to the sweep"

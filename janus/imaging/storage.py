@@ -45,8 +45,20 @@ def atomic_write(path: Path, data: bytes) -> None:
     A full disk (ENOSPC) or an exhausted quota (EDQUOT) raises
     InsufficientStorage (507), with the OSError as its cause.
     """
+    tmp = write_temp(path, data)
     try:
-        _write(path, data)
+        with _full_disk_is_507():
+            os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _full_disk_is_507():
+    try:
+        yield
     except OSError as exc:
         if exc.errno in DISK_FULL_ERRNOS:
             raise InsufficientStorage(
@@ -54,7 +66,14 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_temp(path: Path, data: bytes) -> Path:
+    """``data`` written and fsynced to a new ``.tmp-*`` file beside ``path``;
+    the caller renames or unlinks it. ENOSPC / EDQUOT raise InsufficientStorage."""
+    with _full_disk_is_507():
+        return _write(path, data)
+
+
+def _write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=path.suffix)
     try:
@@ -63,11 +82,44 @@ def _write(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())  # the data is on disk before the name points at it
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide files from a front server
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    return Path(tmp)
+
+
+class Staged:
+    """An original written and fsynced under a temporary name beside its
+    final one: the slow part of storing it, done before any lock is taken.
+    ``place()`` (under the key's lock) gives it its name if the file is
+    missing, a cheap rename; ``discard()`` (or leaving the ``with`` block)
+    removes what was not placed."""
+
+    def __init__(self, key: str, tmp: Path, target: Path):
+        self.key, self.tmp, self.target = key, tmp, target
+
+    def place(self) -> None:
+        if self.tmp is None:
+            return
+        if self.target.is_file():  # same name, same bytes: keep the one there
+            self.discard()
+            return
+        with _full_disk_is_507():
+            os.replace(self.tmp, self.target)
+        self.tmp = None
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.tmp)
+            self.tmp = None
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
 
 
 class FileStore:
@@ -96,17 +148,21 @@ class FileStore:
     def key_of(data: bytes) -> str:
         return key_for(hashlib.sha256(data).hexdigest())
 
+    def stage(self, data: bytes) -> Staged:
+        """Write ``data`` beside its final name, to be placed under the key's lock."""
+        key = self.key_of(data)
+        target = self.path(key)
+        return Staged(key, write_temp(target, bytes(data)), target)
+
     def put(self, data: bytes) -> str:
         """Store ``data`` (once per distinct content) and return its key.
 
-        A file already there is kept (same name, same bytes), so callers must
-        hold the key's lock (janus.services.files.key_lock) for the check and
-        the write to mean anything while another process may delete it."""
-        key = self.key_of(data)
-        target = self.path(key)
-        if not target.exists():
-            atomic_write(target, bytes(data))
-        return key
+        A file already there is kept (same name, same bytes), so while another
+        process may delete the key, callers hold its lock
+        (janus.services.files.key_lock) around the check and the rename."""
+        with self.stage(data) as staged:
+            staged.place()
+        return staged.key
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()

@@ -66,33 +66,38 @@ def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixel
     disk (507).
     ``at``: when, if not now (the seed loader's times).
 
-    Order: in one transaction holding the key's lock, insert the row and its
-    audit row, then write the file if it is missing, then commit. A ``release``
-    of the same key (another owner's delete) runs wholly before (the file is
-    written again) or wholly after (it sees this row), so the committed row
-    always has its file. A failure removes the file unless a row uses it."""
+    Order: write the bytes to a temp file beside their final name (before any
+    lock), then in one transaction holding the key's lock insert the row and
+    its audit row, give the file its name if it is missing (a rename), and
+    commit. A ``release`` of the same key (another owner's delete) runs wholly
+    before (the file is given its name again) or wholly after (it sees this
+    row), so the committed row always has its file. A failure removes the file
+    unless a row uses it."""
     info = inspect_image(data, safe_filename(filename), max_pixels)
     existing = images.duplicate_of(actor.id, info.sha256)
     if existing is not None:
         raise _duplicate(existing)
-    key = store.key_of(data)
-    try:
-        with key_lock(key):
-            image = images.create(owner=actor.id, storage_key=key, **info.fields(),
-                                  **dated(at, "created_at", "updated_at"))
-            record_change(actor.user, "image.uploaded", "image", image.id,
-                          {"filename": image.filename, "format": image.format,
-                           "sha256": image.sha256, "file_size": image.file_size}, at=at)
-            store.put(data)
-    except Exception as exc:
-        _release_after_failure(store, key)
-        if isinstance(exc, Conflict):
-            # Lost a race with this owner's identical upload: the (owner, sha256)
-            # unique index caught what the check above could not see yet.
-            existing = images.duplicate_of(actor.id, info.sha256)
-            if existing is not None:
-                raise _duplicate(existing) from None
-        raise
+    # The slow part (write + fsync) before the lock; under it only a rename.
+    with store.stage(data) as staged:
+        key = staged.key
+        try:
+            with key_lock(key):
+                image = images.create(owner=actor.id, storage_key=key, **info.fields(),
+                                      **dated(at, "created_at", "updated_at"))
+                record_change(actor.user, "image.uploaded", "image", image.id,
+                              {"filename": image.filename, "format": image.format,
+                               "sha256": image.sha256, "file_size": image.file_size}, at=at)
+                staged.place()
+        except Exception as exc:
+            staged.discard()
+            _release_after_failure(store, key)
+            if isinstance(exc, Conflict):
+                # Lost a race with this owner's identical upload: the (owner, sha256)
+                # unique index caught what the check above could not see yet.
+                existing = images.duplicate_of(actor.id, info.sha256)
+                if existing is not None:
+                    raise _duplicate(existing) from None
+            raise
     return image
 
 
