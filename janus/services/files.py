@@ -5,13 +5,15 @@ One stored file may back several images rows (identical bytes, different
 owners). Every change to the file store that depends on "does a row use this
 key?" happens inside a write transaction holding the key's lock:
 
-* upload (janus.services.images.upload): BEGIN, lock the key, insert the row
-  and its audit row, write the file if it is missing, COMMIT;
+* upload (janus.services.images.upload): write and fsync the bytes under a
+  temp name (no lock: the slow part), then BEGIN, lock the key, insert the
+  row and its audit row, rename the temp file to the key if the key's file is
+  missing (else drop it), COMMIT;
 * ``release``: BEGIN, lock the key, check that no row uses it, delete the
   file and its thumbnails, COMMIT.
 
 So a release either runs wholly before an upload of the same bytes (the
-upload then writes the file again) or wholly after its commit (and sees its
+upload then puts the file back) or wholly after its commit (and sees its
 row): no committed row can lose its file. The lock is SQLite's write lock
 (every transaction begins IMMEDIATE, so writers are serialised already) or,
 on PostgreSQL, ``pg_advisory_xact_lock`` on a stable 64-bit hash of the key,
