@@ -222,12 +222,17 @@ class FileStore:
                     yield path
 
     def probe(self) -> None:
-        """Write and delete a small file: raises OSError (or InsufficientStorage)
-        when the store cannot be written. Its name starts with TEMP_PREFIX, so a
-        probe a crash left behind is swept like any other temp file."""
+        """Create, write and delete a small file: raises OSError (a full disk:
+        InsufficientStorage) when the store cannot be written. No fsync: a
+        failing write or create shows a full or read-only disk, and /health
+        calls this on every poll. Its name starts with TEMP_PREFIX, so a probe
+        a crash left behind is swept like any other temp file."""
         path = self.root / f"{TEMP_PREFIX}probe-{uuid.uuid4().hex}"
-        try:
-            atomic_write(path, b"janus storage probe\n")
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        with _full_disk_is_507():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, b"janus storage probe\n")
+            finally:
+                os.close(fd)
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()

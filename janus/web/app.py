@@ -19,7 +19,7 @@ from janus.config import Config
 from janus.db import init_database
 from janus.errors import for_status
 from janus.imaging import FileStore
-from janus.services.files import sweep_at_startup
+from janus.services.files import start_sweep
 from janus.web import cors, openapi, plugins
 from janus.web.jsonio import error_response
 from janus.web.plugins import client_ip, header
@@ -124,9 +124,10 @@ def create_app(config: Config | None = None) -> Bottle:
     app.add_hook("after_request", _after_request)
 
     store = FileStore(config.storage_dir)
-    # Once per app (each gunicorn worker builds one): what a killed process
-    # left in the file store goes; safe while other workers start too.
-    sweep_at_startup(store, config.sweep_grace_seconds)
+    # Once per app (each gunicorn worker builds one), in the background: what
+    # a killed process left in the file store goes; safe while other workers
+    # start and serve too.
+    app.janus_sweep = start_sweep(store, config.sweep_grace_seconds)
     api = Api(app, config, store)
     for module in ROUTE_MODULES:
         module.register(api)

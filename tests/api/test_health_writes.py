@@ -36,7 +36,7 @@ def test_an_unwritable_file_store_is_degraded(client, backend, monkeypatch, code
     def refuse(*args, **kwargs):
         raise OSError(code, os.strerror(code))
     with monkeypatch.context() as patch:
-        patch.setattr(storage.tempfile, "mkstemp", refuse)
+        patch.setattr(storage.os, "open", refuse)
         body = _health(client, 503)
     assert body == {"status": "degraded", "database": backend, "database_writes": "ok",
                     "storage": reason}

@@ -1,6 +1,6 @@
-"""create_app sweeps the file store once, at start-up (the sweep itself:
-tests/test_file_sweep.py), and a sweep that cannot reach the database never
-stops the app from starting."""
+"""create_app sweeps the file store once, at start-up, in a background
+thread (the sweep itself: tests/test_file_sweep.py), and a sweep that cannot
+reach the database never stops the app from starting."""
 from __future__ import annotations
 
 import os
@@ -9,10 +9,12 @@ import time
 import pytest
 import webtest
 
-from janus.web import app as app_module
+from janus.services import files
 from janus.web.app import create_app
 from tests.api.helpers import call
 from tests.api.test_operations import UNREACHABLE, own_database  # noqa: F401
+
+WAIT = 60  # seconds: the sweep of a few files ends long before; only a hang gets near it
 
 
 def _leftover(root, name, age_seconds):
@@ -29,13 +31,16 @@ def test_create_app_sweeps_once_with_the_configured_grace(make_config, monkeypat
     old = _leftover(config.storage_dir, ".tmp-killed", 601 + 3600)
     young = _leftover(config.storage_dir, ".tmp-in-flight", 0)
     calls = []
-    real = app_module.sweep_at_startup
+    real = files.sweep_at_startup
 
     def counted(store, grace):
         calls.append(grace)
         return real(store, grace)
-    monkeypatch.setattr(app_module, "sweep_at_startup", counted)
-    client = webtest.TestApp(create_app(config))
+    monkeypatch.setattr(files, "sweep_at_startup", counted)
+    app = create_app(config)
+    app.janus_sweep.join(WAIT)
+    assert not app.janus_sweep.is_alive()
+    client = webtest.TestApp(app)
     assert calls == [600]
     assert not old.exists() and young.exists()
     for _ in range(3):  # requests never sweep again
@@ -50,8 +55,11 @@ def test_a_sweep_without_a_database_does_not_stop_start_up(make_config, janus_lo
     orphan = config.storage_dir / "ab" / "cd" / ("abcd" + "0" * 60)
     orphan.write_bytes(b"no row can be checked")
     os.utime(orphan, (0, 0))
-    client = webtest.TestApp(create_app(config))
+    app = create_app(config)
+    client = webtest.TestApp(app)
     assert client.get("/openapi.json").status_int == 200
+    app.janus_sweep.join(WAIT)
+    assert not app.janus_sweep.is_alive()
     assert not old.exists()  # temp files need no database
     assert orphan.exists()  # an original is only removed once no row is seen to use it
     assert any("sweep" in str(r.msg) for r in janus_log.records), janus_log.records
