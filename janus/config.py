@@ -88,6 +88,9 @@ class Config:
     # Connections kept per gunicorn worker (PostgreSQL pool size).
     db_pool_size: int = 8
     storage_dir: Path = DEFAULT_INSTANCE_DIR / "storage"
+    # Start-up sweep: leftover temp files and unused originals younger than
+    # this are spared (another worker may be writing them right now).
+    sweep_grace_seconds: int = 3600
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
@@ -127,6 +130,8 @@ class Config:
             database_url=env.get("DATABASE_URL") or default_database_url(),
             db_pool_size=number("db_pool_size", "JANUS_DB_POOL_SIZE"),
             storage_dir=Path(env.get("JANUS_STORAGE_DIR") or default["storage_dir"]).resolve(),
+            sweep_grace_seconds=number("sweep_grace_seconds", "JANUS_SWEEP_GRACE_SECONDS",
+                                       minimum=0),
             max_body_bytes=number("max_body_bytes", "JANUS_MAX_BODY_BYTES"),
             max_upload_bytes=number("max_upload_bytes", "JANUS_MAX_UPLOAD_BYTES"),
             max_image_pixels=number("max_image_pixels", "JANUS_MAX_IMAGE_PIXELS"),

@@ -3,6 +3,8 @@ error envelope ``{"error": {"code", "message", "details"}}`` by ``status``
 and ``code``; the command-line tools print ``message`` on one line."""
 from __future__ import annotations
 
+import errno
+
 
 class JanusError(Exception):
     status = 400
@@ -35,6 +37,10 @@ Conflict = _kind("Conflict", 409, "conflict")
 PayloadTooLarge = _kind("PayloadTooLarge", 413, "payload_too_large")
 UnsupportedMediaType = _kind("UnsupportedMediaType", 415, "unsupported_media_type")
 InternalError = _kind("InternalError", 500, "internal_error")
+InsufficientStorage = _kind(
+    "InsufficientStorage", 507, "insufficient_storage",
+    "The disk under the file store or the database is full (ENOSPC, EDQUOT, SQLITE_FULL, "
+    "PostgreSQL disk_full): nothing was stored; retry once space is freed.")
 ServiceUnavailable = _kind("ServiceUnavailable", 503, "service_unavailable")
 NotMigrated = _kind("NotMigrated", 503, "not_migrated",
                     "The database lacks migrations this code needs (janus.migrations_status).")
@@ -72,3 +78,39 @@ def for_status(status: int, message: str) -> JanusError:
     error = _BY_STATUS.get(status, BadRequest)(message)
     error.status = status
     return error
+
+
+# errno values of a full disk / exhausted quota, and the drivers' words for it.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_SQLITE_FULL = 13  # sqlite3's SQLITE_FULL ("database or disk is full")
+_PG_DISK_FULL = "53100"  # SQLSTATE disk_full
+
+
+def disk_full_cause(exc: BaseException | None) -> BaseException | None:
+    """The exception in ``exc``'s chain that says the disk (or SQLite's
+    max_page_count) is full, or None.
+
+    The chain matters: after SQLITE_FULL SQLite has already rolled the
+    transaction back, so peewee's own ROLLBACK fails with "cannot rollback -
+    no transaction is active" and the real cause is only that error's
+    ``__context__``; peewee's wrapped errors also carry the driver's as
+    ``orig``.
+    """
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, InsufficientStorage):
+            return current.__cause__ or current
+        if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
+            return current
+        if (getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL
+                or getattr(current, "pgcode", None) == _PG_DISK_FULL
+                or "database or disk is full" in str(current)):
+            return current
+        todo.extend([current.__cause__, current.__context__, getattr(current, "orig", None)])
+        todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
+    return None

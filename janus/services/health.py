@@ -1,7 +1,17 @@
-"""Is the database reachable? (GET /health)"""
+"""GET /health: is the database reachable, and can the service still write,
+to the database and to the file store?"""
 from __future__ import annotations
 
-from janus.db import database, is_postgres
+import os
+from pathlib import Path
+
+import peewee as pw
+
+from janus.db import database, is_postgres, sqlite_path
+from janus.errors import InsufficientStorage, disk_full_cause
+from janus.imaging import FileStore
+
+OK = "ok"
 
 
 def check_database() -> str:
@@ -9,3 +19,53 @@ def check_database() -> str:
     OperationalError (a 503 over HTTP) when the database cannot answer."""
     database.execute_sql("SELECT 1").fetchone()
     return "postgresql" if is_postgres() else "sqlite"
+
+
+def database_writes() -> str:
+    """"ok", or why the database would refuse a write. Cheap and lock-free,
+    so a load balancer may poll it: on SQLite, a read-only file, a full disk
+    under it, or ``max_page_count`` reached with no free page; on PostgreSQL,
+    a read-only server (a standby, or default_transaction_read_only). A full
+    disk under PostgreSQL cannot be seen from a client: writes then answer 507."""
+    try:
+        return _postgres_writes() if is_postgres() else _sqlite_writes()
+    except pw.OperationalError as exc:
+        return "not writable: disk full" if disk_full_cause(exc) else "not writable: error"
+
+
+def _postgres_writes() -> str:
+    standby, read_only = database.execute_sql(
+        "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only')"
+    ).fetchone()
+    if standby:
+        return "not writable: a read-only standby"
+    if read_only == "on":
+        return "not writable: read-only"
+    return OK
+
+
+def _sqlite_writes() -> str:
+    def pragma(name: str) -> int:
+        return database.execute_sql(f"PRAGMA {name}").fetchone()[0]
+
+    if pragma("freelist_count") == 0 and pragma("page_count") >= pragma("max_page_count"):
+        return "not writable: database full (max_page_count)"
+    path = Path(sqlite_path(database.obj.janus_url) or database.obj.database)
+    if path.exists() and not os.access(path, os.W_OK):
+        return "not writable: read-only file"
+    disk = os.statvfs(path.parent)
+    if disk.f_bavail * disk.f_frsize < pragma("page_size"):
+        return "not writable: disk full"
+    return OK
+
+
+def storage_writes(store: FileStore) -> str:
+    """"ok" when a probe file can be written (and fsynced) and deleted in the
+    file store, else why not (no paths: this answer is public)."""
+    try:
+        store.probe()
+    except InsufficientStorage:
+        return "not writable: disk full"
+    except OSError as exc:
+        return f"not writable: {(exc.strerror or type(exc).__name__).lower()}"
+    return OK

@@ -4,13 +4,17 @@ and near-duplicates, each write in one transaction with its audit row.
 The HTTP route and the seed loader both upload through ``upload``, so demo
 images get exactly the metadata a real upload would. Files are shared by
 content: one stored file may back several owners' rows, and it is removed
-only when the last row that uses it is gone (``release``), after the commit.
+only when the last row that uses it is gone (``release``, after the commit).
+Uploads and releases of one key are serialised by its lock: the order is in
+janus.services.files.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import msgspec
+import peewee as pw
 
 from janus.access import Actor, changeable_row, visible, visible_row
 from janus.audit import record_change
@@ -24,9 +28,11 @@ from janus.repos.images import images
 from janus.schemas.common import provided
 from janus.schemas.images import TECHNICAL_FIELDS, ImageCreateIn, ImagePatchIn, ImageQuery
 from janus.services import dated
+from janus.services.files import key_lock, release
 from janus.similarity import similar
 
 ANALYSIS_TOPIC = "image_analysis"
+log = logging.getLogger("janus.files")
 
 
 def visible_image(actor: Actor, image_id: int) -> Image:
@@ -55,31 +61,55 @@ def list_images(actor: Actor, q: ImageQuery) -> Page:
 def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixels: int, *,
            at: datetime | None = None) -> Image:
     """Store an uploaded file for ``actor``; raises typed errors for bad bytes,
-    a bad filename (422), too many pixels (413), an unsupported format (415)
-    and bytes this owner already uploaded (409, with the existing id).
-    ``at``: when, if not now (the seed loader's times)."""
+    a bad filename (422), too many pixels (413), an unsupported format (415),
+    bytes this owner already uploaded (409, with the existing id) and a full
+    disk (507).
+    ``at``: when, if not now (the seed loader's times).
+
+    Order: write the bytes to a temp file beside their final name (before any
+    lock), then in one transaction holding the key's lock insert the row and
+    its audit row, give the file its name if it is missing (a rename), and
+    commit. A ``release`` of the same key (another owner's delete) runs wholly
+    before (the file is given its name again) or wholly after (it sees this
+    row), so the committed row always has its file. A failure removes the file
+    unless a row uses it."""
     info = inspect_image(data, safe_filename(filename), max_pixels)
     existing = images.duplicate_of(actor.id, info.sha256)
     if existing is not None:
         raise _duplicate(existing)
-    key = store.put(data)
-    try:
-        with database.atomic():
-            image = images.create(owner=actor.id, storage_key=key, **info.fields(),
-                                  **dated(at, "created_at", "updated_at"))
-            record_change(actor.user, "image.uploaded", "image", image.id,
-                          {"filename": image.filename, "format": image.format,
-                           "sha256": image.sha256, "file_size": image.file_size}, at=at)
-    except Exception as exc:
-        release(store, key)
-        if isinstance(exc, Conflict):
-            # Lost a race with this owner's identical upload: the (owner, sha256)
-            # unique index caught what the check above could not see yet.
-            existing = images.duplicate_of(actor.id, info.sha256)
-            if existing is not None:
-                raise _duplicate(existing) from None
-        raise
+    # The slow part (write + fsync) before the lock; under it only a rename.
+    with store.stage(data) as staged:
+        key = staged.key
+        try:
+            with key_lock(key):
+                image = images.create(owner=actor.id, storage_key=key, **info.fields(),
+                                      **dated(at, "created_at", "updated_at"))
+                record_change(actor.user, "image.uploaded", "image", image.id,
+                              {"filename": image.filename, "format": image.format,
+                               "sha256": image.sha256, "file_size": image.file_size}, at=at)
+                staged.place()
+        except Exception as exc:
+            staged.discard()
+            _release_after_failure(store, key)
+            if isinstance(exc, Conflict):
+                # Lost a race with this owner's identical upload: the (owner, sha256)
+                # unique index caught what the check above could not see yet.
+                existing = images.duplicate_of(actor.id, info.sha256)
+                if existing is not None:
+                    raise _duplicate(existing) from None
+            raise
     return image
+
+
+def _release_after_failure(store: FileStore, key: str) -> None:
+    """Remove a failed upload's file if no row uses it. When the database
+    cannot say (it is down or full), keep the file: the start-up sweep removes
+    it later, and the upload's own error is the one to report."""
+    try:
+        release(store, key)
+    except (pw.DatabaseError, OSError) as exc:
+        log.warning({"message": "kept a failed upload's file for the start-up sweep",
+                     "storage_key": key, "detail": f"{type(exc).__name__}: {exc}"})
 
 
 def _duplicate(existing: Image) -> Conflict:
@@ -145,15 +175,6 @@ def similar_images(actor: Actor, image_id: int, max_distance: int, limit: int):
     """[(image, distance)] of the actor's visible near-duplicates, nearest first."""
     image = visible_image(actor, image_id)
     return similar(image, visible(images.select(), Image.owner, actor), max_distance, limit)
-
-
-def release(store: FileStore, key: str | None) -> bool:
-    """Delete the stored file (and its thumbnails) when no row uses it any more."""
-    if key is None or Image.select().where(Image.storage_key == key).exists():
-        return False
-    store.delete(key)
-    store.delete_thumbnails(key)
-    return True
 
 
 def keys_of_owner(owner_id: int) -> list[str]:

@@ -20,6 +20,7 @@ from janus.db import init_database
 from janus.errors import for_status
 from janus.imaging import FileStore
 from janus.ratelimit import RateLimits
+from janus.services.files import start_sweep
 from janus.web import cors, openapi, plugins
 from janus.web.jsonio import error_response
 from janus.web.plugins import client_ip, header
@@ -127,7 +128,12 @@ def create_app(config: Config | None = None) -> Bottle:
     app.add_hook("before_request", lambda: _before_request(trusted_proxies))
     app.add_hook("after_request", _after_request)
 
-    api = Api(app, config, FileStore(config.storage_dir))
+    store = FileStore(config.storage_dir)
+    # Once per app (each gunicorn worker builds one), in the background: what
+    # a killed process left in the file store goes; safe while other workers
+    # start and serve too.
+    app.janus_sweep = start_sweep(store, config.sweep_grace_seconds)
+    api = Api(app, config, store)
     for module in ROUTE_MODULES:
         module.register(api)
     openapi.register(api)  # last: the document is built from every route above

@@ -107,6 +107,7 @@ def build(api, version: str = "1.0.0") -> dict:
             types.add(spec.response)
         if spec.query is not None:
             types.add(spec.query)
+        types.update(spec.error_responses.values())
     _, components = msgspec.json.schema_components(
         sorted(types, key=lambda t: t.__name__), ref_template="#/components/schemas/{name}")
     _mark_times(types, components)
@@ -144,6 +145,10 @@ def build(api, version: str = "1.0.0") -> dict:
             body = {"description": _REASONS.get(status, "Error")}
             if status != 304:
                 body["content"] = _content(JSON, ErrorBody)
+            if status in spec.error_responses:  # that body, or the error envelope
+                body["content"][JSON]["schema"] = {"oneOf": [
+                    _content(JSON, spec.error_responses[status])[JSON]["schema"],
+                    body["content"][JSON]["schema"]]}
             responses[str(status)] = body
         op["responses"] = responses
         paths.setdefault(path, {})[spec.method.lower()] = op

@@ -2,7 +2,8 @@
 concern, outermost first:
 
 1. ``ErrorsPlugin``: typed errors become the JSON envelope, a lost database
-   a 503, anything unexpected a generic 500 (the traceback goes to the
+   a 503, a full disk (file store or database) a 507 whose log line names
+   the cause, anything unexpected a generic 500 (the traceback goes to the
    server log only); the handler's result is encoded as JSON.
 2. ``DatabasePlugin``: holds a pooled connection, checks, once, that the
    database is migrated, and runs the handler again (up to ``ATTEMPTS``
@@ -26,7 +27,14 @@ from bottle import HTTPResponse, request, response
 
 from janus.access import Client
 from janus.db import database, is_retryable
-from janus.errors import InternalError, JanusError, ServiceUnavailable, Unauthorized
+from janus.errors import (
+    InsufficientStorage,
+    InternalError,
+    JanusError,
+    ServiceUnavailable,
+    Unauthorized,
+    disk_full_cause,
+)
 from janus.migrations_status import require_migrated
 from janus.schemas.images import Upload
 from janus.services.auth import resolve_token
@@ -98,15 +106,16 @@ class ErrorsPlugin(_SpecPlugin):
             except HTTPResponse:
                 raise
             except JanusError as exc:
+                if isinstance(exc, InsufficientStorage):
+                    _log_disk_full(exc)
                 return error_response(exc)
-            except (pw.OperationalError, pw.InterfaceError) as exc:
-                log.error("database unavailable (request %s): %s", request_id(), exc)
-                return error_response(ServiceUnavailable("the database is unavailable"))
-            except Exception:
-                log.exception("unhandled error in %s %s (request %s)",
-                              request.method, request.path, request_id())
-                return error_response(
-                    InternalError("internal error; quote the request id when reporting it"))
+            except Exception as exc:
+                if disk_full_cause(exc) is not None:  # SQLite or PostgreSQL: disk full
+                    _log_disk_full(exc)
+                    return error_response(InsufficientStorage(
+                        "the database is out of disk space: nothing was stored; "
+                        "retry once space is freed"))
+                return _unexpected(exc)
             if isinstance(result, (bytes, HTTPResponse)):
                 return result
             if result is None:
@@ -114,6 +123,25 @@ class ErrorsPlugin(_SpecPlugin):
                 return b""
             return json_body(result, spec.status)
         return errors_and_json
+
+
+def _log_disk_full(exc: BaseException) -> None:
+    """The log names the cause (ENOSPC, SQLITE_FULL ...), not the "cannot
+    rollback" that peewee raises after SQLite rolled back on its own."""
+    cause = disk_full_cause(exc) or exc
+    log.error({"message": "insufficient storage: nothing was stored",
+               "request_id": request_id(), "method": request.method, "path": request.path,
+               "cause": f"{type(cause).__name__}: {cause}"})
+
+
+def _unexpected(exc: Exception) -> bytes:
+    if isinstance(exc, (pw.OperationalError, pw.InterfaceError)):
+        log.error("database unavailable (request %s): %s", request_id(), exc)
+        return error_response(ServiceUnavailable("the database is unavailable"))
+    log.error("unhandled error in %s %s (request %s)", request.method, request.path,
+              request_id(), exc_info=exc)
+    return error_response(
+        InternalError("internal error; quote the request id when reporting it"))
 
 
 class DatabasePlugin(_SpecPlugin):

@@ -43,6 +43,8 @@ class RouteSpec:
     # A janus.ratelimit rule ("login", "register", "upload"): per-address
     # rate, 429 beyond it (added to ``errors``).
     rate_limit: str | None = None
+    # Error statuses that may also carry a body of their own ({503: Health}).
+    error_responses: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     # Keyword arguments the handler asks for; filled in by Api.route.
     wants: frozenset = frozenset()

@@ -320,7 +320,7 @@ def _collect_specs():
            "JANUS_STORAGE_DIR": tempfile.mkdtemp(prefix="janus-collect-"),
            "JANUS_LOG_LEVEL": "WARNING"}
     with (mock.patch("janus.web.app.init_database"), mock.patch("janus.passwords.configure"),
-          mock.patch("janus.web.app.configure_logging")):
+          mock.patch("janus.web.app.configure_logging"), mock.patch("janus.web.app.start_sweep")):
         app = create_app(Config.from_env(env=env))
     return [(spec.method, spec.path, spec.auth) for spec in app.janus_api.specs]
 

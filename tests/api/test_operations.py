@@ -41,7 +41,8 @@ def test_health_reports_the_database(client, backend):
     res = client.get("/health")
     assert res.status_int == 200
     assert res.content_type == "application/json"
-    assert res.json == {"status": "ok", "database": backend}
+    assert res.json == {"status": "ok", "database": backend, "database_writes": "ok",
+                        "storage": "ok"}
 
 
 @pytest.mark.parametrize("method, path", [

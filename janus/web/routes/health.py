@@ -1,20 +1,38 @@
-"""GET /health: is the service up and its database reachable?"""
+"""GET /health: is the service up, its database reachable, and can it write?"""
 from __future__ import annotations
 
 import msgspec
 
-from janus.services.health import check_database
+from janus.services.health import OK, check_database, database_writes, storage_writes
+from janus.web.jsonio import json_body
 
 
 class Health(msgspec.Struct):
+    """``status`` is "ok" (200) or "degraded" (503: the database or the file
+    store refuses writes; reads may still work)."""
     status: str
-    database: str
+    database: str  # the backend: "sqlite" or "postgresql"
+    database_writes: str  # "ok" or "not writable: <why>"
+    storage: str  # the file store: "ok" or "not writable: <why>"
 
 
 def register(api) -> None:
-    @api.route("GET", "/health", summary="Liveness and database check", tag="health",
-               auth=False, response=Health, errors=(503,))
+    store = api.store
+
+    @api.route("GET", "/health", summary="Liveness, database and writability check",
+               tag="health", auth=False, response=Health, errors=(503,),
+               error_responses={503: Health},
+               description="200 when the database answers and both the database and the "
+                           "file store accept writes; 503 with the same body and status "
+                           "\"degraded\" when either refuses writes; 503 with the error "
+                           "envelope when the database is unreachable or not migrated.")
     def health():
-        # A failing query raises OperationalError, which the plugin answers
-        # with 503 service_unavailable.
-        return Health(status="ok", database=check_database())
+        # An unreachable database raises OperationalError in check_database,
+        # which the plugin answers with 503 service_unavailable.
+        backend = check_database()
+        result = Health(status=OK, database=backend, database_writes=database_writes(),
+                        storage=storage_writes(store))
+        if result.database_writes != OK or result.storage != OK:
+            result.status = "degraded"
+            return json_body(result, 503)
+        return result
