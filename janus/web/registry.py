@@ -41,6 +41,9 @@ class RouteSpec:
     status: int = 200
     errors: tuple[int, ...] = ()
     description: str = ""
+    # POST only: honour an Idempotency-Key header (janus.web.idempotency).
+    # False where the answer must never be stored (login: a bearer token).
+    idempotent: bool = True
     # Keyword arguments the handler asks for; filled in by Api.route.
     wants: frozenset = frozenset()
 

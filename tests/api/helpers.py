@@ -295,9 +295,10 @@ def _body(case, world):
     return {k: names.get(v, v) if isinstance(v, str) else v for k, v in case.body.items()}
 
 
-def run_case(client, case, world):
+def run_case(client, case, world, headers: dict | None = None):
     if case.files:
         return client.post(case.url(world), params={}, upload_files=case.files,
-                           headers=world[case.actor].headers, status="*")
+                           headers={**world[case.actor].headers, **(headers or {})},
+                           status="*")
     return call(client, case.method, case.url(world), world[case.actor],
-                json=_body(case, world))
+                json=_body(case, world), headers=headers)
