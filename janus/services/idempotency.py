@@ -116,7 +116,7 @@ def run_once(scope: str, key: str, print_: str, ttl: int,
     store its answer in the same transaction as its changes."""
     now = now or utcnow()
     failure: JanusError | None = None
-    with database.atomic():
+    with database.atomic() as txn:
         _maybe_purge(now)
         row = _stored(scope, key, now)
         if row is None:
@@ -127,7 +127,7 @@ def run_once(scope: str, key: str, print_: str, ttl: int,
             answer = execute()
         except JanusError as exc:
             failure = exc
-            row.delete_instance()
+            _forget(row, txn)
         else:
             if 200 <= answer.status < 300:
                 row.status = answer.status
@@ -135,10 +135,21 @@ def run_once(scope: str, key: str, print_: str, ttl: int,
                 row.response_body = answer.body.decode("utf-8")
                 row.save()
             else:
-                row.delete_instance()
+                _forget(row, txn)
     if failure is not None:
         raise failure
     return answer
+
+
+def _forget(row: IdempotencyKey, txn) -> None:
+    """Drop the claim of a request that answered with an error, keeping what
+    the service committed before raising. Should a write outside a savepoint
+    have left the transaction unusable (PostgreSQL), roll it all back."""
+    try:
+        with database.atomic():
+            row.delete_instance()
+    except pw.DatabaseError:
+        txn.rollback()
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 import webtest
 
+from janus.audit import record_change
 from janus.models import Analytics, IdempotencyKey, utcnow
-from janus.services import idempotency
+from janus.services import idempotency, records
 from janus.web.app import create_app
 from tests.api.helpers import (
     NEW_PASSWORD,
@@ -184,15 +185,23 @@ def test_login_ignores_the_key_and_stores_no_token(client, alice):
 
 def test_a_failure_to_store_the_answer_rolls_the_change_back(client, alice, monkeypatch):
     counts = row_counts()
+    calls = []
+    monkeypatch.setattr(records, "record_change",
+                        lambda actor, action, *a, **k: calls.append(action)
+                        or record_change(actor, action, *a, **k))
+    save = IdempotencyKey.save
 
     def broken(self, *args, **kwargs):
-        raise RuntimeError("disk full")
+        if self.status:  # the answer, after the change; the claim itself goes in
+            raise RuntimeError("disk full")
+        return save(self, *args, **kwargs)
     monkeypatch.setattr(IdempotencyKey, "save", broken)
 
     res = call(client, "POST", "/analytics", alice, json=ANALYTICS, headers=KEY)
 
     assert_error(res, 500, "internal_error")
     assert row_counts() == counts  # neither the change nor its audit row nor the key
+    assert calls == ["analytics.created"]  # the change was made, then rolled back
 
 
 def test_concurrent_requests_with_one_key_write_once(client, alice):
