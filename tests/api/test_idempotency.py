@@ -265,3 +265,19 @@ def test_the_openapi_document_declares_the_header_on_post_routes(client):
     assert header["required"] is False
     assert header["schema"] == {"type": "string", "minLength": 1, "maxLength": 255,
                                 "pattern": "^[\\x21-\\x7E]+$"}
+
+
+def test_browsers_may_send_the_key_and_read_the_replay_flag(make_config, alice):
+    origin = "https://app.example"
+    cors = webtest.TestApp(create_app(make_config(JANUS_CORS_ORIGINS=origin)))
+    preflight = cors.options("/analytics", status="*", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "idempotency-key"})
+    allowed = {h.strip().lower()
+               for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert "idempotency-key" in allowed
+
+    res = call(cors, "POST", "/analytics", alice, json=ANALYTICS,
+               headers={**KEY, "Origin": origin})
+    assert res.status_int == 201
+    assert "Idempotent-Replayed" in res.headers["Access-Control-Expose-Headers"]
