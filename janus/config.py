@@ -114,6 +114,8 @@ class Config:
     # None: argon2-cffi's current recommended defaults.
     argon2_time_cost: int | None = None
     argon2_memory_kib: int | None = None
+    # How long a POST's Idempotency-Key and its stored answer are kept.
+    idempotency_ttl_seconds: int = 24 * 3600
 
     @classmethod
     def from_env(cls, overrides: dict | None = None, env=None) -> Config:
@@ -153,4 +155,6 @@ class Config:
             log_level=(env.get("JANUS_LOG_LEVEL") or default["log_level"]).upper(),
             argon2_time_cost=number("argon2_time_cost", "JANUS_ARGON2_TIME_COST"),
             argon2_memory_kib=number("argon2_memory_kib", "JANUS_ARGON2_MEMORY_KIB", minimum=8),
+            idempotency_ttl_seconds=number("idempotency_ttl_seconds",
+                                           "JANUS_IDEMPOTENCY_TTL_SECONDS"),
         )

@@ -21,9 +21,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class IdField(pw.AutoField):
+    """The integer primary key of every table; never reuses a deleted row's id.
+
+    PostgreSQL sequences never hand a number out twice. SQLite's plain
+    ``INTEGER PRIMARY KEY`` takes max(id) + 1, so deleting the newest row gave
+    its id to the next one (an audit row naming ``image 42`` could later point
+    at another image): on SQLite the column is ``AUTOINCREMENT``.
+    migrations/004_autoincrement.py converts existing SQLite tables.
+    """
+
+    def ddl(self, ctx):
+        nodes = super().ddl(ctx)
+        # SQLite is the backend whose auto type is a bare INTEGER (PostgreSQL
+        # says SERIAL, MySQL INTEGER AUTO_INCREMENT).
+        if ctx.state.field_types.get("AUTO") == "INTEGER":
+            return pw.NodeList((nodes, pw.SQL("AUTOINCREMENT")))
+        return nodes
+
+
 class BaseModel(pw.Model):
     # Subclasses name the column that orders their lists, newest first.
     ordering_field = "created_at"
+    id = IdField()
 
     class Meta:
         database = database
@@ -160,5 +180,25 @@ class SecurityEvent(BaseModel):
         )
 
 
+class IdempotencyKey(BaseModel):
+    """The stored answer to a POST sent with an ``Idempotency-Key`` header
+    (janus.services.idempotency). ``scope`` is ``user:<id>`` or, on public
+    routes, ``client:<address>``; ``fingerprint`` the SHA-256 of method, path
+    and body. Written in the same transaction as the change it answers for."""
+
+    scope = pw.CharField(max_length=64)
+    key = pw.CharField(max_length=255)
+    fingerprint = pw.CharField(max_length=64)
+    status = pw.IntegerField()
+    response_headers = pw.JSONField(default=dict)
+    response_body = pw.TextField()
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField(index=True)
+
+    class Meta:
+        table_name = "idempotency_keys"
+        indexes = ((("scope", "key"), True),)
+
+
 # Dependency order: parents before children (create), reversed to drop.
-MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent)
+MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent, IdempotencyKey)

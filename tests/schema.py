@@ -59,6 +59,13 @@ def _checks_sqlite(db, table: str) -> list[str]:
     return checks
 
 
+def _sqlite_autoincrement(db, table: str) -> bool:
+    (sql,) = db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    return re.search(r"\bAUTOINCREMENT\b", sql, re.IGNORECASE) is not None
+
+
 def _checks_postgres(db, table: str) -> list[str]:
     cursor = db.execute_sql(
         "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint AS c "
@@ -83,11 +90,14 @@ def introspect(db: pw.Database, ignore=IGNORED_TABLES) -> dict[str, str]:
         if table in ignore or table.startswith("sqlite_"):
             continue
         out[f"{table}"] = "table"
+        autoincrement = not _is_postgres(db) and _sqlite_autoincrement(db, table)
         for col in db.get_columns(table):
             text = _norm(col.full_type or col.data_type).lower()
             text += " NULL" if col.null else " NOT NULL"
             if col.primary_key:
                 text += " PRIMARY KEY"
+                # SQLite: AUTOINCREMENT decides whether deleted ids come back.
+                text += " AUTOINCREMENT" if autoincrement else ""
             if col.default is not None:
                 text += f" DEFAULT {_norm(col.default)}"
             out[f"{table}.{col.name}"] = text

@@ -241,6 +241,29 @@ def test_drift_is_reported(db_factory, migrated_schema, models_copy, drift, tabl
     assert lines and all(re.match(rf"[-+] {table}[. :]", line) for line in lines[1:]), report
 
 
+def plain_integer_id(m):
+    class Log(m.Log):
+        id = pw.AutoField()  # SQLite: INTEGER PRIMARY KEY without AUTOINCREMENT
+
+        class Meta:
+            table_name = "logs"
+    return {m.Log: Log}
+
+
+def test_an_id_sqlite_could_reuse_is_drift(db_factory, migrated_schema, models_copy, backend):
+    replaced = plain_integer_id(models_copy)
+    models = [replaced.get(model, model) for model in models_copy.MODELS]
+    drifted = create_from_models(db_factory.new_url(), models)
+
+    lines = schema.diff(migrated_schema, drifted, ("migrations", "drifted model"))
+
+    if backend == "sqlite":
+        assert lines[1:] == ["- logs.id: integer NOT NULL PRIMARY KEY AUTOINCREMENT",
+                             "+ logs.id: integer NOT NULL PRIMARY KEY"]
+    else:  # a SERIAL either way: PostgreSQL sequences never reuse a value
+        assert lines == []
+
+
 # -- the CLI, as a user types it --------------------------------------------
 
 def pw_migrate(*args, url=None, check=True):
@@ -258,8 +281,10 @@ def pw_migrate(*args, url=None, check=True):
 
 
 def tables(url) -> set[str]:
+    """The tables of ``url``, without SQLite's own ``sqlite_sequence`` (made by
+    the first AUTOINCREMENT table; SQLite never lets it be dropped)."""
     with opened(url) as db:
-        return set(db.get_tables())
+        return {name for name in db.get_tables() if not name.startswith("sqlite_")}
 
 
 def applied(url) -> list[str]:

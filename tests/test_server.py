@@ -5,6 +5,7 @@ threads only shows up with the real server and concurrent clients.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -46,7 +48,13 @@ def request(port, method, path, token=None, body=None):
 
 
 @pytest.fixture
-def server(db_factory, tmp_path):
+def server(gunicorn):
+    return gunicorn[:3]
+
+
+@pytest.fixture
+def gunicorn(db_factory, tmp_path):
+    """(port, token, user id, the gunicorn master process)."""
     url = db_factory.new_url()
     db = init_database(url)
     migrate(db)
@@ -71,7 +79,7 @@ def server(db_factory, tmp_path):
                 assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
-            yield port, token, user.id
+            yield port, token, user.id, proc
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
@@ -99,3 +107,76 @@ def test_concurrent_requests_share_pooled_connections(server, tmp_path):
     status, logs = request(port, "GET", "/logs?action=analytics.created&limit=500", token)
     assert status == 200 and len(logs["items"]) == 40
     assert {row["user_id"] for row in logs["items"]} == {user_id}
+
+
+def _workers(master_pid: int) -> list[int]:
+    """The gunicorn workers: the master's children, from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master_pid:
+                children.append(int(entry.name))
+    return children
+
+
+def _post_until_answered(port, token, key, body, seen):
+    """POST with an Idempotency-Key, retrying the same key after every broken
+    connection or 503 (a worker killed mid-request) until a real answer."""
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("POST", "/analytics", body=json.dumps(body),
+                         headers={"Authorization": f"Bearer {token}",
+                                  "Content-Type": "application/json", "Idempotency-Key": key})
+            response = conn.getresponse()
+            data = response.read()
+            conn.close()
+        except (OSError, http.client.HTTPException):
+            seen["broken"] += 1
+            time.sleep(0.05)
+            continue
+        if response.status == 503:
+            time.sleep(0.05)
+            continue
+        if response.getheader("Idempotent-Replayed") == "true":
+            seen["replayed"] += 1
+        return response.status, json.loads(data)
+    raise AssertionError(f"{key}: no answer after 200 tries")
+
+
+def test_killed_workers_neither_lose_nor_double_a_keyed_write(gunicorn, tmp_path):
+    """A worker is SIGKILLed after every 4th answer, while other keyed POSTs are
+    in flight; every client retries with its key until answered. Each request
+    is then stored exactly once, and every client got the answer stored."""
+    port, token, _user_id, proc = gunicorn
+    rounds, seen = 48, {"broken": 0, "replayed": 0, "kills": 0, "answered": 0}
+    lock = threading.Lock()
+
+    def client(i):
+        answer = _post_until_answered(port, token, f"crash-{i}",
+                                      {"research_topic": "crash", "data": {"i": i}}, seen)
+        with lock:
+            seen["answered"] += 1
+            if seen["answered"] % 4 == 0:
+                for pid in _workers(proc.pid)[:1]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                        seen["kills"] += 1
+        return answer
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(client, range(rounds)))
+
+    assert all(status == 201 for status, _ in answers), answers
+    assert seen["kills"] >= 1
+    status, page = request(port, "GET", "/analytics?research_topic=crash&limit=500", token)
+    assert status == 200
+    stored = sorted(item["data"]["i"] for item in page["items"])
+    assert stored == list(range(rounds))  # nothing lost, nothing doubled
+    assert {body["id"] for _, body in answers} == {item["id"] for item in page["items"]}
+    print(f"\ncrash rounds: {rounds} keyed POSTs, {seen['kills']} worker kills, "
+          f"{seen['broken']} broken connections, {seen['replayed']} answers replayed")

@@ -12,8 +12,8 @@ from bottle import HTTPResponse, request, response
 from janus.web.plugins import header
 
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
-ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID, If-None-Match"
-EXPOSE_HEADERS = "X-Request-ID, Retry-After, ETag, Content-Length"
+ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID, If-None-Match, Idempotency-Key"
+EXPOSE_HEADERS = "X-Request-ID, Retry-After, ETag, Content-Length, Idempotent-Replayed"
 MAX_AGE = "600"
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 
+from janus.services.idempotency import HEADER as IDEMPOTENCY_HEADER
+from janus.web import idempotency
 from janus.web.jsonio import encode, json_bytes
 from janus.web.registry import JSON
 
@@ -24,6 +26,18 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             422: "Validation failed; details name the field path",
             429: "Too many requests; see Retry-After", 500: "Internal error",
             503: "Database unavailable or not migrated"}
+
+
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+    "description": "Any unique string (a UUID). A retry with the same key and the same "
+                   "body gets the first answer again (with Idempotent-Replayed: true) and "
+                   "changes nothing; the same key with another body is a 422. Keys are "
+                   "scoped to the user (to the client address on public routes) and kept "
+                   "for JANUS_IDEMPOTENCY_TTL_SECONDS.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+               "pattern": "^[\\x21-\\x7E]+$"},
+}
 
 
 class ErrorObject(msgspec.Struct):
@@ -120,6 +134,8 @@ def build(api, version: str = "1.0.0") -> dict:
                     "security": [{"bearerAuth": []}] if spec.auth else []}
         if spec.description:
             op["description"] = spec.description
+        if idempotency.applies(spec):
+            params.append(IDEMPOTENCY_PARAMETER)
         if spec.body is not None:
             content = _content(spec.body_media, spec.body)
             if spec.upload is not None:

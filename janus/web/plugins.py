@@ -10,7 +10,10 @@ concern, outermost first:
    times in all) after a PostgreSQL deadlock or serialization failure.
 3. ``AuthPlugin``: resolves the bearer token to an ``Actor`` (user and
    admin level in one query) unless the route is public.
-4. ``RequestPlugin``: decodes the body and the query into the spec's
+4. ``IdempotencyPlugin`` (janus.web.idempotency): a POST carrying an
+   ``Idempotency-Key`` runs in one transaction with its stored answer, and a
+   retry gets that answer back.
+5. ``RequestPlugin``: decodes the body and the query into the spec's
    Structs and passes what the handler asks for (``body``, ``query``,
    ``actor``, ``client``; see ``registry.handler_arguments``).
 
@@ -38,6 +41,7 @@ from janus.errors import (
 from janus.migrations_status import require_migrated
 from janus.schemas.images import Upload
 from janus.services.auth import resolve_token
+from janus.web.idempotency import IdempotencyPlugin
 from janus.web.jsonio import error_response, json_body, media_type, read_json, read_query
 from janus.web.multipart import read_upload
 
@@ -249,5 +253,6 @@ class RequestPlugin(_SpecPlugin):
 def install(app, config) -> None:
     """Install the plugins, outermost first (Bottle applies the last one
     installed closest to the handler)."""
-    for plugin in (ErrorsPlugin(), DatabasePlugin(), AuthPlugin(), RequestPlugin(config)):
+    for plugin in (ErrorsPlugin(), DatabasePlugin(), AuthPlugin(), IdempotencyPlugin(config),
+                   RequestPlugin(config)):
         app.install(plugin)

@@ -46,6 +46,9 @@ class RouteSpec:
     # Error statuses that may also carry a body of their own ({503: Health}).
     error_responses: dict = dataclasses.field(default_factory=dict)
     description: str = ""
+    # POST only: honour an Idempotency-Key header (janus.web.idempotency).
+    # False where the answer must never be stored (login: a bearer token).
+    idempotent: bool = True
     # Keyword arguments the handler asks for; filled in by Api.route.
     wants: frozenset = frozenset()
 

@@ -29,7 +29,9 @@ def register(api) -> None:
 
     @api.route("POST", "/auth/login", summary="Exchange email or username and password "
                "for a bearer token", tag="auth", auth=False, body=LoginIn, response=TokenOut,
-               errors=(401, 429), rate_limit="login")
+               errors=(401, 429), rate_limit="login", idempotent=False,
+               description="Ignores Idempotency-Key: the answer holds a bearer token, "
+                           "which is never stored.")
     def login(body, client):
         actor, issued = auth.login(body.login, body.password, client, config)
         return TokenOut(token=issued.plain, token_type="bearer",
