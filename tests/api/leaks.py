@@ -25,7 +25,7 @@ import janus.services.auth as auth_service
 PASSWORD_HASH = re.compile(rb"\$argon2(?:id|i|d)\$")
 TRACEBACK = re.compile(
     rb"Traceback \(most recent call last\)"
-    rb"|File \""
+    rb"|File \\?\""  # a frame, also inside a JSON string (File \")
     # repr() of an exception: OperationalError('...'), KeyError("x"), <class 'x.Y'>
     rb"|\b[A-Z]\w*(?:Error|Exception|Exit|Interrupt)\((?:'|\")"
     rb"|<class '[\w.]+'>"
