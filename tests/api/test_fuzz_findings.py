@@ -1,9 +1,19 @@
 """What the fuzzer (test_fuzz.py) found, pinned as plain regression tests."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.api.helpers import assert_error, call, error_paths
+from tests.api.helpers import (
+    BOUNDARY,
+    UPLOADED_PNG,
+    assert_error,
+    call,
+    error_paths,
+    multipart,
+    post_raw,
+)
 
 # A query parameter that is not text: the document says integer or date-time,
 # never null and never a number of seconds; msgspec's lax string mode read
@@ -26,3 +36,17 @@ def test_query_text_is_not_read_laxly(client, superadmin, path, name, value):
 def test_query_times_still_read(client, superadmin, path, name, value):
     res = call(client, "GET", path, superadmin, params={name: value})
     assert res.status_int == 200, res.text
+
+
+def test_form_part_names_are_described_as_the_parser_takes_them(client, alice):
+    """A part name with a NUL is a 400 (the multipart parser
+    refuses NUL, CR and LF in a header); the document's form schema says so (propertyNames),
+    so a schema-valid upload never carries one."""
+    document = client.get("/openapi.json").json
+    form = document["paths"]["/images"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    pattern = re.compile(form["schema"]["propertyNames"]["pattern"])
+    assert pattern.match("file") and pattern.match("caption")
+    assert not pattern.match("a\x00b") and not pattern.match("a\nb")
+    body = multipart([('name="\x00M3"', b"1"), ('name="file"; filename="a.png"', UPLOADED_PNG)])
+    res = post_raw(client, alice, body, f"multipart/form-data; boundary={BOUNDARY}")
+    assert_error(res, 400, "bad_request")
