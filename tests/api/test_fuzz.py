@@ -85,6 +85,8 @@ class _Bearer:
 
     def set(self, case, data, context):
         case.headers = {**(case.headers or {}), "Authorization": data}
+
+
 # positive_data_acceptance: a schema-valid request may also get 415 (an upload
 # whose bytes are not an image: the document cannot say "a decodable image")
 # and 422 (rules JSON Schema does not carry: no NUL character in strings or in
@@ -125,7 +127,7 @@ def _fuzz_stats():
 
 def _fuzz(case):
     """Send one generated request; run every check on the response."""
-    _sent[f"cases {os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}"] += 1
+    _sent[f"cases {os.environ.get('PYTEST_CURRENT_TEST', '').rsplit(' ', 1)[0]}"] += 1
     case.call_and_validate(excluded_checks=EXCLUDED)
 
 
