@@ -18,6 +18,9 @@ from janus.db import database, init_database
 from janus.models import MODELS
 from tests.helpers import migrate
 
+# The leak scan of every HTTP response (tests/api/leaks.py), in every test directory.
+pytest_plugins = ["tests.api.leaks"]
+
 BACKENDS = [b.strip() for b in os.environ.get("JANUS_TEST_BACKENDS", "sqlite,postgresql").split(",")
             if b.strip()]
 PG_ADMIN_URL = os.environ.get("JANUS_TEST_POSTGRES_URL",

@@ -99,6 +99,9 @@ def decode_json(body: bytes, struct_type):
     return value
 
 
+_NUMBER_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def convert(params: dict, struct_type, root: str = "$"):
     """Plain values (query strings, seed records) as ``struct_type``; strings
     are coerced as a query string needs."""
@@ -106,8 +109,28 @@ def convert(params: dict, struct_type, root: str = "$"):
         value = msgspec.convert(params, type=struct_type, strict=False)
     except msgspec.ValidationError as exc:
         raise validation_error(exc, root) from None
+    _lax_only_as_text(params, value, root)
     check_tree(value, root)
     return value
+
+
+def _lax_only_as_text(params: dict, value, root: str) -> None:
+    """msgspec's lax mode reads more into a string than the OpenAPI document
+    says: the text "null" as None for an optional non-text field
+    (?user_id=null), a number as a Unix time for a datetime (?until=0.5).
+    Refuse both: absent is how a query parameter says "none", and a time is
+    an RFC 3339 string."""
+    if not isinstance(value, msgspec.Struct):
+        return
+    for field in msgspec.structs.fields(value):
+        raw, got = params.get(field.encode_name), getattr(value, field.name)
+        if not isinstance(raw, str):
+            continue
+        if raw == "null" and got is None:
+            raise ValidationError.at(f"{root}.{field.encode_name}", "must not be null")
+        if isinstance(got, datetime) and _NUMBER_RE.fullmatch(raw.strip()):
+            raise ValidationError.at(f"{root}.{field.encode_name}",
+                                     "must be an RFC 3339 date-time, not a number")
 
 
 def _with_whole_floats(body: bytes, struct_type):

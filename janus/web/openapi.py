@@ -106,6 +106,9 @@ def _form_schema(form) -> dict:
     fields = msgspec.structs.fields(form)
     return {"type": "object", "description": (form.__doc__ or "").strip(),
             "required": [f.encode_name for f in fields if f.required],
+            # Part names go into a Content-Disposition header: no NUL, CR or LF
+            # (the parser refuses those with a 400).
+            "propertyNames": {"pattern": "^[^\\u0000\\r\\n]*$"},
             "properties": {f.encode_name: ({"type": "string",
                                             "contentMediaType": "application/octet-stream"}
                                            if f.type is bytes else {"type": "string"})
