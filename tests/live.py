@@ -29,10 +29,13 @@ def free_port() -> int:
 
 
 def send(port: int, method: str, path: str, token: str | None = None, body=None,
-         raw: bytes | None = None, content_type: str | None = None, timeout: float = 60):
+         raw: bytes | None = None, content_type: str | None = None, timeout: float = 60,
+         headers: dict | None = None):
     """(status, decoded JSON or None). ``body`` is sent as JSON, ``raw`` as is."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     if body is not None:
         headers["Content-Type"] = "application/json"
         raw = json.dumps(body).encode()
