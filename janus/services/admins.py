@@ -162,7 +162,9 @@ def create_admin(actor: Actor, body: AdminCreateIn) -> Admin:
             raise Conflict(f"user {target.id} is already an admin; PATCH /admins/<id> "
                            "to change the level")
         row = grant(actor, target, body.admin_level)
-    return admins.get_by_id(row.id)
+        # Read back inside the transaction: a revoke committing right after
+        # must not turn this acknowledged grant into a 404.
+        return admins.get_by_id(row.id)
 
 
 def _locked_admin(admin_id: int) -> Admin:
@@ -182,7 +184,7 @@ def change_admin(actor: Actor, admin_id: int, level: str) -> Admin:
         row = _locked_admin(admin_id)
         require_level(actor, "superadmin")
         grant(actor, row.user, level)
-    return admins.get_by_id(admin_id)
+        return admins.get_by_id(admin_id)
 
 
 def delete_admin(actor: Actor, admin_id: int) -> None:
