@@ -9,7 +9,7 @@ import os
 import socket
 import sys
 
-from janus.config import Config, ConfigError
+from janus.config import DEFAULT_BIND, Config, ConfigError
 from janus.db import DatabaseURLError, make_database
 
 
@@ -34,7 +34,7 @@ try:
 except (ConfigError, DatabaseURLError) as exc:
     _stop(str(exc))
 
-bind = os.environ.get("JANUS_BIND", "127.0.0.1:8000")
+bind = os.environ.get("JANUS_BIND") or DEFAULT_BIND
 workers = _int("JANUS_WORKERS", "2")
 threads = _int("JANUS_THREADS", "4")
 worker_class = "gthread"
