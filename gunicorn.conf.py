@@ -31,8 +31,10 @@ def _int(name: str, default: str) -> int:
 # the variable instead of a traceback from each worker. Nothing connects yet.
 try:
     make_database(Config.from_env().database_url, pool_size=1)
-except (ConfigError, DatabaseURLError) as exc:
+except ConfigError as exc:
     _stop(str(exc))
+except DatabaseURLError as exc:  # its messages do not all name the variable
+    _stop(f"DATABASE_URL: {exc}")
 
 bind = os.environ.get("JANUS_BIND") or DEFAULT_BIND
 workers = _int("JANUS_WORKERS", "2")

@@ -19,7 +19,8 @@ if "--database" not in " ".join(sys.argv):
     try:
         DATABASE = make_database(Config.from_env().database_url, pool_size=1)
     except (ConfigError, DatabaseURLError) as exc:
-        print(f"pw_migrate: {exc}", file=sys.stderr, flush=True)
+        named = "DATABASE_URL: " if isinstance(exc, DatabaseURLError) else ""
+        print(f"pw_migrate: {named}{exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
 
 # The abstract base model must never become a table.
