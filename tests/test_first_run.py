@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -211,3 +212,23 @@ def test_pw_migrate_outside_the_repository_root_fails_instead_of_applying_nothin
                  cwd=tmp_path)
     assert result.returncode != 0
     assert "OK" not in result.stdout
+
+
+def test_pw_migrate_refuses_a_copy_of_the_migrations_directory(tmp_path):
+    shutil.copytree(PROJECT_ROOT / "migrations", tmp_path / "migrations")
+    result = run([PW_MIGRATE, "migrate"], {"DATABASE_URL": f"sqlite:///{tmp_path}/janus.db"},
+                 cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"pw_migrate: {tmp_path / 'migrations'} is not the migrations directory of the installed "
+        f"janus ({PROJECT_ROOT / 'migrations'}): run pw_migrate from {PROJECT_ROOT}"]
+    assert "OK" not in result.stdout
+    assert not (tmp_path / "janus.db").exists() or (tmp_path / "janus.db").stat().st_size == 0
+
+
+def test_pw_migrate_from_anywhere_with_the_repository_directory_migrates(tmp_path):
+    db_path = tmp_path / "janus.db"
+    result = run([PW_MIGRATE, "migrate", "--directory", PROJECT_ROOT / "migrations"],
+                 {"DATABASE_URL": f"sqlite:///{db_path}"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "- [x] 001_initial" in result.stdout
