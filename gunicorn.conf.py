@@ -64,7 +64,11 @@ loglevel = os.environ.get("JANUS_LOG_LEVEL", "info").lower()
 
 def on_starting(server) -> None:
     """Before gunicorn binds: an address already in use is one line naming
-    JANUS_BIND, not five "Connection in use" retries."""
+    JANUS_BIND, not five "Connection in use" retries. Skipped when the
+    sockets are inherited (a USR2 upgrade, systemd socket activation): the
+    address is then in use by design."""
+    if server.LISTENERS or os.environ.get("GUNICORN_FD") or os.environ.get("LISTEN_FDS"):
+        return
     for address in server.cfg.address:
         if not isinstance(address, tuple):  # a unix socket: gunicorn handles it
             continue
