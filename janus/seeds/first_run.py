@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from janus.config import DEFAULT_BIND, Config, ConfigError
-from janus.seeds import cli
+from janus.seeds.cli import SEED_DIR, load
 from janus.seeds.connection import fail, first_line, shown_url
 from janus.seeds.schema import SeedError
 
@@ -57,7 +57,7 @@ def banner(url: str, loaded: bool) -> str:
 def main() -> int:
     try:
         config = Config.from_env()
-        added = cli.load(config.database_url, cli.SEED_DIR, if_empty=True, config=config)
+        added = load(config.database_url, SEED_DIR, if_empty=True, config=config)
     except (SeedError, ConfigError) as exc:
         fail(str(exc) if isinstance(exc, SeedError) else f"janus.seeds: {exc}")
         return 1
