@@ -1,5 +1,6 @@
 # The two commands of the README, and the few others it mentions.
-#   make serve   install, migrate, seed an empty database, serve with gunicorn
+#   make serve   install, migrate, seed an empty database, print the URL, /docs and
+#                the demo logins (when just loaded), serve with gunicorn
 #   make test    install test dependencies, lint (ruff, import-linter), run the
 #                suite on SQLite and PostgreSQL
 PYTHON ?= python3
@@ -31,7 +32,7 @@ seed: migrate
 	$(BIN)/python -m janus.seeds
 
 serve: migrate
-	$(BIN)/python -m janus.seeds --if-empty
+	$(BIN)/python -m janus.seeds.first_run
 	exec $(BIN)/gunicorn app:app
 
 # Lint first: ruff (settings in pyproject.toml), then the import contracts of

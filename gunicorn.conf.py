@@ -4,18 +4,48 @@ Defaults suit a 2-core server: 2 workers x 4 threads. Threads share the
 worker's connection pool, so a request reuses a database connection instead of
 opening one.
 """
+import errno
 import os
+import socket
+import sys
 
-bind = os.environ.get("JANUS_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("JANUS_WORKERS", "2"))
-threads = int(os.environ.get("JANUS_THREADS", "4"))
+from janus.config import DEFAULT_BIND, Config, ConfigError
+from janus.db import DatabaseURLError, make_database
+
+
+def _stop(message: str) -> None:
+    """One line on stderr and a non-zero exit, before any worker boots."""
+    print(f"janus: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+def _int(name: str, default: str) -> int:
+    raw = os.environ.get(name, default)
+    try:
+        return int(raw)
+    except ValueError:
+        _stop(f"{name} must be an integer, got {raw!r}")
+
+
+# Every setting is checked here, at import, so a mistake is one line naming
+# the variable instead of a traceback from each worker. Nothing connects yet.
+try:
+    make_database(Config.from_env().database_url, pool_size=1)
+except ConfigError as exc:
+    _stop(str(exc))
+except DatabaseURLError as exc:  # its messages do not all name the variable
+    _stop(f"DATABASE_URL: {exc}")
+
+bind = os.environ.get("JANUS_BIND") or DEFAULT_BIND
+workers = _int("JANUS_WORKERS", "2")
+threads = _int("JANUS_THREADS", "4")
 worker_class = "gthread"
-timeout = int(os.environ.get("JANUS_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("JANUS_GRACEFUL_TIMEOUT", "20"))
-keepalive = int(os.environ.get("JANUS_KEEPALIVE", "5"))
+timeout = _int("JANUS_TIMEOUT", "30")
+graceful_timeout = _int("JANUS_GRACEFUL_TIMEOUT", "20")
+keepalive = _int("JANUS_KEEPALIVE", "5")
 # Restart workers now and then so a slow leak cannot grow without bound.
-max_requests = int(os.environ.get("JANUS_MAX_REQUESTS", "10000"))
-max_requests_jitter = int(os.environ.get("JANUS_MAX_REQUESTS_JITTER", "1000"))
+max_requests = _int("JANUS_MAX_REQUESTS", "10000")
+max_requests_jitter = _int("JANUS_MAX_REQUESTS_JITTER", "1000")
 
 # gunicorn 27 opens a control socket under $HOME by default; two services on
 # one host would fight over it, and nothing here uses it. Opt in with a path.
@@ -30,3 +60,26 @@ else:
 accesslog = os.environ.get("JANUS_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("JANUS_LOG_LEVEL", "info").lower()
+
+
+def on_starting(server) -> None:
+    """Before gunicorn binds: an address already in use is one line naming
+    JANUS_BIND, not five "Connection in use" retries. Skipped when the
+    sockets are inherited (a USR2 upgrade, systemd socket activation): the
+    address is then in use by design."""
+    if server.LISTENERS or os.environ.get("GUNICORN_FD") or os.environ.get("LISTEN_FDS"):
+        return
+    for address in server.cfg.address:
+        if not isinstance(address, tuple):  # a unix socket: gunicorn handles it
+            continue
+        host, port = address[0], address[1]
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+                in_use = exc.errno == errno.EADDRINUSE
+                reason = "is in use" if in_use else f"cannot be bound ({exc.strerror})"
+                _stop(f"{shown} {reason}: set JANUS_BIND=host:port")

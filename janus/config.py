@@ -14,6 +14,8 @@ import limits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+# gunicorn.conf.py binds here unless JANUS_BIND says otherwise.
+DEFAULT_BIND = "127.0.0.1:8000"
 
 
 class ConfigError(ValueError):
