@@ -103,6 +103,15 @@ class SecurityRepository(HistoryMixin, Repository):
                        & (SecurityEvent.timestamp > since) & ip_match)
                 .order_by(SecurityEvent.timestamp.desc()).limit(1).scalar())
 
+    def last_cleared(self, account: str, since: datetime) -> datetime | None:
+        """When an operator last cleared ``account``'s lockout after ``since``
+        (a ``lockout_cleared`` row, janus-admin unlock), or None."""
+        return (SecurityEvent.select(SecurityEvent.timestamp)
+                .where((SecurityEvent.account == normalise_account(account))
+                       & (SecurityEvent.action == "lockout_cleared")
+                       & (SecurityEvent.timestamp > since))
+                .order_by(SecurityEvent.timestamp.desc()).limit(1).scalar())
+
     def settle(self, event: SecurityEvent, action: str, metadata: dict) -> None:
         """Turn a recorded attempt into what it turned out to be."""
         SecurityEvent.update(action=action, security_metadata=metadata) \
