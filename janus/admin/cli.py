@@ -46,7 +46,18 @@ def read_password(from_stdin: bool) -> str:
         return password
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not interactive():
+        raise CommandError(f"no password: no terminal to ask on; use --password-stdin "
+                           f"or {PASSWORD_ENV}")
+    try:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    except click.Abort:
+        raise CommandError("no password: the prompt was aborted") from None
+
+
+def interactive() -> bool:
+    """Is there a terminal to prompt on? (The tests say yes under CliRunner.)"""
+    return sys.stdin.isatty()
 
 
 def _create_superadmin(actor, email: str, username: str | None, password_source) -> str:

@@ -53,4 +53,4 @@ def session(config: Config):
                 raise CommandError(f"database error on {shown_url(config.database_url)}: "
                                    f"{first_line(exc)}") from None
     except SeedError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(exc.message) from None

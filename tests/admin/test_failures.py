@@ -16,7 +16,9 @@ def test_an_unmigrated_database(run, db_factory, backend, command):
 
 def test_an_unreachable_database(run):
     url = "postgresql://postgres@127.0.0.1:9/janus"
-    assert_failed(run("list-admins", DATABASE_URL=url), "cannot connect to " + url)
+    result = run("list-admins", DATABASE_URL=url)
+    assert_failed(result, "cannot connect to " + url)
+    assert result.stderr.startswith("janus-admin: cannot connect to ")
 
 
 def test_a_bad_setting(run):

@@ -18,8 +18,14 @@ from tests.admin.conftest import (
 )
 
 
+@pytest.fixture
+def terminal(monkeypatch):
+    """CliRunner's stdin is no terminal; say it is, so the prompt asks."""
+    monkeypatch.setattr("janus.admin.cli.interactive", lambda: True)
+
+
 @pytest.mark.parametrize("source", ["env", "stdin", "prompt"])
-def test_creates_a_superadmin_with_the_password_from(run, source):
+def test_creates_a_superadmin_with_the_password_from(run, terminal, source):
     args, env, stdin = ["create-superadmin", "Root@Example.com"], {}, None
     if source == "env":
         env = {"JANUS_ADMIN_PASSWORD": STRONG}
@@ -45,7 +51,7 @@ def test_creates_a_superadmin_with_the_password_from(run, source):
     assert_event_from_cli(event)
 
 
-def test_the_prompt_asks_twice_and_refuses_a_mismatch(run):
+def test_the_prompt_asks_twice_and_refuses_a_mismatch(run, terminal):
     result = run("create-superadmin", "root@example.com",
                  input=f"{STRONG}\n{STRONG}x\n{STRONG}\n{STRONG}\n")
     assert result.exit_code == 0, result.stderr
@@ -103,6 +109,18 @@ def test_an_invalid_email_is_the_api_validation_error(run):
 def test_an_empty_stdin_is_refused(run):
     result = run("create-superadmin", "root@example.com", "--password-stdin", input="")
     assert_failed(result, "no password on standard input")
+    assert User.select().count() == 0
+
+
+def test_without_a_terminal_there_is_no_prompt(run):
+    result = run("create-superadmin", "root@example.com", input=f"{STRONG}\n{STRONG}\n")
+    assert_failed(result, "no terminal to ask on; use --password-stdin or JANUS_ADMIN_PASSWORD")
+    assert User.select().count() == 0
+
+
+def test_an_aborted_prompt_fails_on_one_line(run, terminal):
+    assert_failed(run("create-superadmin", "root@example.com", input=""),
+                  "the prompt was aborted")
     assert User.select().count() == 0
 
 
