@@ -61,9 +61,6 @@ def assess(account: str, ip: str | None, config: Config, now: datetime) -> Asses
     # the account limit is reached and ends later than the address limit.
     failures = security_events.recent_failures(account, since,
                                                max(per_address, per_account))
-    cleared = security_events.last_cleared(account, since)
-    if cleared is not None:
-        failures = [(when, from_ip) for when, from_ip in failures if when > cleared]
     address = normalise_ip(ip)
     reset = security_events.last_success(account, address, since)
     mine = [when for when, from_ip in failures
