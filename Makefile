@@ -25,8 +25,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml $(VENV)/.runt
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
+# After migrating: the first superadmin from JANUS_FIRST_SUPERADMIN_EMAIL and
+# JANUS_FIRST_SUPERADMIN_PASSWORD when none exists (says so and does nothing
+# otherwise, or when they are unset; a weak password stops here).
 migrate: install
 	$(BIN)/pw_migrate migrate
+	$(BIN)/janus-admin bootstrap
 
 seed: migrate
 	$(BIN)/python -m janus.seeds

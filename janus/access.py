@@ -29,16 +29,18 @@ class Client:
 @dataclasses.dataclass
 class Actor:
     """Who is acting: the user, their admin level (loaded with the token in
-    one query) and, for API callers, the bearer token in use."""
+    one query) and, for API callers, the bearer token in use. The operator
+    CLI (janus.admin) acts as a system actor: no user (audit rows and
+    ``granted_by`` are NULL), level superadmin."""
 
-    user: User
+    user: User | None
     level: str | None = None  # None, "moderator" or "superadmin"
     token: AuthToken | None = None
     client: Client = Client()
 
     @property
-    def id(self) -> int:
-        return self.user.id
+    def id(self) -> int | None:
+        return self.user.id if self.user is not None else None
 
     @property
     def is_admin(self) -> bool:

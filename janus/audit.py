@@ -5,9 +5,26 @@ block, so either both are stored or neither is. Secrets never reach a row.
 """
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
 from datetime import datetime
 
 from janus.repos.logs import logs
+
+# Where the change came from when it was not an API request, merged into
+# every audit row's metadata while set: the operator CLI (janus.admin) sets
+# {"via": "cli", "os_user": ..., "host": ...}, its actor having no user.
+_origin: ContextVar[dict | None] = ContextVar("audit_origin", default=None)
+
+
+@contextlib.contextmanager
+def origin(metadata: dict):
+    """Stamp every audit row written in the block with ``metadata``."""
+    token = _origin.set(dict(metadata))
+    try:
+        yield
+    finally:
+        _origin.reset(token)
 
 # Field names whose values are replaced before they are logged.
 SECRET_FIELDS = frozenset({"password", "password_hash", "token", "token_hash",
@@ -37,5 +54,6 @@ def record_change(actor, action: str, object_type: str, object_id, changes: dict
     metadata = {"object_type": object_type, "object_id": object_id}
     if changes:
         metadata["changes"] = redact(changes)
+    metadata.update(_origin.get() or {})
     return logs.record(action, module, user=actor, level=level, metadata=metadata,
                        **({} if at is None else {"timestamp": at}))

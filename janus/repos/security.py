@@ -85,13 +85,21 @@ class SecurityRepository(HistoryMixin, Repository):
         """``(timestamp, ip)`` of the newest ``limit`` login failures against
         ``account`` after ``since``, newest first (the (account, action,
         timestamp) index serves it)."""
-        query = (SecurityEvent.select(SecurityEvent.timestamp, SecurityEvent.ip)
+        query = (SecurityEvent.select(SecurityEvent.timestamp, SecurityEvent.ip,
+                                      SecurityEvent.action)
                  .where((SecurityEvent.account == normalise_account(account))
-                        & (SecurityEvent.action == "login_failed")
+                        & SecurityEvent.action.in_(("login_failed", "lockout_cleared"))
                         & (SecurityEvent.timestamp > since))
                  .order_by(SecurityEvent.timestamp.desc(), SecurityEvent.id.desc())
                  .limit(limit))
-        return list(query.tuples())
+        # An operator's unlock (``lockout_cleared``, janus-admin unlock): the
+        # failures before it no longer count. Same query, no extra round trip.
+        failures = []
+        for when, ip, action in query.tuples():
+            if action == "lockout_cleared":
+                break
+            failures.append((when, ip))
+        return failures
 
     def last_success(self, account: str, ip: str | None, since: datetime) -> datetime | None:
         """When ``account`` last logged in from ``ip`` after ``since``, or None."""

@@ -11,10 +11,12 @@ from peewee import JOIN
 from janus.access import Actor, require_level, visible
 from janus.audit import record_change
 from janus.db import database
-from janus.errors import ValidationError
+from janus.errors import NotFound, ValidationError
 from janus.imaging import FileStore
 from janus.models import Admin, User
+from janus.passwords import hash_password
 from janus.repos.base import Page
+from janus.repos.security import security_events
 from janus.repos.users import users
 from janus.schemas.common import provided
 from janus.schemas.users import RegisterIn, UserCreateIn, UserImportIn, UserPatchIn, UserQuery
@@ -143,3 +145,48 @@ def delete_user(actor: Actor, user_id: int, store: FileStore) -> None:
         User.delete().where(User.id == target.id).execute()
     for key in keys:  # their images went with them; now the files no row uses
         image_service.release(store, key)
+
+
+# -- what the operator CLI (janus.admin) calls, beside the routes' own ----------
+def by_email(email: str) -> User:
+    """The user with ``email`` (case-insensitive), or NotFound."""
+    user = users.by_login(email) if "@" in (email or "") else None
+    if user is None:
+        raise NotFound(f"no user with email {email.strip().lower()!r}")
+    return user
+
+
+def set_password(actor: Actor, user_id: int, password: str) -> int:
+    """A superadmin sets another user's password (no current one needed);
+    every token of theirs is revoked. Returns how many."""
+    require_level(actor, "superadmin")
+    with database.atomic():
+        target = admin_service.lock_user(user_id)
+        users.update(target, password_hash=hash_password(password))
+        revoked = revoke_tokens(target)
+        security_events.record("password_reset", user=target, account=target.email,
+                               ip=actor.client.ip, user_agent=actor.client.user_agent,
+                               metadata={"by_user_id": actor.id, "revoked_tokens": revoked})
+        record_change(actor.user, "user.password_changed", "user", target.id,
+                      {"password": "changed", "revoked_tokens": revoked})
+    return revoked
+
+
+def revoke_user_tokens(actor: Actor, user_id: int) -> int:
+    """A superadmin signs a user out everywhere. Returns how many tokens."""
+    require_level(actor, "superadmin")
+    with database.atomic():
+        target = admin_service.lock_user(user_id)
+        revoked = revoke_tokens(target)
+        security_events.record("tokens_revoked", user=target, account=target.email,
+                               ip=actor.client.ip, user_agent=actor.client.user_agent,
+                               metadata={"by_user_id": actor.id, "revoked_tokens": revoked})
+        record_change(actor.user, "user.tokens_revoked", "user", target.id,
+                      {"revoked_tokens": revoked})
+    return revoked
+
+
+def set_active(actor: Actor, user_id: int, active: bool) -> User:
+    """Activate or deactivate: the API's PATCH {"is_active": ...} path, its
+    last-superadmin guard and token revocation included."""
+    return update_user(actor, user_id, UserPatchIn(is_active=active))

@@ -11,6 +11,10 @@ Two limits over one sliding window (``JANUS_LOCKOUT_WINDOW_SECONDS``):
   spread over many addresses. A success does not reset this one, so the
   owner logging in does not hand a distributed guesser a fresh allowance.
 
+An operator's ``janus-admin unlock`` writes a ``lockout_cleared`` row: the
+failures before it no longer count, for either limit and every address
+(``clear``).
+
 The failures are the account's ``login_failed`` security rows. Each attempt
 is recorded as one *before* the password is checked (janus.services.auth),
 inside a transaction that serialises attempts on the account, so concurrent
@@ -22,7 +26,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
+from janus.audit import record_change
 from janus.config import Config
+from janus.db import database
+from janus.models import User
 from janus.repos.security import normalise_ip, security_events
 
 
@@ -71,3 +78,15 @@ def assess(account: str, ip: str | None, config: Config, now: datetime) -> Asses
     if len(failures) + 1 >= per_account:
         return Assessment(None, "account")
     return Assessment(None, None)
+
+
+def clear(actor, user: User) -> None:
+    """An operator clears ``user``'s lockout (both limits, every address):
+    a ``lockout_cleared`` security row that ``assess`` counts from, and its
+    audit row. Takes its turn with login attempts on the account."""
+    with database.atomic():
+        security_events.serialise_logins(user.email)
+        security_events.record("lockout_cleared", user=user, account=user.email,
+                               ip=actor.client.ip, user_agent=actor.client.user_agent,
+                               metadata={"by_user_id": actor.id})
+        record_change(actor.user, "user.unlocked", "user", user.id)

@@ -1,0 +1,3 @@
+from janus.admin.cli import main
+
+main()

@@ -1,0 +1,206 @@
+"""``janus-admin`` / ``python -m janus.admin``: click commands over the
+domain services. Every failure is one line on stderr and exit status 1
+(2: a usage error, click's own); never a traceback."""
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import click
+import msgspec
+
+from janus.admin import passwords as rules
+from janus.admin.session import CommandError, session, system_actor
+from janus.config import Config, ConfigError
+from janus.errors import JanusError
+from janus.models import Admin, User
+from janus.schemas.users import UserCreateIn
+from janus.schemas.validation import decode_json
+from janus.services import accounts, admins, lockout
+
+PASSWORD_ENV = "JANUS_ADMIN_PASSWORD"
+FIRST_EMAIL_ENV = "JANUS_FIRST_SUPERADMIN_EMAIL"
+FIRST_PASSWORD_ENV = "JANUS_FIRST_SUPERADMIN_PASSWORD"
+
+
+def _config() -> Config:
+    try:
+        return Config.from_env()
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _username_for(email: str) -> str:
+    name = re.sub(r"[^\w.-]", "", email.split("@", 1)[0])[:64]
+    return name or "superadmin"
+
+
+def read_password(from_stdin: bool) -> str:
+    """From stdin (one line), else JANUS_ADMIN_PASSWORD, else a prompt typed twice."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise CommandError("--password-stdin: no password on standard input")
+        return password
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if not interactive():
+        raise CommandError(f"no password: no terminal to ask on; use --password-stdin "
+                           f"or {PASSWORD_ENV}")
+    try:
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    except click.Abort:
+        raise CommandError("no password: the prompt was aborted") from None
+
+
+def interactive() -> bool:
+    """Is there a terminal to prompt on? (The tests say yes under CliRunner.)"""
+    return sys.stdin.isatty()
+
+
+def _create_superadmin(actor, email: str, username: str | None, password_source) -> str:
+    """Create the superadmin, or make an existing account one (its password
+    and everything else left as they are). Returns what was done."""
+    email = email.strip().lower()
+    existing = User.get_or_none(User.email == email)
+    if existing is not None:
+        if admins.level_of(existing) == "superadmin":
+            return f"{email} is already a superadmin; nothing changed"
+        admins.grant(actor, existing, "superadmin")
+        return f"granted superadmin to existing user {email} (id {existing.id})"
+    username = username or _username_for(email)
+    password = rules.check(password_source(), email, username)
+    body = UserCreateIn(email=email, username=username, password=password,
+                        role="admin", admin_level="superadmin")
+    user = accounts.create_user(actor, _validated(body))
+    return f"created superadmin {user.email} (id {user.id}, username {user.username})"
+
+
+def _validated(body):
+    """Through the API's own validation (the body a POST /users would be)."""
+    return decode_json(msgspec.json.encode(body), type(body))
+
+
+def run(action) -> None:
+    """Run ``action(actor)`` in a session; print its result; map failures."""
+    try:
+        with session(_config()):
+            message = action(system_actor())
+    except CommandError as exc:
+        _fail(str(exc))
+    except JanusError as exc:
+        _fail(exc.message)
+    if message:
+        click.echo(message)
+
+
+def _fail(message: str) -> None:
+    click.echo("janus-admin: " + message.replace("\r", "\\r").replace("\n", "\\n"), err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli():
+    """Janus operator commands (DATABASE_URL picks the database)."""
+
+
+@cli.command("create-superadmin")
+@click.argument("email")
+@click.option("--username", help="default: the email's local part")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin")
+def create_superadmin(email, username, password_stdin):
+    """Create a superadmin, or grant superadmin to an existing account."""
+    run(lambda actor: _create_superadmin(actor, email, username,
+                                         lambda: read_password(password_stdin)))
+
+
+@cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin")
+def set_password(email, password_stdin):
+    """Set a user's password; their tokens are revoked."""
+    def action(actor):
+        user = accounts.by_email(email)
+        superadmin = admins.level_of(user) == "superadmin"
+        password = rules.check(read_password(password_stdin), user.email, user.username,
+                               superadmin=superadmin)
+        revoked = accounts.set_password(actor, user.id, password)
+        return f"password set for {user.email}; {revoked} token(s) revoked"
+    run(action)
+
+
+@cli.command()
+@click.argument("email")
+def unlock(email):
+    """Clear a login lockout (by account and every address)."""
+    def action(actor):
+        user = accounts.by_email(email)
+        lockout.clear(actor, user)
+        return f"lockout cleared for {user.email}"
+    run(action)
+
+
+@cli.command("revoke-tokens")
+@click.argument("email")
+def revoke_tokens(email):
+    """Revoke every token of a user."""
+    def action(actor):
+        user = accounts.by_email(email)
+        return f"{accounts.revoke_user_tokens(actor, user.id)} token(s) revoked for {user.email}"
+    run(action)
+
+
+def _set_active(email: str, active: bool) -> None:
+    def action(actor):
+        user = accounts.by_email(email)
+        if user.is_active == active:
+            return f"{user.email} is already {'active' if active else 'deactivated'}"
+        accounts.set_active(actor, user.id, active)
+        return f"{user.email} {'activated' if active else 'deactivated (tokens revoked)'}"
+    run(action)
+
+
+@cli.command()
+@click.argument("email")
+def deactivate(email):
+    """Deactivate an account (its tokens are revoked)."""
+    _set_active(email, False)
+
+
+@cli.command()
+@click.argument("email")
+def activate(email):
+    """Activate an account again."""
+    _set_active(email, True)
+
+
+@cli.command("list-admins")
+def list_admins():
+    """Every admin: level, email, username, active."""
+    def action(actor):
+        rows = (Admin.select(Admin, User).join(User, on=(Admin.user == User.id))
+                .order_by(Admin.admin_level.desc(), User.email))
+        lines = [f"{row.admin_level}\t{row.user.email}\t{row.user.username}\t"
+                 f"{'active' if row.user.is_active else 'deactivated'}" for row in rows]
+        return "\n".join(lines) if lines else "no admins"
+    run(action)
+
+
+@cli.command()
+def bootstrap():
+    """Create the first superadmin from JANUS_FIRST_SUPERADMIN_EMAIL and
+    JANUS_FIRST_SUPERADMIN_PASSWORD when no superadmin exists."""
+    from janus.admin.bootstrap import bootstrap as run_bootstrap
+    email, password = os.environ.get(FIRST_EMAIL_ENV), os.environ.get(FIRST_PASSWORD_ENV)
+    if not email and not password:
+        click.echo(f"bootstrap: {FIRST_EMAIL_ENV} is not set; nothing to do")
+        return
+    if not (email and password):
+        _fail(f"bootstrap: set both {FIRST_EMAIL_ENV} and {FIRST_PASSWORD_ENV}, or neither")
+    run(lambda actor: run_bootstrap(actor, email, password, _create_superadmin))
+
+
+def main() -> None:
+    cli(prog_name="janus-admin")
