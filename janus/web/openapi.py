@@ -13,6 +13,7 @@ import msgspec
 from janus.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from janus.web import idempotency
 from janus.web.jsonio import encode, json_bytes
+from janus.web.openapi_fields import describe_fields
 from janus.web.registry import JSON
 
 _PARAM_RE = re.compile(r"<(\w+)(?::(\w+))?>")
@@ -192,6 +193,7 @@ def build(api, version: str = "1.0.0") -> dict:
         sorted(types, key=lambda t: t.__name__), ref_template="#/components/schemas/{name}")
     _mark_times(types, components)
     _container_refs(components)
+    describe_fields(components)
     components[JSON_CONTAINER] = JSON_CONTAINER_SCHEMA
     paths: dict = {}
     for spec in api.specs:
