@@ -26,7 +26,8 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
             429: "Too many requests; see Retry-After", 500: "Internal error",
-            503: "Database unavailable or not migrated"}
+            503: "Database unavailable or not migrated",
+            507: "The disk under the file store or the database is full; nothing was stored"}
 
 
 IDEMPOTENCY_PARAMETER = {
@@ -227,6 +228,8 @@ def build(api, version: str = "1.0.0") -> dict:
         errors = set(spec.errors) | {500}
         if spec.database:
             errors.add(503)  # the database is down or not migrated
+            if spec.method != "GET":
+                errors.add(507)  # a write on a full disk
         if spec.auth:
             errors.add(401)
         if spec.body is not None:

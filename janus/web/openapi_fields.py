@@ -91,10 +91,19 @@ FIELDS = {
     "width": "Width in pixels.",
 }
 
+# Where a name means something else in one Struct: "Struct.field".
+OWN = {
+    "SummaryOut.since": "Start of the window the per-day figures cover (UTC).",
+    "SummaryOut.days": "Length of the window in days.",
+    "SimilarList.image_id": "The image the others are compared with.",
+    "TokenOut.user": "The user the token belongs to.",
+}
+
 
 def describe_fields(components: dict) -> None:
     """Give every property without a description of its own the one above."""
-    for schema in components.values():
+    for struct, schema in components.items():
         for name, prop in schema.get("properties", {}).items():
-            if "description" not in prop and name in FIELDS:
-                prop["description"] = FIELDS[name]
+            text = OWN.get(f"{struct}.{name}", FIELDS.get(name))
+            if "description" not in prop and text:
+                prop["description"] = text

@@ -98,3 +98,33 @@ def test_analytics_data_still_refuses_scalars(client, alice):
         res = call(client, "POST", "/analytics", alice,
                    json={"research_topic": "t", "data": data})
         assert res.status_int == 201, (data, res.text)
+
+
+def test_every_write_lists_507(document):  # noqa: F811
+    for method, path, op in _operations(document):
+        assert ("507" in op["responses"]) == (method != "get"), (method, path)
+
+
+TIME_FIELDS = re.compile(r"(_at|^timestamp|^since|^until)$")
+
+
+def test_every_time_field_says_date_time(document):  # noqa: F811
+    seen = 0
+    for name, schema in document["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            if TIME_FIELDS.search(field):
+                strings = [b for b in [prop, *prop.get("anyOf", ())] if b.get("type") == "string"]
+                assert strings and all(b["format"] == "date-time" for b in strings), (
+                    name, field)
+                seen += 1
+    assert seen >= 20
+
+
+def test_request_fields_with_a_fixed_set_are_enums(document):  # noqa: F811
+    schemas = document["components"]["schemas"]
+    for struct, field, values in [
+            ("LogCreateIn", "level", {"debug", "info", "warning", "error", "critical"}),
+            ("UserCreateIn", "role", {"user", "admin"}),
+            ("AdminPatchIn", "admin_level", {"moderator", "superadmin"}),
+            ("ThumbnailQuery", "size", {64, 128, 256, 512})]:
+        assert set(schemas[struct]["properties"][field]["enum"]) == values, (struct, field)
