@@ -13,6 +13,7 @@ import msgspec
 from janus.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from janus.web import idempotency
 from janus.web.jsonio import encode, json_bytes
+from janus.web.openapi_fields import describe_fields
 from janus.web.registry import JSON
 
 _PARAM_RE = re.compile(r"<(\w+)(?::(\w+))?>")
@@ -25,7 +26,8 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
             429: "Too many requests; see Retry-After", 500: "Internal error",
-            503: "Database unavailable or not migrated"}
+            503: "Database unavailable or not migrated",
+            507: "The disk under the file store or the database is full; nothing was stored"}
 
 
 IDEMPOTENCY_PARAMETER = {
@@ -38,6 +40,65 @@ IDEMPOTENCY_PARAMETER = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255,
                "pattern": "^[\\x21-\\x7E]+$"},
 }
+
+
+# Response headers, declared once under components/headers.
+HEADERS = {
+    "X-Request-ID": {"description": "The request's id: the client's own X-Request-ID if it "
+                     "sent a valid one, else a new one. Every response carries it; error "
+                     "bodies repeat it as error.request_id.",
+                     "schema": {"type": "string"}},
+    "WWW-Authenticate": {"description": "Bearer (error=\"invalid_token\" when a token was "
+                         "sent but refused).", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 1}},
+    "Idempotent-Replayed": {"description": "true when this is the stored answer to an "
+                            "earlier request with the same Idempotency-Key.",
+                            "schema": {"type": "string", "enum": ["true"]}},
+    "ETag": {"description": "Entity tag of the bytes; send it back in If-None-Match to get "
+             "a 304.", "schema": {"type": "string"}},
+}
+# Where an error status carries a header of its own.
+ERROR_HEADERS = {401: "WWW-Authenticate", 429: "Retry-After"}
+# "Any JSON object or array": one named schema rather than anyOf[object, array],
+# which client generators (openapi-python-client) cannot model and drop the
+# operation. The API still refuses anything else with a 422.
+JSON_CONTAINER = "JsonObjectOrArray"
+JSON_CONTAINER_SCHEMA = {
+    "title": JSON_CONTAINER,
+    "description": "Any JSON object or array (a scalar is refused with a 422).",
+}
+_OBJECT_OR_ARRAY = [{"type": "object"}, {"type": "array"}]
+PARAMETER_DESCRIPTIONS = {
+    "limit": "Items per page.",
+    "cursor": "next_cursor of the previous page; omit for the first page.",
+    "since": "Only items at or after this time (RFC 3339).",
+    "until": "Only items before this time (RFC 3339).",
+    "name": "File name.",
+}
+
+
+def _header_refs(*names: str) -> dict:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _container_refs(node) -> None:
+    """Replace every anyOf[object, array] by a reference to JSON_CONTAINER."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and value.get("anyOf") == _OBJECT_OR_ARRAY:
+                rest = {k: v for k, v in value.items() if k != "anyOf"}
+                node[key] = {"$ref": f"#/components/schemas/{JSON_CONTAINER}", **rest}
+            elif isinstance(value, dict) and value.get("anyOf"):
+                value["anyOf"] = [
+                    {"$ref": f"#/components/schemas/{JSON_CONTAINER}"} if b == _OBJECT_OR_ARRAY
+                    else b for b in value["anyOf"]]
+                _container_refs(value)
+            else:
+                _container_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            _container_refs(item)
 
 
 class ErrorObject(msgspec.Struct):
@@ -53,6 +114,8 @@ class ErrorBody(msgspec.Struct):
 
 def _path(bottle_path: str) -> tuple[str, list[dict]]:
     params = [{"name": name, "in": "path", "required": True,
+               "description": PARAMETER_DESCRIPTIONS.get(
+                   name, f"Id of the {name.removesuffix('_id').replace('_', ' ')}."),
                "schema": {"type": "integer"} if kind == "int" else {"type": "string"}}
               for name, kind in _PARAM_RE.findall(bottle_path)]
     return _PARAM_RE.sub(r"{\1}", bottle_path), params
@@ -76,6 +139,8 @@ def _query_params(query_type, components) -> list[dict]:
     schema = components[query_type.__name__]
     required = set(schema.get("required", ()))
     return [{"name": name, "in": "query", "required": name in required,
+             "description": prop.get("description") or PARAMETER_DESCRIPTIONS.get(
+                 name, f"Only items whose {name.replace('_', ' ')} is this."),
              "schema": _not_null(prop)}
             for name, prop in schema.get("properties", {}).items()]
 
@@ -128,6 +193,9 @@ def build(api, version: str = "1.0.0") -> dict:
     _, components = msgspec.json.schema_components(
         sorted(types, key=lambda t: t.__name__), ref_template="#/components/schemas/{name}")
     _mark_times(types, components)
+    _container_refs(components)
+    describe_fields(components)
+    components[JSON_CONTAINER] = JSON_CONTAINER_SCHEMA
     paths: dict = {}
     for spec in api.specs:
         path, params = _path(spec.path)
@@ -143,8 +211,14 @@ def build(api, version: str = "1.0.0") -> dict:
             content = _content(spec.body_media, spec.body)
             if spec.upload is not None:
                 content["multipart/form-data"] = {"schema": _form_schema(spec.upload)}
+            if spec.example is not None and spec.body_media == JSON:
+                content[JSON]["example"] = spec.example
             op["requestBody"] = {"required": True, "content": content}
         ok: dict = {"description": _REASONS.get(spec.status, "OK")}
+        own_headers = {name: {"description": text, "schema": {"type": "string"}}
+                       for name, text in spec.headers.items()}
+        ok["headers"] = {**_header_refs("X-Request-ID", *(
+            ["Idempotent-Replayed"] if idempotency.applies(spec) else [])), **own_headers}
         if spec.response is not None:
             ok["content"] = _content(spec.response_media, spec.response)
         elif spec.status != 204:
@@ -154,6 +228,8 @@ def build(api, version: str = "1.0.0") -> dict:
         errors = set(spec.errors) | {500}
         if spec.database:
             errors.add(503)  # the database is down or not migrated
+            if spec.method != "GET":
+                errors.add(507)  # a write on a full disk
         if spec.auth:
             errors.add(401)
         if spec.body is not None:
@@ -161,8 +237,12 @@ def build(api, version: str = "1.0.0") -> dict:
         if spec.query is not None:
             errors.add(422)
         for status in sorted(errors):
-            body = {"description": _REASONS.get(status, "Error")}
-            if status != 304:
+            extra = [ERROR_HEADERS[status]] if status in ERROR_HEADERS else []
+            body = {"description": _REASONS.get(status, "Error"),
+                    "headers": _header_refs("X-Request-ID", *extra)}
+            if status == 304:
+                body["headers"].update(own_headers)
+            else:
                 body["content"] = _content(JSON, ErrorBody)
             if status in spec.error_responses:  # that body, or the error envelope
                 body["content"][JSON]["schema"] = {"oneOf": [
@@ -171,12 +251,18 @@ def build(api, version: str = "1.0.0") -> dict:
             responses[str(status)] = body
         op["responses"] = responses
         paths.setdefault(path, {})[spec.method.lower()] = op
+    for item in paths.values():
+        served = ", ".join(sorted(m.upper() for m in item))
+        item["description"] = (f"Serves {served}; any other method answers 405 with the "
+                               "error envelope (and an Allow header).")
     return {
         "openapi": "3.1.0",
         "info": {"title": "Janus", "version": version,
                  "description": "Data service of an image-processing application."},
+        # Relative: the document is right wherever the service is mounted.
+        "servers": [{"url": "/", "description": "This server"}],
         "paths": paths,
-        "components": {"schemas": components, "securitySchemes": {
+        "components": {"schemas": components, "headers": HEADERS, "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer",
                            "description": "Token from POST /auth/login"}}},
     }

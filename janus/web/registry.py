@@ -46,6 +46,10 @@ class RouteSpec:
     # Error statuses that may also carry a body of their own ({503: Health}).
     error_responses: dict = dataclasses.field(default_factory=dict)
     description: str = ""
+    # A request body the API accepts, shown in the document (tests post each one).
+    example: dict | None = None
+    # Headers of the success response (and of a 304): name -> description.
+    headers: dict = dataclasses.field(default_factory=dict)
     # POST only: honour an Idempotency-Key header (janus.web.idempotency).
     # False where the answer must never be stored (login: a bearer token).
     idempotent: bool = True

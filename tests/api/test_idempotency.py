@@ -263,6 +263,8 @@ def test_the_openapi_document_declares_the_header_on_post_routes(client):
     declared = {}
     for path, operations in paths.items():
         for method, op in operations.items():
+            if method == "description":  # the path item's own text
+                continue
             header = [p for p in op["parameters"]
                       if p["in"] == "header" and p["name"] == "Idempotency-Key"]
             declared[(method, path)] = header

@@ -25,13 +25,14 @@ def register(api) -> None:
                 errors=(403, 404))
 
     @api.route("POST", "/admins", summary="Grant admin rights (superadmin)", tag="admins",
-               body=AdminCreateIn, response=AdminOut, status=201, errors=(403, 404, 409))
+               body=AdminCreateIn, response=AdminOut, status=201, errors=(403, 404, 409),
+               example={"user_id": 2, "admin_level": "moderator"})
     def grant_admin(actor, body):
         return admin_out(admins.create_admin(actor, body))
 
     @api.route("PATCH", "/admins/<admin_id:int>", summary="Change an admin level "
                "(superadmin)", tag="admins", body=AdminPatchIn, response=AdminOut,
-               errors=(403, 404, 409))
+               errors=(403, 404, 409), example={"admin_level": "superadmin"})
     def update_admin(admin_id, actor, body):
         return admin_out(admins.change_admin(actor, admin_id, body.admin_level))
 

@@ -21,7 +21,9 @@ def register(api) -> None:
         return page_out(AnalyticsPage, analytics_out, records.list_analytics(actor, query))
 
     @api.route("POST", "/analytics", summary="Create an analytics record", tag="analytics",
-               body=AnalyticsCreateIn, response=AnalyticsOut, status=201, errors=(404,))
+               body=AnalyticsCreateIn, response=AnalyticsOut, status=201, errors=(404,),
+               example={"research_topic": "colour balance",
+                        "data": {"mean_rgb": [112, 96, 80], "samples": 3}})
     def create_analytics(actor, body):
         return analytics_out(records.create_analytics(actor, body))
 
@@ -31,6 +33,7 @@ def register(api) -> None:
 
     @api.route("PATCH", "/analytics/<record_id:int>", summary="Change an analytics record",
                tag="analytics", body=AnalyticsPatchIn, response=AnalyticsOut,
+               example={"data": [0.25, 0.5, 0.75]},
                errors=(403, 404))
     def update_analytics(record_id, actor, body):
         return analytics_out(records.update_analytics(actor, record_id, body))

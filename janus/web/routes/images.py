@@ -27,6 +27,9 @@ def register(api) -> None:
     @api.route("POST", "/images", summary="Upload an image, or create a metadata-only record",
                tag="images", body=ImageCreateIn, upload=UploadForm, response=ImageOut,
                status=201, errors=(409,), rate_limit="upload",
+               example={"filename": "harbour.png", "format": "PNG", "width": 640,
+                        "height": 480, "color_type": "RGB", "bit_depth": 8,
+                        "file_size": 48213},
                description="multipart/form-data with a `file` field uploads an image: every "
                "column is read from the bytes, never from the client. 409 (with "
                "details.existing_id) when you already uploaded the same bytes. A JSON body "
@@ -40,7 +43,9 @@ def register(api) -> None:
                 summary="One image record", tag="images", response=ImageOut)
 
     @api.route("PATCH", "/images/<image_id:int>", summary="Change an image record",
-               tag="images", body=ImagePatchIn, response=ImageOut, errors=(403, 404, 409))
+               tag="images", body=ImagePatchIn, response=ImageOut, errors=(403, 404, 409),
+               example={"filename": "harbour-at-dusk.png",
+                        "image_metadata": {"album": "holiday"}})
     def update_image(image_id, actor, body):
         return image_out(images.update_image(actor, image_id, body))
 

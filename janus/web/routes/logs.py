@@ -17,6 +17,8 @@ def register(api) -> None:
                 summary="One audit row", tag="logs", response=LogOut)
 
     @api.route("POST", "/logs", summary="Append a client event to the audit trail",
-               tag="logs", body=LogCreateIn, response=LogOut, status=201)
+               tag="logs", body=LogCreateIn, response=LogOut, status=201,
+               example={"action": "export", "module": "gallery", "level": "info",
+                        "log_metadata": {"rows": 12}})
     def create_log(actor, body):
         return log_out(records.append_log(actor, body))

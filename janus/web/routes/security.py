@@ -26,6 +26,8 @@ def register(api) -> None:
 
     @api.route("POST", "/security-events", summary="Report a security event (admins)",
                tag="security", body=SecurityEventCreateIn, response=SecurityEventOut,
-               status=201, errors=(403, 404))
+               status=201, errors=(403, 404),
+               example={"action": "blocked_request", "ip": "203.0.113.7",
+                        "security_metadata": {"rule": "geo"}})
     def create_security_event(actor, body):
         return security_event_out(records.report_security_event(actor, body))

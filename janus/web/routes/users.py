@@ -24,7 +24,9 @@ def register(api) -> None:
         return page_out(UserPage, listed_user_out, accounts.list_users(actor, query))
 
     @api.route("POST", "/users", summary="Create a user (superadmin)", tag="users",
-               body=UserCreateIn, response=UserOut, status=201, errors=(403, 409))
+               body=UserCreateIn, response=UserOut, status=201, errors=(403, 409),
+               example={"email": "grace@example.com", "username": "grace",
+                        "password": "compiler-1952", "role": "user"})
     def create_user(actor, body):
         return listed_user_out(accounts.create_user(actor, body))
 
@@ -39,6 +41,7 @@ def register(api) -> None:
 
     @api.route("PATCH", "/users/<user_id:int>", summary="Change a user", tag="users",
                body=UserPatchIn, response=UserOut, errors=(403, 404, 409),
+               example={"username": "ada_lovelace"},
                description="Users change their own email and username. is_active, role "
                "and admin_level, and any change to another user, need a superadmin.")
     def update_user(user_id, actor, body):

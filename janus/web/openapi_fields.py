@@ -1,0 +1,109 @@
+"""Descriptions of the document's fields, by field name: a name means the same
+thing in every Struct that has it (``user_id`` is always a user's id), so each
+is described once here. A field's own ``msgspec.Meta(description=...)`` wins."""
+from __future__ import annotations
+
+FIELDS = {
+    "account": "The account name the event is about (an email or username, as typed).",
+    "action": "What happened, e.g. login_failed or image.create.",
+    "actions_per_day": "Audit rows per day in the window.",
+    "admin_level": "Admin rights: moderator (read everything, moderate) or superadmin "
+                   "(also manage admins); null for a plain user.",
+    "bit_depth": "Bits per channel.",
+    "code": "Machine-readable error code, e.g. not_found or validation_error.",
+    "color_type": "Pillow's mode name, e.g. RGB, RGBA or L.",
+    "compression_method": "Compression the file uses, if known.",
+    "count": "How many.",
+    "counts": "Totals of the objects visible to you.",
+    "created_at": "When the object was created (UTC).",
+    "current_password": "The password in use now.",
+    "cursor": "next_cursor of the previous page; omit it for the first page.",
+    "data": "The research data: any JSON object or array.",
+    "database": "Whether the database answered.",
+    "database_writes": "Whether the database accepts writes.",
+    "day": "A UTC day.",
+    "days": "Length of the window in days.",
+    "details": "More about the error; for validation errors, the failing field paths.",
+    "docs": "Path of the interactive API reference.",
+    "distance": "Hamming distance of the perceptual hashes (0 = identical).",
+    "email": "Email address (unique, compared case-insensitively).",
+    "error": "The error.",
+    "expires_at": "When the token stops being accepted (UTC).",
+    "failed_logins_per_day": "Failed logins per day in the window.",
+    "file_size": "Size of the file in bytes.",
+    "filename": "The file name as given by the client.",
+    "format": "Pillow's format name, e.g. PNG or JPEG.",
+    "granted_by_id": "The superadmin who granted the rights (null if unknown).",
+    "has_file": "Whether the service stores the bytes (false for a metadata-only record).",
+    "height": "Height in pixels.",
+    "id": "The object's id.",
+    "image": "The similar image.",
+    "health": "Path of the health check.",
+    "images_by_color_type": "Images per colour type.",
+    "images_by_format": "Images per format.",
+    "image_id": "Id of the image this is about, or null.",
+    "image_metadata": "Free-form JSON about the image (EXIF and the like).",
+    "in_window": "How many in the window.",
+    "ip": "Client address (IPv4 or IPv6).",
+    "is_active": "False for a deactivated account, which cannot log in.",
+    "items": "The objects of this page.",
+    "last_login_at": "Time of the last successful login (UTC), or null.",
+    "level": "Severity.",
+    "limit": "How many items at most.",
+    "log_metadata": "Free-form JSON about the event.",
+    "logs": "Recent audit actions of the user.",
+    "max_distance": "The largest distance counted as similar.",
+    "message": "What went wrong, for a human.",
+    "min_height": "Only images at least this high.",
+    "min_width": "Only images at least this wide.",
+    "module": "The part of the application the event comes from.",
+    "name": "The service's name.",
+    "new_password": "The new password (8 characters or more).",
+    "next_cursor": "Pass as cursor to get the next page; null on the last page.",
+    "openapi": "Path of this OpenAPI document.",
+    "owner_id": "Id of the user who owns the image.",
+    "password": "The password (8 characters or more where one is set).",
+    "request_id": "The request's id, as in the X-Request-ID header; quote it when "
+                  "reporting a problem.",
+    "research_topic": "What the record is about.",
+    "revoked_tokens": "How many other tokens of the user were revoked.",
+    "role": "user or admin.",
+    "scope": "Whose data the summary counts: yours, or everyone's for admins.",
+    "security": "Recent security events of the user.",
+    "security_metadata": "Free-form JSON about the event.",
+    "sha256": "SHA-256 of the bytes, hex.",
+    "since": "Only items at or after this time (RFC 3339).",
+    "size": "Longest side of the thumbnail in pixels.",
+    "status": "ok, or degraded when a check failed.",
+    "storage": "Whether the file store is writable.",
+    "timestamp": "When it happened (UTC).",
+    "token": "The bearer token: send it as Authorization: Bearer <token>.",
+    "token_type": "Always bearer.",
+    "top_actions": "The most frequent audit actions in the window.",
+    "total": "How many in all.",
+    "until": "Only items before this time (RFC 3339).",
+    "updated_at": "When the object last changed (UTC).",
+    "uploads_per_user": "Images uploaded per user in the window.",
+    "user": "The authenticated user.",
+    "user_agent": "The client's User-Agent header.",
+    "user_id": "Id of the user this is about, or null.",
+    "username": "User name (unique; letters, digits, _ . -).",
+    "width": "Width in pixels.",
+}
+
+# Where a name means something else in one Struct: "Struct.field".
+OWN = {
+    "SummaryOut.since": "Start of the window the per-day figures cover (UTC).",
+    "SummaryOut.days": "Length of the window in days.",
+    "SimilarList.image_id": "The image the others are compared with.",
+    "TokenOut.user": "The user the token belongs to.",
+}
+
+
+def describe_fields(components: dict) -> None:
+    """Give every property without a description of its own the one above."""
+    for struct, schema in components.items():
+        for name, prop in schema.get("properties", {}).items():
+            text = OWN.get(f"{struct}.{name}", FIELDS.get(name))
+            if "description" not in prop and text:
+                prop["description"] = text
