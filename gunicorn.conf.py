@@ -62,7 +62,7 @@ errorlog = "-"
 loglevel = os.environ.get("JANUS_LOG_LEVEL", "info").lower()
 
 
-def on_starting(server) -> None:
+def _check_bind(server) -> None:
     """Before gunicorn binds: an address already in use is one line naming
     JANUS_BIND, not five "Connection in use" retries. Skipped when the
     sockets are inherited (a USR2 upgrade, systemd socket activation): the
@@ -83,3 +83,43 @@ def on_starting(server) -> None:
                 in_use = exc.errno == errno.EADDRINUSE
                 reason = "is in use" if in_use else f"cannot be bound ({exc.strerror})"
                 _stop(f"{shown} {reason}: set JANUS_BIND=host:port")
+
+
+# GET /metrics sums every worker's values through files in one directory
+# (prometheus-client's multiprocess mode). Set before any worker imports
+# prometheus_client, so each worker writes there. Unless the operator named
+# one, a fresh private directory is made at start and removed at exit; a named
+# one is created if missing and emptied of a previous run's files (their
+# counts would otherwise be added to this run's).
+_made_metrics_dir = None
+
+
+def _prepare_metrics_dir(server) -> None:
+    global _made_metrics_dir
+    import glob
+    import tempfile
+
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        path = _made_metrics_dir = tempfile.mkdtemp(prefix="janus-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    for stale in glob.glob(os.path.join(path, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    # A dead worker's counters stay in the sum; its live-only values go.
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        import shutil
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
+
+
+def on_starting(server) -> None:
+    _check_bind(server)
+    _prepare_metrics_dir(server)

@@ -7,6 +7,7 @@ directly with ``Config.from_env(overrides)``.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from pathlib import Path
 
@@ -74,6 +75,18 @@ def _rate(env, name, default):
     return raw
 
 
+def _networks(env, name, default):
+    """Comma-separated addresses or CIDR networks, each checked here."""
+    items = _list(env, name, default)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name} must list addresses or CIDR networks "
+                              f"(127.0.0.1/8,::1), got {item!r}") from None
+    return items
+
+
 RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 
 
@@ -118,6 +131,8 @@ class Config:
     argon2_memory_kib: int | None = None
     # How long a POST's Idempotency-Key and its stored answer are kept.
     idempotency_ttl_seconds: int = 24 * 3600
+    # Who may read GET /metrics: addresses or CIDR networks (others get 404).
+    metrics_allow: tuple = ("127.0.0.1/8", "::1")
 
     @classmethod
     def from_env(cls, overrides: dict | None = None, env=None) -> Config:
@@ -159,4 +174,5 @@ class Config:
             argon2_memory_kib=number("argon2_memory_kib", "JANUS_ARGON2_MEMORY_KIB", minimum=8),
             idempotency_ttl_seconds=number("idempotency_ttl_seconds",
                                            "JANUS_IDEMPOTENCY_TTL_SECONDS"),
+            metrics_allow=_networks(env, "JANUS_METRICS_ALLOW", default["metrics_allow"]),
         )

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from peewee import JOIN
 
-from janus import passwords
+from janus import metrics, passwords
 from janus.access import Actor, Client
 from janus.audit import record_change
 from janus.config import Config
@@ -92,6 +92,7 @@ def _attempt(user, account: str, client: Client, config: Config):
                           reason=reason), standing.scope
         _event("login_locked", client, user=user, account=account,
                retry_after=standing.retry_after, scope=standing.scope)
+    metrics.login_locked(standing.scope)
     # Raised after the commit: the refusal stays on record.
     raise TooManyRequests("too many failed logins; try again later", standing.retry_after)
 
@@ -111,6 +112,9 @@ def login(login_name: str, password: str, client: Client,
         if would_lock is not None:
             _event("lockout", client, user=user, account=account, scope=would_lock,
                    window_seconds=config.lockout_window_seconds)
+            metrics.lockout(would_lock)
+        metrics.login_failed("inactive" if ok else
+                             "unknown_account" if user is None else "wrong_password")
         raise Unauthorized("invalid credentials")
     with database.atomic():
         fields = {"last_login_at": utcnow()}

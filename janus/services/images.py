@@ -16,6 +16,7 @@ from datetime import datetime
 import msgspec
 import peewee as pw
 
+from janus import metrics
 from janus.access import Actor, changeable_row, visible, visible_row
 from janus.audit import record_change
 from janus.db import database
@@ -98,6 +99,7 @@ def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixel
                 if existing is not None:
                     raise _duplicate(existing) from None
             raise
+    metrics.upload_stored(len(data))
     return image
 
 

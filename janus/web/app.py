@@ -21,7 +21,7 @@ from janus.errors import for_status
 from janus.imaging import FileStore
 from janus.ratelimit import RateLimits
 from janus.services.files import start_sweep
-from janus.web import cors, openapi, plugins
+from janus.web import cors, metrics, openapi, plugins
 from janus.web.jsonio import error_response
 from janus.web.plugins import client_ip, header
 from janus.web.ratelimit import RateLimitPlugin
@@ -42,7 +42,7 @@ from janus.web.routes import (
 )
 
 ROUTE_MODULES = (health, auth, users, admins, images, image_files, image_analysis, logs,
-                 summary, analytics, security, docs)
+                 summary, analytics, security, docs, metrics)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("janus.access")
 
@@ -127,6 +127,7 @@ def create_app(config: Config | None = None) -> Bottle:
     trusted_proxies = frozenset(config.trusted_proxies)
     app.add_hook("before_request", lambda: _before_request(trusted_proxies))
     app.add_hook("after_request", _after_request)
+    metrics.install_hooks(app)
 
     store = FileStore(config.storage_dir)
     # Once per app (each gunicorn worker builds one), in the background: what

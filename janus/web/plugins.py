@@ -41,6 +41,7 @@ from janus.errors import (
 from janus.migrations_status import require_migrated
 from janus.schemas.images import Upload
 from janus.services.auth import resolve_token
+from janus.web import metrics
 from janus.web.idempotency import IdempotencyPlugin
 from janus.web.jsonio import error_response, json_body, media_type, read_json, read_query
 from janus.web.multipart import read_upload
@@ -253,6 +254,7 @@ class RequestPlugin(_SpecPlugin):
 def install(app, config) -> None:
     """Install the plugins, outermost first (Bottle applies the last one
     installed closest to the handler)."""
-    for plugin in (ErrorsPlugin(), DatabasePlugin(), AuthPlugin(), IdempotencyPlugin(config),
+    for plugin in (ErrorsPlugin(), metrics.DatabaseErrors(), DatabasePlugin(),
+                   metrics.DatabaseConflicts(), AuthPlugin(), IdempotencyPlugin(config),
                    RequestPlugin(config)):
         app.install(plugin)

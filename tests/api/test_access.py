@@ -306,11 +306,18 @@ def _docs_static(client, actors):
     client.get("/docs/static/docs.js", status=200)
 
 
+def _metrics(client, actors):
+    # No token needed; the address allow-list (loopback by default) decides.
+    res = client.get("/metrics", extra_environ={"REMOTE_ADDR": "127.0.0.1"}, status=200)
+    assert "janus_http_requests_total" in res.text
+
+
 PUBLIC_ROUTES = {
     ("GET", "/"): _index,
     ("GET", "/docs"): _docs,
     ("GET", "/docs/static/<name>"): _docs_static,
     ("GET", "/health"): _health,
+    ("GET", "/metrics"): _metrics,
     ("GET", "/openapi.json"): _openapi,
     ("POST", "/auth/login"): _login,
     ("POST", "/auth/register"): _register,

@@ -1,0 +1,145 @@
+"""GET /metrics (Prometheus text format 0.0.4) and what feeds it from the web
+side: a hook timing and counting every request by its route pattern, and two
+plugins counting database errors. The metrics themselves are in janus.metrics.
+
+/metrics is public (no bearer token) and never touches the database, but only
+clients whose address is in ``JANUS_METRICS_ALLOW`` (addresses or CIDR
+networks; loopback by default) get it: anyone else gets the same 404 as an
+unknown path, so the endpoint's existence is not advertised. The address is
+the one the access log shows (X-Forwarded-For is believed only from
+``JANUS_TRUSTED_PROXIES``), so a trusted proxy on loopback does not open it
+to the world.
+
+Under gunicorn (``PROMETHEUS_MULTIPROC_DIR`` set by gunicorn.conf.py) the
+answer sums every worker's values, whichever worker serves the scrape.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+
+import peewee as pw
+from bottle import HTTPResponse, request, response
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from janus.db import is_retryable
+from janus.errors import NotFound, disk_full_cause
+from janus.metrics import DATABASE_CONFLICTS, DATABASE_ERRORS, HTTP_DURATION, HTTP_REQUESTS
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MEDIA = "text/plain; version=0.0.4"
+UNMATCHED = "unmatched"  # the route label of a request no route matched (404, 405)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def networks(allow) -> tuple:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in allow)
+
+
+def allowed(address: str | None, nets: tuple) -> bool:
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return any(ip in net or (mapped is not None and mapped in net) for net in nets)
+
+
+def exposition() -> bytes:
+    """Every worker's values when running under gunicorn, else this process's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def _started():
+    request.environ["janus.metrics_started"] = time.perf_counter()
+
+
+def _observed():
+    env = request.environ
+    route = env.get("bottle.route")
+    if route is not None:
+        method, rule = route.method, route.rule
+    else:  # a client's path or method must never become a label value
+        method = request.method if request.method in _METHODS else "other"
+        rule = UNMATCHED
+    HTTP_REQUESTS.labels(method, rule, str(response.status_code)).inc()
+    started = env.get("janus.metrics_started")
+    if started is not None:
+        HTTP_DURATION.labels(method, rule).observe(time.perf_counter() - started)
+
+
+def install_hooks(app) -> None:
+    app.add_hook("before_request", _started)
+    app.add_hook("after_request", _observed)
+
+
+class _DatabasePlugin:
+    api = 2
+
+    def apply(self, callback, route):
+        spec = route.config.get("janus")
+        if spec is None or not spec.database:
+            return callback
+
+        def counted(*args, **kwargs):
+            try:
+                return callback(*args, **kwargs)
+            except HTTPResponse:
+                raise
+            except (pw.DatabaseError, pw.InterfaceError) as exc:
+                self.count(exc)
+                raise
+        return counted
+
+    def count(self, exc) -> None:
+        raise NotImplementedError
+
+
+class DatabaseErrors(_DatabasePlugin):
+    """Just inside ErrorsPlugin: what reaches it from the database, after the
+    retries, by the answer it gets."""
+    name = "janus_metrics_database_errors"
+
+    def count(self, exc) -> None:
+        if disk_full_cause(exc) is not None:
+            kind = "disk_full"
+        elif is_retryable(exc):
+            kind = "conflict"
+        elif isinstance(exc, (pw.OperationalError, pw.InterfaceError)):
+            kind = "unavailable"
+        else:
+            return
+        DATABASE_ERRORS.labels(kind).inc()
+
+
+class DatabaseConflicts(_DatabasePlugin):
+    """Just inside DatabasePlugin: every attempt's deadlock or serialization failure."""
+    name = "janus_metrics_database_conflicts"
+
+    def count(self, exc) -> None:
+        if is_retryable(exc):
+            DATABASE_CONFLICTS.inc()
+
+
+def register(api) -> None:
+    nets = networks(api.config.metrics_allow)
+
+    @api.route("GET", "/metrics", summary="Prometheus metrics (allowed addresses only)",
+               tag="meta", auth=False, database=False, response=bytes, response_media=MEDIA,
+               errors=(404,),
+               description="Prometheus text format 0.0.4, summed over every gunicorn "
+                           "worker. Only clients in JANUS_METRICS_ALLOW (loopback by "
+                           "default) get it; any other address gets 404 not_found.")
+    def metrics():
+        if not allowed(request.environ.get("janus.client_ip"), nets):
+            raise NotFound(f"no route for {request.path}")
+        return HTTPResponse(body=exposition(), status=200,
+                            headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
