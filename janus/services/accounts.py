@@ -119,7 +119,9 @@ def update_user(actor: Actor, user_id: int, body: UserPatchIn) -> User:
         changes = users.update_with_changes(target, plain)
         if changes:
             record_change(actor.user, "user.updated", "user", target.id, changes)
-    return visible_user(actor, user_id)
+        # The answer is read inside the transaction: a delete committing right
+        # after must not turn this acknowledged change into a 404.
+        return visible_user(actor, user_id)
 
 
 def _apply_role(actor: Actor, target: User, role: str | None, level: str | None) -> None:
