@@ -62,6 +62,20 @@ def multipart_image(data: bytes, filename: str) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def worker_pids(master_pid: int) -> list[int]:
+    """A gunicorn master's workers (its children), from /proc."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master_pid:
+                pids.append(int(entry.name))
+    return pids
+
+
 class Gunicorn:
     """``gunicorn app:app`` on a free port; start() waits for /health."""
 
@@ -101,17 +115,7 @@ class Gunicorn:
         return self.log_path.read_text()[-5000:]
 
     def worker_pids(self) -> list[int]:
-        """The workers (children of the master), from /proc."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                    pids.append(int(entry.name))
-        return pids
+        return worker_pids(self.proc.pid)
 
     def kill_everything(self) -> None:
         """SIGKILL the master and its workers (their process group): a crash."""

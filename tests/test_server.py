@@ -24,6 +24,7 @@ from janus.db import init_database
 from janus.repos.users import users
 from janus.services.auth import issue_token
 from tests.helpers import PROJECT_ROOT, migrate
+from tests.live import worker_pids
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
@@ -109,20 +110,6 @@ def test_concurrent_requests_share_pooled_connections(server, tmp_path):
     assert {row["user_id"] for row in logs["items"]} == {user_id}
 
 
-def _workers(master_pid: int) -> list[int]:
-    """The gunicorn workers: the master's children, from /proc."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master_pid:
-                children.append(int(entry.name))
-    return children
-
-
 def _post_until_answered(port, token, key, body, seen):
     """POST with an Idempotency-Key, retrying the same key after every broken
     connection or 503 (a worker killed mid-request) until a real answer."""
@@ -162,7 +149,7 @@ def test_killed_workers_neither_lose_nor_double_a_keyed_write(gunicorn, tmp_path
         with lock:
             seen["answered"] += 1
             if seen["answered"] % 4 == 0:
-                for pid in _workers(proc.pid)[:1]:
+                for pid in worker_pids(proc.pid)[:1]:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
                         seen["kills"] += 1
