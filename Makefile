@@ -11,7 +11,8 @@ BIN    := $(VENV)/bin
 
 # Stamp files: reinstall only when a requirements file or pyproject.toml changes.
 # The project itself is installed editable (its dependencies come pinned from
-# requirements.txt), so janus is importable from anywhere, pw_migrate included.
+# requirements.txt), so janus is importable from anywhere, pw_migrate included,
+# and the console scripts janus-admin and janus-migrate land in .venv/bin.
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -29,7 +30,7 @@ install-dev: $(VENV)/.dev
 # JANUS_FIRST_SUPERADMIN_PASSWORD when none exists (says so and does nothing
 # otherwise, or when they are unset; a weak password stops here).
 migrate: install
-	$(BIN)/pw_migrate migrate
+	$(BIN)/janus-migrate
 	$(BIN)/janus-admin bootstrap
 
 seed: migrate

@@ -19,7 +19,9 @@ from janus.errors import NotMigrated
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 MIGRATE_TABLE = "migratehistory"
 MIGRATION_FILE = re.compile(r"[\d]{3}_[^\.]+\.py$")
-MIGRATE_COMMAND = "pw_migrate migrate"
+# What every "not migrated" message tells the operator to run: it works from
+# any directory (janus.migrate), unlike pw_migrate.
+MIGRATE_COMMAND = "janus-migrate"
 
 
 def migration_names() -> list[str]:

@@ -8,7 +8,8 @@ install`` installs the project (editable) into the virtualenv.
 pw_migrate only reads this file when its ``--directory`` (default
 ``migrations``, relative to the current directory) holds it, so run it
 from the repository root (or give ``--directory`` this folder); a copy of
-the directory elsewhere (or another checkout's) is refused. A bad
+the directory elsewhere (or another checkout's) is refused. ``janus-migrate``
+(janus.migrate) works from any directory and does not read this file. A bad
 DATABASE_URL or setting is one line on stderr and exit status 1, not a
 traceback.
 """
@@ -40,7 +41,8 @@ if Path(sys.argv[0]).name == "pw_migrate":
     _given = _directory(sys.argv).resolve()
     if _given != PROJECT_ROOT / "migrations":
         _stop(f"{_given} is not the migrations directory of the installed janus "
-              f"({PROJECT_ROOT / 'migrations'}): run pw_migrate from {PROJECT_ROOT}")
+              f"({PROJECT_ROOT / 'migrations'}): run pw_migrate from {PROJECT_ROOT}, "
+              f"or janus-migrate from anywhere")
 
 if "--database" not in " ".join(sys.argv):
     try:

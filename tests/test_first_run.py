@@ -221,7 +221,8 @@ def test_pw_migrate_refuses_a_copy_of_the_migrations_directory(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"pw_migrate: {tmp_path / 'migrations'} is not the migrations directory of the installed "
-        f"janus ({PROJECT_ROOT / 'migrations'}): run pw_migrate from {PROJECT_ROOT}"]
+        f"janus ({PROJECT_ROOT / 'migrations'}): run pw_migrate from {PROJECT_ROOT}, "
+        "or janus-migrate from anywhere"]
     assert "OK" not in result.stdout
     assert not (tmp_path / "janus.db").exists() or (tmp_path / "janus.db").stat().st_size == 0
 

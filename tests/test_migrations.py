@@ -356,7 +356,7 @@ def test_status_before_and_after_migrating(db_factory):
         error = caught.value
         assert (error.status, error.code) == (503, "not_migrated")
         assert error.message == (f"database is not migrated (pending: {', '.join(names)}); "
-                                 "run: pw_migrate migrate")
+                                 "run: janus-migrate")
         assert "\n" not in error.message
         assert db.is_closed()
         db.connect()

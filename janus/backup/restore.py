@@ -21,24 +21,16 @@ as they were.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from peewee_migrate import Router
-
 from janus.backup import archive, files, postgres, sqlite
-from janus.backup.common import BackupError, backend_of, first_line, shown_url
+from janus.backup.common import BackupError, backend_of, shown_url
 from janus.backup.manifest import STORAGE_PREFIX, Manifest
-from janus.db import make_database
-from janus.migrations_status import MIGRATIONS_DIR
-
-_quiet = logging.getLogger("janus.backup.migrate")
-_quiet.addHandler(logging.NullHandler())
-_quiet.propagate = False
+from janus.migrate import MigrateError, apply_pending
 
 
 @dataclasses.dataclass
@@ -51,14 +43,11 @@ class Restored:
 
 
 def migrate(url: str) -> list[str]:
-    """Apply pending migrations from migrations/; return their names."""
-    db = make_database(url, pool_size=1)
+    """Apply pending migrations (janus-migrate's own path); return their names."""
     try:
-        return Router(db, migrate_dir=MIGRATIONS_DIR, logger=_quiet).run()
-    except Exception as exc:  # noqa: BLE001 - reported as one line
-        raise BackupError(f"migrating the restored database failed: {first_line(exc)}") from None
-    finally:
-        db.close_all()
+        return apply_pending(url)
+    except MigrateError as exc:
+        raise BackupError(f"migrating the restored database failed: {exc}") from None
 
 
 def _check_counts(found: dict[str, int], manifest: Manifest) -> None:

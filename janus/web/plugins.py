@@ -155,7 +155,7 @@ class DatabasePlugin(_SpecPlugin):
     def __init__(self):
         # Checked on first use rather than at import, so the app starts even
         # while the database is down; an unmigrated one answers 503 until
-        # `pw_migrate migrate` has run.
+        # `janus-migrate` has run.
         self.migrated = False
 
     def wrap(self, callback, spec):

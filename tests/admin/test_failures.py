@@ -9,7 +9,7 @@ from tests.admin.conftest import assert_failed
 @pytest.mark.parametrize("command", [["list-admins"], ["unlock", "a@example.com"]])
 def test_an_unmigrated_database(run, db_factory, backend, command):
     url = db_factory.new_url()
-    message = "does not exist; create it with: pw_migrate migrate" if backend == "sqlite" \
+    message = "does not exist; create it with: janus-migrate" if backend == "sqlite" \
         else "database is not migrated (pending: 001_initial"
     assert_failed(run(*command, DATABASE_URL=url), message)
 

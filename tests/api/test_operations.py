@@ -70,7 +70,7 @@ def test_unmigrated_database_is_503_until_migrated(make_config, own_database, db
     error = assert_error(res, 503, "not_migrated")
     assert error["details"]["pending"] == migration_names()
     assert "001_initial" in migration_names()
-    assert "pw_migrate migrate" in error["message"]
+    assert "run: janus-migrate" in error["message"]
     assert_error(client.post_json("/auth/register", {"email": "a@b.c", "username": "a",
                                                      "password": "longenough"}, status="*"),
                  503, "not_migrated")

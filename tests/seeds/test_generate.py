@@ -171,7 +171,7 @@ def test_other_options_are_refused(db, database_url, capsys):
 def test_unmigrated_database_is_refused(db_factory, capsys):
     url = db_factory.new_url()  # SQLite: no file yet; PostgreSQL: an empty database
     code, out, err = run(capsys, url, "users=5")
-    assert_one_line_error(code, out, err, "pw_migrate migrate")
+    assert_one_line_error(code, out, err, "janus-migrate")
 
 
 def test_missing_users_is_refused(db, database_url, capsys):

@@ -333,11 +333,11 @@ def test_unmigrated_database(db_factory, backend, capsys):
     if backend == "sqlite":
         path = Path(url.removeprefix("sqlite:///"))
         code, out, err = run(capsys, "--database", url)
-        assert_one_line_error(code, out, err, "does not exist", "pw_migrate migrate")
+        assert_one_line_error(code, out, err, "does not exist", "janus-migrate")
         assert not path.exists()  # not created as a side effect
         path.touch()  # now an empty file
     code, out, err = run(capsys, "--database", url)
-    assert_one_line_error(code, out, err, "not migrated", "pw_migrate migrate")
+    assert_one_line_error(code, out, err, "not migrated", "janus-migrate")
 
 
 def test_unmigrated_database_subprocess(db_factory, tmp_path):
@@ -345,7 +345,7 @@ def test_unmigrated_database_subprocess(db_factory, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "janus.seeds", "--database", url], cwd=tmp_path,
         capture_output=True, text=True, timeout=120)
-    assert_one_line_error(result.returncode, result.stdout, result.stderr, "pw_migrate migrate")
+    assert_one_line_error(result.returncode, result.stdout, result.stderr, "janus-migrate")
 
 
 def test_migration_history_without_tables(db_factory, capsys):
