@@ -16,7 +16,7 @@ import struct
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Union
+from typing import NamedTuple, Union
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -187,22 +187,39 @@ def open_image(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Im
     return im
 
 
-def decode(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+class Decoded(NamedTuple):
+    image: Image.Image  # frame 0, loaded; the caller closes it
+    stored_size: tuple[int, int]  # as the file says, before any reduction
+    reduced: bool  # decoded below full scale: image.size is smaller than stored_size
+
+
+def decode(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS,
+           reduce_to: tuple[int, int] | None = None) -> Decoded:
     """Open, verify checksums where the format has them, and load frame 0.
 
     PNG's verify() checks every chunk CRC (IDAT included), which catches
     flipped bytes that zlib alone may decode into garbage; verify() leaves
     the image unusable, hence the second open.
+
+    ``reduce_to``: a JPEG is decoded at the smallest DCT scale (1/2, 1/4 or
+    1/8, Image.draft) that still covers this size. libjpeg then still reads
+    and Huffman-decodes every byte of every scan, so a truncated or corrupt
+    file fails as a full decode does, but skips most of the inverse DCT, the
+    colour conversion and the full-size buffer. Other formats load at full
+    size whatever it says.
     """
     with open_image(source, max_pixels) as probe:
         if probe.format == "PNG":
             with decode_errors():
                 probe.verify()
     im = open_image(source, max_pixels)
+    stored_size = im.size
     try:
         with decode_errors():
+            if reduce_to is not None and im.format in ("JPEG", "MPO"):
+                im.draft(None, reduce_to)  # keeps the mode; only the size shrinks
             im.load()
     except BaseException:
         im.close()
         raise
-    return im
+    return Decoded(im, stored_size, im.size != stored_size)

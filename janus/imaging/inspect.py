@@ -11,7 +11,7 @@ import math
 import msgspec
 from PIL import BmpImagePlugin, Image, ImageMode
 
-from janus.imaging.analysis import fingerprint_image
+from janus.imaging.analysis import MAX_SIDE, fingerprint_image
 from janus.imaging.decode import (
     DEFAULT_MAX_PIXELS,
     decode,
@@ -129,13 +129,18 @@ def inspect_image(data: bytes, filename: str, max_pixels: int = DEFAULT_MAX_PIXE
     """
     filename = safe_filename(filename)
     data = bytes(data)
-    with decode(data, max_pixels) as im:
+    # The pixels only feed the perceptual hash, which works on a copy reduced
+    # to MAX_SIDE anyway: a JPEG is decoded straight at 1/2..1/8 scale, as
+    # fingerprint() and analyse() do, so all three give the same hash.
+    decoded = decode(data, max_pixels, reduce_to=(MAX_SIDE, MAX_SIDE))
+    with decoded.image as im:
         frames = _frames(im)
         if frames > 1:
             with decode_errors():
                 im.seek(0)
-        # Counting frames may grow the canvas (GIF frames can overflow it).
-        width, height = im.size
+        # Counting frames may grow the canvas (GIF frames can overflow it);
+        # a JPEG decoded at reduced scale has the size its file states.
+        width, height = decoded.stored_size if decoded.reduced else im.size
         if width * height > max_pixels:
             raise too_many_pixels(width, height, max_pixels)
         fmt = "JPEG" if im.format == "MPO" else im.format  # MPO: a JPEG with extra pictures
