@@ -19,6 +19,7 @@ from janus.db import database
 from janus.migrations_status import MIGRATE_TABLE, migration_names
 from janus.models import MODELS
 from janus.web.app import create_app
+from tests.helpers import PROJECT_ROOT
 from tests.test_migrations import applied, opened, tables
 
 BIN = Path(sys.executable).parent
@@ -187,3 +188,16 @@ def test_after_pw_migrate_elsewhere_every_consumer_names_janus_migrate(
     if consumer == "janus-admin":
         assert run([BIN / "janus-admin", "list-admins"], tmp_path,
                    DATABASE_URL=left_unmigrated).stdout.strip() == "no admins"
+
+
+def test_make_migrate_runs_janus_migrate_then_the_bootstrap(db_factory, tmp_path):
+    url = db_factory.new_url()
+
+    result = run(["make", "--no-print-directory", "-C", PROJECT_ROOT, "migrate"], tmp_path,
+                 DATABASE_URL=url, JANUS_FIRST_SUPERADMIN_EMAIL="",
+                 JANUS_FIRST_SUPERADMIN_PASSWORD="")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{url}: up to date ({len(NAMES)} migration(s) applied)" in result.stdout
+    assert "bootstrap: JANUS_FIRST_SUPERADMIN_EMAIL is not set; nothing to do" in result.stdout
+    assert applied(url) == NAMES
