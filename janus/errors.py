@@ -41,9 +41,25 @@ InsufficientStorage = _kind(
     "InsufficientStorage", 507, "insufficient_storage",
     "The disk under the file store or the database is full (ENOSPC, EDQUOT, SQLITE_FULL, "
     "PostgreSQL disk_full): nothing was stored; retry once space is freed.")
-ServiceUnavailable = _kind("ServiceUnavailable", 503, "service_unavailable")
-NotMigrated = _kind("NotMigrated", 503, "not_migrated",
-                    "The database lacks migrations this code needs (janus.migrations_status).")
+# Seconds a 503 asks a client to wait (Retry-After): long enough not to hammer
+# a database that is restarting, short enough to notice it is back.
+RETRY_AFTER_UNAVAILABLE = 5
+
+
+class ServiceUnavailable(JanusError):
+    """503: the database cannot answer; ``Retry-After`` says when to try again."""
+
+    status, code = 503, "service_unavailable"
+
+    def __init__(self, message: str, details=None, headers: dict | None = None):
+        super().__init__(message, details,
+                         {"Retry-After": str(RETRY_AFTER_UNAVAILABLE), **(headers or {})})
+
+
+class NotMigrated(ServiceUnavailable):
+    """The database lacks migrations this code needs (janus.migrations_status)."""
+
+    code = "not_migrated"
 
 
 class ValidationError(JanusError):

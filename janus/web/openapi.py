@@ -26,7 +26,8 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
             429: "Too many requests; see Retry-After", 500: "Internal error",
-            503: "Database unavailable or not migrated",
+            503: "Database unavailable or not migrated (or, on /health, degraded); "
+                 "see Retry-After",
             507: "The disk under the file store or the database is full; nothing was stored"}
 
 
@@ -59,7 +60,7 @@ HEADERS = {
              "a 304.", "schema": {"type": "string"}},
 }
 # Where an error status carries a header of its own.
-ERROR_HEADERS = {401: "WWW-Authenticate", 429: "Retry-After"}
+ERROR_HEADERS = {401: "WWW-Authenticate", 429: "Retry-After", 503: "Retry-After"}
 # "Any JSON object or array": one named schema rather than anyOf[object, array],
 # which client generators (openapi-python-client) cannot model and drop the
 # operation. The API still refuses anything else with a 422.

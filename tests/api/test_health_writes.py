@@ -9,6 +9,7 @@ import os
 import jsonschema
 import pytest
 
+from janus.errors import RETRY_AFTER_UNAVAILABLE
 from janus.imaging import storage
 from tests.api.test_disk_full import full_sqlite  # noqa: F401 - a fixture
 
@@ -19,6 +20,9 @@ def _health(client, status: int) -> dict:
     res = client.get("/health", status="*")
     assert res.status_int == status, res.text
     assert res.content_type == "application/json"
+    # Every 503 says when to look again; a 200 does not.
+    assert res.headers.get("Retry-After") == \
+        (str(RETRY_AFTER_UNAVAILABLE) if status == 503 else None)
     schema = client.get("/openapi.json").json
     documented = schema["paths"]["/health"]["get"]["responses"][str(status)]
     jsonschema.Draft202012Validator(

@@ -9,6 +9,7 @@ import pytest
 import webtest
 
 from janus.db import database
+from janus.errors import RETRY_AFTER_UNAVAILABLE
 from janus.migrations_status import migration_names
 from janus.models import SecurityEvent
 from janus.repos.images import images
@@ -53,6 +54,7 @@ def test_unreachable_database_is_503(make_config, own_database, alice, method, p
                json={"login": "alice", "password": "x"} if method == "POST" else None)
     error = assert_error(res, 503, "service_unavailable")
     assert "database" in error["message"]
+    assert res.headers["Retry-After"] == str(RETRY_AFTER_UNAVAILABLE)
     for leak in ("Traceback", "127.0.0.1", "refused", "psycopg2", "nowhere"):
         assert leak not in res.text
 
@@ -68,6 +70,7 @@ def test_unmigrated_database_is_503_until_migrated(make_config, own_database, db
     client = webtest.TestApp(create_app(make_config(DATABASE_URL=db_factory.new_url())))
     res = client.get("/health", status="*")
     error = assert_error(res, 503, "not_migrated")
+    assert res.headers["Retry-After"] == str(RETRY_AFTER_UNAVAILABLE)
     assert error["details"]["pending"] == migration_names()
     assert "001_initial" in migration_names()
     assert "run: janus-migrate" in error["message"]
@@ -77,6 +80,7 @@ def test_unmigrated_database_is_503_until_migrated(make_config, own_database, db
     migrate(database.obj)
     res = client.get("/health", status="*")
     assert res.status_int == 200, res.text
+    assert "Retry-After" not in res.headers
     assert res.json["status"] == "ok"
 
 

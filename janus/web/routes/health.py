@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import msgspec
+from bottle import response
 
+from janus.errors import RETRY_AFTER_UNAVAILABLE
 from janus.services.health import OK, check_database, database_writes, storage_writes
 from janus.web.jsonio import json_body
 
@@ -34,5 +36,7 @@ def register(api) -> None:
                         storage=storage_writes(store))
         if result.database_writes != OK or result.storage != OK:
             result.status = "degraded"
+            # Like every 503 (janus.errors.ServiceUnavailable): when to look again.
+            response.set_header("Retry-After", str(RETRY_AFTER_UNAVAILABLE))
             return json_body(result, 503)
         return result
