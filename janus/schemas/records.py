@@ -26,7 +26,7 @@ class LogOut(msgspec.Struct):
     user_id: int | None
     action: str
     module: str
-    level: str
+    level: Level  # every writer (API, seeds, generator) takes one of LOG_LEVELS
     timestamp: datetime
     log_metadata: dict[str, Any]
 

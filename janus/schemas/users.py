@@ -89,7 +89,7 @@ class LoginIn(Request):
 
 class TokenOut(msgspec.Struct):
     token: str
-    token_type: str
+    token_type: Literal["bearer"]
     expires_at: datetime
     user: UserOut
 

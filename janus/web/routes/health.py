@@ -1,6 +1,8 @@
 """GET /health: is the service up, its database reachable, and can it write?"""
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 from bottle import response
 
@@ -12,8 +14,8 @@ from janus.web.jsonio import json_body
 class Health(msgspec.Struct):
     """``status`` is "ok" (200) or "degraded" (503: the database or the file
     store refuses writes; reads may still work)."""
-    status: str
-    database: str  # the backend: "sqlite" or "postgresql"
+    status: Literal["ok", "degraded"]
+    database: Literal["sqlite", "postgresql"]  # the backend
     database_writes: str  # "ok" or "not writable: <why>"
     storage: str  # the file store: "ok" or "not writable: <why>"
 
