@@ -93,8 +93,9 @@ def apply_pending(url: str, on_applied: Callable[[str], None] = lambda name: Non
             todo = router.diff
         except pw.DatabaseError as exc:
             raise MigrateError(f"reading {shown_url(url)}: {first_line(exc)}") from None
-        if todo:
-            migrator = router.migrator  # replays the applied ones, without SQL
+        if not todo:
+            return done
+        migrator = router.migrator  # replays the applied ones, without SQL
         for name in todo:
             try:
                 router.run_one(name, migrator, fake=False)
