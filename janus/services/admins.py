@@ -32,21 +32,12 @@ from janus.audit import record_change
 from janus.db import database, is_postgres, locked
 from janus.errors import Conflict, NotFound
 from janus.models import Admin, User, utcnow
-from janus.repos.base import Page, Repository
+from janus.repos.admins import admins
+from janus.repos.base import Page
 from janus.repos.security import security_events
 from janus.repos.users import users
 from janus.schemas.users import AdminCreateIn, AdminQuery
 from janus.services import dated
-
-
-class AdminRepository(Repository):
-    model = Admin
-
-    def select(self):
-        return Admin.select(Admin, User).join(User, on=(Admin.user == User.id))
-
-
-admins = AdminRepository()
 
 
 def level_of(user: User | int) -> str | None:
