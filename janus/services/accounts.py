@@ -34,6 +34,8 @@ def visible_user(actor: Actor, user_id: int) -> User:
 
 
 def list_users(actor: Actor, q: UserQuery) -> Page:
+    """The ORM form of GET /users; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     query = users.since(visible(users.with_level(), User.id, actor), q.since, q.until)
     for name in ("email", "username", "role", "is_active"):
         value = getattr(q, name)

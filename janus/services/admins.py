@@ -133,11 +133,15 @@ def revoke(actor: Actor, target: User) -> None:
 
 # -- what the /admins routes call ---------------------------------------------
 def get_admin(actor: Actor, admin_id: int) -> Admin:
+    """The ORM form of GET /admins/{id}; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     require_level(actor, "moderator")
     return admins.get_by_id(admin_id)
 
 
 def list_admins(actor: Actor, q: AdminQuery) -> Page:
+    """The ORM form of GET /admins; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     require_level(actor, "moderator")
     query = admins.since(admins.select(), q.since, q.until)
     if q.admin_level:
