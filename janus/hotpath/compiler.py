@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from datetime import datetime, timedelta
 
+import msgspec
 import peewee as pw
 
 from janus.db import database
@@ -53,13 +54,29 @@ def _sqlite_time(field: pw.DateTimeField):
     return convert
 
 
+def _sqlite_json(field: pw.JSONField):
+    """SQLite returns JSON as text. msgspec reads it ~4x faster than
+    json.loads, to the same values; json.loads (peewee's reader) stays the
+    fallback for what msgspec refuses (NaN, 1e400, lone surrogates)."""
+    def convert(value):
+        if isinstance(value, str):
+            try:
+                return msgspec.json.decode(value)
+            except msgspec.MsgspecError:
+                pass
+        return field.python_value(value)
+    return convert
+
+
 def _converter(node, sqlite: bool):
     """What peewee would do to a column's raw value, where the driver's value
     is not already it: times (SQLite), booleans (SQLite 0/1), JSON."""
     field = node.unwrap()
     if isinstance(field, pw.DateTimeField):
         return _sqlite_time(field) if sqlite else None
-    if isinstance(field, (pw.BooleanField, pw.JSONField)):
+    if isinstance(field, pw.JSONField):
+        return _sqlite_json(field) if sqlite else field.python_value
+    if isinstance(field, pw.BooleanField):
         return field.python_value
     return None
 
