@@ -7,11 +7,14 @@ per request.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import msgspec
 import peewee as pw
+import psycopg2.extras
 from playhouse.db_url import connect, register_database
 from playhouse.pool import PooledPostgresqlDatabase
 
@@ -78,6 +81,16 @@ class PostgresPool(PooledPostgresqlDatabase):
         return super()._is_closed(conn)
 
 
+def read_jsonb(text: str):
+    """jsonb as psycopg2 hands it over, text: msgspec reads it ~4x faster
+    than json.loads, to the same values; json.loads stays the fallback for
+    what msgspec refuses (a number beyond a double, such as 1e400)."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.MsgspecError:
+        return json.loads(text)
+
+
 # A scheme of Janus's own, so that playhouse's "postgresql+pool" stays peewee's.
 register_database(PostgresPool, "janus+postgresql+pool")
 
@@ -120,6 +133,8 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
         db.register_function(hamming_sql, "janus_hamming", 2, deterministic=True)
         return db
     pooled = "janus+postgresql+pool://" + url.split("://", 1)[1]
+    # Every jsonb column (the list pages read one per row) through read_jsonb.
+    psycopg2.extras.register_default_jsonb(globally=True, loads=read_jsonb)
     # connect_timeout: a host that drops packets fails in seconds, not minutes.
     return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=10,
                    connect_timeout=5)

@@ -1,13 +1,16 @@
-"""The pooled connections of janus.db: PostgreSQL skips peewee's liveness
-round trip for a connection checked in moments ago, and still checks (and
-discards) one that sat idle longer; SQLite's pool never had the round trip."""
+"""janus.db's connections: PostgreSQL's pool skips peewee's liveness round
+trip for a connection checked in moments ago, and still checks (and
+discards) one that sat idle longer (SQLite's pool never had the round trip);
+jsonb comes back through read_jsonb, to the values json.loads gives."""
 from __future__ import annotations
+
+import json
 
 import psycopg2
 import pytest
 
 from janus import db as janus_db
-from janus.db import PostgresPool, make_database
+from janus.db import PostgresPool, make_database, read_jsonb
 
 
 @pytest.fixture
@@ -71,3 +74,24 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced(pool, pings, mon
     monkeypatch.setattr(janus_db, "PING_AFTER_IDLE_SECONDS", 0)
     assert checkout(pool) != dropped  # discarded after its ping failed; a new one serves
     assert len(pings) == 1
+
+
+JSON_TEXTS = ['{"a": [1, 2.5, null, true], "b": {"c": "\\u00e9"}}', "1e400", "-0.0",
+              "123456789012345678901234567890", '"\\ud800"', "[]"]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_read_jsonb_reads_what_json_loads_reads(text):
+    assert repr(read_jsonb(text)) == repr(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ['{"n": 1e400, "s": "\\u00e9", "l": [1, 2.5]}', "[]"])
+def test_jsonb_columns_read_as_json_loads_reads_their_text(pool, text):
+    pool.connect()
+    try:
+        value, as_text = pool.execute_sql("SELECT %s::jsonb, %s::jsonb::text",
+                                          (text, text)).fetchone()
+    finally:
+        pool.close()
+    assert value == json.loads(as_text)
+    assert not isinstance(value, str)
