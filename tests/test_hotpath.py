@@ -17,7 +17,6 @@ from janus.hotpath.compiler import HotQuery
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
 from janus.repos.logs import logs
 from janus.repos.security import security_events
-from janus.schemas.common import page_out
 from janus.schemas.images import ImagePage, ImageQuery, image_out
 from janus.schemas.records import (
     AnalyticsPage,
@@ -97,7 +96,12 @@ def world(db):
 
 
 def orm_page(page_type, out, list_rows):
-    return lambda actor, q: page_out(page_type, out, list_rows(actor, q))
+    """The list response as the routes built it on the ORM: each row of the
+    service's ``Page`` through the resource's ``*_out``."""
+    def read(actor, q):
+        page = list_rows(actor, q)
+        return page_type([out(row) for row in page.items], page.next_cursor)
+    return read
 
 
 # name: (hot reads, ORM page, ORM get by id, query type, model, filter variants)
