@@ -16,7 +16,7 @@ from janus.db import PostgresPool, make_database, read_jsonb
 @pytest.fixture
 def pool(database_url, backend):
     if backend != "postgresql":
-        pytest.skip("PostgreSQL's pool only: SQLite's checks a connection locally")
+        pytest.skip("PostgreSQL only: its pool and its jsonb")
     pooled = make_database(database_url, pool_size=2)
     yield pooled
     if not pooled.is_closed():
