@@ -68,6 +68,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValidationError.at("$.cursor", "not a cursor this service issued") from None
 
 
+def is_row_id(value) -> bool:
+    """Ids are BIGINT, from 1: anything else cannot name a row (and SQLite
+    would raise OverflowError on an integer beyond 64 bits)."""
+    return not isinstance(value, bool) and isinstance(value, int) and 0 < value < 2**63
+
+
+def page_of(rows: list, limit: int, position) -> Page:
+    """A page of ``rows`` fetched with one row more than ``limit``: that extra
+    row, if any, says there is a next page, whose cursor is the last kept
+    row's ``position(row)`` (its ordering time and id)."""
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(*position(rows[-1])))
+
+
 class Repository:
     model: type[BaseModel] = BaseModel
 
@@ -80,13 +96,12 @@ class Repository:
         return getattr(self.model, self.model.ordering_field)
 
     # -- reading -----------------------------------------------------------
-    def select(self) -> pw.ModelSelect:
-        return self.model.select()
+    def select(self, *fields) -> pw.ModelSelect:
+        return self.model.select(*fields)
 
     def get_by_id(self, row_id, query: pw.ModelSelect | None = None) -> BaseModel:
         """The row, or NotFound. ``query`` narrows what is visible."""
-        # Out-of-range ids cannot exist (and SQLite would raise OverflowError).
-        if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 < row_id < 2**63:
+        if not is_row_id(row_id):
             raise NotFound(f"{self.name} {row_id} not found")
         query = self.select() if query is None else query
         row = query.where(self.model.id == row_id).first()
@@ -102,21 +117,24 @@ class Repository:
             query = query.where(self.order_field < naive_utc(until))
         return query
 
+    def keyset(self, query: pw.ModelSelect, fetch: int,
+               after: tuple[datetime, int] | None = None) -> pw.ModelSelect:
+        """``query`` newest first, keyed on (ordering time, id), from just after
+        the position ``after`` (a decoded cursor), ``fetch`` rows at most."""
+        when_field, id_field = self.order_field, self.model.id
+        if after is not None:
+            when, row_id = after
+            query = query.where((when_field < when) | ((when_field == when) & (id_field < row_id)))
+        return query.order_by(when_field.desc(), id_field.desc()).limit(fetch)
+
     def page(self, query: pw.ModelSelect | None = None, *, limit: int = DEFAULT_LIMIT,
              cursor: str | None = None) -> Page:
         """Newest first, keyed on (ordering time, id): page N costs what page 1 does."""
         query = self.select() if query is None else query
-        when_field, id_field = self.order_field, self.model.id
-        if cursor:
-            when, row_id = decode_cursor(cursor)
-            query = query.where((when_field < when) | ((when_field == when) & (id_field < row_id)))
-        rows = list(query.order_by(when_field.desc(), id_field.desc()).limit(limit + 1))
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(getattr(last, when_field.name), last.id)
-        return Page(rows, next_cursor)
+        after = decode_cursor(cursor) if cursor else None
+        rows = list(self.keyset(query, limit + 1, after))
+        when_name = self.order_field.name
+        return page_of(rows, limit, lambda row: (getattr(row, when_name), row.id))
 
     # -- writing -----------------------------------------------------------
     # Values arrive validated by the request Structs (janus.schemas); what is

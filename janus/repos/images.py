@@ -16,6 +16,12 @@ from janus.repos.base import Repository, naive_utc
 from janus.repos.common import text
 
 
+def check_range(since: datetime | None, until: datetime | None) -> None:
+    """The list filter's time range must not be empty (422)."""
+    if since is not None and until is not None and naive_utc(since) >= naive_utc(until):
+        raise ValidationError.at("$.until", "must be later than since")
+
+
 class ImageRepository(Repository):
     model = Image
 
@@ -54,8 +60,7 @@ class ImageRepository(Repository):
             query = query.where(Image.width >= min_width)
         if min_height is not None:
             query = query.where(Image.height >= min_height)
-        if since is not None and until is not None and naive_utc(since) >= naive_utc(until):
-            raise ValidationError.at("$.until", "must be later than since")
+        check_range(since, until)
         return self.since(query, since, until)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from janus.models import Log, SecurityEvent, User
+from janus.models import Admin, Log, SecurityEvent, User
 from janus.passwords import hash_password
 from janus.repos.base import Repository
 
@@ -26,6 +26,13 @@ class UserRepository(Repository):
         """Create a user from a plain password (hashed here, never stored)."""
         return self.create(email=email, username=username, is_active=is_active,
                            password_hash=hash_password(password))
+
+    def with_level(self, *fields) -> pw.ModelSelect:
+        """Users with their admin level (None for plain users), in one query;
+        ``fields``: the columns to read (default: every column and ``admin_level``)."""
+        fields = fields or (User, Admin.admin_level.alias("admin_level"))
+        return (User.select(*fields)
+                .join(Admin, pw.JOIN.LEFT_OUTER, on=(Admin.user == User.id)).objects())
 
     def by_login(self, login: str) -> User | None:
         """The user whose email or username is ``login``, or None."""

@@ -44,8 +44,3 @@ def from_row(struct_type, row, **values):
             value = getattr(row, name)
             values[name] = utc(value) if isinstance(value, datetime) else value
     return struct_type(**values)
-
-
-def page_out(page_type, item_out, page):
-    """A list response: every item of a repository ``Page`` through ``item_out``."""
-    return page_type([item_out(row) for row in page.items], page.next_cursor)

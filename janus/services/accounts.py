@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from peewee import JOIN
-
 from janus.access import Actor, require_level, visible
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import NotFound, ValidationError
 from janus.imaging import FileStore
-from janus.models import Admin, User
+from janus.models import User
 from janus.passwords import hash_password
 from janus.repos.base import Page
 from janus.repos.security import security_events
@@ -30,19 +28,15 @@ ACCOUNT_FIELDS = ("is_active", "role", "admin_level")
 ROLE_FIELDS = ("role", "admin_level")
 
 
-def _with_level():
-    """Users with their admin level (None for plain users), in one query."""
-    return (User.select(User, Admin.admin_level.alias("admin_level"))
-            .join(Admin, JOIN.LEFT_OUTER, on=(Admin.user == User.id)).objects())
-
-
 def visible_user(actor: Actor, user_id: int) -> User:
     """The user with ``admin_level`` loaded, if the actor may see them (else 404)."""
-    return users.get_by_id(user_id, visible(_with_level(), User.id, actor))
+    return users.get_by_id(user_id, visible(users.with_level(), User.id, actor))
 
 
 def list_users(actor: Actor, q: UserQuery) -> Page:
-    query = users.since(visible(_with_level(), User.id, actor), q.since, q.until)
+    """The ORM form of GET /users; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
+    query = users.since(visible(users.with_level(), User.id, actor), q.since, q.until)
     for name in ("email", "username", "role", "is_active"):
         value = getattr(q, name)
         if value is not None:

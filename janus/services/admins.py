@@ -32,21 +32,12 @@ from janus.audit import record_change
 from janus.db import database, is_postgres, locked
 from janus.errors import Conflict, NotFound
 from janus.models import Admin, User, utcnow
-from janus.repos.base import Page, Repository
+from janus.repos.admins import admins
+from janus.repos.base import Page
 from janus.repos.security import security_events
 from janus.repos.users import users
 from janus.schemas.users import AdminCreateIn, AdminQuery
 from janus.services import dated
-
-
-class AdminRepository(Repository):
-    model = Admin
-
-    def select(self):
-        return Admin.select(Admin, User).join(User, on=(Admin.user == User.id))
-
-
-admins = AdminRepository()
 
 
 def level_of(user: User | int) -> str | None:
@@ -142,11 +133,15 @@ def revoke(actor: Actor, target: User) -> None:
 
 # -- what the /admins routes call ---------------------------------------------
 def get_admin(actor: Actor, admin_id: int) -> Admin:
+    """The ORM form of GET /admins/{id}; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     require_level(actor, "moderator")
     return admins.get_by_id(admin_id)
 
 
 def list_admins(actor: Actor, q: AdminQuery) -> Page:
+    """The ORM form of GET /admins; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     require_level(actor, "moderator")
     query = admins.since(admins.select(), q.since, q.until)
     if q.admin_level:

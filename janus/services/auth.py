@@ -12,14 +12,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from peewee import JOIN
-
 from janus import metrics, passwords
 from janus.access import Actor, Client
 from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
 from janus.errors import TooManyRequests, Unauthorized, ValidationError
+from janus.hotpath.reads import token_owner
 from janus.models import Admin, AuthToken, User, utcnow
 from janus.passwords import hash_password, needs_rehash
 from janus.repos.security import security_events
@@ -51,23 +50,20 @@ def issue_token(user: User, ttl_seconds: int) -> IssuedToken:
 
 
 def resolve_token(plain: str, client: Client | None = None) -> Actor:
-    """The actor a bearer token belongs to (user and admin level, one query),
-    or Unauthorized."""
-    token = (AuthToken.select(AuthToken, User, Admin.admin_level).join(User)
-             .join(Admin, JOIN.LEFT_OUTER, on=(Admin.user == User.id), attr="admin_row")
-             .where(AuthToken.token_hash == token_hash(plain)).first())
+    """The actor a bearer token belongs to (user and admin level, one
+    compiled query: janus.hotpath), or Unauthorized."""
+    found = token_owner(token_hash(plain))
     now = utcnow()
-    if token is None or token.revoked_at is not None:
+    if found is None or found[0].revoked_at is not None:
         raise Unauthorized("invalid or revoked token")
+    token, user, level = found
     if token.expires_at <= now:
         raise Unauthorized("token expired")
-    if not token.user.is_active:
+    if not user.is_active:
         raise Unauthorized("account is deactivated")
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         AuthToken.update(last_used_at=now).where(AuthToken.id == token.id).execute()
-    admin_row = token.user.admin_row
-    return Actor(token.user, admin_row.admin_level if admin_row else None, token,
-                 client or Client())
+    return Actor(user, level, token, client or Client())
 
 
 def _event(action, client: Client, user=None, account=None, **metadata):

@@ -53,6 +53,8 @@ def stored_image(actor: Actor, image_id: int) -> Image:
 
 
 def list_images(actor: Actor, q: ImageQuery) -> Page:
+    """The ORM form of GET /images; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     query = images.search(visible(images.select(), Image.owner, actor), owner=q.owner_id,
                           format=q.format, color_type=q.color_type, min_width=q.min_width,
                           min_height=q.min_height, since=q.since, until=q.until)

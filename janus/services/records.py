@@ -59,6 +59,8 @@ def _page(repo, actor: Actor, q, filters: dict) -> Page:
 
 
 def list_analytics(actor: Actor, q: AnalyticsQuery) -> Page:
+    """The ORM form of GET /analytics; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     return _page(analytics, actor, q, {"research_topic": analytics.by_topic,
                                        "image_id": analytics.by_image,
                                        "user_id": analytics.by_user})
@@ -117,6 +119,8 @@ def visible_log(actor: Actor, log_id: int) -> Log:
 
 
 def list_logs(actor: Actor, q: LogQuery) -> Page:
+    """The ORM form of GET /logs; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     return _page(logs, actor, q, {"user_id": logs.by_user, "action": logs.by_action,
                                   "module": logs.by_module, "level": logs.by_level})
 
@@ -134,6 +138,8 @@ def visible_security_event(actor: Actor, event_id: int) -> SecurityEvent:
 
 
 def list_security_events(actor: Actor, q: SecurityEventQuery) -> Page:
+    """The ORM form of GET /security-events; the route runs its compiled twin
+    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     events = security_events
     return _page(events, actor, q, {"user_id": events.by_user, "action": events.by_action,
                                     "account": events.by_account, "ip": events.by_ip})

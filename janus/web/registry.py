@@ -94,13 +94,14 @@ class Api:
             return callback
         return decorator
 
-    def get_one(self, path: str, fetch: Callable, out: Callable, *, name: str, **options):
-        """GET of one object: ``out(fetch(actor, id))``, registered as ``name``
-        (the operationId). Every resource reads one object the same way."""
+    def get_one(self, path: str, fetch: Callable, *, name: str, **options):
+        """GET of one object: ``fetch(actor, id)``, the response Struct (the
+        resource's compiled read in janus.hotpath), registered as ``name`` (the
+        operationId). Every resource reads one object the same way."""
         (param,) = _PARAM_RE.findall(path)
 
         def handler(actor, **ids):
-            return out(fetch(actor, ids[param]))
+            return fetch(actor, ids[param])
         handler.__name__ = handler.__qualname__ = name
         options.setdefault("errors", (404,))
         self.route("GET", path, **options)(handler)

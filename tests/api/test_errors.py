@@ -9,10 +9,10 @@ import logging
 import pytest
 import webtest
 
+from janus.hotpath.reads import image_reads, log_reads, user_reads
 from janus.models import Admin
 from janus.repos.images import images
 from janus.repos.logs import logs
-from janus.repos.users import users
 from janus.web.app import create_app
 from tests.api.helpers import assert_error, call, error_paths, row_counts
 from tests.helpers import make_analytics, make_image
@@ -197,13 +197,13 @@ def test_bad_filter_is_422_with_path(client, superadmin, method, route, query, p
 
 
 @pytest.mark.parametrize("repo, method, verb, path, body", [
-    (images, "page", "GET", "/images", None),
+    (image_reads, "page", "GET", "/images", None),
     (images, "create", "POST", "/images",
      {"filename": "a.png", "format": "PNG", "width": 1, "height": 1, "color_type": "L",
       "bit_depth": 8, "file_size": 10}),
-    (logs, "page", "GET", "/logs", None),
+    (log_reads, "page", "GET", "/logs", None),
     (logs, "record", "POST", "/logs", {"action": "a", "module": "m"}),
-    (users, "page", "GET", "/users", None),
+    (user_reads, "page", "GET", "/users", None),
 ])
 def test_crash_is_a_generic_500(client, janus_log, alice, monkeypatch, repo, method, verb,
                                 path, body):

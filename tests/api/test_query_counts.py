@@ -37,6 +37,8 @@ def populated(client, warm, alice):
                     json={"research_topic": f"t{n}", "data": {"n": n}}).status_int == 201
         assert call(client, "POST", "/logs", alice,
                     json={"action": f"a{n}", "module": "m"}).status_int == 201
+        assert call(client, "POST", "/security-events", warm,
+                    json={"action": "blocked", "user_id": alice.id}).status_int == 201
     return warm
 
 
@@ -51,6 +53,26 @@ def test_a_list_page_costs_the_same_whatever_its_size(client, populated, path):
     small = queries(client, "GET", path, populated, params={"limit": 1})
     full = queries(client, "GET", path, populated, params={"limit": 50})
     assert small == full == 2  # token, page (no count query for keyset pages)
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_a_following_page_costs_what_the_first_does(client, populated, make_actor, path):
+    make_actor("moderator")  # a second admin row: /admins has two pages too
+    first = call(client, "GET", path, populated, params={"limit": 1}).json
+    assert first["next_cursor"], "the fixture rows make at least two pages"
+    params = {"limit": 1, "cursor": first["next_cursor"]}
+    assert queries(client, "GET", path, populated, params=params) == 2
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+@pytest.mark.parametrize("who", ["owner", "admin"])
+def test_get_by_id_is_the_token_and_the_row(client, populated, alice, path, who):
+    actor = populated if who == "admin" else alice
+    if path == "/admins" and who == "owner":
+        actor = populated  # admins only
+    listed = call(client, "GET", path, actor, params={"limit": 1}).json["items"]
+    assert listed, f"nothing listed at {path}"
+    assert queries(client, "GET", f"{path}/{listed[0]['id']}", actor) == 2
 
 
 def test_login(client, warm, alice, backend):

@@ -2,7 +2,7 @@
 revokes, and the last superadmin stays (409)."""
 from __future__ import annotations
 
-from janus.schemas.common import page_out
+from janus.hotpath.reads import admin_reads
 from janus.schemas.users import (
     AdminCreateIn,
     AdminOut,
@@ -18,9 +18,9 @@ def register(api) -> None:
     @api.route("GET", "/admins", summary="List admins (admins only)", tag="admins",
                query=AdminQuery, response=AdminPage, errors=(403,))
     def list_admins(actor, query):
-        return page_out(AdminPage, admin_out, admins.list_admins(actor, query))
+        return admin_reads.page(actor, query)
 
-    api.get_one("/admins/<admin_id:int>", admins.get_admin, admin_out, name="get_admin",
+    api.get_one("/admins/<admin_id:int>", admin_reads.get, name="get_admin",
                 summary="One admin (admins only)", tag="admins", response=AdminOut,
                 errors=(403, 404))
 

@@ -2,7 +2,7 @@
 change; admins read all; linking an image needs it to be visible to you."""
 from __future__ import annotations
 
-from janus.schemas.common import page_out
+from janus.hotpath.reads import analytics_reads
 from janus.schemas.records import (
     AnalyticsCreateIn,
     AnalyticsOut,
@@ -18,7 +18,7 @@ def register(api) -> None:
     @api.route("GET", "/analytics", summary="List analytics records, newest first",
                tag="analytics", query=AnalyticsQuery, response=AnalyticsPage)
     def list_analytics(actor, query):
-        return page_out(AnalyticsPage, analytics_out, records.list_analytics(actor, query))
+        return analytics_reads.page(actor, query)
 
     @api.route("POST", "/analytics", summary="Create an analytics record", tag="analytics",
                body=AnalyticsCreateIn, response=AnalyticsOut, status=201, errors=(404,),
@@ -27,8 +27,8 @@ def register(api) -> None:
     def create_analytics(actor, body):
         return analytics_out(records.create_analytics(actor, body))
 
-    api.get_one("/analytics/<record_id:int>", records.visible_analytics, analytics_out,
-                name="get_analytics", summary="One analytics record", tag="analytics",
+    api.get_one("/analytics/<record_id:int>", analytics_reads.get, name="get_analytics",
+                summary="One analytics record", tag="analytics",
                 response=AnalyticsOut)
 
     @api.route("PATCH", "/analytics/<record_id:int>", summary="Change an analytics record",

@@ -2,7 +2,7 @@
 metadata-only records."""
 from __future__ import annotations
 
-from janus.schemas.common import page_out
+from janus.hotpath.reads import image_reads
 from janus.schemas.images import (
     ImageCreateIn,
     ImageOut,
@@ -22,7 +22,7 @@ def register(api) -> None:
     @api.route("GET", "/images", summary="List images, newest first", tag="images",
                query=ImageQuery, response=ImagePage)
     def list_images(actor, query):
-        return page_out(ImagePage, image_out, images.list_images(actor, query))
+        return image_reads.page(actor, query)
 
     @api.route("POST", "/images", summary="Upload an image, or create a metadata-only record",
                tag="images", body=ImageCreateIn, upload=UploadForm, response=ImageOut,
@@ -39,7 +39,7 @@ def register(api) -> None:
             return image_out(images.upload(actor, body.data, body.filename, store, max_pixels))
         return image_out(images.create_record(actor, body))
 
-    api.get_one("/images/<image_id:int>", images.visible_image, image_out, name="get_image",
+    api.get_one("/images/<image_id:int>", image_reads.get, name="get_image",
                 summary="One image record", tag="images", response=ImageOut)
 
     @api.route("PATCH", "/images/<image_id:int>", summary="Change an image record",

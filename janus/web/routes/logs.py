@@ -2,7 +2,7 @@
 is no PATCH or DELETE (405)."""
 from __future__ import annotations
 
-from janus.schemas.common import page_out
+from janus.hotpath.reads import log_reads
 from janus.schemas.records import LogCreateIn, LogOut, LogPage, LogQuery, log_out
 from janus.services import records
 
@@ -11,9 +11,9 @@ def register(api) -> None:
     @api.route("GET", "/logs", summary="List audit rows, newest first", tag="logs",
                query=LogQuery, response=LogPage)
     def list_logs(actor, query):
-        return page_out(LogPage, log_out, records.list_logs(actor, query))
+        return log_reads.page(actor, query)
 
-    api.get_one("/logs/<log_id:int>", records.visible_log, log_out, name="get_log",
+    api.get_one("/logs/<log_id:int>", log_reads.get, name="get_log",
                 summary="One audit row", tag="logs", response=LogOut)
 
     @api.route("POST", "/logs", summary="Append a client event to the audit trail",

@@ -2,7 +2,7 @@
 Read your own (admins: all); append-only; only admins append."""
 from __future__ import annotations
 
-from janus.schemas.common import page_out
+from janus.hotpath.reads import security_event_reads
 from janus.schemas.records import (
     SecurityEventCreateIn,
     SecurityEventOut,
@@ -17,11 +17,10 @@ def register(api) -> None:
     @api.route("GET", "/security-events", summary="List security events, newest first",
                tag="security", query=SecurityEventQuery, response=SecurityEventPage)
     def list_security_events(actor, query):
-        page = records.list_security_events(actor, query)
-        return page_out(SecurityEventPage, security_event_out, page)
+        return security_event_reads.page(actor, query)
 
-    api.get_one("/security-events/<event_id:int>", records.visible_security_event,
-                security_event_out, name="get_security_event", summary="One security event",
+    api.get_one("/security-events/<event_id:int>", security_event_reads.get,
+                name="get_security_event", summary="One security event",
                 tag="security", response=SecurityEventOut)
 
     @api.route("POST", "/security-events", summary="Report a security event (admins)",

@@ -2,7 +2,7 @@
 superadmin creates, deactivates, re-roles or deletes other users."""
 from __future__ import annotations
 
-from janus.schemas.common import page_out
+from janus.hotpath.reads import user_reads
 from janus.schemas.users import (
     ActivityOut,
     UserCreateIn,
@@ -21,7 +21,7 @@ def register(api) -> None:
     @api.route("GET", "/users", summary="List users (yourself, or everyone for admins)",
                tag="users", query=UserQuery, response=UserPage)
     def list_users(actor, query):
-        return page_out(UserPage, listed_user_out, accounts.list_users(actor, query))
+        return user_reads.page(actor, query)
 
     @api.route("POST", "/users", summary="Create a user (superadmin)", tag="users",
                body=UserCreateIn, response=UserOut, status=201, errors=(403, 409),
@@ -30,8 +30,8 @@ def register(api) -> None:
     def create_user(actor, body):
         return listed_user_out(accounts.create_user(actor, body))
 
-    api.get_one("/users/<user_id:int>", accounts.visible_user, listed_user_out, name="get_user",
-                summary="One user", tag="users", response=UserOut)
+    api.get_one("/users/<user_id:int>", user_reads.get, name="get_user", summary="One user",
+                tag="users", response=UserOut)
 
     @api.route("GET", "/users/<user_id:int>/activity", summary="Audit and security action "
                "counts of one user", tag="users", response=ActivityOut, errors=(404,))

@@ -1,0 +1,269 @@
+"""The hot reads (janus.hotpath): the token check, GET by id and keyset
+pages of every resource, as response Structs built straight from rows."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import peewee as pw
+
+from janus.access import Actor, require_level, visible
+from janus.errors import NotFound
+from janus.hotpath.compiler import HotQuery, Slots
+from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
+from janus.repos.admins import admins
+from janus.repos.analytics import analytics
+from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
+from janus.repos.images import check_range, images
+from janus.repos.logs import logs
+from janus.repos.security import normalise_account, normalise_ip, security_events
+from janus.repos.users import normalise_email, users
+from janus.schemas.images import ImageOut, ImagePage
+from janus.schemas.records import (
+    AnalyticsOut,
+    AnalyticsPage,
+    LogOut,
+    LogPage,
+    SecurityEventOut,
+    SecurityEventPage,
+)
+from janus.schemas.users import AdminOut, AdminPage, UserOut, UserPage
+
+# -- the token check -----------------------------------------------------------
+_TOKEN_FIELDS = tuple(AuthToken._meta.sorted_fields)
+_USER_FIELDS = tuple(User._meta.sorted_fields)
+
+
+def _token_query(slots: Slots) -> pw.Select:
+    return (AuthToken.select(*_TOKEN_FIELDS, *_USER_FIELDS, Admin.admin_level).join(User)
+            .join(Admin, pw.JOIN.LEFT_OUTER, on=(Admin.user == User.id))
+            .where(AuthToken.token_hash == slots.text("token_hash")).limit(1))
+
+
+_TOKEN = HotQuery(_token_query)
+
+
+def _instance(model, fields, values):
+    """A model instance as peewee's cursor builds one: no defaults, nothing dirty."""
+    obj = model(__no_default__=1)
+    obj.__data__ = {field.name: value for field, value in zip(fields, values, strict=True)}
+    return obj
+
+
+def token_owner(token_hash: str) -> tuple[AuthToken, User, str | None] | None:
+    """The token with this hash, its user and their admin level (None: not
+    an admin), in one query; None when no token has this hash."""
+    rows = _TOKEN.rows((), {"token_hash": token_hash})
+    if not rows:
+        return None
+    row, split = rows[0], len(_TOKEN_FIELDS)
+    token = _instance(AuthToken, _TOKEN_FIELDS, row[:split])
+    user = _instance(User, _USER_FIELDS, row[split:-1])
+    token.__rel__["user"] = user
+    return token, user, row[-1]
+
+
+# -- response Structs straight from rows ------------------------------------------
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _or_empty(value):
+    return value or {}
+
+
+def _is_set(value) -> bool:
+    return value is not None
+
+
+class View:
+    """A response Struct read from one row: a column per Struct field, in the
+    Struct's order (the model's field of the same name unless ``special``
+    says ``name=(column, fix)``); times become aware UTC, as ``from_row`` does."""
+
+    def __init__(self, struct, model, **special):
+        self.struct, self.model = struct, model
+        columns, fixes = [], []
+        for name in struct.__struct_fields__:
+            column, fix = special.get(name) or (getattr(model, name), None)
+            if fix is None and isinstance(column, pw.DateTimeField):
+                fix = _utc
+            columns.append(column)
+            fixes.append(fix)
+        self.columns = tuple(columns)
+        self.fixes = tuple((i, fix) for i, fix in enumerate(fixes) if fix is not None)
+        # By identity: ``==`` on peewee fields builds an expression.
+        when = getattr(model, model.ordering_field)
+        self.position = tuple(next(i for i, column in enumerate(self.columns) if column is field)
+                              for field in (when, model.id))
+
+    def out(self, row: list):
+        for i, fix in self.fixes:
+            row[i] = fix(row[i])
+        return self.struct(*row)
+
+
+class _Viewer:
+    """What ``visible`` reads of an Actor, with a stand-in id."""
+
+    def __init__(self, is_admin: bool, viewer_id):
+        self.is_admin, self.id = is_admin, viewer_id
+
+
+class Resource:
+    """One resource's hot reads: GET by id and keyset pages, visible to the
+    actor exactly as ``janus.access.visible`` says (``owner``: the owning
+    column; None: admins only, moderator and up). ``filters``: the list
+    query's fields, name -> (stand-in kind, normalise or None); ``narrow``
+    applies them (with ``since``/``until``) through the repository's helpers."""
+
+    def __init__(self, repo, view: View, page_type, owner, filters: dict, narrow, *,
+                 base=None, validate=None):
+        self.repo, self.view, self.page_type, self.owner = repo, view, page_type, owner
+        self.filters, self.narrow, self.validate = filters, narrow, validate
+        self.base = base or repo.select
+        self._one, self._page = HotQuery(self._one_query), HotQuery(self._page_query)
+
+    def _visible(self, slots: Slots, is_admin: bool) -> pw.Select:
+        query = self.base(*self.view.columns)
+        if self.owner is None:
+            return query
+        viewer = _Viewer(is_admin, None if is_admin else slots.integer("viewer"))
+        return visible(query, self.owner, viewer)
+
+    def _one_query(self, slots: Slots, is_admin: bool) -> pw.Select:
+        query = self._visible(slots, is_admin)
+        return query.where(self.view.model.id == slots.integer("id")).limit(1)
+
+    def _page_query(self, slots: Slots, is_admin: bool, given: tuple, after: bool):
+        stand_ins = {}
+        for name in given:
+            if isinstance(name, tuple):  # (name, value): a value that is part of the shape
+                stand_ins[name[0]] = name[1]
+            else:
+                kind = "moment" if name in ("since", "until") else self.filters[name][0]
+                stand_ins[name] = getattr(slots, kind)(name)
+        query = self.narrow(self._visible(slots, is_admin), stand_ins)
+        position = (slots.moment("after_when"), slots.integer("after_id")) if after else None
+        return self.repo.keyset(query, slots.integer("fetch"), position)
+
+    def _check(self, actor: Actor) -> None:
+        if self.owner is None:
+            require_level(actor, "moderator")
+
+    def get(self, actor: Actor, row_id: int):
+        """The row as its response Struct, or NotFound (also when not visible)."""
+        self._check(actor)
+        rows = (self._one.rows((actor.is_admin,), {"viewer": actor.id, "id": row_id})
+                if is_row_id(row_id) else None)
+        if not rows:
+            raise NotFound(f"{self.view.model.__name__} {row_id} not found")
+        return self.view.out(rows[0])
+
+    def page(self, actor: Actor, q):
+        """One keyset page of the list query ``q`` as its response Struct."""
+        self._check(actor)
+        if self.validate is not None:
+            self.validate(q)
+        values = {"viewer": actor.id, "fetch": q.limit + 1}
+        given = []
+        for name in ("since", "until"):
+            if getattr(q, name) is not None:
+                given.append(name)
+                values[name] = naive_utc(getattr(q, name))
+        for name, (kind, normalise) in self.filters.items():
+            value = getattr(q, name)
+            if value is None:
+                continue
+            if kind == "shape":
+                given.append((name, value))
+            else:
+                given.append(name)
+                values[name] = value if normalise is None else normalise(value)
+        if q.cursor:
+            values["after_when"], values["after_id"] = decode_cursor(q.cursor)
+        rows = self._page.rows((actor.is_admin, tuple(given), bool(q.cursor)), values)
+        when, row_id = self.view.position
+        page = page_of(rows, q.limit, lambda row: (row[when], row[row_id]))
+        return self.page_type([self.view.out(row) for row in page.items], page.next_cursor)
+
+
+def _records(repo, filters: dict):
+    """``narrow`` of the history tables, as janus.services.records pages
+    them: the time range, then each filter given, through ``filters``
+    (name -> the repository's ``by_*`` helper)."""
+    def narrow(query, given: dict):
+        query = repo.since(query, given.get("since"), given.get("until"))
+        for name, narrow_by in filters.items():
+            if name in given:
+                query = narrow_by(given[name], query)
+        return query
+    return narrow
+
+
+def _users(query, given: dict):
+    query = users.since(query, given.get("since"), given.get("until"))
+    for name in ("email", "username", "role", "is_active"):
+        if name in given:
+            query = query.where(getattr(User, name) == given[name])
+    return query
+
+
+def _admins(query, given: dict):
+    query = admins.since(query, given.get("since"), given.get("until"))
+    if "admin_level" in given:
+        query = query.where(Admin.admin_level == given["admin_level"])
+    return query
+
+
+def _images(query, given: dict):
+    names = {"owner_id": "owner", "format": "format", "color_type": "color_type",
+             "min_width": "min_width", "min_height": "min_height", "since": "since",
+             "until": "until"}
+    return images.search(query, **{names[name]: value for name, value in given.items()})
+
+
+def _upper(value: str) -> str:
+    return value.strip().upper()
+
+
+def _strip(value: str) -> str:
+    return value.strip()
+
+
+user_reads = Resource(
+    users, View(UserOut, User, admin_level=(Admin.admin_level, None)), UserPage, User.id,
+    {"email": ("text", normalise_email), "username": ("text", None), "role": ("text", None),
+     "is_active": ("shape", None)}, _users, base=users.with_level)
+admin_reads = Resource(
+    admins, View(AdminOut, Admin, username=(User.username, None), email=(User.email, None)),
+    AdminPage, None, {"admin_level": ("text", None)}, _admins)
+image_reads = Resource(
+    images, View(ImageOut, Image, has_file=(Image.storage_key, _is_set),
+                 image_metadata=(Image.image_metadata, _or_empty)), ImagePage, Image.owner,
+    {"owner_id": ("integer", None), "format": ("text", _upper), "color_type": ("text", None),
+     "min_width": ("integer", None), "min_height": ("integer", None)}, _images,
+    # 422 for an empty time range before any query, as images.search does.
+    validate=lambda q: check_range(q.since, q.until))
+log_reads = Resource(
+    logs, View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, Log.user,
+    {"user_id": ("integer", None), "action": ("text", None), "module": ("text", None),
+     "level": ("text", None)},
+    _records(logs, {"user_id": logs.by_user, "action": logs.by_action, "module": logs.by_module,
+              "level": logs.by_level}))
+analytics_reads = Resource(
+    analytics, View(AnalyticsOut, Analytics), AnalyticsPage, Analytics.user,
+    {"research_topic": ("text", _strip), "image_id": ("integer", None),
+     "user_id": ("integer", None)},
+    _records(analytics, {"research_topic": analytics.by_topic, "image_id": analytics.by_image,
+              "user_id": analytics.by_user}))
+security_event_reads = Resource(
+    security_events, View(SecurityEventOut, SecurityEvent,
+                          security_metadata=(SecurityEvent.security_metadata, _or_empty)),
+    SecurityEventPage, SecurityEvent.user,
+    {"user_id": ("integer", None), "action": ("text", None),
+     "account": ("text", normalise_account), "ip": ("text", normalise_ip)},
+    _records(security_events, {"user_id": security_events.by_user,
+                               "action": security_events.by_action,
+                               "account": security_events.by_account,
+                               "ip": security_events.by_ip}))
+
