@@ -20,7 +20,9 @@ from bench.dataset import Dataset
 SCENARIOS = {
     "health": "GET /health",
     "auth_me": "GET /auth/me",
+    "user_get": "GET /users/<id>",
     "images_list": "GET /images?limit=50",
+    "logs_list": "GET /logs?limit=50",
     "image_get": "GET /images/<id>",
     "image_similar": "GET /images/<id>/similar",
     "analytics_post": "POST /analytics",
@@ -38,8 +40,12 @@ def requests_for(scenario: str, threads: int, ds: Dataset | None) -> list[list[l
             reqs = [load.get("/health")]
         elif scenario == "auth_me":
             reqs = [load.get("/auth/me", token)]
+        elif scenario == "user_get":  # the caller's own record
+            reqs = [load.get(f"/users/{ds.user_ids[i % len(ds.tokens)]}", token)]
         elif scenario == "images_list":
             reqs = [load.get("/images?limit=50", token)]
+        elif scenario == "logs_list":  # the caller's own audit rows (500 of them)
+            reqs = [load.get("/logs?limit=50", token)]
         elif scenario == "image_get":
             reqs = [load.get(f"/images/{n}", token) for n in ds.image_ids[i % len(ds.tokens)]]
         elif scenario == "image_similar":  # default max_distance=10, limit=20
@@ -57,7 +63,7 @@ def requests_for(scenario: str, threads: int, ds: Dataset | None) -> list[list[l
 class Target:
     backend: str  # "baseline", "sqlite", "postgresql"
     scenario: str
-    variant: str  # "pooled" (Janus as shipped), "no pool", or "bare WSGI"
+    variant: str  # "pooled" (Janus as shipped), "no pool", "no access line", "bare WSGI"
     port: int
     per_thread: list
     rounds: list = dataclasses.field(default_factory=list)  # load.Result per round
