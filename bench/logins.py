@@ -13,15 +13,15 @@ were made with those default parameters (no rehash on login).
 """
 from __future__ import annotations
 
-import json
 import re
 
 from bench import timing
+from bench.runner import LOGIN_PASSWORD
 from janus import passwords
 from janus.config import Config
 from janus.models import User
 
-PASSWORD = "bench-login-password-1"
+PASSWORD = LOGIN_PASSWORD
 _PARAMS = re.compile(r"^\$(argon2\w+)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$")
 
 
@@ -58,10 +58,6 @@ def prepare_users(user_ids: list[int]) -> str:
     hashed = passwords.hash_password(PASSWORD)
     User.update(password_hash=hashed).where(User.id.in_(user_ids)).execute()
     return hashed
-
-
-def body(login: str) -> bytes:
-    return json.dumps({"login": login, "password": PASSWORD}).encode()
 
 
 def summary_line(result: dict, http: dict | None, cores: int) -> str:

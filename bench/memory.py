@@ -54,7 +54,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.masters, self.interval = masters, interval
         self.peaks: dict[str, int | None] = {name: None for name in masters}
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def sample(self) -> None:
         for name, pid in self.masters.items():
@@ -63,11 +63,11 @@ class Sampler(threading.Thread):
                 self.peaks[name] = value
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._done.wait(self.interval):
             self.sample()
 
     def stop(self) -> dict:
-        self._stop.set()
+        self._done.set()
         self.join()
         self.sample()
         return self.peaks

@@ -145,18 +145,27 @@ _GUNICORN_PREFIX = re.compile(r"^\[[^]]*\] \[\d+\] ")
 _LONG_NUMBER = re.compile(r"\d{5,}")
 
 
+_ROUTINE = ("[INFO] ",)  # gunicorn's boot and shutdown lines
+
+
 def log_summary(lines) -> dict:
-    """Distinct server log messages (an error's last traceback line) -> count."""
+    """Distinct server log messages (an error's last traceback line) -> count;
+    Janus's info lines (the access line: one per request) and gunicorn's
+    routine [INFO] lines are left out."""
     counts: dict = {}
     for raw in lines:
         if not raw.strip():
             continue
         try:
             entry = json.loads(raw)
+            if entry.get("level") in ("debug", "info"):
+                continue
             tb = [ln for ln in (entry.get("traceback") or "").splitlines() if ln.strip()]
             what = f"{entry.get('level')}: {tb[-1].strip() if tb else entry.get('message')}"
         except (ValueError, AttributeError):
             what = _GUNICORN_PREFIX.sub("", raw.strip())
+            if what.startswith(_ROUTINE):
+                continue
         what = _LONG_NUMBER.sub("N", what)[:200]  # thread ids, pids: group alike lines
         counts[what] = counts.get(what, 0) + 1
     return counts
@@ -196,8 +205,8 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
                     None) if quiet else None
         if quiet and loud:
             print(f"  HTTP, {quiet['backend']} {quiet['label']}: {loud['rps_median']:,.0f} "
-                  f"req/s with it, {quiet['rps_median']:,.0f} without "
-                  f"({(1 - loud['rps_median'] / quiet['rps_median']) * 100:+.0f}% cost)")
+                  f"req/s with it, {quiet['rps_median']:,.0f} without (medians over rounds: "
+                  f"{(1 - loud['rps_median'] / quiet['rps_median']) * 100:.0f}% fewer with it)")
         print()
     if result.get("argon2"):
         login = next((s for s in result.get("targets", []) if s["scenario"] == "login"), None)

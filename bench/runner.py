@@ -26,7 +26,9 @@ SCENARIOS = {
     "image_get": "GET /images/<id>",
     "image_similar": "GET /images/<id>/similar",
     "analytics_post": "POST /analytics",
+    "login": "POST /auth/login",
 }
+LOGIN_PASSWORD = "bench-login-password-1"  # bench/logins.py gives the users its hash
 ANALYTICS_BODY = json.dumps({"research_topic": "bench",
                              "data": {"score": 0.93, "labels": ["cat", "sofa"]}}).encode()
 
@@ -51,6 +53,10 @@ def requests_for(scenario: str, threads: int, ds: Dataset | None) -> list[list[l
         elif scenario == "image_similar":  # default max_distance=10, limit=20
             reqs = [load.get(f"/images/{n}/similar", token)
                     for n in ds.image_ids[i % len(ds.tokens)]]
+        elif scenario == "login":  # the bench users' emails; no token
+            body = json.dumps({"login": f"bench{i % len(ds.tokens)}@example.com",
+                               "password": LOGIN_PASSWORD}).encode()
+            reqs = [load.post_json("/auth/login", body)]
         elif scenario == "analytics_post":
             reqs = [load.post_json("/analytics", ANALYTICS_BODY, token)]
         else:

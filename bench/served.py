@@ -12,7 +12,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from bench import connections, dataset, inprocess, load, logins, memory, report, runner, workers
+from bench import connections, dataset, inprocess, logins, memory, report, runner, workers
 from bench.server import Server
 from janus.db import init_database
 
@@ -49,12 +49,6 @@ def prepare(args, plan, tmp: Path, stack) -> tuple[dict, dict, dict]:
     return datasets, micro, skipped
 
 
-def _login_requests(threads: int, ds) -> list[list[load.Request]]:
-    return [[load.post_json("/auth/login", logins.body(f"bench{i % len(ds.tokens)}"
-                                                         "@example.com"))]
-            for i in range(threads)]
-
-
 def http_targets(env: dict, tmp: Path, plan, datasets: dict, stack) -> tuple[list, list, dict]:
     """(servers, targets, {backend: janus master Server}) -- servers started."""
     threads = plan["threads"]
@@ -84,7 +78,7 @@ def http_targets(env: dict, tmp: Path, plan, datasets: dict, stack) -> tuple[lis
                                          runner.requests_for("user_get", threads, ds)))
             login = start("janus-sqlite-logins", extra={"JANUS_RATE_LIMIT_LOGIN": ""})
             targets.append(runner.Target(backend, "login", "pooled", login.port,
-                                         _login_requests(threads, ds)))
+                                         runner.requests_for("login", threads, ds)))
     return servers, targets, janus_servers
 
 

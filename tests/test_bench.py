@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bench import logins, memory, summary_sql, targets, workers
+from bench import logins, memory, report, summary_sql, targets, workers
 from bench.__main__ import parse_args, server_env
 
 
@@ -207,3 +207,13 @@ def test_workers_choose_the_configuration_with_most_janus_requests():
     assert table["gthread x4"]["x"]["sqlite"] == pytest.approx(0.4)
     assert workers.choose(table) == "gthread x4"
     assert workers.choose({}) is None
+
+
+def test_server_log_summary_keeps_warnings_and_errors_only():
+    lines = ['{"level": "info", "logger": "janus.access", "message": "request"}\n',
+             "[2026-01-01 00:00:00 +0000] [123] [INFO] Booting worker with pid: 4567\n",
+             '{"level": "error", "message": "x", "traceback": "T\\n  f\\nValueError: bad"}\n',
+             '{"level": "error", "message": "x", "traceback": "T\\n  f\\nValueError: bad"}\n',
+             "[2026-01-01 00:00:00 +0000] [123] [CRITICAL] WORKER TIMEOUT (pid:45678)\n", "\n"]
+    assert report.log_summary(lines) == {"error: ValueError: bad": 2,
+                                         "[CRITICAL] WORKER TIMEOUT (pid:N)": 1}
