@@ -29,6 +29,7 @@ import contextlib
 import random
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,6 +37,7 @@ from bench import dataset, inprocess, summary_sql, timing
 from bench.generate import _empty_logs, raw_insert
 from janus.db import database
 from janus.models import Admin, User, utcnow
+from janus.repos.base import naive_utc
 from janus.seeds import generate, synthetic
 from janus.services.auth import issue_token
 
@@ -140,7 +142,8 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
         page_1000 = f"/logs?limit={LIMIT}&cursor={quote(cursor)}"
         assert len(inprocess.get_json(app, page_1000, token)["items"]) == LIMIT
         summary = inprocess.get_json(app, "/analytics/summary?days=30", token)
-        checks = summary_sql.check(summary, summary_sql.run(30))
+        since = datetime.fromisoformat(summary["since"].replace("Z", "+00:00"))
+        checks = summary_sql.check(summary, summary_sql.run(30, naive_utc(since)))
         probe = f"/images/{_probe()}/similar"
         similar = inprocess.get_json(app, probe, token)
         ops = {

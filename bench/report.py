@@ -197,8 +197,10 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
         print("the JSON access line's own cost (default configuration: on at INFO):")
         for backend, r in result["inprocess"].items():
             cost = inprocess.access_line_cost(r)
-            print(f"  in-process, {backend}: "
-                  + ", ".join(f"{name} +{us:.0f} us CPU" for name, us in cost.items()))
+            line = cost.pop("line")
+            print(f"  in-process, {backend}: one line logged alone {line:.0f} us CPU; with "
+                  "minus without it, per request (median of per-round differences): "
+                  + ", ".join(f"{name} {us:+.0f} us" for name, us in cost.items()))
         quiet = next((s for s in result["targets"] if s["variant"] == "no access line"), None)
         loud = next((s for s in result["targets"] if s["backend"] == quiet["backend"]
                      and s["scenario"] == quiet["scenario"] and s["variant"] == "pooled"),
@@ -213,9 +215,9 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
         print(logins.summary_line(result["argon2"], login, info["usable_cpus"]))
         print()
     if result.get("workers"):
-        print(f"gunicorn worker class x threads ({settings.get('workers')} workers each; "
-              "GET /users/<id>; req/s medians over rounds)")
-        workers.print_table(result["workers"], list(result.get("datasets", {})))
+        print(f"gunicorn worker class x threads ({settings.get('workers')} workers each, "
+              f"{plan['threads']} client connections; req/s medians over rounds)")
+        workers.print_table(result["workers"])
     if result.get("imaging"):
         im = result["imaging"]
         print(f"Imaging, in-process, one core: a {im['size'][0]}x{im['size'][1]} synthetic "

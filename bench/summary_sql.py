@@ -8,7 +8,7 @@ the route's answer, so the baseline is known to do the same work.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from janus.db import database, is_postgres
 from janus.models import utcnow
@@ -43,9 +43,10 @@ def statements(postgres: bool) -> dict[str, str]:
     }
 
 
-def run(days: int) -> dict[str, list[tuple]]:
-    """Every statement's rows, over the last ``days`` days."""
-    since = utcnow() - timedelta(days=days)
+def run(days: int, since: datetime | None = None) -> dict[str, list[tuple]]:
+    """Every statement's rows, over the last ``days`` days (or from ``since``,
+    naive UTC: the check uses the route's own window start)."""
+    since = since or utcnow() - timedelta(days=days)
     sql = statements(is_postgres())
     with database.connection_context():
         out = {"counts": database.execute_sql(sql["counts"],

@@ -5,9 +5,11 @@ baseline and Janus per backend -- with the same number of workers
 (``JANUS_WORKERS``, default 2), the class given on the command line (``-k``,
 which overrides gunicorn.conf.py) and ``JANUS_THREADS``. All of them are up
 at once and measured in the same rounds, so every configuration sees the same
-machine. The scenario is B1's ``GET /users/<id>`` (authenticated, two
-queries) with the usual 8 client connections. The choice is the
-configuration with the most Janus req/s summed over the backends.
+machine. The scenarios are B1's ``GET /users/<id>`` (authenticated, two
+queries) and ``POST /analytics`` (a write: an insert and its audit row in one
+transaction, where SQLite serialises writers), with the usual 8 client
+connections. The choice is the configuration with the most Janus req/s
+summed over backends and scenarios.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from bench.server import Server
 
 # (worker class, threads); gunicorn turns "sync" with threads > 1 into gthread
 CONFIGS = (("sync", 1), ("gthread", 1), ("gthread", 2), ("gthread", 4), ("gthread", 8))
-SCENARIO = "user_get"
+SCENARIOS = ("user_get", "analytics_post")
 
 
 def name(worker_class: str, threads: int) -> str:
@@ -47,22 +49,28 @@ def servers(env: dict, tmp, datasets: dict) -> list[tuple[str, str, Server]]:
 def targets(started: list[tuple[str, str, Server]], threads: int, datasets: dict) -> list:
     out = []
     for config, backend, server in started:
-        scenario = "health" if backend == "baseline" else SCENARIO
-        target = runner.Target(backend, scenario, config, server.port,
-                               runner.requests_for(scenario, threads, datasets.get(backend)))
-        out.append(target)
+        for scenario in ("health",) if backend == "baseline" else SCENARIOS:
+            out.append(runner.Target(backend, scenario, config, server.port,
+                                     runner.requests_for(scenario, threads,
+                                                         datasets.get(backend))))
     return out
 
 
+def column(backend: str, scenario: str) -> str:
+    return "baseline" if backend == "baseline" else f"{backend} {runner.SCENARIOS[scenario]}"
+
+
 def table(summaries: list[dict]) -> dict:
-    """{config: {"baseline": rps, backend: rps, "x": {backend: ratio}, "p99": {...}}}
-    from the targets' summaries (medians over rounds)."""
+    """{config: {"rps": {column: rps}, "x": {column: ratio to bare}, "p99": {column: ms}}}
+    from the targets' summaries (medians over rounds); columns are "baseline"
+    and "<backend> <scenario label>"."""
     out: dict = {}
     for s in summaries:
-        row = out.setdefault(s["variant"], {"x": {}, "p99": {}, "rounds": {}})
-        row[s["backend"]] = s["rps_median"]
-        row["rounds"][s["backend"]] = [r["rps"] for r in s["rounds"]]
-        row["p99"][s["backend"]] = s["p99_ms"]
+        row = out.setdefault(s["variant"], {"rps": {}, "x": {}, "p99": {}, "rounds": {}})
+        name = column(s["backend"], s["scenario"])
+        row["rps"][name] = s["rps_median"]
+        row["rounds"][name] = [r["rps"] for r in s["rounds"]]
+        row["p99"][name] = s["p99_ms"]
     for row in out.values():
         for backend, rounds in row["rounds"].items():
             if backend != "baseline" and row["rounds"].get("baseline"):
@@ -73,25 +81,21 @@ def table(summaries: list[dict]) -> dict:
 
 
 def choose(results: dict) -> str | None:
-    """The configuration with the most Janus req/s over the backends."""
+    """The configuration with the most Janus req/s over backends and scenarios."""
     def janus_rps(row):
-        return sum(v for k, v in row.items()
-                   if k not in ("baseline", "x", "p99", "rounds") and v)
+        return sum(v for k, v in row["rps"].items() if k != "baseline" and v)
     return max(results, key=lambda config: janus_rps(results[config]), default=None)
 
 
-def print_table(results: dict, backends: list[str]) -> None:
-    cols = ("worker class x threads", "bare WSGI req/s",
-            *(f"{b} req/s" for b in backends), *(f"{b} x bare" for b in backends),
-            *(f"{b} p99 ms" for b in backends))
-    rows = []
-    for config, r in results.items():
-        rows.append((config, _num(r.get("baseline"), 0),
-                     *(_num(r.get(b), 0) for b in backends),
-                     *(_num(r["x"].get(b), 2) for b in backends),
-                     *(_num(r["p99"].get(b), 1) for b in backends)))
+def print_table(results: dict) -> None:
+    names = [n for n in next(iter(results.values()))["rps"] if n != "baseline"]
+    cols = ("worker class x threads", "bare req/s", *(f"{n} req/s" for n in names),
+            *(f"{n} p99 ms" for n in names))
+    rows = [(config, _num(r["rps"].get("baseline"), 0),
+             *(_num(r["rps"].get(n), 0) for n in names),
+             *(_num(r["p99"].get(n), 1) for n in names)) for config, r in results.items()]
     _table(cols, rows, right_from=1)
     best = choose(results)
     if best:
-        print(f"most Janus req/s ({SCENARIO.replace('_', ' ')}, summed over backends): {best}")
+        print(f"most Janus req/s (summed over the columns): {best}")
         print()

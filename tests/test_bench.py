@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bench import logins, memory, report, summary_sql, targets, workers
+from bench import inprocess, logins, memory, report, summary_sql, targets, workers
 from bench.__main__ import parse_args, server_env
 
 
@@ -204,7 +204,8 @@ def test_workers_choose_the_configuration_with_most_janus_requests():
         s["p99_ms"] = 5.0
         s["rps_median"] = sum(r["rps"] for r in s["rounds"]) / len(s["rounds"])
     table = workers.table(summaries)
-    assert table["gthread x4"]["x"]["sqlite"] == pytest.approx(0.4)
+    assert table["gthread x4"]["x"]["sqlite GET /users/<id>"] == pytest.approx(0.4)
+    assert table["sync x1"]["rps"]["baseline"] == 900
     assert workers.choose(table) == "gthread x4"
     assert workers.choose({}) is None
 
@@ -217,3 +218,12 @@ def test_server_log_summary_keeps_warnings_and_errors_only():
              "[2026-01-01 00:00:00 +0000] [123] [CRITICAL] WORKER TIMEOUT (pid:45678)\n", "\n"]
     assert report.log_summary(lines) == {"error: ValueError: bad": 2,
                                          "[CRITICAL] WORKER TIMEOUT (pid:N)": 1}
+
+
+def test_access_line_cost_is_the_median_of_per_round_differences():
+    def ops(rounds):
+        return {name: {"rounds_ms": rounds} for name in inprocess.OPS}
+    result = {"ops": ops([0.30, 0.50, 0.31]), "no_access_line": ops([0.20, 0.21, 0.30]),
+              "line": {"median_ms": 0.04}}
+    cost = inprocess.access_line_cost(result)
+    assert cost["user_get"] == pytest.approx(100) and cost["line"] == pytest.approx(40)
