@@ -5,11 +5,11 @@ configuration (read back from a hash it makes: ``$argon2id$v=19$m=...,t=...,p=..
 and the cost of one hash and of one verification, wall-clock and CPU (argon2
 computes its lanes in threads, so CPU can exceed wall time).
 
-Over HTTP (bench/__main__.py): ``POST /auth/login`` against a Janus server
+Over HTTP (bench/served.py): ``POST /auth/login`` against a Janus server
 that differs from the default configuration only by
 ``JANUS_RATE_LIMIT_LOGIN=`` (empty: no per-address limit, else 10 logins a
-minute from the bench's one address), by bench users whose stored hashes
-were made with those default parameters (no rehash on login).
+minute from the bench's one address); the bench users' stored hashes are
+made with those default parameters (no rehash on login).
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def measure_hash(rounds: int, min_seconds: float) -> dict:
 
 def prepare_users(user_ids: list[int]) -> str:
     """Give the bench users a default-parameter hash of PASSWORD (on the database
-    Janus is initialised on); returns the request body of a login."""
+    Janus is initialised on), so a login verifies without rehashing; returns it."""
     configure_defaults()
     hashed = passwords.hash_password(PASSWORD)
     User.update(password_hash=hashed).where(User.id.in_(user_ids)).execute()
