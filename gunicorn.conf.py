@@ -1,8 +1,12 @@
 """gunicorn settings, every one overridable from the environment.
 
-Defaults suit a 2-core server: 2 workers x 4 threads. Threads share the
-worker's connection pool, so a request reuses a database connection instead of
-opening one.
+Defaults suit a 2-core server: 2 workers x 8 gthread threads, chosen by
+``make bench`` (its worker class x threads table; README "Benchmarks"): 8
+threads served the most requests on both backends, PostgreSQL most of all
+(a thread waiting on the database leaves the CPU to another). Threads share
+the worker's connection pool (JANUS_DB_POOL_SIZE, default 8: keep it >=
+JANUS_THREADS), so a request reuses a database connection instead of opening
+one.
 """
 import errno
 import os
@@ -38,7 +42,7 @@ except DatabaseURLError as exc:  # its messages do not all name the variable
 
 bind = os.environ.get("JANUS_BIND") or DEFAULT_BIND
 workers = _int("JANUS_WORKERS", "2")
-threads = _int("JANUS_THREADS", "4")
+threads = _int("JANUS_THREADS", "8")
 worker_class = "gthread"
 timeout = _int("JANUS_TIMEOUT", "30")
 graceful_timeout = _int("JANUS_GRACEFUL_TIMEOUT", "20")

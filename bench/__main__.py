@@ -1,11 +1,15 @@
-"""``python -m bench``: Janus's costs as ratios to baselines timed in the same run.
+"""``python -m bench``: every target of issue #9, as ratios to baselines timed
+in the same run, in one table (printed, and written as JSON).
 
-HTTP under gunicorn vs a bare WSGI app; imaging vs a plain Pillow decode;
-near-duplicate search vs a plain scan of the same rows.
+HTTP under gunicorn vs a bare WSGI app; Janus in-process vs GET /health;
+million-row paging, summary and near-duplicate search vs plain SQL; imaging
+vs a plain Pillow decode; gunicorn worker classes and thread counts; logins.
+Janus runs in its DEFAULT configuration (what ``make serve`` runs, the JSON
+access line included) unless the environment says otherwise.
 
 See bench/README.md for what each figure means. Everything started here
-(gunicorn servers, the temporary SQLite file, the PostgreSQL database) is
-stopped or removed on the way out, including after Ctrl-C or an error.
+(gunicorn servers, temporary SQLite files, PostgreSQL databases) is stopped
+or removed on the way out, including after Ctrl-C or an error.
 """
 from __future__ import annotations
 
@@ -16,56 +20,65 @@ import shlex
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from bench import connections, dataset, imaging, report, runner, similarity
-from bench.server import Server, ServerError, gunicorn_settings
+from bench import bigdata, dataset, imaging, report, served, similarity
+from bench.server import ServerError, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
-SECTIONS = ("http", "imaging", "similarity")
+SECTIONS = ("imaging", "similarity", "bigdata", "http", "workers")
+DEFAULT_JSON = "bench.json"
 # seconds, rounds, warm-up (HTTP); micro-benchmark iterations (sqlite, postgresql);
 # sample_seconds: least time one in-process sample lasts; similar_rows: images
-# in the near-duplicate search databases
+# in the near-duplicate search databases; scale: the big-data row counts
 PROFILES = {
     "default": dict(seconds=3.0, rounds=3, warmup=1.0, iterations=(2000, 300),
-                    sample_seconds=0.3, similar_rows=50_000),
+                    sample_seconds=0.3, similar_rows=50_000, scale="default"),
     "quick": dict(seconds=0.5, rounds=3, warmup=0.2, iterations=(400, 60),
-                  sample_seconds=0.05, similar_rows=10_000),
+                  sample_seconds=0.05, similar_rows=10_000, scale="quick"),
 }
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true",
-                   help="short rounds, 10,000-row search (~1 min in all)")
-    p.add_argument("--seconds", type=float, help="length of one measured round")
-    p.add_argument("--rounds", type=int, help="rounds per figure (the best is shown)")
+                   help="short rounds, a tenth of the big-data rows (rougher figures)")
+    p.add_argument("--seconds", type=float, help="length of one measured HTTP round")
+    p.add_argument("--rounds", type=int, help="rounds per figure (medians are judged)")
     p.add_argument("--threads", type=int, default=8, help="client threads (connections)")
     p.add_argument("--backends", default=",".join(BACKENDS),
                    help="comma-separated: sqlite,postgresql")
-    p.add_argument("--log-level", default="WARNING",
-                   help="JANUS_LOG_LEVEL for the servers (INFO also measures access logging)")
+    p.add_argument("--log-level", default=None,
+                   help="JANUS_LOG_LEVEL for everything measured (default: the "
+                        "environment's, else Janus's default INFO: access line on)")
     p.add_argument("--sections", default=",".join(SECTIONS),
-                   help="comma-separated: http,imaging,similarity")
+                   help="comma-separated: " + ",".join(SECTIONS))
     p.add_argument("--similar-rows", type=int, metavar="N",
                    help="images in the near-duplicate search databases")
-    p.add_argument("--json", metavar="PATH", help="write the raw figures to PATH")
+    p.add_argument("--json", metavar="PATH", default=DEFAULT_JSON,
+                   help=f"where the targets and raw figures go (default {DEFAULT_JSON}; "
+                        "'-' for none)")
     args = p.parse_args(argv)
     plan = dict(PROFILES["quick" if args.quick else "default"], threads=args.threads)
-    if args.seconds:
-        plan["seconds"] = args.seconds
-    if args.rounds:
-        plan["rounds"] = args.rounds
-    if args.similar_rows:
-        plan["similar_rows"] = args.similar_rows
-    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    if set(args.sections) - set(SECTIONS):
-        p.error(f"unknown section(s): {', '.join(sorted(set(args.sections) - set(SECTIONS)))}")
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = set(args.backends) - set(BACKENDS)
-    if unknown:
-        p.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    for name in ("seconds", "rounds", "similar_rows"):
+        if getattr(args, name) is not None:
+            plan[name] = getattr(args, name)
+    if plan["rounds"] < 1 or plan["threads"] < 1:
+        p.error("--rounds and --threads must be at least 1")
+    args.sections = _listed(p, args.sections, SECTIONS, "section")
+    args.backends = _listed(p, args.backends, BACKENDS, "backend")
     return args, plan
+
+
+def _listed(p, text: str, known: tuple, what: str) -> list[str]:
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = sorted(set(items) - set(known))
+    if unknown:
+        p.error(f"unknown {what}(s): {', '.join(unknown)}")
+    if not items:
+        p.error(f"no {what} given")
+    return [name for name in known if name in items]  # the order things run in
 
 
 def _terminate(signum, frame):
@@ -73,8 +86,10 @@ def _terminate(signum, frame):
 
 
 def server_env(args) -> dict:
-    """The environment every gunicorn gets (JANUS_BIND is added per server)."""
-    env = dict(os.environ, JANUS_LOG_LEVEL=args.log_level)
+    """The environment everything measured gets (JANUS_BIND is added per server)."""
+    env = dict(os.environ)
+    if args.log_level:
+        env["JANUS_LOG_LEVEL"] = args.log_level
     for name in ("DATABASE_URL", "JANUS_BIND"):
         env.pop(name, None)
     return env
@@ -82,67 +97,22 @@ def server_env(args) -> dict:
 
 def run(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
     """In-process sections first (no server running beside them), then HTTP."""
-    result = {"targets": [], "connections": {}, "skipped": {}, "logs": {}, "datasets": {},
-              "imaging": None, "similarity": {}}
+    result = {"skipped": {}, "imaging": None, "similarity": {}, "bigdata": {}}
     if "imaging" in args.sections:
         result["imaging"] = imaging.measure(plan["rounds"], plan["sample_seconds"])
     if "similarity" in args.sections:
         result["similarity"], skipped = similarity.measure(
             args.backends, tmp, plan["similar_rows"], plan["rounds"], plan["sample_seconds"])
         result["skipped"].update(skipped)
-    if "http" in args.sections:
-        http = run_http(args, plan, env, tmp, stack)
-        result["skipped"].update(http.pop("skipped"))
-        result.update(http)
+    if "bigdata" in args.sections:
+        result["bigdata"], skipped = bigdata.measure(
+            args.backends, tmp, bigdata.SCALES[plan["scale"]], plan["rounds"],
+            plan["sample_seconds"])
+        result["skipped"].update(skipped)
+    if "http" in args.sections or "workers" in args.sections:
+        result.update(served.run(args, plan, env, tmp, stack))
+        result["skipped"].update(result.pop("http_skipped"))
     return result
-
-
-def run_http(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
-    skipped, micro, datasets = {}, {}, {}
-    for backend in args.backends:
-        try:
-            url = stack.enter_context(dataset.sqlite_url(tmp) if backend == "sqlite"
-                                      else dataset.postgres_url())
-        except dataset.Unavailable as exc:
-            skipped[backend] = str(exc)
-            print(f"  {backend}: {exc} -- skipped", file=sys.stderr)
-            continue
-        print(f"  {backend}: migrating and filling {url}", file=sys.stderr)
-        datasets[backend] = dataset.prepare(url)
-        print(f"  {backend}: connection micro-benchmark", file=sys.stderr)
-        iterations = plan["iterations"][BACKENDS.index(backend)]
-        micro[backend] = connections.measure(url, iterations, plan["rounds"])
-
-    servers = [stack.enter_context(Server("baseline", "bench.baseline:app", env, tmp, "/"))]
-    targets = [runner.Target("baseline", "health", "bare WSGI", servers[0].port,
-                             runner.requests_for("health", plan["threads"], None))]
-    for backend, ds in datasets.items():
-        janus_env = dict(env, DATABASE_URL=ds.url, JANUS_STORAGE_DIR=str(tmp / "storage"))
-        janus = stack.enter_context(Server(f"janus-{backend}", "app:app", janus_env, tmp,
-                                           "/health"))
-        nopool = stack.enter_context(Server(f"janus-{backend}-nopool", "bench.nopool:app",
-                                            janus_env, tmp, "/health"))
-        servers += [janus, nopool]
-        for scenario in runner.SCENARIOS:
-            targets.append(runner.Target(backend, scenario, "pooled", janus.port,
-                                         runner.requests_for(scenario, plan["threads"], ds)))
-        targets.append(runner.Target(backend, "health", "no pool", nopool.port,
-                                     runner.requests_for("health", plan["threads"], ds)))
-    # Runs first on the way out: every server gets SIGTERM at once, then each
-    # Server.stop() waits for its own (and SIGKILLs a straggler).
-    stack.callback(lambda: [server.terminate() for server in servers])
-    for server in servers:
-        server.wait_ready()
-    print(f"  {len(servers)} gunicorn servers up; measuring {len(targets)} figures",
-          file=sys.stderr)
-    runner.measure(targets, plan["rounds"], plan["seconds"], plan["warmup"])
-    logs = {}
-    for server in servers:
-        with open(server.log_path, errors="replace") as lines:
-            logs[server.name] = report.log_summary(lines)
-    return {"targets": [t.summary() for t in targets], "connections": micro,
-            "skipped": skipped, "logs": logs,
-            "datasets": {b: ds.counts for b, ds in datasets.items()}}
 
 
 def main(argv=None) -> int:
@@ -151,6 +121,8 @@ def main(argv=None) -> int:
     command = " ".join([Path(sys.executable).name, "-m", "bench",
                         *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
     env = server_env(args)
+    if args.log_level:  # the in-process sections build their apps from os.environ
+        os.environ["JANUS_LOG_LEVEL"] = args.log_level
     try:
         settings = gunicorn_settings(env)
     except Exception as exc:  # the project's gunicorn.conf.py rejects this environment
@@ -158,6 +130,7 @@ def main(argv=None) -> int:
         return 2
     pg_version = dataset.postgres_version() if "postgresql" in args.backends else None
     info = report.machine(pg_version)
+    began = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="janus-bench-") as tmp, \
                 contextlib.ExitStack() as stack:
@@ -173,50 +146,14 @@ def main(argv=None) -> int:
     except ServerError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
-
     info["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    env_note = ", ".join(f"{name}={env.get(name, '(default)')}" for name in
-                         ("JANUS_LOG_LEVEL", "JANUS_WORKERS", "JANUS_THREADS",
-                          "JANUS_DB_POOL_SIZE"))
-    counts = next(iter(result["datasets"].values()), {})
-    data_note = (", ".join(f"{n} {name}" for name, n in counts.items())
-                 + " per backend (images with random phashes); one bearer token per user, "
-                 "client threads take them in turn") if counts else "-"
-    print()
-    report.header(command, info, settings, plan, env_note, data_note, "http" in args.sections)
-    if "http" in args.sections:
-        print("HTTP (req/s: higher is better; x baseline = req/s / bare WSGI app req/s)")
-        report.http_table(result["targets"])
-    if result["connections"]:
-        print("connect + SELECT 1 + close, in-process, best of "
-              f"{plan['rounds']} rounds (lower us/op is better; spread = (worst - best) / best)")
-        report.connections_table(result["connections"])
-    if result["imaging"]:
-        im = result["imaging"]
-        print(f"Imaging, in-process, one core: a {im['size'][0]}x{im['size'][1]} synthetic "
-              f"photo (seed {im['seed']}), best of {plan['rounds']} rounds (lower ms/op is "
-              "better; x decode = ms / ms of Pillow's full decode of the same bytes)")
-        imaging.print_table(im)
-    if result["similarity"]:
-        rows = next(iter(result["similarity"].values()))["rows"]
-        print(f"Near-duplicate search, in-process: {rows:,} images with random phashes over "
-              f"{similarity.N_OWNERS} owners, a probe, {len(similarity.PLANTED)} planted near-"
-              f"duplicates (0..8 bits) and {len(similarity.DECOYS)} decoys (11, 12 bits); "
-              f"similar(max_distance={similarity.MAX_DISTANCE}, limit={similarity.LIMIT}), "
-              f"best of {plan['rounds']} rounds (lower ms is better; x scan = ms / ms of "
-              "COUNT(*) over the same rows)")
-        similarity.print_table(result["similarity"])
-    report.notes(result["targets"], result["skipped"], result["logs"],
-                 similarity.notes(result["similarity"]))
-    if args.json:
+    info["seconds"] = round(time.perf_counter() - began, 1)
+    rows = report.everything(command, info, settings, plan, env, args, result)
+    if args.json != "-":
         report.write_json(args.json, {
             "command": command, "machine": info, "gunicorn": settings, "plan": plan,
-            "sections": args.sections,
-            "datasets": result["datasets"], "skipped": result["skipped"],
-            "server_logs": result["logs"],
-            "http": result["targets"], "connections": result["connections"],
-            "imaging": result["imaging"], "similarity": result["similarity"]})
-        print(f"\nraw figures written to {args.json}")
+            "sections": args.sections, "targets": rows, **result})
+        print(f"\ntargets and raw figures written to {args.json}")
     return 0
 
 

@@ -18,10 +18,14 @@ from janus.db import SQLITE_PRAGMAS, make_database, sqlite_path
 
 
 def unpooled(url: str):
-    """A non-pooled peewee database for ``url``, configured like Janus's."""
+    """A non-pooled peewee database for ``url``, configured like Janus's
+    (``janus_url`` too: GET /health reads the SQLite path from it)."""
     if sqlite_path(url) is not None:
-        return connect(url, pragmas=SQLITE_PRAGMAS)
-    return connect("postgresql://" + url.split("://", 1)[1])
+        db = connect(url, pragmas=SQLITE_PRAGMAS)
+    else:
+        db = connect("postgresql://" + url.split("://", 1)[1])
+    db.janus_url = url
+    return db
 
 
 def _op(db) -> None:

@@ -43,6 +43,7 @@ class Unavailable(RuntimeError):
 class Dataset:
     url: str
     tokens: list[str]  # one bearer token per bench user
+    user_ids: list[int]  # the bench users, in the order of tokens
     image_ids: list[list[int]]  # per user, ids of images that user owns
     counts: dict
 
@@ -154,7 +155,7 @@ def prepare(url: str, n_users: int = 4, n_images: int = 2000, n_logs: int = 2000
     db.connect(reuse_if_open=True)
     try:
         people = register_users(n_users)
-        tokens = [issue_token(user, 24 * 3600).plain_token for user in people]
+        tokens = [issue_token(user, 24 * 3600).plain for user in people]
         owner_ids = [user.id for user in people]
         start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
         insert(db, Image, image_rows(owner_ids, n_images, start, random_phashes(n_images, 1)))
@@ -167,4 +168,4 @@ def prepare(url: str, n_users: int = 4, n_images: int = 2000, n_logs: int = 2000
         db.close()
         db.close_all()
     counts = {"users": n_users, "images": n_images, "logs": n_logs, "analytics": 200}
-    return Dataset(url, tokens, image_ids, counts)
+    return Dataset(url, tokens, owner_ids, image_ids, counts)

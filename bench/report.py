@@ -145,21 +145,104 @@ _GUNICORN_PREFIX = re.compile(r"^\[[^]]*\] \[\d+\] ")
 _LONG_NUMBER = re.compile(r"\d{5,}")
 
 
+_ROUTINE = ("[INFO] ",)  # gunicorn's boot and shutdown lines
+
+
 def log_summary(lines) -> dict:
-    """Distinct server log messages (an error's last traceback line) -> count."""
+    """Distinct server log messages (an error's last traceback line) -> count;
+    Janus's info lines (the access line: one per request) and gunicorn's
+    routine [INFO] lines are left out."""
     counts: dict = {}
     for raw in lines:
         if not raw.strip():
             continue
         try:
             entry = json.loads(raw)
+            if entry.get("level") in ("debug", "info"):
+                continue
             tb = [ln for ln in (entry.get("traceback") or "").splitlines() if ln.strip()]
             what = f"{entry.get('level')}: {tb[-1].strip() if tb else entry.get('message')}"
         except (ValueError, AttributeError):
             what = _GUNICORN_PREFIX.sub("", raw.strip())
+            if what.startswith(_ROUTINE):
+                continue
         what = _LONG_NUMBER.sub("N", what)[:200]  # thread ids, pids: group alike lines
         counts[what] = counts.get(what, 0) + 1
     return counts
+
+
+def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, args,
+               result: dict) -> list[dict]:
+    """Print every section's table, then the targets table; return its rows."""
+    from bench import bigdata, imaging, inprocess, logins, similarity, targets, workers
+
+    env_note = ", ".join(f"{name}={env.get(name, '(default)')}" for name in
+                         ("JANUS_LOG_LEVEL", "JANUS_WORKERS", "JANUS_THREADS",
+                          "JANUS_DB_POOL_SIZE"))
+    counts = next(iter(result.get("datasets", {}).values()), {})
+    data_note = (", ".join(f"{n} {name}" for name, n in counts.items())
+                 + " per backend (images with random phashes); one bearer token per user, "
+                 "client threads take them in turn") if counts else "-"
+    print()
+    header(command, info, settings, plan, env_note, data_note, bool(result.get("targets")))
+    if result.get("targets"):
+        print("HTTP (req/s: higher is better; x baseline = req/s / bare WSGI app req/s; "
+              "best round)")
+        http_table(result["targets"])
+    if result.get("connections"):
+        print("connect + SELECT 1 + close, in-process, best of "
+              f"{plan['rounds']} rounds (lower us/op is better; spread = (worst - best) / best)")
+        connections_table(result["connections"])
+    if result.get("inprocess"):
+        print("the JSON access line's own cost (default configuration: on at INFO):")
+        for backend, r in result["inprocess"].items():
+            cost = inprocess.access_line_cost(r)
+            line = cost.pop("line")
+            print(f"  in-process, {backend}: one line logged alone {line:.0f} us CPU; with "
+                  "minus without it, per request (median of per-round differences): "
+                  + ", ".join(f"{name} {us:+.0f} us" for name, us in cost.items()))
+        quiet = next((s for s in result["targets"] if s["variant"] == "no access line"), None)
+        loud = next((s for s in result["targets"] if s["backend"] == quiet["backend"]
+                     and s["scenario"] == quiet["scenario"] and s["variant"] == "pooled"),
+                    None) if quiet else None
+        if quiet and loud:
+            print(f"  HTTP, {quiet['backend']} {quiet['label']}: {loud['rps_median']:,.0f} "
+                  f"req/s with it, {quiet['rps_median']:,.0f} without (medians over rounds: "
+                  f"{(1 - loud['rps_median'] / quiet['rps_median']) * 100:.0f}% fewer with it)")
+        print()
+    if result.get("argon2"):
+        login = next((s for s in result.get("targets", []) if s["scenario"] == "login"), None)
+        print(logins.summary_line(result["argon2"], login, info["usable_cpus"]))
+        print()
+    if result.get("workers"):
+        print(f"gunicorn worker class x threads ({settings.get('workers')} workers each, "
+              f"{plan['threads']} client connections; req/s medians over rounds)")
+        workers.print_table(result["workers"])
+    if result.get("imaging"):
+        im = result["imaging"]
+        print(f"Imaging, in-process, one core: a {im['size'][0]}x{im['size'][1]} synthetic "
+              f"photo (seed {im['seed']}), best of {plan['rounds']} rounds (lower ms/op is "
+              "better; x decode = ms / ms of Pillow's full decode of the same bytes)")
+        imaging.print_table(im)
+    if result.get("similarity"):
+        rows = next(iter(result["similarity"].values()))["rows"]
+        print(f"Near-duplicate search, in-process: {rows:,} images with random phashes over "
+              f"{similarity.N_OWNERS} owners; similar(max_distance={similarity.MAX_DISTANCE}, "
+              f"limit={similarity.LIMIT}), best of {plan['rounds']} rounds (x scan = ms / ms "
+              "of COUNT(*) over the same rows)")
+        similarity.print_table(result["similarity"])
+    notes(result.get("targets", []), result.get("skipped", {}), result.get("logs", {}),
+          similarity.notes(result.get("similarity") or {})
+          + bigdata.notes(result.get("bigdata") or {}))
+    rows = targets.all_rows(result)
+    print()
+    print(f"TARGETS (issue #9): ratios are medians over {plan['rounds']} rounds of "
+          "figure / baseline measured in the same round; whole run "
+          f"{info.get('seconds', 0) / 60:.1f} min")
+    for line in targets.table_lines(rows):
+        print(line)
+    print(targets.summary_line(rows))
+    return rows
 
 
 def write_json(path: str, data: dict) -> None:

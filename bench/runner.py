@@ -20,11 +20,15 @@ from bench.dataset import Dataset
 SCENARIOS = {
     "health": "GET /health",
     "auth_me": "GET /auth/me",
+    "user_get": "GET /users/<id>",
     "images_list": "GET /images?limit=50",
+    "logs_list": "GET /logs?limit=50",
     "image_get": "GET /images/<id>",
     "image_similar": "GET /images/<id>/similar",
     "analytics_post": "POST /analytics",
+    "login": "POST /auth/login",
 }
+LOGIN_PASSWORD = "bench-login-password-1"  # bench/logins.py gives the users its hash
 ANALYTICS_BODY = json.dumps({"research_topic": "bench",
                              "data": {"score": 0.93, "labels": ["cat", "sofa"]}}).encode()
 
@@ -38,13 +42,21 @@ def requests_for(scenario: str, threads: int, ds: Dataset | None) -> list[list[l
             reqs = [load.get("/health")]
         elif scenario == "auth_me":
             reqs = [load.get("/auth/me", token)]
+        elif scenario == "user_get":  # the caller's own record
+            reqs = [load.get(f"/users/{ds.user_ids[i % len(ds.tokens)]}", token)]
         elif scenario == "images_list":
             reqs = [load.get("/images?limit=50", token)]
+        elif scenario == "logs_list":  # the caller's own audit rows (500 of them)
+            reqs = [load.get("/logs?limit=50", token)]
         elif scenario == "image_get":
             reqs = [load.get(f"/images/{n}", token) for n in ds.image_ids[i % len(ds.tokens)]]
         elif scenario == "image_similar":  # default max_distance=10, limit=20
             reqs = [load.get(f"/images/{n}/similar", token)
                     for n in ds.image_ids[i % len(ds.tokens)]]
+        elif scenario == "login":  # the bench users' emails; no token
+            body = json.dumps({"login": f"bench{i % len(ds.tokens)}@example.com",
+                               "password": LOGIN_PASSWORD}).encode()
+            reqs = [load.post_json("/auth/login", body)]
         elif scenario == "analytics_post":
             reqs = [load.post_json("/analytics", ANALYTICS_BODY, token)]
         else:
@@ -57,7 +69,7 @@ def requests_for(scenario: str, threads: int, ds: Dataset | None) -> list[list[l
 class Target:
     backend: str  # "baseline", "sqlite", "postgresql"
     scenario: str
-    variant: str  # "pooled" (Janus as shipped), "no pool", or "bare WSGI"
+    variant: str  # "pooled" (Janus as shipped), "no pool", "no access line", "bare WSGI"
     port: int
     per_thread: list
     rounds: list = dataclasses.field(default_factory=list)  # load.Result per round

@@ -47,8 +47,11 @@ def gunicorn_settings(env: dict) -> dict:
 
 
 class Server:
-    def __init__(self, name: str, app: str, env: dict, log_dir: Path, ready_path: str):
-        self.name, self.app, self.ready_path = name, app, ready_path
+    def __init__(self, name: str, app: str, env: dict, log_dir: Path, ready_path: str,
+                 args: tuple = ()):
+        """``args``: extra gunicorn options (e.g. ``-k sync``), which override the
+        configuration file's."""
+        self.name, self.app, self.ready_path, self.args = name, app, ready_path, tuple(args)
         self.port = free_port()
         self.env = dict(env, JANUS_BIND=f"127.0.0.1:{self.port}")
         self.log_path = log_dir / f"gunicorn-{name}.log"
@@ -58,13 +61,18 @@ class Server:
         """Start gunicorn (without waiting: several servers can boot at once)."""
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(GUNICORN), "-c", str(CONF), self.app], cwd=PROJECT_ROOT, env=self.env,
+                [str(GUNICORN), "-c", str(CONF), *self.args, self.app], cwd=PROJECT_ROOT,
+                env=self.env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
 
     def log_tail(self, lines: int = 15) -> str:
         try:

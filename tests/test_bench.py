@@ -1,0 +1,229 @@
+"""The bench's own logic: judging targets, building the table and its JSON
+rows, reading its arguments, argon2 parameters and /proc. No timing here: the
+figures are made up, and nothing asserts how fast anything is."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import inprocess, logins, memory, report, summary_sql, targets, workers
+from bench.__main__ import parse_args, server_env
+
+
+def _round(rps):
+    return {"rps": rps}
+
+
+def _summary(backend, scenario, rounds, variant="pooled", errors=0):
+    return {"backend": backend, "scenario": scenario, "variant": variant,
+            "rps_median": sorted(rounds)[len(rounds) // 2], "errors": errors,
+            "rounds": [_round(r) for r in rounds]}
+
+
+@pytest.mark.parametrize(("spec_id", "value", "verdict"), [
+    ("B1", 0.50, targets.PASS),  # the bound itself passes
+    ("B1", 0.49, targets.FAIL),
+    ("B1c", 4.0, targets.PASS),
+    ("B1c", 4.01, targets.FAIL),
+    ("B6", 79.9, targets.PASS),
+    ("B6", 80.5, targets.FAIL),
+    ("S1", 1.0, targets.PASS),
+    ("B4", None, targets.MISSING),
+])
+def test_judge_compares_with_the_target_in_its_direction(spec_id, value, verdict):
+    assert targets.judge(value, targets.SPECS[spec_id]) == verdict
+
+
+@pytest.mark.parametrize(("values", "baseline", "expected"), [
+    ([50, 60, 70], [100, 100, 100], 0.6),
+    ([50, 100, 30], [100, 100, 100], 0.5),  # the median of the ratios, not of the figures
+    ([10, 20], [0, 40], 0.5),  # a round with no baseline figure is left out
+    ([], [], None),
+])
+def test_paired_ratio_is_the_median_of_per_round_ratios(values, baseline, expected):
+    assert targets.paired_ratio(values, baseline) == expected
+
+
+def test_http_rows_pair_each_round_with_the_baseline_of_that_round():
+    summaries = [_summary("baseline", "health", [1000, 500, 1000]),
+                 _summary("sqlite", "user_get", [600, 300, 500]),
+                 _summary("sqlite", "auth_me", [200, 100, 200])]
+    rows = {(r["id"], r["what"]): r for r in targets.http_rows(summaries)}
+    user = rows[("B1", "authenticated GET, SQLite, gunicorn: GET /users/<id> (sqlite)")]
+    assert user["value"] == pytest.approx(0.6) and user["verdict"] == targets.PASS
+    me = rows[("B1", "authenticated GET, SQLite, gunicorn: GET /auth/me (sqlite)")]
+    assert me["value"] == pytest.approx(0.2) and me["verdict"] == targets.FAIL
+    assert all(r["verdict"] == targets.MISSING for r in rows.values()
+               if "postgresql" in r["what"])  # no PostgreSQL figures given
+
+
+def test_a_row_with_errors_is_not_judged():
+    summaries = [_summary("baseline", "health", [100]),
+                 _summary("sqlite", "user_get", [90], errors=3)]
+    row = next(r for r in targets.http_rows(summaries) if "users" in r["what"])
+    assert row["verdict"] == targets.MISSING and "3 errors" in row["figures"]
+
+
+def test_all_rows_name_every_target_once_at_least_in_order():
+    rows = targets.all_rows({"memory_kib": {"sqlite": 81 * 1024, "postgresql": 40 * 1024}})
+    ids = [r["id"] for r in rows]
+    assert set(ids) == set(targets.SPECS)
+    assert ids == sorted(ids, key=list(targets.SPECS).index)
+    b6 = [r for r in rows if r["id"] == "B6"]
+    assert [r["verdict"] for r in b6] == [targets.FAIL, targets.PASS]
+    assert targets.summary_line(rows).startswith(f"1 of {len(rows)} rows pass, 1 fail")
+
+
+def test_bigdata_rows_give_b3_b4_b5_s1_per_backend():
+    ops = {name: {"rounds_ms": rounds, "median_ms": rounds[1]} for name, rounds in {
+        "page_1": [2.0, 2.0, 2.0], "page_1000": [2.2, 2.4, 2.6],
+        "summary_sql": [10, 10, 10], "summary": [30, 30, 30],
+        "count": [5, 5, 5], "similar": [10, 10, 10]}.items()}
+    result = {"sqlite": {"logs": 1_000_000, "images": 1_000_000, "security": 200_000,
+                         "ops": ops, "generate": {"rows": 1_000_000, "rows_per_s": 20_000,
+                                                  "raw_rows_per_s": [50_000, 40_000, 30_000]}}}
+    rows = {r["id"]: r for r in targets.bigdata_rows(result)}
+    assert rows["B3"]["value"] == pytest.approx(1.2) and rows["B3"]["verdict"] == targets.PASS
+    assert rows["B5"]["value"] == pytest.approx(3.0) and rows["B5"]["verdict"] == targets.FAIL
+    assert rows["S1"]["value"] == pytest.approx(2.0)
+    assert rows["B4"]["value"] == pytest.approx(0.5) and rows["B4"]["verdict"] == targets.PASS
+
+
+def test_the_table_has_a_row_per_target_and_the_rows_encode_as_json():
+    rows = targets.all_rows({})
+    lines = targets.table_lines(rows)
+    assert lines[0].split()[:2] == ["#", "what"]
+    assert len(lines) == 2 + len(rows)
+    assert all(targets.MISSING in line for line in lines[2:])
+    assert json.loads(json.dumps(rows)) == rows
+
+
+def test_imaging_row_uses_the_jpeg_upload_against_its_decode():
+    ops = {"decode": {"rounds_ms": [100, 100], "median_ms": 100},
+           "inspect_image": {"rounds_ms": [40, 60], "median_ms": 50}}
+    row, = targets.imaging_rows({"formats": {"JPEG": {"ops": ops}}})
+    assert row["value"] == pytest.approx(0.5) and row["verdict"] == targets.PASS
+
+
+# -- arguments ----------------------------------------------------------------
+def test_defaults_run_every_section_on_both_backends_and_write_bench_json():
+    args, plan = parse_args([])
+    assert args.sections == ["imaging", "similarity", "bigdata", "http", "workers"]
+    assert args.backends == ["sqlite", "postgresql"]
+    assert args.json == "bench.json" and args.log_level is None
+    assert plan["scale"] == "default" and plan["rounds"] == 3
+
+
+def test_quick_and_overrides():
+    args, plan = parse_args(["--quick", "--rounds", "5", "--sections", "http,imaging",
+                             "--backends", "postgresql", "--json", "-"])
+    assert plan["scale"] == "quick" and plan["rounds"] == 5
+    assert args.sections == ["imaging", "http"]  # the order they run in
+    assert args.backends == ["postgresql"] and args.json == "-"
+
+
+@pytest.mark.parametrize("argv", [["--sections", "http,gpu"], ["--backends", "mysql"],
+                                  ["--sections", ","], ["--rounds", "0"]])
+def test_bad_arguments_stop_with_a_usage_error(argv, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(argv)
+    assert stopped.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_servers_get_the_default_log_level_unless_asked(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/elsewhere.db")
+    monkeypatch.delenv("JANUS_LOG_LEVEL", raising=False)
+    env = server_env(parse_args([])[0])
+    assert "DATABASE_URL" not in env and "JANUS_LOG_LEVEL" not in env
+    assert server_env(parse_args(["--log-level", "WARNING"])[0])["JANUS_LOG_LEVEL"] == "WARNING"
+
+
+# -- pieces the sections rely on -----------------------------------------------
+def test_argon2_parameters_are_read_from_a_hash():
+    hashed = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+    assert logins.parameters(hashed) == {"variant": "argon2id", "version": 19,
+                                         "memory_kib": 65536, "time_cost": 3, "parallelism": 4}
+    with pytest.raises(ValueError):
+        logins.parameters("pbkdf2:sha256:1000$x$y")
+
+
+def test_memory_reads_the_peak_of_a_masters_workers(tmp_path):
+    def process(pid, ppid, hwm_kib):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} (gunicorn: w) S {ppid} 1 1 0")
+        (tmp_path / str(pid) / "status").write_text(
+            f"Name:\tgunicorn\nVmPeak:\t 999999 kB\nVmHWM:\t  {hwm_kib} kB\nVmRSS:\t 10 kB\n")
+
+    process(100, 1, 20_000)  # the master
+    process(101, 100, 50_000)
+    process(102, 100, 61_000)
+    process(200, 1, 90_000)  # another server's master: not counted
+    (tmp_path / "self").mkdir()
+    assert sorted(memory.worker_pids(100, tmp_path)) == [101, 102]
+    assert memory.peak_kib(100, tmp_path) == 61_000
+    assert memory.peak_kib(999, tmp_path) is None
+    assert memory.status_kib("VmRSS:\t 10 kB\n") is None
+
+
+@pytest.mark.parametrize(("postgres", "day", "mark"), [(False, "DATE(timestamp)", "?"),
+                                                       (True, "CAST(timestamp AS DATE)", "%s")])
+def test_hand_written_summary_sql_per_backend(postgres, day, mark):
+    sql = summary_sql.statements(postgres)
+    assert day in sql["logs"] and day in sql["failed_logins"]
+    assert sql["counts"].count(mark) == len(summary_sql.COUNTED)
+    assert all(mark in text for text in sql.values())
+
+
+def test_summary_check_names_what_differs():
+    rows = {"counts": [(5, 1, 10, 2, 100, 30, 0, 0, 7, 3, 1, 1)],
+            "images": [("PNG", "RGB", 1, "ana", 2)], "logs": [("2024-06-01", "x", 30)],
+            "failed_logins": [("2024-06-01", 3)]}
+    route = {"counts": {"users": {"total": 5, "in_window": 1},
+                        "images": {"total": 10, "in_window": 2},
+                        "logs": {"total": 100, "in_window": 30},
+                        "analytics": {"total": 0, "in_window": 0},
+                        "security": {"total": 7, "in_window": 3},
+                        "admins": {"total": 1, "in_window": 1}},
+             "images_by_format": [{"count": 2}], "actions_per_day": [{"count": 30}],
+             "failed_logins_per_day": [{"count": 3}]}
+    assert summary_sql.check(route, rows) == []
+    route["counts"]["logs"]["in_window"] = 29
+    route["failed_logins_per_day"] = [{"count": 2}]
+    problems = summary_sql.check(route, rows)
+    assert len(problems) == 2 and problems[0].startswith("counts.logs")
+
+
+def test_workers_choose_the_configuration_with_most_janus_requests():
+    summaries = [_summary("baseline", "health", [1000, 1000], "gthread x4"),
+                 _summary("sqlite", "user_get", [400, 400], "gthread x4"),
+                 _summary("baseline", "health", [900, 900], "sync x1"),
+                 _summary("sqlite", "user_get", [450, 300], "sync x1")]
+    for s in summaries:
+        s["p99_ms"] = 5.0
+        s["rps_median"] = sum(r["rps"] for r in s["rounds"]) / len(s["rounds"])
+    table = workers.table(summaries)
+    assert table["gthread x4"]["x"]["sqlite GET /users/<id>"] == pytest.approx(0.4)
+    assert table["sync x1"]["rps"]["baseline"] == 900
+    assert workers.choose(table) == "gthread x4"
+    assert workers.choose({}) is None
+
+
+def test_server_log_summary_keeps_warnings_and_errors_only():
+    lines = ['{"level": "info", "logger": "janus.access", "message": "request"}\n',
+             "[2026-01-01 00:00:00 +0000] [123] [INFO] Booting worker with pid: 4567\n",
+             '{"level": "error", "message": "x", "traceback": "T\\n  f\\nValueError: bad"}\n',
+             '{"level": "error", "message": "x", "traceback": "T\\n  f\\nValueError: bad"}\n',
+             "[2026-01-01 00:00:00 +0000] [123] [CRITICAL] WORKER TIMEOUT (pid:45678)\n", "\n"]
+    assert report.log_summary(lines) == {"error: ValueError: bad": 2,
+                                         "[CRITICAL] WORKER TIMEOUT (pid:N)": 1}
+
+
+def test_access_line_cost_is_the_median_of_per_round_differences():
+    def ops(rounds):
+        return {name: {"rounds_ms": rounds} for name in inprocess.OPS}
+    result = {"ops": ops([0.30, 0.50, 0.31]), "no_access_line": ops([0.20, 0.21, 0.30]),
+              "line": {"median_ms": 0.04}}
+    cost = inprocess.access_line_cost(result)
+    assert cost["user_get"] == pytest.approx(100) and cost["line"] == pytest.approx(40)
