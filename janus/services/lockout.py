@@ -32,7 +32,7 @@ from janus.access import Actor, require_level
 from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
-from janus.models import User
+from janus.models import User, utcnow
 from janus.repos.security import normalise_ip, security_events
 from janus.repos.users import users
 
@@ -118,9 +118,10 @@ class Lockout:
     until: datetime
 
 
-def current(config: Config, now: datetime) -> list[Lockout]:
-    """Every lock in force at ``now`` (one query), by account then scope:
-    what ``assess`` would refuse an attempt with."""
+def current(config: Config, now: datetime | None = None) -> list[Lockout]:
+    """Every lock in force at ``now`` (default: now; one query), by account
+    then scope: what ``assess`` would refuse an attempt with."""
+    now = utcnow() if now is None else now
     window = timedelta(seconds=config.lockout_window_seconds)
     per_address, per_account = config.lockout_threshold, config.lockout_account_threshold
     rows = security_events.lockout_history(now - window, min(per_address, per_account),
