@@ -14,16 +14,12 @@ from janus.schemas.users import LoginIn
 from janus.schemas.validation import convert
 from janus.services import console_sessions
 from janus.web.console import csrf, session
+from janus.web.console.inputs import form_text
 from janus.web.console.registry import LOGIN_PATH, see_other
 from janus.web.console.render import render
 from janus.web.plugins import request_client
 
 HOME = "/console"
-
-
-def form_text(name: str) -> str:
-    """A form field as text ("" when absent or not UTF-8)."""
-    return request.forms.getunicode(name, default="") or ""
 
 
 def register(console) -> None:
