@@ -10,8 +10,10 @@ from __future__ import annotations
 from janus.web.console import (
     assets,
     headers,
+    pages_audit,
     pages_auth,
     pages_dashboard,
+    pages_security,
     pages_users,
 )
 from janus.web.console.registry import Console
@@ -22,6 +24,8 @@ PAGE_MODULES = (
     pages_auth,
     pages_dashboard,
     pages_users,
+    pages_audit,
+    pages_security,
 )
 
 
