@@ -32,7 +32,13 @@ def url(path: str, **params) -> str:
     return quote(path, safe="/") + (f"?{query}" if query else "")
 
 
+def when(value) -> str:
+    """A stored time (naive UTC) as text; "—" for none."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "—"
+
+
 environment.globals["url"] = url
+environment.filters["when"] = when
 environment.globals["NAV"] = NAV
 
 
