@@ -12,6 +12,7 @@ import sys
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from janus.db import init_database
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.gunicorn
 
 # seeds/users.json and README "Demo accounts"
 SUPERADMIN = ("admin@janus.example", "janus-superadmin")
-DEACTIVATED = "tomas.novak"
+DEACTIVATED = "tomas"  # tomas.novak@janus.example
 PAGE_DEADLINE = 60  # seconds; only a page that never loads reaches it
 
 
@@ -91,7 +92,11 @@ class Visit:
         return self.find("h1").text.strip()
 
     def submit(self, button) -> None:
+        """Click a form's button and wait for the page it leads to (the old
+        one gone, the new one loaded)."""
+        page = self.find("html")
         button.click()
+        WebDriverWait(self.driver, PAGE_DEADLINE).until(staleness_of(page))
         self.loaded()
 
 
