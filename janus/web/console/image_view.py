@@ -101,6 +101,11 @@ class Analysis:
     brightness: float | None  # 0..1
     contrast: float | None  # RMS, 0..1
 
+    def pair(self) -> tuple[str, str] | None:
+        """The two most dominant colours, whose contrast ratio this is."""
+        hexes = [charts.hex_colour(c["hex"]) for c in self.colours[:2]]
+        return (hexes[0], hexes[1]) if len(hexes) == 2 and all(hexes) else None
+
     def verdicts(self) -> list[tuple[str, bool, bool]]:
         """(level, passes for normal text, passes for large text)."""
         ratio = self.contrast_ratio

@@ -28,6 +28,7 @@ class Figure:
     svg: Markup
     table: Markup
     note: str = ""
+    collapsed: bool = False  # a long table: behind a <details> the reader opens
 
 
 def query_text(name: str) -> str:
@@ -50,7 +51,7 @@ def _per_day(chart_id: str, title: str, rows: list[dict], first: date, last: dat
     return Figure(chart_id, title,
                   charts.column_chart(series, chart_id=chart_id, title=title, colour=colour),
                   charts.data_table(title, ("Day", "Count"), [(d, n) for d, n in series if n]),
-                  "The table lists the days with at least one." if series else "")
+                  "The table lists the days with at least one.", collapsed=True)
 
 
 def _bars(chart_id: str, title: str, heading: str, items: list[tuple[str, int]],
