@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 
-from bottle import request
 from markupsafe import Markup
 
 from janus.errors import ValidationError
@@ -14,6 +13,7 @@ from janus.schemas.summary import SummaryQuery
 from janus.schemas.validation import convert
 from janus.summary import summarise
 from janus.web.console import charts
+from janus.web.console.inputs import query_text
 from janus.web.console.render import render
 
 TOP_UPLOADERS = 15  # the chart and its table; the rest are counted in a note
@@ -29,11 +29,6 @@ class Figure:
     table: Markup
     note: str = ""
     collapsed: bool = False  # a long table: behind a <details> the reader opens
-
-
-def query_text(name: str) -> str:
-    """A query parameter as text ("" when absent or not UTF-8)."""
-    return request.query.getunicode(name, default="") or ""
 
 
 def every_day(rows: list[dict], first: date, last: date) -> list[tuple[str, int]]:

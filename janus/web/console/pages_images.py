@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bottle import request
-
 from janus.errors import Conflict, NotFound, ValidationError
 from janus.imaging import ALLOWED_FORMATS
 from janus.imaging.analysis import MAX_K
@@ -20,7 +18,8 @@ from janus.schemas.images import AnalysisQuery, ImageQuery
 from janus.schemas.validation import convert
 from janus.services import images
 from janus.web.console import charts, image_view, session
-from janus.web.console.pages_dashboard import Figure, query_text
+from janus.web.console.inputs import form_text, query_text
+from janus.web.console.pages_dashboard import Figure
 from janus.web.console.registry import see_other
 from janus.web.console.render import render, url
 
@@ -35,10 +34,6 @@ FILTER_LABELS = {"owner_id": "Owner", "format": "Format", "color_type": "Colour 
                  "min_width": "Minimum width", "min_height": "Minimum height",
                  "since": "Uploaded from", "until": "Uploaded until", "limit": "Per page",
                  "cursor": "Page"}
-
-
-def form_text(name: str) -> str:
-    return request.forms.getunicode(name, default="") or ""
 
 
 def _day(text: str, path: str, after: int = 0) -> str:
