@@ -153,6 +153,11 @@ def test_a_thumbnail_is_made_once_then_read_from_the_cache(app, as_moderator, co
     res = as_moderator.get(path)
     assert res.status_int == 200 and res.content_type == "image/webp"
     assert res.headers["X-Content-Type-Options"] == "nosniff"
+    assert res.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    # the browser may keep it, but asks again each time (a 304 while unchanged)
+    assert res.headers["Cache-Control"] == "private, no-cache"
+    assert as_moderator.get(path, headers={"If-None-Match": res.headers["ETag"]}).status_int \
+        == 304
     store = store_of(app)
     cached = store.thumbnail_path(contrasty.storage_key, 128)
     assert cached.is_file() and cached.read_bytes() == res.body
