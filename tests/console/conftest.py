@@ -8,6 +8,7 @@ import pytest
 from tests.api import conftest as api_fixtures
 from tests.api.helpers import PASSWORD
 from tests.console.helpers import ConsoleClient, browser, planted_session, sign_in
+from tests.console.image_fixtures import contrasty, put  # noqa: F401 - fixtures, re-exported
 
 # The HTTP tests' fixtures (the app on each backend, its config, actors), shared.
 alice, app, bob, client, janus_log, make_actor, make_config, moderator, superadmin = (

@@ -13,23 +13,30 @@ object it names); one without fails loudly instead of going untested.
 """
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from janus.models import Image, Log, SecurityEvent, User
 from tests.console.helpers import GUARDED, ROUTES, fill, params_of, route_id
-from tests.helpers import make_image, make_user
+from tests.helpers import make_user
+from tests.images import photo_like, save
 
 # URL parameter -> (clients' fixtures dict) -> the id of a fresh object.
 SAMPLES = {
     "user_id": lambda f: make_user().id,
-    "image_id": lambda f: make_image(f["alice"].user).id,
+    # an upload, with a file: the picture routes answer 200 for it
+    "image_id": lambda f: f["put"](f["alice"], save(photo_like(next(_seeds)), "PNG")).id,
 }
+_seeds = itertools.count(100)
+# Routes that answer with the picture itself rather than a page.
+PICTURES = ("/file", "/thumb")
 COUNTED = (User, Image, Log, SecurityEvent)
 
 
 @pytest.fixture
-def fixtures(alice):
-    return {"alice": alice}
+def fixtures(alice, put):
+    return {"alice": alice, "put": put}
 
 
 def path_for(route, fixtures) -> str:
@@ -94,7 +101,10 @@ def test_a_superadmin_may_do_everything(as_superadmin, fixtures, route):
     res = send(as_superadmin, route, path)
     if route.method == "GET":
         assert res.status_int == 200, res.text
-        assert res.content_type == "text/html"
+        if route.path.endswith(PICTURES):
+            assert res.content_type.startswith("image/")
+        else:
+            assert res.content_type == "text/html"
     elif res.status_int == 303:
         assert not res.headers["Location"].endswith("/console/login") \
             or route.path == "/console/logout"

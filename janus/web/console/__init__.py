@@ -10,9 +10,11 @@ from __future__ import annotations
 from janus.web.console import (
     assets,
     headers,
+    image_files,
     pages_audit,
     pages_auth,
     pages_dashboard,
+    pages_images,
     pages_security,
     pages_users,
 )
@@ -23,6 +25,8 @@ PAGE_MODULES = (
     assets,
     pages_auth,
     pages_dashboard,
+    pages_images,
+    image_files,
     pages_users,
     pages_audit,
     pages_security,

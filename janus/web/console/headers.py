@@ -27,5 +27,7 @@ def apply() -> None:
         return
     for name, value in HEADERS.items():
         response.set_header(name, value)
-    if not request.path.startswith(PREFIX + "/static/"):
+    # Pages are never stored; a picture route's own "private, no-cache" with
+    # its ETag stays (the browser revalidates: a 304, not the bytes again).
+    if not request.path.startswith(PREFIX + "/static/") and "ETag" not in response.headers:
         response.set_header("Cache-Control", "no-store")
