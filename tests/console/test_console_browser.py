@@ -117,6 +117,26 @@ def test_the_console_in_a_browser(demo_server, browser, tmp_path):
 
     visit.check("dashboard")
     assert visit.heading() == "Dashboard"
+    assert len(visit.finds('main svg[role="img"]')) >= 4  # the summary's charts
+
+    # the gallery, and an uploaded image's page with its palette and histogram
+    visit.open("/console/images")
+    WebDriverWait(browser, PAGE_DEADLINE).until(lambda d: d.execute_script(
+        "const img = document.querySelector('ul.gallery img');"
+        "return img !== null && img.complete && img.naturalWidth > 0;"))
+    visit.check("gallery")
+    image_path = visit.find("ul.gallery li a img").find_element(By.XPATH, "..") \
+        .get_attribute("href").removeprefix(demo_server)
+    visit.open(image_path)
+    if not visit.finds("#palette-heading"):  # not analysed yet: run it, as a superadmin may
+        visit.submit(next(b for b in visit.finds("main form button")
+                          if b.text.startswith("Run the analysis")))
+        assert visit.driver.current_url == demo_server + image_path
+    for chart in ("palette", "histogram"):
+        section = visit.find(f'section[aria-labelledby="{chart}-heading"]')
+        assert section.find_element(By.CSS_SELECTOR, 'svg[role="img"]')
+        assert section.find_elements(By.CSS_SELECTOR, "table tbody tr")
+    visit.check("image")
 
     # the users: deactivate one, then find the audit row
     visit.open("/console/users")
@@ -140,4 +160,5 @@ def test_the_console_in_a_browser(demo_server, browser, tmp_path):
     visit.check("security")
     assert visit.heading() == "Security"
 
-    assert len(visit.checked) >= 6
+    assert visit.checked == ["sign-in", "dashboard", "gallery", "image", "users", "user",
+                             "audit", "security"]
