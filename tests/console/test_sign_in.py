@@ -188,3 +188,10 @@ def test_an_admin_demoted_after_signing_in_gets_403(as_moderator, superadmin):
                          accounts.UserPatchIn(role="user"))
     res = as_moderator.get("/console")
     assert res.status_int == 403
+
+
+def test_expired_sessions_are_purged_at_sign_in(app, as_moderator, superadmin):
+    ConsoleSession.update(expires_at=utcnow() - timedelta(seconds=1)).execute()
+    sign_in(app, "root", PASSWORD)
+    (row,) = ConsoleSession.select()
+    assert row.user_id == superadmin.id
