@@ -195,3 +195,13 @@ def test_expired_sessions_are_purged_at_sign_in(app, as_moderator, superadmin):
     sign_in(app, "root", PASSWORD)
     (row,) = ConsoleSession.select()
     assert row.user_id == superadmin.id
+
+
+def test_sign_in_shares_the_apis_rate_limit(make_config, superadmin):
+    app = create_app(make_config(JANUS_RATE_LIMIT_LOGIN="2/minute"))
+    res = call(browser(app), "POST", "/auth/login", json={"login": "root", "password": "x"})
+    assert res.status_int == 401
+    assert sign_in(app, "root", "wrong")[1].status_int == 401
+    _, res = sign_in(app, "root", PASSWORD)  # the third attempt from this address
+    assert res.status_int == 429 and int(res.headers["Retry-After"]) > 0
+    assert "<form" in res.text and ConsoleSession.select().count() == 0
