@@ -205,3 +205,15 @@ def test_sign_in_shares_the_apis_rate_limit(make_config, superadmin):
     _, res = sign_in(app, "root", PASSWORD)  # the third attempt from this address
     assert res.status_int == 429 and int(res.headers["Retry-After"]) > 0
     assert "<form" in res.text and ConsoleSession.select().count() == 0
+
+
+def test_an_oversized_form_is_a_413_page(make_config, superadmin):
+    app = create_app(make_config(JANUS_MAX_BODY_BYTES=2000))
+    client = ConsoleClient(browser(app))
+    token = csrf_of(client.get(LOGIN))
+    res = client.post(LOGIN, {"login": "root", "password": PASSWORD, "pad": "x" * 5000},
+                      csrf=token)
+    assert res.status_int == 413 and res.content_type == "text/html"
+    assert ConsoleSession.select().count() == 0 and SecurityEvent.select().count() == 0
+    res = client.post(LOGIN, {"login": "root", "password": PASSWORD}, csrf=token)
+    assert res.status_int == 303  # a normal form still goes through
