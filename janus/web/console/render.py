@@ -22,7 +22,7 @@ environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(TEMPLATES)),
     autoescape=True,  # every template, whatever its name
     undefined=jinja2.StrictUndefined,
-    trim_blocks=True, lstrip_blocks=True,
+    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
 )
 
 
