@@ -37,6 +37,7 @@ def _issue(user: User, ttl_seconds: int) -> IssuedSession | None:
     """A session for an admin; None for anyone else (no session at all)."""
     if Admin.get_or_none(Admin.user == user.id) is None:
         return None
+    purge_expired()  # sign-ins are rare: the table stays small without a sweeper
     plain = secrets.token_urlsafe(32)
     now = utcnow()
     row = ConsoleSession.create(user=user, session_hash=auth.token_hash(plain), created_at=now,

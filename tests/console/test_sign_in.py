@@ -188,3 +188,32 @@ def test_an_admin_demoted_after_signing_in_gets_403(as_moderator, superadmin):
                          accounts.UserPatchIn(role="user"))
     res = as_moderator.get("/console")
     assert res.status_int == 403
+
+
+def test_expired_sessions_are_purged_at_sign_in(app, as_moderator, superadmin):
+    ConsoleSession.update(expires_at=utcnow() - timedelta(seconds=1)).execute()
+    sign_in(app, "root", PASSWORD)
+    (row,) = ConsoleSession.select()
+    assert row.user_id == superadmin.id
+
+
+def test_sign_in_shares_the_apis_rate_limit(make_config, superadmin):
+    app = create_app(make_config(JANUS_RATE_LIMIT_LOGIN="2/minute"))
+    res = call(browser(app), "POST", "/auth/login", json={"login": "root", "password": "x"})
+    assert res.status_int == 401
+    assert sign_in(app, "root", "wrong")[1].status_int == 401
+    _, res = sign_in(app, "root", PASSWORD)  # the third attempt from this address
+    assert res.status_int == 429 and int(res.headers["Retry-After"]) > 0
+    assert "<form" in res.text and ConsoleSession.select().count() == 0
+
+
+def test_an_oversized_form_is_a_413_page(make_config, superadmin):
+    app = create_app(make_config(JANUS_MAX_BODY_BYTES=2000))
+    client = ConsoleClient(browser(app))
+    token = csrf_of(client.get(LOGIN))
+    res = client.post(LOGIN, {"login": "root", "password": PASSWORD, "pad": "x" * 5000},
+                      csrf=token)
+    assert res.status_int == 413 and res.content_type == "text/html"
+    assert ConsoleSession.select().count() == 0 and SecurityEvent.select().count() == 0
+    res = client.post(LOGIN, {"login": "root", "password": PASSWORD}, csrf=token)
+    assert res.status_int == 303  # a normal form still goes through

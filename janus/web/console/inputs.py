@@ -4,10 +4,23 @@ limits apply); bad input raises BadRequest or ValidationError, which the
 console shows as a 400 or 422 page."""
 from __future__ import annotations
 
+import io
+
 from bottle import request
 
 from janus.errors import BadRequest, ValidationError
 from janus.schemas.validation import convert
+from janus.web.jsonio import read_body
+
+
+def bounded_body(limit: int) -> None:
+    """Refuse a POST body over ``limit`` bytes (413 page) before Bottle parses
+    the form, which would otherwise spool any size to a temporary file."""
+    data = read_body(limit)
+    env = request.environ
+    env["wsgi.input"] = io.BytesIO(data)
+    env["CONTENT_LENGTH"] = str(len(data))
+    env.pop("HTTP_TRANSFER_ENCODING", None)  # already de-chunked by the server
 
 
 def _text(value: str, what: str) -> str:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from bottle import HTTPResponse, redirect
+from bottle import HTTPResponse, redirect, request
 
 from janus.db import database
 from janus.errors import Forbidden, JanusError
 from janus.migrations_status import require_migrated
-from janus.web.console import csrf, errors, session
+from janus.web.console import csrf, errors, inputs, session
 from janus.web.plugins import retried
 
 LOGIN_PATH = "/console/login"
@@ -87,6 +87,8 @@ class Console:
 
         def handled(**url_args):
             try:
+                if request.method == "POST":
+                    inputs.bounded_body(self.config.max_body_bytes)
                 if not uses_database:
                     return guarded(**url_args)
                 return self._with_connection(guarded, **url_args)

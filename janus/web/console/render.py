@@ -22,7 +22,7 @@ environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(TEMPLATES)),
     autoescape=True,  # every template, whatever its name
     undefined=jinja2.StrictUndefined,
-    trim_blocks=True, lstrip_blocks=True,
+    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
 )
 
 
@@ -32,7 +32,13 @@ def url(path: str, **params) -> str:
     return quote(path, safe="/") + (f"?{query}" if query else "")
 
 
+def when(value) -> str:
+    """A stored time (naive UTC) as text; "—" for none."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "—"
+
+
 environment.globals["url"] = url
+environment.filters["when"] = when
 environment.globals["NAV"] = NAV
 
 
