@@ -65,7 +65,7 @@ def test_analysis_is_run_shown_and_audited_like_the_api(as_superadmin, contrasty
     assert log.log_metadata["changes"] == {"image_id": contrasty.id, "k": 4}
     text = as_superadmin.get(page).text
     assert f"Analysed image {contrasty.id} (4 colours)." in text  # the flash, once
-    assert "21.00:1 (#000000 and #ffffff)" in text
+    assert "21.00:1 between the two main colours (#000000 and #ffffff)" in text
     assert "every pixel is opaque" in text and "yes, some pixels" not in text
     assert text.count('class="verdict-pass">Pass') == 4  # black on white passes everything
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="palette"' in text
