@@ -32,6 +32,7 @@ def test_the_image_page_shows_the_original_metadata_and_exif(as_moderator, put, 
                   "This image has not been analysed yet."):
         assert shown in text, shown
     assert f'href="/console/users/{alice.id}"' in text
+    assert f'<a href="/console/images?owner={alice.id}">All images of alice</a>' in text
 
 
 def test_a_tiff_is_previewed_by_its_thumbnail(as_moderator, put, alice):
