@@ -32,6 +32,7 @@ def test_the_image_page_shows_the_original_metadata_and_exif(as_moderator, put, 
                   "This image has not been analysed yet."):
         assert shown in text, shown
     assert f'href="/console/users/{alice.id}"' in text
+    assert f'<a href="/console/images?owner={alice.id}">All images of alice</a>' in text
 
 
 def test_a_tiff_is_previewed_by_its_thumbnail(as_moderator, put, alice):
@@ -65,7 +66,7 @@ def test_analysis_is_run_shown_and_audited_like_the_api(as_superadmin, contrasty
     assert log.log_metadata["changes"] == {"image_id": contrasty.id, "k": 4}
     text = as_superadmin.get(page).text
     assert f"Analysed image {contrasty.id} (4 colours)." in text  # the flash, once
-    assert "21.00:1 (#000000 and #ffffff)" in text
+    assert "21.00:1 between the two main colours (#000000 and #ffffff)" in text
     assert "every pixel is opaque" in text and "yes, some pixels" not in text
     assert text.count('class="verdict-pass">Pass') == 4  # black on white passes everything
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="palette"' in text
