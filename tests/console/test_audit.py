@@ -40,6 +40,12 @@ def diff_rows(li) -> list[tuple[str, str, str]]:
             for tr in li.select("table.diff tbody tr")]
 
 
+def metadata_only(owner: Actor, filename: str):
+    return images.create_record(owner, ImageCreateIn(
+        filename=filename, format="PNG", width=1, height=1, color_type="RGB", bit_depth=8,
+        file_size=10))
+
+
 def newest(action: str) -> Log:
     return Log.select().where(Log.action == action).order_by(Log.id.desc()).first()
 
@@ -59,9 +65,7 @@ def test_a_deactivation_shows_its_diff_and_links_actor_and_object(as_superadmin,
 
 
 def test_a_creation_has_no_before_and_a_deletion_no_after(as_superadmin, superadmin, alice):
-    image = images.create_record(domain(alice, None), ImageCreateIn(
-        filename="a.png", format="PNG", width=1, height=1, color_type="RGB", bit_depth=8,
-        file_size=10))
+    image = metadata_only(domain(alice, None), "a.png")
     created = newest("image.created")
     res = as_superadmin.get(PATH)
     assert ("filename", "not recorded", "a.png") in diff_rows(entry(res, created.id))
@@ -83,9 +87,7 @@ def test_a_grant_links_the_admin_rows_user(as_superadmin, superadmin, alice):
 
 
 def test_an_analysis_links_its_image(as_superadmin, superadmin, alice):
-    image = images.create_record(domain(alice, None), ImageCreateIn(
-        filename="c.png", format="PNG", width=1, height=1, color_type="RGB", bit_depth=8,
-        file_size=10))
+    image = metadata_only(domain(alice, None), "c.png")
     records.create_analytics(domain(alice, None), AnalyticsCreateIn(
         research_topic="t", data={}, image_id=image.id))
     li = entry(as_superadmin.get(PATH), newest("analytics.created").id)
@@ -95,14 +97,12 @@ def test_an_analysis_links_its_image(as_superadmin, superadmin, alice):
 
 @pytest.fixture
 def trail(superadmin, alice):
-    """Five rows at known times: (name -> id), oldest first."""
+    """Four audit rows a minute apart from T0 (name -> id), and the image's id."""
     root, user = domain(superadmin), domain(alice, None)
     accounts.set_active(root, alice.id, False)
     accounts.set_active(root, alice.id, True)
     records.append_log(user, LogCreateIn(action="photo.viewed", module="gallery"))
-    made = images.create_record(user, ImageCreateIn(
-        filename="b.png", format="PNG", width=1, height=1, color_type="RGB", bit_depth=8,
-        file_size=10))
+    made = metadata_only(user, "b.png")
     rows = list(Log.select().where(Log.action != "user.created").order_by(Log.id))
     for n, row in enumerate(rows):
         Log.update(timestamp=T0 + timedelta(minutes=n)).where(Log.id == row.id).execute()
