@@ -4,7 +4,7 @@ values escaped, and a fixed query count whatever the page size."""
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -121,6 +121,7 @@ def trail(superadmin, alice):
     ({"since": "2024-03-01T12:02:00Z"}, ["image", "viewed"]),
     ({"action": "", "module": " ", "user_id": ""}, ["image", "viewed", "on", "off"]),
     ({"action": "no.such"}, []),
+    ({"colour": "red"}, ["image", "viewed", "on", "off"]),  # not a filter: ignored
 ])
 def test_filters(as_superadmin, trail, alice, params, expected):
     named = {"alice": alice.id, "image_id": trail["image_id"]}
@@ -133,13 +134,13 @@ def test_filters(as_superadmin, trail, alice, params, expected):
         assert "No audit entries match" in res.text
     # the form shows the filters used
     for key, value in params.items():
-        if str(value).strip() and key not in ("object_type",):
+        if str(value).strip() and key not in ("object_type", "colour"):
             assert res.html.select_one(f'[name="{key}"]')["value"] == str(value)
 
 
 @pytest.mark.parametrize(("query", "field"), [
     ("user_id=abc", "user_id"), ("object_id=0", "object_id"), ("since=yesterday", "since"),
-    ("limit=1000", "limit"), ("cursor=not-a-cursor", "cursor"), ("colour=red", "colour"),
+    ("limit=1000", "limit"), ("cursor=not-a-cursor", "cursor"),
     ("object_type=a+b", "object_type"), ("since=0", "since"), ("module=a%00b", "module"),
     ("until=2024-13-01T00:00", "until"),
 ])
@@ -175,8 +176,8 @@ def test_pages_walk_every_row_once_keeping_the_filters(as_superadmin, superadmin
         if path:
             assert "action=user.updated" in path and "limit=3" in path
     assert seen == expected and len(expected) == 7
-    assert res.html.find("a", string="Newest entries")["href"] == \
-        f"{PATH}?action=user.updated&limit=3"
+    newest_page = res.html.find("a", string="Newest entries")["href"]
+    assert parse_qs(urlsplit(newest_page).query) == {"action": ["user.updated"], "limit": ["3"]}
 
 
 def test_a_page_costs_the_same_whatever_its_size(as_superadmin, trail):

@@ -1,37 +1,25 @@
 """The filter forms of the console's list pages (GET, so a filtered page can
-be bookmarked): the query string, decoded as UTF-8, as the validated Struct
-the domain's list function takes. Blank fields are left out; a browser's
-``datetime-local`` value (minutes, no zone) is read as UTC."""
+be bookmarked): the fields of the domain's query Struct, read from the
+query string (janus.web.console.inputs: UTF-8, stripped), kept as text to
+fill the form in again and to build the next page's link, then validated.
+Blank fields are left out; a browser's ``datetime-local`` value (minutes,
+no zone) is read as UTC."""
 from __future__ import annotations
 
 import re
 
-from bottle import request
-
-from janus.errors import BadRequest, ValidationError
+from janus.errors import ValidationError
 from janus.schemas.validation import convert
+from janus.web.console.inputs import query_text
 
 _MINUTES = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
 TIME_FIELDS = ("since", "until")
 
 
-def _utf8(text: str) -> str:
-    """WSGI hands the query string over as latin-1; browsers send UTF-8."""
-    try:
-        return text.encode("latin1").decode("utf8")
-    except UnicodeError:
-        raise BadRequest("the query string is not UTF-8") from None
-
-
-def given() -> dict[str, str]:
-    """The non-blank query parameters as text (the first of a repeated one),
-    to fill the form in again and to build the next page's link."""
-    values = {}
-    for key, value in request.query.allitems():
-        key, value = _utf8(key), _utf8(value).strip()
-        if value and key not in values:
-            values[key] = value
-    return values
+def given(struct_type) -> dict[str, str]:
+    """The non-blank query parameters that are fields of ``struct_type``."""
+    return {name: value for name in struct_type.__struct_fields__
+            if (value := query_text(name))}
 
 
 def read(struct_type, values: dict[str, str]):

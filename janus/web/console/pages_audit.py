@@ -66,7 +66,7 @@ def entry(row) -> dict:
 def register(console) -> None:
     @console.page(PATH)
     def console_audit(actor):
-        form = filters.given()
+        form = filters.given(TimelineQuery)
         context = {"title": "Audit log", "form": form, "object_types": OBJECT_TYPES,
                    "page_sizes": PAGE_SIZES, "entries": [], "next_url": None, "first_url": None,
                    "error": None}

@@ -49,7 +49,7 @@ def register(console) -> None:
 
     @console.page(PATH)
     def console_security(actor):
-        form = filters.given()
+        form = filters.given(SecurityEventQuery)
         context = {"title": "Security", "form": form, "kinds": KINDS, "page_sizes": PAGE_SIZES,
                    "events": [], "next_url": None, "first_url": None, "error": None,
                    "lockouts": [locked(lock) for lock in lockout.current(config)]}
