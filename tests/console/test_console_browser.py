@@ -1,7 +1,8 @@
 """The console in a real headless Chromium against a real gunicorn on the
 demo data: sign in as the demo superadmin, open the dashboard, the gallery,
 an image page with its palette and histogram, the users, the audit log and
-the security page; deactivate a user and find the audit row. axe-core
+the security page; deactivate a user and find the audit row; lock an account
+out (wrong passwords through the API) and unlock it. axe-core
 (tests/browser) checks every page for WCAG 2.1 A/AA violations, the browser
 log must show no error (a CSP refusal is one), and each page is saved as a
 screenshot under the test's temporary directory."""
@@ -18,13 +19,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 from janus.db import init_database
 from tests.browser.chromium import axe_source, axe_violations, chromium, describe
 from tests.helpers import PROJECT_ROOT, migrate
-from tests.live import Gunicorn
+from tests.live import Gunicorn, send
 
 pytestmark = pytest.mark.gunicorn
 
 # seeds/users.json and README "Demo accounts"
 SUPERADMIN = ("admin@janus.example", "janus-superadmin")
 DEACTIVATED = "tomas"  # tomas.novak@janus.example
+LOCKED = ("priya.raman@janus.example", "janus-priya")
+LOCKOUT_THRESHOLD = 5  # JANUS_LOCKOUT_THRESHOLD's default
 PAGE_DEADLINE = 60  # seconds; only a page that never loads reaches it
 
 
@@ -156,9 +159,23 @@ def test_the_console_in_a_browser(demo_server, browser, tmp_path):
     cells = [c.text for c in newest.find_elements(By.CSS_SELECTOR, "table.diff tbody tr > *")]
     assert cells == ["is_active", "true", "false"]
 
+    # a lockout (wrong passwords through the API), shown and cleared
+    port = int(demo_server.rsplit(":", 1)[1])
+    for _ in range(LOCKOUT_THRESHOLD):
+        status, _body = send(port, "POST", "/auth/login",
+                             body={"login": LOCKED[0], "password": "not the password"})
+        assert status == 401
     visit.open("/console/security")
-    visit.check("security")
+    visit.check("security-locked")
     assert visit.heading() == "Security"
+    unlock = visit.find(f'button[aria-label="Unlock {LOCKED[0]}"]')
+    visit.submit(unlock)
+    assert visit.driver.current_url == demo_server + "/console/security"
+    assert "Lockout cleared" in visit.find('[role="status"]').text
+    assert "No account is locked out." in visit.find("main").text
+    visit.check("security")
+    assert send(port, "POST", "/auth/login",
+                body={"login": LOCKED[0], "password": LOCKED[1]})[0] == 200
 
     assert visit.checked == ["sign-in", "dashboard", "gallery", "image", "users", "user",
-                             "audit", "security"]
+                             "audit", "security-locked", "security"]
