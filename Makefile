@@ -23,8 +23,16 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml $(VENV)/.runt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# axe-core for the console's browser test, pinned in tests/browser/package-lock.json.
+# Without npm the browser test skips (fails under CI, whose .ci/run installs it).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the console's browser test (axe-core) will be skipped"; fi
+
 install: $(VENV)/.runtime
-install-dev: $(VENV)/.dev
+install-dev: $(VENV)/.dev $(AXE)
 
 # After migrating: the first superadmin from JANUS_FIRST_SUPERADMIN_EMAIL and
 # JANUS_FIRST_SUPERADMIN_PASSWORD when none exists (says so and does nothing

@@ -133,6 +133,10 @@ class Config:
     idempotency_ttl_seconds: int = 24 * 3600
     # Who may read GET /metrics: addresses or CIDR networks (others get 404).
     metrics_allow: tuple = ("127.0.0.1/8", "::1")
+    # The console (/console): how long a sign-in lasts, and whether its
+    # cookies are sent over HTTPS only (set it behind TLS).
+    console_session_seconds: int = 8 * 3600
+    cookie_secure: bool = False
 
     @classmethod
     def from_env(cls, overrides: dict | None = None, env=None) -> Config:
@@ -175,4 +179,7 @@ class Config:
             idempotency_ttl_seconds=number("idempotency_ttl_seconds",
                                            "JANUS_IDEMPOTENCY_TTL_SECONDS"),
             metrics_allow=_networks(env, "JANUS_METRICS_ALLOW", default["metrics_allow"]),
+            console_session_seconds=number("console_session_seconds",
+                                           "JANUS_CONSOLE_SESSION_SECONDS", minimum=60),
+            cookie_secure=_bool(env, "JANUS_COOKIE_SECURE", default["cookie_secure"]),
         )

@@ -200,5 +200,20 @@ class IdempotencyKey(BaseModel):
         indexes = ((("scope", "key"), True),)
 
 
+class ConsoleSession(BaseModel):
+    """A signed-in browser session of the console (janus.services.console_sessions).
+    Like a bearer token, only the SHA-256 of the cookie's value is stored."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="console_sessions")
+    session_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField(index=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "console_sessions"
+
+
 # Dependency order: parents before children (create), reversed to drop.
-MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent, IdempotencyKey)
+MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent, IdempotencyKey,
+          ConsoleSession)

@@ -25,7 +25,8 @@ def test_empty_variables_give_the_declared_defaults():
              "JANUS_MAX_UPLOAD_BYTES", "JANUS_MAX_IMAGE_PIXELS", "JANUS_TOKEN_TTL_SECONDS",
              "JANUS_LOCKOUT_THRESHOLD", "JANUS_LOCKOUT_WINDOW_SECONDS",
              "JANUS_ALLOW_REGISTRATION", "JANUS_CORS_ORIGINS", "JANUS_TRUSTED_PROXIES",
-             "JANUS_LOG_LEVEL", "JANUS_ARGON2_TIME_COST", "JANUS_ARGON2_MEMORY_KIB"]
+             "JANUS_LOG_LEVEL", "JANUS_ARGON2_TIME_COST", "JANUS_ARGON2_MEMORY_KIB",
+             "JANUS_CONSOLE_SESSION_SECONDS", "JANUS_COOKIE_SECURE"]
     assert Config.from_env(env=dict.fromkeys(names, "")) == Config.from_env(env={})
 
 
@@ -48,6 +49,9 @@ def test_variables_and_overrides():
     ({"JANUS_MAX_BODY_BYTES": "lots"}, "JANUS_MAX_BODY_BYTES must be an integer, got 'lots'"),
     ({"JANUS_ALLOW_REGISTRATION": "maybe"},
      "JANUS_ALLOW_REGISTRATION must be true or false, got 'maybe'"),
+    ({"JANUS_CONSOLE_SESSION_SECONDS": "59"},
+     "JANUS_CONSOLE_SESSION_SECONDS must be >= 60, got 59"),
+    ({"JANUS_COOKIE_SECURE": "tls"}, "JANUS_COOKIE_SECURE must be true or false, got 'tls'"),
 ])
 def test_unusable_values_are_config_errors(env, message):
     with pytest.raises(ConfigError) as info:

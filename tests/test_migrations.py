@@ -373,3 +373,34 @@ def test_status_before_and_after_migrating(db_factory):
         assert migrations_status.pending(db) == [names[-1]]
         with pytest.raises(NotMigrated, match=f"pending: {names[-1]}\\)"):
             migrations_status.require_migrated(db)
+
+
+# -- 005: console sessions ----------------------------------------------------------
+
+def test_005_adds_console_sessions_and_rolls_back(db_factory, backend):
+    url = db_factory.new_url()
+    with opened(url) as db:
+        router = Router(db, migrate_dir=MIGRATIONS_DIR)
+        router.run("004_autoincrement")
+        db.execute_sql("INSERT INTO users (email, username, password_hash, role, is_active, "
+                       "created_at, updated_at) VALUES ('a@example.com', 'a', 'x', 'user', "
+                       "TRUE, '2024-01-01', '2024-01-01')")
+        assert "console_sessions" not in db.get_tables()
+
+        router.run()
+        assert "console_sessions" in db.get_tables()
+        (user_id,) = db.execute_sql("SELECT id FROM users").fetchone()
+        db.execute_sql("INSERT INTO console_sessions (user_id, session_hash, created_at, "
+                       f"expires_at) VALUES ({user_id}, '{'0' * 64}', '2024-01-01', "
+                       "'2024-01-02')")
+        # The session goes with its user (ON DELETE CASCADE).
+        db.execute_sql("DELETE FROM users")
+        assert db.execute_sql("SELECT count(*) FROM console_sessions").fetchone() == (0,)
+        if backend == "sqlite":
+            (create,) = db.execute_sql("SELECT sql FROM sqlite_master "
+                                       "WHERE name = 'console_sessions'").fetchone()
+            assert "AUTOINCREMENT" in create
+
+        router.rollback()
+        assert "console_sessions" not in db.get_tables()
+        assert {"users", "auth_tokens", "idempotency_keys"} <= set(db.get_tables())

@@ -9,9 +9,10 @@ import ipaddress
 from datetime import datetime
 
 import peewee as pw
+from peewee import JOIN, fn
 
 from janus.db import database, is_postgres
-from janus.models import SecurityEvent
+from janus.models import SecurityEvent, User
 from janus.repos.base import Repository
 from janus.repos.common import HistoryMixin
 
@@ -110,6 +111,31 @@ class SecurityRepository(HistoryMixin, Repository):
                        & (SecurityEvent.action == "login_success")
                        & (SecurityEvent.timestamp > since) & ip_match)
                 .order_by(SecurityEvent.timestamp.desc()).limit(1).scalar())
+
+    def lockout_history(self, since: datetime, min_failures: int, max_accounts: int) -> list:
+        """The login failures, successes and operator unlocks after ``since``
+        of every account (at most ``max_accounts``) with ``min_failures``
+        failures or more after ``since``, each row with the user it names
+        (or None), grouped by account and newest first: one query, for the
+        list of current lockouts (janus.services.lockout.current)."""
+        candidates = (SecurityEvent.select(SecurityEvent.account)
+                      .where((SecurityEvent.action == "login_failed")
+                             & (SecurityEvent.timestamp > since))
+                      .group_by(SecurityEvent.account)
+                      .having(fn.COUNT(SecurityEvent.id) >= min_failures)
+                      .order_by(SecurityEvent.account).limit(max_accounts))
+        return list(
+            SecurityEvent.select(SecurityEvent.id, SecurityEvent.account, SecurityEvent.action,
+                                 SecurityEvent.user,
+                                 SecurityEvent.ip, SecurityEvent.timestamp,
+                                 User.id, User.email, User.username, User.is_active)
+            .join(User, JOIN.LEFT_OUTER, on=(SecurityEvent.user == User.id))
+            .where(SecurityEvent.account.in_(candidates)
+                   & SecurityEvent.action.in_(("login_failed", "login_success",
+                                               "lockout_cleared"))
+                   & (SecurityEvent.timestamp > since))
+            .order_by(SecurityEvent.account, SecurityEvent.timestamp.desc(),
+                      SecurityEvent.id.desc()))
 
     def settle(self, event: SecurityEvent, action: str, metadata: dict) -> None:
         """Turn a recorded attempt into what it turned out to be."""

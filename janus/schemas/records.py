@@ -43,6 +43,14 @@ class LogQuery(ListQuery, kw_only=True):
     level: Level | None = None
 
 
+class TimelineQuery(LogQuery, kw_only=True):
+    """The console's audit timeline: the filters of GET /logs, and the object
+    a row is about (``object_type`` and ``object_id`` of its metadata)."""
+
+    object_type: Module | None = None
+    object_id: Id | None = None
+
+
 class LogCreateIn(Request):
     """A client-side event for the audit trail; it is recorded as yours."""
 

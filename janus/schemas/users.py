@@ -42,6 +42,14 @@ class UserQuery(ListQuery, kw_only=True):
     is_active: bool | None = None
 
 
+class UserSearch(UserQuery, kw_only=True):
+    """The console's user list: the API's filters, plus a piece of the
+    username or email (case-insensitive) and the admin level ("none": plain
+    users)."""
+    q: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    admin_level: Literal[(*ADMIN_LEVELS, "none")] | None = None
+
+
 class RegisterIn(Request):
     email: Email
     username: Username

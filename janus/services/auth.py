@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from janus import metrics, passwords
@@ -19,7 +20,7 @@ from janus.config import Config
 from janus.db import database
 from janus.errors import TooManyRequests, Unauthorized, ValidationError
 from janus.hotpath.reads import token_owner
-from janus.models import Admin, AuthToken, User, utcnow
+from janus.models import Admin, AuthToken, ConsoleSession, User, utcnow
 from janus.passwords import hash_password, needs_rehash
 from janus.repos.security import security_events
 from janus.repos.users import users
@@ -93,8 +94,13 @@ def _attempt(user, account: str, client: Client, config: Config):
     raise TooManyRequests("too many failed logins; try again later", standing.retry_after)
 
 
-def login(login_name: str, password: str, client: Client,
-          config: Config) -> tuple[Actor, IssuedToken]:
+def login(login_name: str, password: str, client: Client, config: Config,
+          issue: Callable[[User], object] | None = None,
+          via: str | None = None) -> tuple[Actor, IssuedToken]:
+    """Check the credentials (lockout, security events) and issue what the
+    caller hands out: a bearer token by default; ``issue(user)`` instead (the
+    console's session), inside the same transaction. ``via`` is recorded on
+    the ``login_success`` row ("console")."""
     user = users.by_login(login_name)
     # One key per account whichever name was typed; unknown names are keyed
     # too, so lockout behaves the same whether or not the account exists.
@@ -117,15 +123,22 @@ def login(login_name: str, password: str, client: Client,
         if needs_rehash(user.password_hash):
             fields["password_hash"] = hash_password(password)
         users.update(user, **fields)
-        issued = issue_token(user, config.token_ttl_seconds)
-        security_events.settle(attempt, "login_success",
-                               {"rehashed": True} if "password_hash" in fields else {})
+        issued = (issue or (lambda u: issue_token(u, config.token_ttl_seconds)))(user)
+        metadata = {"rehashed": True} if "password_hash" in fields else {}
+        if via is not None:
+            metadata["via"] = via
+        security_events.settle(attempt, "login_success", metadata)
     admin_row = Admin.get_or_none(Admin.user == user.id)
-    return Actor(user, admin_row.admin_level if admin_row else None, issued.row, client), issued
+    return Actor(user, admin_row.admin_level if admin_row else None,
+                 getattr(issued, "row", None), client), issued
 
 
 def revoke_tokens(user: User, keep: AuthToken | None = None) -> int:
-    """Revoke every live token of ``user`` (but ``keep``); returns how many."""
+    """Revoke every live token of ``user`` (but ``keep``); returns how many.
+    Their console sessions go too, every one: the one place that signs a user
+    out everywhere (password change or reset, deactivation, revoke-tokens)."""
+    ConsoleSession.update(revoked_at=utcnow()).where(
+        (ConsoleSession.user == user.id) & ConsoleSession.revoked_at.is_null()).execute()
     query = AuthToken.update(revoked_at=utcnow()).where(
         (AuthToken.user == user.id) & AuthToken.revoked_at.is_null())
     if keep is not None:

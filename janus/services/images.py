@@ -22,7 +22,7 @@ from janus.audit import record_change
 from janus.db import database
 from janus.errors import Conflict, NotFound
 from janus.imaging import FileStore, analyse, inspect_image, phash_to_int, safe_filename
-from janus.models import Analytics, Image
+from janus.models import Analytics, Image, User
 from janus.repos.analytics import analytics
 from janus.repos.base import Page
 from janus.repos.images import images
@@ -36,7 +36,14 @@ ANALYSIS_TOPIC = "image_analysis"
 log = logging.getLogger("janus.files")
 
 
-def visible_image(actor: Actor, image_id: int) -> Image:
+def _with_owners():
+    """Images with their owner's id and username loaded in the same query."""
+    return Image.select(Image, User.id, User.username).join(User, on=(Image.owner == User.id))
+
+
+def visible_image(actor: Actor, image_id: int, *, with_owner: bool = False) -> Image:
+    if with_owner:
+        return images.get_by_id(image_id, visible(_with_owners(), Image.owner, actor))
     return visible_row(images, Image.owner, actor, image_id)
 
 
@@ -52,10 +59,13 @@ def stored_image(actor: Actor, image_id: int) -> Image:
     return image
 
 
-def list_images(actor: Actor, q: ImageQuery) -> Page:
-    """The ORM form of GET /images; the route runs its compiled twin
+def list_images(actor: Actor, q: ImageQuery, *, with_owners: bool = False) -> Page:
+    """A keyset page of the visible images matching ``q``; ``with_owners``:
+    each row's ``owner`` (id and username) comes in the same query. It is also
+    the ORM form of GET /images: the route runs its compiled twin
     (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
-    query = images.search(visible(images.select(), Image.owner, actor), owner=q.owner_id,
+    base = _with_owners() if with_owners else images.select()
+    query = images.search(visible(base, Image.owner, actor), owner=q.owner_id,
                           format=q.format, color_type=q.color_type, min_width=q.min_width,
                           min_height=q.min_height, since=q.since, until=q.until)
     return images.page(query, limit=q.limit, cursor=q.cursor)
@@ -173,6 +183,16 @@ def analyse_image(actor: Actor, image_id: int, k: int, store: FileStore,
         record_change(actor.user, "image.analysed", "analytics", row.id,
                       {"image_id": image.id, "k": k})
     return row
+
+
+def latest_analysis(actor: Actor, image: Image) -> Analytics | None:
+    """The newest analysis of a visible ``image`` that ``actor`` may read, or
+    None; its ``user`` (who ran it, if still there) comes in the same query."""
+    query = (Analytics.select(Analytics, User.id, User.username)
+             .join(User, pw.JOIN.LEFT_OUTER, on=(Analytics.user == User.id)))
+    query = visible(query, Analytics.user, actor)
+    query = analytics.by_image(image.id, analytics.by_topic(ANALYSIS_TOPIC, query))
+    return query.order_by(Analytics.created_at.desc(), Analytics.id.desc()).first()
 
 
 def similar_images(actor: Actor, image_id: int, max_distance: int, limit: int):

@@ -11,9 +11,10 @@ Two limits over one sliding window (``JANUS_LOCKOUT_WINDOW_SECONDS``):
   spread over many addresses. A success does not reset this one, so the
   owner logging in does not hand a distributed guesser a fresh allowance.
 
-An operator's ``janus-admin unlock`` writes a ``lockout_cleared`` row: the
-failures before it no longer count, for either limit and every address
-(``clear``).
+An operator's ``janus-admin unlock`` (or the console's unlock button)
+writes a ``lockout_cleared`` row: the failures before it no longer count,
+for either limit and every address (``clear``). ``current`` lists the locks
+in force, by the same rules as ``assess``.
 
 The failures are the account's ``login_failed`` security rows. Each attempt
 is recorded as one *before* the password is checked (janus.services.auth),
@@ -25,12 +26,18 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from itertools import groupby
 
+from janus.access import Actor, require_level
 from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
-from janus.models import User
+from janus.models import User, utcnow
 from janus.repos.security import normalise_ip, security_events
+from janus.repos.users import users
+
+# The current lockouts list at most this many accounts (the first by name).
+LOCKOUTS_LISTED = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +56,24 @@ def _seconds_until(oldest: datetime, window: timedelta, now: datetime) -> int:
     return max(1, int((oldest + window - now).total_seconds()) + 1)
 
 
+def _address_lock(failures, address: str | None, reset: datetime | None, threshold: int,
+                  window: timedelta, now: datetime) -> tuple[int | None, int]:
+    """(seconds the address limit holds, or None; the address's failures
+    that count): those from ``address`` after its last success ``reset``."""
+    mine = [when for when, from_ip in failures
+            if from_ip == address and (reset is None or when > reset)]
+    if len(mine) >= threshold:
+        return _seconds_until(mine[threshold - 1], window, now), len(mine)
+    return None, len(mine)
+
+
+def _account_lock(failures, threshold: int, window: timedelta, now: datetime) -> int | None:
+    """Seconds the account limit holds, or None."""
+    if len(failures) >= threshold:
+        return _seconds_until(failures[threshold - 1][0], window, now)
+    return None
+
+
 def assess(account: str, ip: str | None, config: Config, now: datetime) -> Assessment:
     """Count the failures that matter for ``account`` from ``ip``. Call it in
     the transaction that records the attempt, after
@@ -63,21 +88,75 @@ def assess(account: str, ip: str | None, config: Config, now: datetime) -> Asses
                                                max(per_address, per_account))
     address = normalise_ip(ip)
     reset = security_events.last_success(account, address, since)
-    mine = [when for when, from_ip in failures
-            if from_ip == address and (reset is None or when > reset)]
-    locks = []
-    if len(mine) >= per_address:
-        locks.append((_seconds_until(mine[per_address - 1], window, now), "address"))
-    if len(failures) >= per_account:
-        locks.append((_seconds_until(failures[per_account - 1][0], window, now), "account"))
+    by_address, mine = _address_lock(failures, address, reset, per_address, window, now)
+    by_account = _account_lock(failures, per_account, window, now)
+    locks = [(seconds, scope) for seconds, scope in ((by_address, "address"),
+                                                     (by_account, "account"))
+             if seconds is not None]
     if locks:
         retry_after, scope = max(locks)
         return Assessment(retry_after, scope)
-    if len(mine) + 1 >= per_address:
+    if mine + 1 >= per_address:
         return Assessment(None, "address")
     if len(failures) + 1 >= per_account:
         return Assessment(None, "account")
     return Assessment(None, None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Lockout:
+    """A lock in force: ``account`` (a login name; ``user``, its account if
+    it has one) is locked out from ``ip`` (scope "address") or from every
+    address (scope "account", ``ip`` None) until ``until``, by ``failures``
+    counted failures."""
+
+    account: str
+    user: User | None
+    scope: str
+    ip: str | None
+    failures: int
+    until: datetime
+
+
+def current(config: Config, now: datetime | None = None) -> list[Lockout]:
+    """Every lock in force at ``now`` (default: now; one query), by account
+    then scope: what ``assess`` would refuse an attempt with."""
+    now = utcnow() if now is None else now
+    window = timedelta(seconds=config.lockout_window_seconds)
+    per_address, per_account = config.lockout_threshold, config.lockout_account_threshold
+    rows = security_events.lockout_history(now - window, min(per_address, per_account),
+                                           LOCKOUTS_LISTED)
+    found = []
+    for account, events in groupby(rows, key=lambda row: row.account):
+        events = list(events)
+        user = next((row.user for row in events if row.user_id is not None), None)
+        failures = []  # as security_events.recent_failures reads them
+        for row in events:
+            if row.action == "lockout_cleared":
+                break
+            if row.action == "login_failed":
+                failures.append((row.timestamp, row.ip))
+        failures = failures[:max(per_address, per_account)]
+        seconds = _account_lock(failures, per_account, window, now)
+        if seconds is not None:
+            found.append(Lockout(account, user, "account", None, len(failures),
+                                 now + timedelta(seconds=seconds)))
+        for address in dict.fromkeys(ip for _when, ip in failures):
+            reset = max((row.timestamp for row in events
+                         if row.action == "login_success" and row.ip == address), default=None)
+            seconds, counted = _address_lock(failures, address, reset, per_address, window, now)
+            if seconds is not None:
+                found.append(Lockout(account, user, "address", address, counted,
+                                     now + timedelta(seconds=seconds)))
+    return found
+
+
+def unlock(actor: Actor, user_id: int) -> User:
+    """A superadmin clears user ``user_id``'s lockout (``clear``); the console's action."""
+    require_level(actor, "superadmin")
+    user = users.get_by_id(user_id)
+    clear(actor, user)
+    return user
 
 
 def clear(actor, user: User) -> None:

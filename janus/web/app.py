@@ -21,7 +21,9 @@ from janus.errors import for_status
 from janus.imaging import FileStore
 from janus.ratelimit import RateLimits
 from janus.services.files import start_sweep
-from janus.web import cors, metrics, openapi, plugins
+from janus.web import console, cors, metrics, openapi, plugins
+from janus.web.console import errors as console_errors
+from janus.web.console.headers import is_console
 from janus.web.jsonio import error_response
 from janus.web.plugins import client_ip, header
 from janus.web.ratelimit import RateLimitPlugin
@@ -81,6 +83,8 @@ def _error_handler(error):
         logging.getLogger("janus.errors").error(
             {"message": "unhandled error", "request_id": request.environ.get("janus.request_id"),
              "detail": repr(error.exception), "traceback": error.traceback})
+    if is_console(request.path):  # the console's pages are HTML, errors too
+        return console_errors.page(status)
     if status == 404:
         message = f"no route for {request.path}"
     elif status == 405:
@@ -121,7 +125,8 @@ def create_app(config: Config | None = None) -> Bottle:
     app.config["janus.config"] = config
     app.uninstall(True)  # no JSON/template plugins: ErrorsPlugin encodes with msgspec
     # Outermost: a refused request costs no connection and no body read.
-    app.install(RateLimitPlugin(RateLimits(config)))
+    limits = RateLimits(config)
+    app.install(RateLimitPlugin(limits))
     plugins.install(app, config)
     app.default_error_handler = _error_handler
     trusted_proxies = frozenset(config.trusted_proxies)
@@ -138,6 +143,8 @@ def create_app(config: Config | None = None) -> Bottle:
     for module in ROUTE_MODULES:
         module.register(api)
     openapi.register(api)  # last: the document is built from every route above
+    # Not in the OpenAPI document: the console is HTML for browsers, not the API.
+    app.janus_console = console.register(app, config, limits, store)
     if config.cors_origins:
         cors.register(app, config)
     app.janus_api = api

@@ -13,6 +13,7 @@ FIELDS = {
     "code": "Machine-readable error code, e.g. not_found or validation_error.",
     "color_type": "Pillow's mode name, e.g. RGB, RGBA or L.",
     "compression_method": "Compression the file uses, if known.",
+    "console": "Path of the admins' console (HTML pages for a browser).",
     "count": "How many.",
     "counts": "Totals of the objects visible to you.",
     "created_at": "When the object was created (UTC).",

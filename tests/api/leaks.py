@@ -9,8 +9,9 @@ holds
 
 - a password hash (``$argon2``...),
 - the SHA-256 of a bearer token seen in this test (janus.services.auth.token_hash
-  is wrapped to remember every hash it makes: issued, resolved, revoked), or any
-  token hash stored in auth_tokens when the scan's database is reachable,
+  is wrapped to remember every hash it makes: issued, resolved, revoked, and
+  console sessions'), or any hash stored in auth_tokens or console_sessions
+  when the scan's database is reachable,
 - a Python traceback, a source-file frame or an exception repr.
 """
 from __future__ import annotations
@@ -46,14 +47,17 @@ class Scanner:
         self.token_hashes: set[str] = set()
 
     def stored_token_hashes(self) -> set[str]:
-        """auth_tokens.token_hash as the current database has it (none when
-        there is no usable database: a test of an unreachable one)."""
+        """auth_tokens.token_hash and console_sessions.session_hash as the
+        current database has them (none when there is no usable database: a
+        test of an unreachable one)."""
         from janus.db import database
-        from janus.models import AuthToken
+        from janus.models import AuthToken, ConsoleSession
         try:
             if database.obj is None or database.is_closed():
                 return set()
-            return {row.token_hash for row in AuthToken.select(AuthToken.token_hash)}
+            return ({row.token_hash for row in AuthToken.select(AuthToken.token_hash)}
+                    | {row.session_hash
+                       for row in ConsoleSession.select(ConsoleSession.session_hash)})
         except Exception:  # noqa: BLE001 - the scan must not fail for the database's sake
             return set()
 

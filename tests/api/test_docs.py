@@ -11,7 +11,7 @@ from tests.api.helpers import assert_error
 def test_the_index_names_where_to_start(client):
     res = client.get("/", status=200)
     assert res.json == {"name": "Janus", "docs": "/docs", "openapi": "/openapi.json",
-                        "health": "/health"}
+                        "health": "/health", "console": "/console"}
 
 
 def test_the_docs_page_loads_only_local_files(client):

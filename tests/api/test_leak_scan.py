@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import webtest
 
+from janus.models import ConsoleSession, utcnow
 from janus.passwords import hash_password
 from janus.services.auth import token_hash
 from tests.api.leaks import LeakFound
@@ -54,6 +55,16 @@ def test_a_stored_token_hash_is_found_without_being_seen(db, make_actor, leak_sc
     """Any auth_tokens.token_hash counts, even one this test's wrapper never saw."""
     actor = make_actor()
     stored = token_hash(actor.token)
+    leak_scan.token_hashes.clear()
+    with pytest.raises(LeakFound, match="token hash"):
+        webtest.TestApp(_app(stored.encode())).get("/anything")
+
+
+def test_a_stored_console_session_hash_is_found(db, make_actor, leak_scan):
+    """console_sessions.session_hash counts as a token hash too."""
+    actor = make_actor()
+    stored = token_hash("a console session")
+    ConsoleSession.create(user=actor.id, session_hash=stored, expires_at=utcnow())
     leak_scan.token_hashes.clear()
     with pytest.raises(LeakFound, match="token hash"):
         webtest.TestApp(_app(stored.encode())).get("/anything")

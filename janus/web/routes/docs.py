@@ -52,13 +52,15 @@ class Index(msgspec.Struct):
     docs: str
     openapi: str
     health: str
+    console: str  # the admins' console (HTML)
 
 
 def register(api) -> None:
     @api.route("GET", "/", summary="Where to start: the docs, the document, the health check",
                tag="meta", auth=False, database=False, response=Index)
     def index():
-        return Index(name="Janus", docs="/docs", openapi="/openapi.json", health="/health")
+        return Index(name="Janus", docs="/docs", openapi="/openapi.json", health="/health",
+                     console="/console")
 
     @api.route("GET", "/docs", summary="Interactive API reference (Swagger UI)", tag="meta",
                auth=False, database=False, response=bytes, response_media="text/html")

@@ -18,7 +18,7 @@ def _etag_matches(etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def _send_file(path, etag: str, media_type: str, filename: str | None = None):
+def send_file(path, etag: str, media_type: str, filename: str | None = None):
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if _etag_matches(etag):
         return HTTPResponse(status=304, headers=headers)
@@ -41,7 +41,7 @@ def register(api) -> None:
                "SHA-256) and Content-Length; If-None-Match answers 304.")
     def image_file(image_id, actor):
         image = stored_image(actor, image_id)
-        return _send_file(store.path(image.storage_key), f'"{image.sha256}"',
+        return send_file(store.path(image.storage_key), f'"{image.sha256}"',
                           MEDIA_TYPES.get(image.format, "application/octet-stream"),
                           image.filename)
 
@@ -53,4 +53,4 @@ def register(api) -> None:
     def image_thumbnail(image_id, actor, query):
         image = stored_image(actor, image_id)
         path = cached_thumbnail(store, image.storage_key, query.size, max_pixels)
-        return _send_file(path, f'"{image.sha256}-{query.size}"', "image/webp")
+        return send_file(path, f'"{image.sha256}-{query.size}"', "image/webp")

@@ -1,0 +1,127 @@
+"""The audit trail and the security events as an admin reviews them (the
+console): filtered timelines, newest first in keyset pages, each row with
+the user it names in the same query, and each audit row's change as a
+field-by-field diff.
+
+Reads only; the rules of who sees what are janus.access's, as for GET /logs
+and GET /security-events.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import peewee as pw
+from peewee import JOIN
+
+from janus.access import Actor, visible
+from janus.models import Log, User
+from janus.repos.base import Page
+from janus.repos.logs import logs
+from janus.repos.security import security_events
+from janus.schemas.records import SecurityEventQuery, TimelineQuery
+
+# The user columns a timeline shows (never the password hash).
+USER_COLUMNS = (User.id, User.email, User.username, User.is_active)
+
+# Verbs whose audit rows store each change as a [before, after] pair
+# (janus.repos.base.Repository.apply, janus.services.admins); the rows of
+# "deleted" name what was there before; every other verb, what is there after.
+PAIRED_VERBS = frozenset({"updated", "granted", "revoked"})
+BEFORE_VERBS = frozenset({"deleted"})
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldChange:
+    """One field of an audit row's change. A side that the row does not
+    record (a creation has no before) is absent, which is not None."""
+
+    field: str
+    before: Any = None
+    after: Any = None
+    has_before: bool = False
+    has_after: bool = False
+
+
+def _with_user(repo) -> pw.ModelSelect:
+    model = repo.model
+    return (model.select(model, *USER_COLUMNS)
+            .join(User, JOIN.LEFT_OUTER, on=(model.user == User.id)))
+
+
+def _page(repo, actor: Actor, q, filters: dict) -> Page:
+    """A visible, filtered keyset page with the users (one query): ``filters``
+    maps a query field to the repository filter it feeds (None: not applied)."""
+    query = repo.since(visible(_with_user(repo), repo.model.user, actor), q.since, q.until)
+    for name, narrow in filters.items():
+        value = getattr(q, name)
+        if value is not None:
+            query = narrow(value, query)
+    return repo.page(query, limit=q.limit, cursor=q.cursor)
+
+
+def _about_type(object_type: str, query: pw.ModelSelect) -> pw.ModelSelect:
+    return query.where(Log.log_metadata["object_type"] == object_type)
+
+
+def _about_id(object_id: int, query: pw.ModelSelect) -> pw.ModelSelect:
+    return query.where(Log.log_metadata["object_id"] == object_id)
+
+
+def timeline(actor: Actor, q: TimelineQuery) -> Page:
+    """Audit rows by actor (``user_id``), action, module, level, object and
+    time window ([since, until)), newest first; ``row.user`` is loaded."""
+    return _page(logs, actor, q, {"user_id": logs.by_user, "action": logs.by_action,
+                                  "module": logs.by_module, "level": logs.by_level,
+                                  "object_type": _about_type, "object_id": _about_id})
+
+
+def security_timeline(actor: Actor, q: SecurityEventQuery) -> Page:
+    """Security events by kind (``action``), user, account, address and time
+    window, newest first; ``row.user`` is loaded."""
+    events = security_events
+    return _page(events, actor, q, {"user_id": events.by_user, "action": events.by_action,
+                                    "account": events.by_account, "ip": events.by_ip})
+
+
+def user_of(row) -> User | None:
+    """The user a timeline row names, or None (a system actor, a deleted user)."""
+    user = row.user
+    return user if user is not None and user.id is not None else None
+
+
+def subject(row: Log) -> tuple[str, int] | None:
+    """(object_type, object_id) the audit row is about, when it says so."""
+    meta = row.log_metadata if isinstance(row.log_metadata, dict) else {}
+    kind, object_id = meta.get("object_type"), meta.get("object_id")
+    if isinstance(kind, str) and isinstance(object_id, int) and not isinstance(object_id, bool):
+        return kind, object_id
+    return None
+
+
+def diff(row: Log) -> list[FieldChange]:
+    """The change an audit row records (its ``changes`` metadata, written by
+    janus.audit.record_change), field by field. Rows without one (a
+    client's own event, a change with nothing to show) give []."""
+    meta = row.log_metadata if isinstance(row.log_metadata, dict) else {}
+    changes = meta.get("changes")
+    if not isinstance(changes, dict):
+        return []
+    verb = row.action.rsplit(".", 1)[-1]
+    found = []
+    for field, value in changes.items():
+        if verb in PAIRED_VERBS and isinstance(value, list) and len(value) == 2:
+            found.append(FieldChange(field, value[0], value[1], True, True))
+        elif verb in BEFORE_VERBS:
+            found.append(FieldChange(field, before=value, has_before=True))
+        else:
+            found.append(FieldChange(field, after=value, has_after=True))
+    return found
+
+
+def details(row: Log) -> dict:
+    """The rest of an audit row's metadata: where it came from (``via``,
+    ``os_user``, ...) or a client event's own fields."""
+    meta = row.log_metadata if isinstance(row.log_metadata, dict) else {}
+    return {key: value for key, value in meta.items()
+            if key not in ("object_type", "object_id", "changes")}

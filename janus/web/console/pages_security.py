@@ -1,0 +1,71 @@
+"""GET /console/security: the security events, filterable (kind, user,
+account, address, time window) in keyset pages, and the lockouts in force
+now. POST /console/security/unlock/<user_id>: a superadmin clears a user's
+lockout with the function ``janus-admin unlock`` runs (janus.services.lockout),
+so it writes the same ``lockout_cleared`` security row and ``user.unlocked``
+audit row. The events and the lockouts are one query each."""
+from __future__ import annotations
+
+from janus.errors import ValidationError
+from janus.schemas.records import SecurityEventQuery
+from janus.services import history, lockout
+from janus.web.console import filters, session
+from janus.web.console.registry import see_other
+from janus.web.console.render import render, url
+from janus.web.console.values import shown
+
+PATH = "/console/security"
+# The kinds Janus itself records (janus.services.auth, admins, accounts,
+# lockout); a reported event may have another, which the text filter finds.
+KINDS = ("login_success", "login_failed", "login_locked", "lockout", "logout",
+         "password_changed", "password_change_failed", "password_reset", "tokens_revoked",
+         "lockout_cleared", "admin_granted", "admin_revoked")
+PAGE_SIZES = (25, 50, 100, 200)
+SCOPES = {"address": "this address", "account": "every address"}
+
+
+def _user(user) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.id, "username": user.username, "href": f"/console/users/{user.id}"}
+
+
+def event(row) -> dict:
+    return {"id": row.id, "when": row.timestamp, "action": row.action,
+            "user": _user(history.user_of(row)), "account": row.account, "ip": row.ip,
+            "user_agent": row.user_agent,
+            "details": [(key, shown(value)) for key, value in
+                        (row.security_metadata if isinstance(row.security_metadata, dict)
+                         else {}).items()]}
+
+
+def locked(lock: lockout.Lockout) -> dict:
+    return {"account": lock.account, "user": _user(lock.user), "scope": SCOPES[lock.scope],
+            "ip": lock.ip, "failures": lock.failures, "until": lock.until}
+
+
+def register(console) -> None:
+    config = console.config
+
+    @console.page(PATH)
+    def console_security(actor):
+        form = filters.given(SecurityEventQuery)
+        context = {"title": "Security", "form": form, "kinds": KINDS, "page_sizes": PAGE_SIZES,
+                   "events": [], "next_url": None, "first_url": None, "error": None,
+                   "lockouts": [locked(lock) for lock in lockout.current(config)]}
+        try:  # a bad value, or a cursor this service never issued
+            page = history.security_timeline(actor, filters.read(SecurityEventQuery, form))
+        except ValidationError as exc:
+            return render("security.html", status=422,
+                          **{**context, "error": filters.problem(exc)})
+        unpaged = {key: value for key, value in form.items() if key != "cursor"}
+        return render("security.html", **{
+            **context, "events": [event(row) for row in page.items],
+            "next_url": page.next_cursor and url(PATH, **unpaged, cursor=page.next_cursor),
+            "first_url": url(PATH, **unpaged) if "cursor" in form else None})
+
+    @console.action(PATH + "/unlock/<user_id:int>")
+    def console_unlock(actor, user_id):
+        user = lockout.unlock(actor, user_id)
+        session.flash(f"Lockout cleared for {user.email}: its failed sign-ins no longer count.")
+        see_other(PATH)

@@ -1,0 +1,117 @@
+"""The console's route list and the one wrapper every console route runs in.
+
+Console routes skip the JSON API's plugins (``skip=True``) and get instead:
+
+1. a pooled database connection (and the migrated check), PostgreSQL
+   deadlocks retried as for the API (``plugins.retried``);
+2. the session cookie resolved to an ``Actor``: none → 303 to the sign-in
+   page; not an admin, or below the route's level → 403 page;
+3. on POST, the CSRF token checked before anything else (403 page);
+4. errors as HTML pages (janus.web.console.errors), never JSON or a traceback.
+
+``Console.routes`` (method, path, level) is what the test suite's access
+matrix iterates, so a page added here is tested without editing the tests.
+Levels: "moderator" (every admin), "superadmin", or None (public: the
+sign-in page, static files).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from bottle import HTTPResponse, redirect, request
+
+from janus.db import database
+from janus.errors import Forbidden, JanusError
+from janus.migrations_status import require_migrated
+from janus.web.console import csrf, errors, inputs, session
+from janus.web.plugins import retried
+
+LOGIN_PATH = "/console/login"
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsoleRoute:
+    method: str
+    path: str  # Bottle syntax: /console/users/<user_id:int>
+    level: str | None  # None: public
+    name: str
+
+
+class Console:
+    def __init__(self, app, config, limits, store):
+        self.app, self.config, self.limits, self.store = app, config, limits, store
+        self.routes: list[ConsoleRoute] = []
+        self._migrated = False
+
+    # -- declaring routes --------------------------------------------------------
+    def page(self, path: str, level: str = "moderator"):
+        """A GET page: ``callback(actor, **url_args)`` returns HTML (render())."""
+        return self._route("GET", path, level, csrf_checked=False)
+
+    def action(self, path: str, level: str = "superadmin"):
+        """A state-changing POST (CSRF-checked): ``callback(actor, **url_args)``
+        ends with a 303 (``see_other``) after ``session.flash``."""
+        return self._route("POST", path, level, csrf_checked=True)
+
+    def public(self, method: str, path: str, database: bool = True):
+        """No session needed: ``callback(**url_args)``; session.visit() tells
+        who is signed in, if anyone. A public POST checks its own token."""
+        return self._route(method, path, None, csrf_checked=False, database=database)
+
+    def _route(self, method, path, level, csrf_checked, database=True):
+        def decorator(callback: Callable):
+            route = ConsoleRoute(method, path, level, callback.__name__)
+            handler = self._wrap(callback, level, csrf_checked, database)
+            self.routes.append(route)
+            self.app.route(path, method, handler, name=f"console.{callback.__name__}",
+                           skip=True, console=route)
+            return callback
+        return decorator
+
+    # -- running them ------------------------------------------------------------
+    def _wrap(self, callback, level, csrf_checked, uses_database):
+        def guarded(**url_args):
+            if level is None:
+                return callback(**url_args)
+            actor = session.visit().actor
+            if actor is None:
+                see_other(LOGIN_PATH)
+            if not actor.is_admin:
+                raise Forbidden("the console is for admins only")
+            if not actor.has_level(level):
+                raise Forbidden(f"this needs the {level} admin level")
+            if csrf_checked:
+                csrf.require_session_token()
+            return callback(actor, **url_args)
+
+        def handled(**url_args):
+            try:
+                if request.method == "POST":
+                    inputs.bounded_body(self.config.max_body_bytes)
+                if not uses_database:
+                    return guarded(**url_args)
+                return self._with_connection(guarded, **url_args)
+            except HTTPResponse:
+                raise
+            except JanusError as exc:
+                return errors.for_error(exc)
+            except Exception as exc:  # noqa: BLE001 - the page must never be a traceback
+                return errors.for_exception(exc)
+        return handled
+
+    def _with_connection(self, callback, **url_args):
+        database.connect(reuse_if_open=True)
+        try:
+            if not self._migrated:
+                require_migrated(database.obj)
+                self._migrated = True
+            return retried(callback, **url_args)
+        finally:
+            if not database.is_closed():
+                database.close()
+
+
+def see_other(path: str) -> None:
+    """303 to ``path`` (POST-redirect-GET); raises."""
+    redirect(path, 303)

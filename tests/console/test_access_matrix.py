@@ -1,0 +1,113 @@
+"""The console's access matrix, generated from its own route list
+(``app.janus_console.routes``, read at collection time): a page added by any
+module joins it without editing this file.
+
+- anonymous: 303 to the sign-in page, for every guarded route;
+- a plain user's session: a 403 page;
+- a moderator: GET pages 200, superadmin actions a 403 page;
+- a superadmin: GET 200; POST actions 303 (POST-redirect-GET), or, sent
+  without the form's fields, a 4xx page that is not 403 (never a 5xx).
+
+A route with a URL parameter needs an entry in ``SAMPLES`` (how to make the
+object it names); one without fails loudly instead of going untested.
+"""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from janus.models import Image, Log, SecurityEvent, User
+from tests.console.helpers import GUARDED, ROUTES, fill, params_of, route_id
+from tests.helpers import make_user
+from tests.images import photo_like, save
+
+# URL parameter -> (clients' fixtures dict) -> the id of a fresh object.
+SAMPLES = {
+    "user_id": lambda f: make_user().id,
+    # an upload, with a file: the picture routes answer 200 for it
+    "image_id": lambda f: f["put"](f["alice"], save(photo_like(next(_seeds)), "PNG")).id,
+}
+_seeds = itertools.count(100)
+# Routes that answer with the picture itself rather than a page.
+PICTURES = ("/file", "/thumb")
+COUNTED = (User, Image, Log, SecurityEvent)
+
+
+@pytest.fixture
+def fixtures(alice, put):
+    return {"alice": alice, "put": put}
+
+
+def path_for(route, fixtures) -> str:
+    missing = [name for name in params_of(route.path) if name not in SAMPLES]
+    assert not missing, f"{route_id(route)}: add {missing} to SAMPLES in this file"
+    return fill(route.path, {name: SAMPLES[name](fixtures) for name in params_of(route.path)})
+
+
+def send(client, route, path):
+    if route.method == "GET":
+        return client.get(path)
+    return client.post(path)
+
+
+def counts():
+    return {model: model.select().count() for model in COUNTED}
+
+
+def test_the_matrix_covers_the_console():
+    paths = {route.path for route in ROUTES}
+    assert {"/console", "/console/login", "/console/logout"} <= paths
+    assert GUARDED and all(route.level in ("moderator", "superadmin") for route in GUARDED)
+
+
+@pytest.mark.parametrize("route", GUARDED, ids=route_id)
+def test_anonymous_is_sent_to_sign_in(anonymous, fixtures, route):
+    path = path_for(route, fixtures)
+    before = counts()
+    res = send(anonymous, route, path)
+    assert res.status_int == 303, res.text
+    assert res.headers["Location"].endswith("/console/login")
+    assert counts() == before
+
+
+@pytest.mark.parametrize("route", GUARDED, ids=route_id)
+def test_a_plain_users_session_gets_403(as_user, fixtures, route):
+    path = path_for(route, fixtures)
+    before = counts()
+    res = send(as_user, route, path)
+    assert res.status_int == 403, res.text
+    assert res.content_type == "text/html"
+    assert "<h1>Forbidden</h1>" in res.text
+    assert counts() == before
+
+
+@pytest.mark.parametrize("route", GUARDED, ids=route_id)
+def test_a_moderator_reads_but_does_not_change(as_moderator, fixtures, route):
+    path = path_for(route, fixtures)
+    before = counts()
+    res = send(as_moderator, route, path)
+    if route.level == "moderator":
+        assert res.status_int == (200 if route.method == "GET" else 303), res.text
+    else:
+        assert res.status_int == 403, res.text
+        assert "<h1>Forbidden</h1>" in res.text
+        assert counts() == before
+
+
+@pytest.mark.parametrize("route", GUARDED, ids=route_id)
+def test_a_superadmin_may_do_everything(as_superadmin, fixtures, route):
+    path = path_for(route, fixtures)
+    res = send(as_superadmin, route, path)
+    if route.method == "GET":
+        assert res.status_int == 200, res.text
+        if route.path.endswith(PICTURES):
+            assert res.content_type.startswith("image/")
+        else:
+            assert res.content_type == "text/html"
+    elif res.status_int == 303:
+        assert not res.headers["Location"].endswith("/console/login") \
+            or route.path == "/console/logout"
+    else:  # an action that needs form fields this request does not send
+        assert 400 <= res.status_int < 500 and res.status_int not in (401, 403), res.text
+        assert res.content_type == "text/html"
