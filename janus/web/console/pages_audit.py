@@ -8,8 +8,8 @@ from __future__ import annotations
 from janus.errors import ValidationError
 from janus.schemas.records import TimelineQuery
 from janus.services import history
-from janus.web.console import filters
-from janus.web.console.render import render, url
+from janus.web.console.inputs import given, problem, read
+from janus.web.console.render import page_links, render
 from janus.web.console.values import shown
 
 PATH = "/console/audit"
@@ -66,17 +66,14 @@ def entry(row) -> dict:
 def register(console) -> None:
     @console.page(PATH)
     def console_audit(actor):
-        form = filters.given(TimelineQuery)
+        form = given(TimelineQuery)
         context = {"title": "Audit log", "form": form, "object_types": OBJECT_TYPES,
                    "page_sizes": PAGE_SIZES, "entries": [], "next_url": None, "first_url": None,
                    "error": None}
         try:  # a bad value, or a cursor this service never issued
-            page = history.timeline(actor, filters.read(TimelineQuery, form))
+            page = history.timeline(actor, read(TimelineQuery, form))
         except ValidationError as exc:
             return render("audit.html", status=422,
-                          **{**context, "error": filters.problem(exc)})
-        unpaged = {key: value for key, value in form.items() if key != "cursor"}
-        return render("audit.html", **{
-            **context, "entries": [entry(row) for row in page.items],
-            "next_url": page.next_cursor and url(PATH, **unpaged, cursor=page.next_cursor),
-            "first_url": url(PATH, **unpaged) if "cursor" in form else None})
+                          **{**context, "error": problem(exc)})
+        return render("audit.html", **{**context, "entries": [entry(row) for row in page.items],
+                                     **page_links(PATH, form, page.next_cursor)})

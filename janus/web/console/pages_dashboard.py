@@ -10,10 +10,9 @@ from markupsafe import Markup
 
 from janus.errors import ValidationError
 from janus.schemas.summary import SummaryQuery
-from janus.schemas.validation import convert
 from janus.summary import summarise
 from janus.web.console import charts
-from janus.web.console.inputs import query_text
+from janus.web.console.inputs import given, read
 from janus.web.console.render import render
 
 TOP_UPLOADERS = 15  # the chart and its table; the rest are counted in a note
@@ -81,11 +80,11 @@ def figures(summary: dict) -> list[Figure]:
 def register(console) -> None:
     @console.page("/console")
     def console_dashboard(actor):
-        raw = query_text("days")
+        form = given(SummaryQuery)
         try:
-            days = convert({"days": raw} if raw else {}, SummaryQuery).days
+            days = read(SummaryQuery, form).days
         except ValidationError:
-            return render("dashboard.html", status=422, title="Dashboard", days=raw,
+            return render("dashboard.html", status=422, title="Dashboard", days=form["days"],
                           error="Days must be a whole number from 1 to 366.", summary=None,
                           counts=[], figures=[])
         summary = summarise(days)

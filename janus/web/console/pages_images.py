@@ -18,7 +18,7 @@ from janus.schemas.images import AnalysisQuery, ImageQuery
 from janus.schemas.validation import convert
 from janus.services import images
 from janus.web.console import charts, image_view, session
-from janus.web.console.inputs import form_text, query_text
+from janus.web.console.inputs import form_text, texts
 from janus.web.console.pages_dashboard import Figure
 from janus.web.console.registry import see_other
 from janus.web.console.render import render, url
@@ -110,7 +110,7 @@ def register(console) -> None:
 
     @console.page("/console/images")
     def console_images(actor):
-        raw = {name: query_text(name).strip() for name in (*FILTERS, "cursor")}
+        raw = texts((*FILTERS, "cursor"))
         context = {"title": "Images", "filters": raw, "formats": ALLOWED_FORMATS,
                    "page_sizes": PAGE_SIZES, "thumb_size": GALLERY_THUMB, "thumb_box": thumb_box}
         try:

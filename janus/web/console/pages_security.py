@@ -9,9 +9,10 @@ from __future__ import annotations
 from janus.errors import ValidationError
 from janus.schemas.records import SecurityEventQuery
 from janus.services import history, lockout
-from janus.web.console import filters, session
+from janus.web.console import session
+from janus.web.console.inputs import given, problem, read
 from janus.web.console.registry import see_other
-from janus.web.console.render import render, url
+from janus.web.console.render import page_links, render
 from janus.web.console.values import shown
 
 PATH = "/console/security"
@@ -49,20 +50,17 @@ def register(console) -> None:
 
     @console.page(PATH)
     def console_security(actor):
-        form = filters.given(SecurityEventQuery)
+        form = given(SecurityEventQuery)
         context = {"title": "Security", "form": form, "kinds": KINDS, "page_sizes": PAGE_SIZES,
                    "events": [], "next_url": None, "first_url": None, "error": None,
                    "lockouts": [locked(lock) for lock in lockout.current(config)]}
         try:  # a bad value, or a cursor this service never issued
-            page = history.security_timeline(actor, filters.read(SecurityEventQuery, form))
+            page = history.security_timeline(actor, read(SecurityEventQuery, form))
         except ValidationError as exc:
             return render("security.html", status=422,
-                          **{**context, "error": filters.problem(exc)})
-        unpaged = {key: value for key, value in form.items() if key != "cursor"}
-        return render("security.html", **{
-            **context, "events": [event(row) for row in page.items],
-            "next_url": page.next_cursor and url(PATH, **unpaged, cursor=page.next_cursor),
-            "first_url": url(PATH, **unpaged) if "cursor" in form else None})
+                          **{**context, "error": problem(exc)})
+        return render("security.html", **{**context, "events": [event(row) for row in page.items],
+                                     **page_links(PATH, form, page.next_cursor)})
 
     @console.action(PATH + "/unlock/<user_id:int>")
     def console_unlock(actor, user_id):

@@ -32,6 +32,14 @@ def url(path: str, **params) -> str:
     return quote(path, safe="/") + (f"?{query}" if query else "")
 
 
+def page_links(path: str, form: dict[str, str], next_cursor: str | None) -> dict:
+    """A keyset page's links, keeping its filters: the next page's, and the
+    first page's when this one is not the first."""
+    unpaged = {key: value for key, value in form.items() if key != "cursor"}
+    return {"next_url": next_cursor and url(path, **unpaged, cursor=next_cursor),
+            "first_url": url(path, **unpaged) if "cursor" in form else None}
+
+
 def when(value) -> str:
     """A stored time (naive UTC) as text; "—" for none."""
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "—"
