@@ -74,9 +74,7 @@ class Visit:
         """No WCAG 2.1 A/AA violation, no browser error; a full-page screenshot."""
         violations = axe_violations(self.driver, self.axe)
         assert violations == [], f"{name} ({self.driver.current_url}):\n{describe(violations)}"
-        # (the browser's own guess at /favicon.ico is not the page's doing)
-        errors = [e for e in self.driver.get_log("browser")
-                  if e["level"] == "SEVERE" and "/favicon.ico" not in e["message"]]
+        errors = [e for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == [], f"{name}: {errors}"
         height = self.driver.execute_script("return document.documentElement.scrollHeight")
         self.driver.set_window_size(1280, max(900, min(height + 100, 8000)))

@@ -46,6 +46,14 @@ def test_pages_are_not_cached_but_the_stylesheet_is(anonymous):
     assert css.content_type == "text/css" and "max-age" in css.headers["Cache-Control"]
 
 
+def test_every_page_names_an_icon_the_policy_allows(anonymous):
+    page = anonymous.get("/console/login").text
+    assert '<link rel="icon" type="image/svg+xml" href="/console/static/favicon.svg">' in page
+    icon = anonymous.get("/console/static/favicon.svg")
+    assert icon.status_int == 200 and icon.content_type == "image/svg+xml"
+    assert icon.body.startswith(b"<svg") and b"<script" not in icon.body
+
+
 def test_the_json_api_keeps_json_errors(client):
     res = client.get("/no-such-route", status=404)
     assert res.content_type == "application/json"
