@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar, overload
 
 from janus import metrics, passwords
 from janus.access import Actor, Client
@@ -25,6 +26,10 @@ from janus.passwords import hash_password, needs_rehash
 from janus.repos.security import security_events
 from janus.repos.users import users
 from janus.services import lockout
+
+# What a caller's ``issue`` hands out instead of a bearer token (the console:
+# janus.services.console_sessions.IssuedSession, or None for a non-admin).
+Issued = TypeVar("Issued")
 
 # Refresh last_used_at at most this often: a write per request is not free.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -94,9 +99,19 @@ def _attempt(user, account: str, client: Client, config: Config):
     raise TooManyRequests("too many failed logins; try again later", standing.retry_after)
 
 
+@overload
 def login(login_name: str, password: str, client: Client, config: Config,
-          issue: Callable[[User], object] | None = None,
-          via: str | None = None) -> tuple[Actor, IssuedToken]:
+          issue: None = None, via: str | None = None) -> tuple[Actor, IssuedToken]: ...
+
+
+@overload
+def login(login_name: str, password: str, client: Client, config: Config,
+          issue: Callable[[User], Issued], via: str | None = None) -> tuple[Actor, Issued]: ...
+
+
+def login(login_name: str, password: str, client: Client, config: Config,
+          issue: Callable[[User], Issued] | None = None,
+          via: str | None = None) -> tuple[Actor, IssuedToken | Issued]:
     """Check the credentials (lockout, security events) and issue what the
     caller hands out: a bearer token by default; ``issue(user)`` instead (the
     console's session), inside the same transaction. ``via`` is recorded on
