@@ -174,7 +174,7 @@ class SecurityEvent(BaseModel):
     ordering_field = "timestamp"
 
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL",
-                             backref="security_events", index=False)  # (user, timestamp, id) covers it
+                             backref="security_events", index=False)  # (user, timestamp, id) covers
     action = pw.CharField(max_length=32, index=True)
     account = pw.CharField(max_length=254, null=True)
     ip = pw.CharField(max_length=45, null=True)
