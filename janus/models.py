@@ -173,8 +173,9 @@ class SecurityEvent(BaseModel):
 
     ordering_field = "timestamp"
 
+    # Not indexed alone: (user, timestamp, id) covers it.
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL",
-                             backref="security_events", index=False)  # (user, timestamp, id) covers
+                             backref="security_events", index=False)
     action = pw.CharField(max_length=32, index=True)
     account = pw.CharField(max_length=254, null=True)
     ip = pw.CharField(max_length=45, null=True)
