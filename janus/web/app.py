@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 
+import msgspec
 from bottle import Bottle, request, response
 
 from janus import passwords
@@ -47,8 +48,15 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("janus.access")
 
 
+_line_encoder = msgspec.json.Encoder(enc_hook=str)
+
+
 class JsonLineFormatter(logging.Formatter):
-    """One JSON object per line, so log shippers need no parsing rules."""
+    """One JSON object per line, so log shippers need no parsing rules.
+
+    Encoded by msgspec (~5x json.dumps: one line per request by default);
+    json.dumps with ``default=str`` stays the fallback for what msgspec
+    refuses (a non-text dict key, an integer beyond 64 bits)."""
 
     def format(self, record):
         line = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + "Z",
@@ -59,7 +67,10 @@ class JsonLineFormatter(logging.Formatter):
             line["message"] = record.getMessage()
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        try:
+            return _line_encoder.encode(line).decode()
+        except (TypeError, ValueError, OverflowError):
+            return json.dumps(line, default=str)
 
 
 def configure_logging(level: str) -> None:
@@ -93,7 +104,8 @@ def _error_handler(error):
 def _before_request(trusted_proxies: frozenset):
     env = request.environ
     given = header("X-Request-ID")
-    env["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex gave, without building a UUID.
+    env["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else os.urandom(16).hex()
     env["janus.started"] = time.perf_counter()
     env["janus.client_ip"] = client_ip(env.get("REMOTE_ADDR"), header("X-Forwarded-For"),
                                        trusted_proxies)
