@@ -42,6 +42,15 @@ from janus.services.auth import issue_token, token_hash
 from tests.helpers import T0, make_analytics, make_image, make_user, set_admin_level, spread
 
 
+@pytest.fixture(autouse=True)
+def every_shape_prepares(caplog):
+    """On PostgreSQL every hot query of these tests -- each shape of each
+    read -- is prepared (janus.hotpath.prepared), none sent plain for good."""
+    yield
+    refused = [r.getMessage() for r in caplog.records if r.name == "janus.hotpath"]
+    assert not refused, refused
+
+
 @pytest.fixture
 def world(db):
     """Two users' rows of every kind, with tied times, plus a moderator and a

@@ -126,7 +126,7 @@ def _after_request():
 def create_app(config: Config | None = None) -> Bottle:
     config = config or Config.from_env()
     configure_logging(config.log_level)
-    init_database(config.database_url, config.db_pool_size)
+    init_database(config.database_url, config.db_pool_size).janus_prepare = config.pg_prepare
     passwords.configure(config.argon2_time_cost, config.argon2_memory_kib)
 
     app = Bottle()
