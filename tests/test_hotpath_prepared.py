@@ -76,14 +76,23 @@ def test_inside_a_transaction_an_unprepared_query_is_sent_plain(rows, sent):
     assert kinds(sent) == ["SELECT", "PREPARE", "EXECUTE", "EXECUTE"]
 
 
-def test_a_statement_postgresql_will_not_prepare_is_sent_plain(rows, sent, caplog):
+@pytest.fixture
+def warned(caplog):
+    """caplog fed by janus.hotpath itself ("janus" may not propagate)."""
+    logger = logging.getLogger("janus.hotpath")
+    logger.addHandler(caplog.handler)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+
+
+def test_a_statement_postgresql_will_not_prepare_is_sent_plain(rows, sent, warned):
     # $1's type cannot be inferred: PostgreSQL refuses the PREPARE
     statement = prepared.Prepared.of("SELECT %s IS NULL", 1)
     for _ in range(2):
         assert prepared.cursor(statement, "SELECT %s IS NULL", [None]).fetchall() == [(True,)]
     assert kinds(sent) == ["PREPARE", "SELECT", "SELECT"]  # tried once
     assert not statement.usable
-    assert [r.name for r in caplog.records if r.name.startswith("janus")] == ["janus.hotpath"]
+    assert {r.name for r in warned.records if r.name.startswith("janus")} == {"janus.hotpath"}
 
 
 def test_sql_with_a_literal_percent_is_not_prepared():
