@@ -13,6 +13,7 @@ from janus.hotpath import prepared
 from janus.hotpath.compiler import HotQuery
 from janus.models import Log
 from janus.repos.logs import logs
+from tests.helpers import T0
 
 
 class Sent(logging.Handler):
@@ -86,8 +87,8 @@ def warned(caplog):
 
 
 def test_a_statement_postgresql_will_not_prepare_is_sent_plain(rows, sent, warned):
-    # $1's type cannot be inferred: PostgreSQL refuses the PREPARE
-    statement = prepared.Prepared.of("SELECT %s IS NULL", 1)
+    # a type PostgreSQL does not know: it refuses the PREPARE
+    statement = prepared.Prepared("SELECT %s IS NULL", ["no_such_type"])
     for _ in range(2):
         assert prepared.cursor(statement, "SELECT %s IS NULL", [None]).fetchall() == [(True,)]
     assert kinds(sent) == ["PREPARE", "SELECT", "SELECT"]  # tried once
@@ -96,10 +97,22 @@ def test_a_statement_postgresql_will_not_prepare_is_sent_plain(rows, sent, warne
 
 
 def test_sql_with_a_literal_percent_is_not_prepared():
-    assert prepared.Prepared.of("SELECT 1 WHERE 'a%%' LIKE %s", 1) is None
-    statement = prepared.Prepared.of('SELECT "id" FROM "logs" WHERE "id" = %s LIMIT %s', 2)
-    assert statement.prepare.endswith('"id" = $1 LIMIT $2')
-    assert statement.execute == f"EXECUTE {statement.name}(%s, %s)"
+    assert prepared.Prepared.of("SELECT 1 WHERE 'a%%' LIKE %s", ["a"]) is None
+    statement = prepared.Prepared.of(
+        'SELECT "id" FROM "logs" WHERE "id" = %s AND "action" = %s AND "timestamp" < %s '
+        'AND %s LIMIT %s', [1, "a", T0, True, 2])
+    assert statement.prepare == (
+        f'PREPARE {statement.name}(bigint, text, timestamp, boolean, bigint) AS SELECT "id" '
+        'FROM "logs" WHERE "id" = $1 AND "action" = $2 AND "timestamp" < $3 AND $4 LIMIT $5')
+    assert statement.execute == f"EXECUTE {statement.name}(%s, %s, %s, %s, %s)"
+    assert prepared.Prepared.of("SELECT %s", [object()]) is None  # no type for it
+
+
+def test_an_id_beyond_32_bits_finds_nothing_as_in_plain_sql(rows, sent):
+    # declared bigint: an integer column compared with it is no 500
+    hot = HotQuery(lambda slots: Log.select(Log.id).where(Log.user == slots.integer("user")))
+    assert hot.rows((), {"user": 2**40}) == [] and hot.rows((), {"user": 2**62}) == []
+    assert kinds(sent)[-1] == "EXECUTE"
 
 
 def test_janus_pg_prepare_off_sends_the_plain_sql(rows, sent):

@@ -86,7 +86,7 @@ class Compiled:
     """One query's SQL for one database and shape, and where its values go."""
 
     def __init__(self, query: pw.Select, slots: Slots, db: pw.Database):
-        self.sql, params = query.sql()
+        self.sql, params = query.sql()  # the stand-ins and constants, in order
         # (True, name): a request value goes there; (False, value): a constant.
         order = []
         for value in params:
@@ -99,7 +99,7 @@ class Compiled:
         sqlite = isinstance(db, pw.SqliteDatabase)
         # PostgreSQL: prepared once per connection (janus.hotpath.prepared),
         # unless JANUS_PG_PREPARE=0 (create_app sets ``janus_prepare``).
-        self.prepared = (prepared.Prepared.of(self.sql, len(self.params))
+        self.prepared = (prepared.Prepared.of(self.sql, params)
                          if isinstance(db, pw.PostgresqlDatabase)
                          and getattr(db, "janus_prepare", True) else None)
         self.converters = tuple((i, convert) for i, node in enumerate(query._returning)

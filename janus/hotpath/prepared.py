@@ -18,6 +18,7 @@ import itertools
 import logging
 import re
 import weakref
+from datetime import datetime
 
 import peewee as pw
 
@@ -27,27 +28,41 @@ log = logging.getLogger("janus.hotpath")
 _names = itertools.count(1)
 _held: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> {name}
 _PLACEHOLDER = re.compile(r"%s")
+# Each parameter's type, declared from its Python value: left to PostgreSQL,
+# ``user_id = $1`` would make $1 an ``integer`` and an id beyond 32 bits,
+# which the plain query merely finds no row for, a 500. Declared ``bigint``,
+# the comparison is cross-type and still an index condition.
+_TYPES = ((bool, "boolean"), (int, "bigint"), (str, "text"), (datetime, "timestamp"),
+          (float, "double precision"))
 
 
 class Prepared:
     """One statement's PREPARE and EXECUTE texts; ``usable`` turns False if
     PostgreSQL refuses to prepare it (the plain SQL is sent from then on)."""
 
-    def __init__(self, sql: str, n_params: int):
+    def __init__(self, sql: str, types: list[str]):
         self.name = f"janus_hot_{next(_names)}"
         numbers = itertools.count(1)
-        self.prepare = (f"PREPARE {self.name} AS "
+        declared = f"({', '.join(types)})" if types else ""
+        self.prepare = (f"PREPARE {self.name}{declared} AS "
                         + _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql))
-        self.execute = (f"EXECUTE {self.name}({', '.join(['%s'] * n_params)})"
-                        if n_params else f"EXECUTE {self.name}")
+        self.execute = (f"EXECUTE {self.name}({', '.join(['%s'] * len(types))})"
+                        if types else f"EXECUTE {self.name}")
         self.usable = True
 
     @classmethod
-    def of(cls, sql: str, n_params: int) -> Prepared | None:
-        """None where the SQL holds a ``%`` other than its placeholders."""
-        if sql.count("%") != n_params or sql.count("%s") != n_params:
+    def of(cls, sql: str, values: list) -> Prepared | None:
+        """``values``: one example of each parameter (a stand-in or the
+        constant), whose Python type gives the parameter's SQL type. None
+        where the SQL holds a ``%`` other than its placeholders, or a value
+        has no type here."""
+        if sql.count("%") != len(values) or sql.count("%s") != len(values):
             return None
-        return cls(sql, n_params)
+        types = [next((name for kind, name in _TYPES if isinstance(value, kind)), None)
+                 for value in values]
+        if None in types:
+            return None
+        return cls(sql, types)
 
 
 def cursor(statement: Prepared, sql: str, params: list):
