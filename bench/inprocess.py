@@ -3,7 +3,9 @@
 ``call(app, method, path, token)`` builds a WSGI environ and runs the app the
 way gunicorn would (reading and closing the body). B1c times, in CPU seconds
 of this process (``time.process_time``), one authenticated ``GET /users/<id>``
-and one ``GET /auth/me`` against ``GET /health``; and the same routes with the
+and one ``GET /auth/me`` against ``GET /health`` (which reads the database
+and probes both stores for writes), and against ``GET /`` (no database) as
+an extra figure; and the same routes with the
 per-request JSON access line switched off (the ``janus.access`` logger raised
 to WARNING), in the same rounds, which gives that line's cost inside a
 request; and one access line logged alone (same logger, handler and
@@ -25,7 +27,7 @@ from bench import timing
 from janus.config import Config
 from janus.web.app import create_app
 
-OPS = ("health", "user_get", "auth_me")
+OPS = ("health", "root", "user_get", "auth_me")
 
 
 def app_for(url: str, tmp: Path, log_name: str):
@@ -76,7 +78,7 @@ def requests(ds) -> dict:
     """name -> a no-argument call of that request (the first bench user's token)."""
     token = ds.tokens[0]
     me = ds.user_ids[0]
-    return {"health": ("/health", None), "user_get": (f"/users/{me}", token),
+    return {"health": ("/health", None), "root": ("/", None), "user_get": (f"/users/{me}", token),
             "auth_me": ("/auth/me", token)}
 
 

@@ -102,6 +102,9 @@ class Config:
     database_url: str
     # Connections kept per gunicorn worker (PostgreSQL pool size).
     db_pool_size: int = 8
+    # PostgreSQL: prepare the hot queries once per connection (janus.hotpath.prepared);
+    # off behind a pooler in transaction mode.
+    pg_prepare: bool = True
     storage_dir: Path = DEFAULT_INSTANCE_DIR / "storage"
     # Start-up sweep: leftover temp files and unused originals younger than
     # this are spared (another worker may be writing them right now).
@@ -152,6 +155,7 @@ class Config:
         return cls(
             database_url=env.get("DATABASE_URL") or default_database_url(),
             db_pool_size=number("db_pool_size", "JANUS_DB_POOL_SIZE"),
+            pg_prepare=_bool(env, "JANUS_PG_PREPARE", default["pg_prepare"]),
             storage_dir=Path(env.get("JANUS_STORAGE_DIR") or default["storage_dir"]).resolve(),
             sweep_grace_seconds=number("sweep_grace_seconds", "JANUS_SWEEP_GRACE_SECONDS",
                                        minimum=0),

@@ -20,6 +20,12 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
+# Keyset pages (janus.repos.base) read ``(ordering time, id) < (?, ?)`` newest
+# first: an index on exactly those columns makes a following page an index
+# range on both backends (migrations/006_keyset_indexes.py).
+KEYSET_INDEX = (("created_at", "id"), False)
+KEYSET_TIMESTAMP_INDEX = (("timestamp", "id"), False)
+
 
 class IdField(pw.AutoField):
     """The integer primary key of every table; never reuses a deleted row's id.
@@ -62,12 +68,13 @@ class User(BaseModel):
     role = pw.CharField(max_length=16, default="user",
                         constraints=[pw.Check("role IN ('user', 'admin')")])
     is_active = pw.BooleanField(default=True)
-    created_at = pw.DateTimeField(default=utcnow, index=True)
+    created_at = pw.DateTimeField(default=utcnow)  # (created_at, id) covers it
     updated_at = pw.DateTimeField(default=utcnow)
     last_login_at = pw.DateTimeField(null=True)
 
     class Meta:
         table_name = "users"
+        indexes = (KEYSET_INDEX,)
 
 
 class Admin(BaseModel):
@@ -115,13 +122,14 @@ class Image(BaseModel):
     image_metadata = pw.JSONField(default=dict)
     # Perceptual hash as a signed 64-bit int; null for metadata-only records.
     phash = pw.BigIntegerField(null=True)
-    created_at = pw.DateTimeField(default=utcnow, index=True)
+    created_at = pw.DateTimeField(default=utcnow)  # (created_at, id) covers it
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "images"
         indexes = (
-            (("owner", "created_at"), False),
+            KEYSET_INDEX,
+            (("owner", "created_at", "id"), False),  # one owner's pages
             # One owner never holds the same bytes twice.
             (("owner", "sha256"), True),
         )
@@ -133,28 +141,30 @@ class Log(BaseModel):
     ordering_field = "timestamp"
 
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="logs",
-                             index=False)  # (user, timestamp) covers it
+                             index=False)  # (user, timestamp, id) covers it
     action = pw.CharField(max_length=64, index=True)
     module = pw.CharField(max_length=32)
     level = pw.CharField(max_length=16, default="info")
-    timestamp = pw.DateTimeField(default=utcnow, index=True)
+    timestamp = pw.DateTimeField(default=utcnow)  # (timestamp, id) covers it
     log_metadata = pw.JSONField(default=dict)
 
     class Meta:
         table_name = "logs"
-        indexes = ((("user", "timestamp"), False),)
+        indexes = (KEYSET_TIMESTAMP_INDEX, (("user", "timestamp", "id"), False))
 
 
 class Analytics(BaseModel):
     research_topic = pw.CharField(max_length=128, index=True)
     data = pw.JSONField()
     image = pw.ForeignKeyField(Image, null=True, on_delete="CASCADE", backref="analytics")
-    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="analytics")
-    created_at = pw.DateTimeField(default=utcnow, index=True)
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="analytics",
+                             index=False)  # (user, created_at, id) covers it
+    created_at = pw.DateTimeField(default=utcnow)  # (created_at, id) covers it
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "analytics"
+        indexes = (KEYSET_INDEX, (("user", "created_at", "id"), False))
 
 
 class SecurityEvent(BaseModel):
@@ -163,19 +173,21 @@ class SecurityEvent(BaseModel):
 
     ordering_field = "timestamp"
 
+    # Not indexed alone: (user, timestamp, id) covers it.
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL",
-                             backref="security_events", index=False)  # (user, timestamp) covers it
+                             backref="security_events", index=False)
     action = pw.CharField(max_length=32, index=True)
     account = pw.CharField(max_length=254, null=True)
     ip = pw.CharField(max_length=45, null=True)
     user_agent = pw.CharField(max_length=512, null=True)
-    timestamp = pw.DateTimeField(default=utcnow, index=True)
+    timestamp = pw.DateTimeField(default=utcnow)  # (timestamp, id) covers it
     security_metadata = pw.JSONField(default=dict)
 
     class Meta:
         table_name = "security"
         indexes = (
-            (("user", "timestamp"), False),
+            KEYSET_TIMESTAMP_INDEX,
+            (("user", "timestamp", "id"), False),
             (("account", "action", "timestamp"), False),
         )
 

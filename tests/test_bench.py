@@ -227,3 +227,18 @@ def test_access_line_cost_is_the_median_of_per_round_differences():
               "line": {"median_ms": 0.04}}
     cost = inprocess.access_line_cost(result)
     assert cost["user_get"] == pytest.approx(100) and cost["line"] == pytest.approx(40)
+
+
+def test_b1c_is_judged_against_health_and_reports_the_ratio_to_root():
+    def summary(rounds):
+        return {"rounds_ms": rounds, "median_ms": sorted(rounds)[1]}
+    ops = {"health": summary([0.20, 0.25, 0.30]), "root": summary([0.04, 0.05, 0.06]),
+           "user_get": summary([0.10, 0.15, 0.20]), "auth_me": summary([0.08, 0.10, 0.12])}
+    rows = targets.inprocess_rows({"sqlite": {"ops": ops}})
+    assert [r["what"].split(": ")[1] for r in rows] == [
+        "GET /users/<id> (sqlite)", "GET /auth/me (sqlite)"]
+    assert rows[0]["value"] == pytest.approx(0.6) and rows[0]["verdict"] == targets.PASS
+    assert rows[0]["figures"] == "150 vs 250 us CPU; vs GET / (50 us): 3.0x"
+    # a result from before GET / was measured still makes the rows
+    del ops["root"]
+    assert targets.inprocess_rows({"sqlite": {"ops": ops}})[1]["figures"] == "100 vs 250 us CPU"

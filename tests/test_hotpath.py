@@ -4,6 +4,7 @@ over the same rows: every filter, owner and admin visibility, every cursor
 page to the end, missing and unreachable ids."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -40,6 +41,19 @@ from janus.schemas.users import (
 from janus.services import accounts, admins, images, records
 from janus.services.auth import issue_token, token_hash
 from tests.helpers import T0, make_analytics, make_image, make_user, set_admin_level, spread
+
+
+@pytest.fixture(autouse=True)
+def every_shape_prepares(caplog):
+    """On PostgreSQL every hot query of these tests -- each shape of each
+    read -- is prepared (janus.hotpath.prepared), none sent plain for good.
+    The handler goes on the logger itself: "janus" may not propagate."""
+    logger = logging.getLogger("janus.hotpath")
+    logger.addHandler(caplog.handler)
+    yield
+    logger.removeHandler(caplog.handler)
+    refused = [r.getMessage() for r in caplog.records if r.name == "janus.hotpath"]
+    assert not refused, refused
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ def test_004_keeps_every_row_and_stops_reuse(old_database, backend):
     if backend == "sqlite":
         assert "AUTOINCREMENT" not in create_sql(db, "users")
 
-    router(db).run("004_autoincrement")
+    router(db).run("004_autoincrement")  # later migrations change indexes on purpose
 
     assert snapshot(db) == before
     assert indexes(db) == indexes_before

@@ -181,7 +181,7 @@ def renamed_index(m):
     class Image(m.Image):
         class Meta:
             table_name = "images"
-            indexes = ((("owner", "created_at"), False),)
+            indexes = (m.KEYSET_INDEX, (("owner", "created_at", "id"), False))
     Image.add_index(pw.ModelIndex(Image, (Image.owner, Image.sha256), unique=True,
                                   name="images_one_copy_per_owner"))
     return {m.Image: Image}
@@ -215,7 +215,7 @@ DRIFTS = [
     (nullability, "images", "+ images.sha256: "),
     (column_type, "images", "+ images.width: "),
     (varchar_length, "users", "+ users.email: "),
-    (dropped_composite_index, "logs", "- logs index (user_id, timestamp): non-unique"),
+    (dropped_composite_index, "logs", "- logs index (user_id, timestamp, id): non-unique"),
     (dropped_column_index, "logs", "- logs index (action): non-unique"),
     (lost_unique, "users", "+ users index (username): non-unique"),
     (renamed_index, "images", "name=images_one_copy_per_owner"),

@@ -9,6 +9,8 @@ or owner, cursor or not), and each stand-in's place in that list says where
 a request's value goes: the SQL is peewee's own, never written by hand.
 
 - ``compiler``: the mechanism (``HotQuery``, ``Slots``, row conversion);
+- ``prepared``: on PostgreSQL, each compiled query a prepared statement per
+  connection (no parse and plan per request);
 - ``reads``: the hot queries themselves, rows straight to response Structs
   (for the token, the two model instances an ``Actor`` holds): no model
   instance per listed row.

@@ -9,6 +9,7 @@ import msgspec
 import peewee as pw
 
 from janus.db import database
+from janus.hotpath import prepared
 
 # Stand-ins that cannot be mistaken for a query's own constants: ids and
 # page sizes stay far below 2**62, no filter is written with U+E000, and no
@@ -85,7 +86,7 @@ class Compiled:
     """One query's SQL for one database and shape, and where its values go."""
 
     def __init__(self, query: pw.Select, slots: Slots, db: pw.Database):
-        self.sql, params = query.sql()
+        self.sql, params = query.sql()  # the stand-ins and constants, in order
         # (True, name): a request value goes there; (False, value): a constant.
         order = []
         for value in params:
@@ -96,12 +97,19 @@ class Compiled:
         if lost:  # a helper changed a stand-in: its value would never reach the SQL
             raise RuntimeError(f"stand-ins lost while compiling: {sorted(lost)}")
         sqlite = isinstance(db, pw.SqliteDatabase)
+        # PostgreSQL: prepared once per connection (janus.hotpath.prepared),
+        # unless JANUS_PG_PREPARE=0 (create_app sets ``janus_prepare``).
+        self.prepared = (prepared.Prepared.of(self.sql, params)
+                         if isinstance(db, pw.PostgresqlDatabase)
+                         and getattr(db, "janus_prepare", True) else None)
         self.converters = tuple((i, convert) for i, node in enumerate(query._returning)
                                 if (convert := _converter(node, sqlite)) is not None)
 
     def rows(self, values: dict) -> list[list]:
         params = [values[x] if is_slot else x for is_slot, x in self.params]
-        rows = [list(row) for row in database.execute_sql(self.sql, params).fetchall()]
+        cursor = (database.execute_sql(self.sql, params) if self.prepared is None
+                  else prepared.cursor(self.prepared, self.sql, params))
+        rows = [list(row) for row in cursor.fetchall()]
         for row in rows:
             for i, convert in self.converters:
                 row[i] = convert(row[i])

@@ -120,11 +120,13 @@ class Repository:
     def keyset(self, query: pw.ModelSelect, fetch: int,
                after: tuple[datetime, int] | None = None) -> pw.ModelSelect:
         """``query`` newest first, keyed on (ordering time, id), from just after
-        the position ``after`` (a decoded cursor), ``fetch`` rows at most."""
+        the position ``after`` (a decoded cursor), ``fetch`` rows at most.
+        The row-value comparison is an index range on (time, id) (the
+        models' keyset indexes); ``t < ? OR (t = ? AND id < ?)`` is not."""
         when_field, id_field = self.order_field, self.model.id
         if after is not None:
             when, row_id = after
-            query = query.where((when_field < when) | ((when_field == when) & (id_field < row_id)))
+            query = query.where(pw.Tuple(when_field, id_field) < pw.Tuple(when, row_id))
         return query.order_by(when_field.desc(), id_field.desc()).limit(fetch)
 
     def page(self, query: pw.ModelSelect | None = None, *, limit: int = DEFAULT_LIMIT,

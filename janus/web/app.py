@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 
+import msgspec
 from bottle import Bottle, request, response
 
 from janus import passwords
@@ -49,8 +50,15 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("janus.access")
 
 
+_line_encoder = msgspec.json.Encoder(enc_hook=str)
+
+
 class JsonLineFormatter(logging.Formatter):
-    """One JSON object per line, so log shippers need no parsing rules."""
+    """One JSON object per line, so log shippers need no parsing rules.
+
+    Encoded by msgspec (~5x json.dumps: one line per request by default);
+    json.dumps with ``default=str`` stays the fallback for what msgspec
+    refuses (a non-text dict key, an integer beyond 64 bits)."""
 
     def format(self, record):
         line = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + "Z",
@@ -61,7 +69,10 @@ class JsonLineFormatter(logging.Formatter):
             line["message"] = record.getMessage()
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        try:
+            return _line_encoder.encode(line).decode()
+        except (TypeError, ValueError, OverflowError):
+            return json.dumps(line, default=str)
 
 
 def configure_logging(level: str) -> None:
@@ -97,7 +108,8 @@ def _error_handler(error):
 def _before_request(trusted_proxies: frozenset):
     env = request.environ
     given = header("X-Request-ID")
-    env["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex gave, without building a UUID.
+    env["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else os.urandom(16).hex()
     env["janus.started"] = time.perf_counter()
     env["janus.client_ip"] = client_ip(env.get("REMOTE_ADDR"), header("X-Forwarded-For"),
                                        trusted_proxies)
@@ -118,7 +130,7 @@ def _after_request():
 def create_app(config: Config | None = None) -> Bottle:
     config = config or Config.from_env()
     configure_logging(config.log_level)
-    init_database(config.database_url, config.db_pool_size)
+    init_database(config.database_url, config.db_pool_size).janus_prepare = config.pg_prepare
     passwords.configure(config.argon2_time_cost, config.argon2_memory_kib)
 
     app = Bottle()

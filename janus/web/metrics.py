@@ -58,6 +58,20 @@ def exposition() -> bytes:
     return generate_latest(REGISTRY)
 
 
+# The labelled children of the two request metrics, by label values: the
+# label sets are bounded (route patterns, a fixed method set, statuses) and
+# ``labels()`` validates and locks on every call.
+_counted: dict = {}
+_timed: dict = {}
+
+
+def _child(cache: dict, metric, *labels):
+    found = cache.get(labels)
+    if found is None:
+        found = cache[labels] = metric.labels(*labels)
+    return found
+
+
 def _started():
     request.environ["janus.metrics_started"] = time.perf_counter()
 
@@ -70,10 +84,10 @@ def _observed():
     else:  # a client's path or method must never become a label value
         method = request.method if request.method in _METHODS else "other"
         rule = UNMATCHED
-    HTTP_REQUESTS.labels(method, rule, str(response.status_code)).inc()
+    _child(_counted, HTTP_REQUESTS, method, rule, str(response.status_code)).inc()
     started = env.get("janus.metrics_started")
     if started is not None:
-        HTTP_DURATION.labels(method, rule).observe(time.perf_counter() - started)
+        _child(_timed, HTTP_DURATION, method, rule).observe(time.perf_counter() - started)
 
 
 def install_hooks(app) -> None:
