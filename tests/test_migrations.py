@@ -401,6 +401,7 @@ def test_005_adds_console_sessions_and_rolls_back(db_factory, backend):
                                        "WHERE name = 'console_sessions'").fetchone()
             assert "AUTOINCREMENT" in create
 
-        router.rollback()
+        while router.done[-1] != "004_autoincrement":  # later migrations first
+            router.rollback()
         assert "console_sessions" not in db.get_tables()
         assert {"users", "auth_tokens", "idempotency_keys"} <= set(db.get_tables())
