@@ -16,6 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.memory import worker_pids
 from tests.helpers import PROJECT_ROOT
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -60,20 +61,6 @@ def multipart_image(data: bytes, filename: str) -> tuple[bytes, str]:
             f"filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
             ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
-
-
-def worker_pids(master_pid: int) -> list[int]:
-    """A gunicorn master's workers (its children), from /proc."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master_pid:
-                pids.append(int(entry.name))
-    return pids
 
 
 class Gunicorn:

@@ -312,17 +312,20 @@ def run_case(client, case, world):
 _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 
 
-def _collect_specs():
-    """The route list of an app built without touching any database, and
-    without create_app's process-wide side effects: at collection time they
-    would reach every other test (cheap argon2 parameters, logging set up)."""
+def collection_app():
+    """An app built without touching any database, and without create_app's
+    process-wide side effects: at collection time they would reach every
+    other test (cheap argon2 parameters, logging set up). For route lists."""
     env = {"DATABASE_URL": "sqlite:////nonexistent/collect-only.db",
            "JANUS_STORAGE_DIR": tempfile.mkdtemp(prefix="janus-collect-"),
            "JANUS_LOG_LEVEL": "WARNING"}
     with (mock.patch("janus.web.app.init_database"), mock.patch("janus.passwords.configure"),
           mock.patch("janus.web.app.configure_logging"), mock.patch("janus.web.app.start_sweep")):
-        app = create_app(Config.from_env(env=env))
-    return [(spec.method, spec.path, spec.auth) for spec in app.janus_api.specs]
+        return create_app(Config.from_env(env=env))
+
+
+def _collect_specs():
+    return [(spec.method, spec.path, spec.auth) for spec in collection_app().janus_api.specs]
 
 
 SPECS = _collect_specs()

@@ -6,19 +6,15 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-import tempfile
 from datetime import timedelta
-from unittest import mock
 
 import webtest
 from playhouse.test_utils import count_queries
 
-from janus.config import Config
 from janus.models import ConsoleSession, utcnow
 from janus.services.auth import token_hash
-from janus.web.app import create_app
 from janus.web.console.session import SESSION_COOKIE
-from tests.api.helpers import CLIENT_IP
+from tests.api.helpers import CLIENT_IP, collection_app
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 LOGIN = "/console/login"
@@ -96,13 +92,7 @@ def planted_session(app, user, expires_in: int = 3600) -> ConsoleClient:
 
 # -- the console's route list, read at collection time --------------------------
 def _collect_routes():
-    env = {"DATABASE_URL": "sqlite:////nonexistent/collect-only.db",
-           "JANUS_STORAGE_DIR": tempfile.mkdtemp(prefix="janus-collect-"),
-           "JANUS_LOG_LEVEL": "WARNING"}
-    with (mock.patch("janus.web.app.init_database"), mock.patch("janus.passwords.configure"),
-          mock.patch("janus.web.app.configure_logging"), mock.patch("janus.web.app.start_sweep")):
-        app = create_app(Config.from_env(env=env))
-    return list(app.janus_console.routes)
+    return list(collection_app().janus_console.routes)
 
 
 ROUTES = _collect_routes()
