@@ -23,9 +23,9 @@ class ConfigError(ValueError):
     """A variable is set to something unusable."""
 
 
-def default_database_url() -> str:
+def default_database_url(data_dir: Path = DEFAULT_INSTANCE_DIR) -> str:
     # Absolute, so the working directory never decides which file is used.
-    return f"sqlite:///{DEFAULT_INSTANCE_DIR / 'janus.db'}"
+    return f"sqlite:///{Path(data_dir).resolve() / 'janus.db'}"
 
 
 def _int(env, name, default, minimum=0):
@@ -100,12 +100,16 @@ def _storage(env, name, default):
 @dataclasses.dataclass(frozen=True)
 class Config:
     database_url: str
+    # What Janus keeps on disk: the SQLite default, the local file store,
+    # backups, generated secrets (JANUS_DATA_DIR).
+    data_dir: Path = DEFAULT_INSTANCE_DIR
     # Connections kept per gunicorn worker (PostgreSQL pool size).
     db_pool_size: int = 8
     # PostgreSQL: prepare the hot queries once per connection (janus.hotpath.prepared);
     # off behind a pooler in transaction mode.
     pg_prepare: bool = True
-    storage_dir: Path = DEFAULT_INSTANCE_DIR / "storage"
+    # None: <data_dir>/storage.
+    storage_dir: Path | None = None
     # Start-up sweep: leftover temp files and unused originals younger than
     # this are spared (another worker may be writing them right now).
     sweep_grace_seconds: int = 3600
@@ -141,6 +145,14 @@ class Config:
     console_session_seconds: int = 8 * 3600
     cookie_secure: bool = False
 
+    def __post_init__(self):
+        if self.storage_dir is None:  # built directly (tests): beside the data
+            object.__setattr__(self, "storage_dir", Path(self.data_dir) / "storage")
+
+    @property
+    def backup_dir(self) -> Path:
+        return Path(self.data_dir) / "backups"
+
     @classmethod
     def from_env(cls, overrides: dict | None = None, env=None) -> Config:
         env = dict(os.environ if env is None else env)
@@ -152,11 +164,13 @@ class Config:
         def number(name: str, variable: str, minimum: int = 1):
             return _int(env, variable, default[name], minimum)
 
+        data_dir = Path(env.get("JANUS_DATA_DIR") or default["data_dir"]).resolve()
         return cls(
-            database_url=env.get("DATABASE_URL") or default_database_url(),
+            database_url=env.get("DATABASE_URL") or default_database_url(data_dir),
+            data_dir=data_dir,
             db_pool_size=number("db_pool_size", "JANUS_DB_POOL_SIZE"),
             pg_prepare=_bool(env, "JANUS_PG_PREPARE", default["pg_prepare"]),
-            storage_dir=Path(env.get("JANUS_STORAGE_DIR") or default["storage_dir"]).resolve(),
+            storage_dir=Path(env.get("JANUS_STORAGE_DIR") or data_dir / "storage").resolve(),
             sweep_grace_seconds=number("sweep_grace_seconds", "JANUS_SWEEP_GRACE_SECONDS",
                                        minimum=0),
             max_body_bytes=number("max_body_bytes", "JANUS_MAX_BODY_BYTES"),

@@ -15,19 +15,31 @@ def test_unset_variables_give_the_declared_defaults():
         if field.name == "database_url":
             continue
         expected = field.default
-        if field.name == "storage_dir":
+        if field.name == "data_dir":
             expected = expected.resolve()
+        if field.name == "storage_dir":  # beside the data
+            expected = config.data_dir / "storage"
         assert getattr(config, field.name) == expected, field.name
 
 
 def test_empty_variables_give_the_declared_defaults():
-    names = ["JANUS_DB_POOL_SIZE", "JANUS_STORAGE_DIR", "JANUS_MAX_BODY_BYTES",
+    names = ["JANUS_DB_POOL_SIZE", "JANUS_DATA_DIR", "JANUS_STORAGE_DIR", "JANUS_MAX_BODY_BYTES",
              "JANUS_MAX_UPLOAD_BYTES", "JANUS_MAX_IMAGE_PIXELS", "JANUS_TOKEN_TTL_SECONDS",
              "JANUS_LOCKOUT_THRESHOLD", "JANUS_LOCKOUT_WINDOW_SECONDS",
              "JANUS_ALLOW_REGISTRATION", "JANUS_CORS_ORIGINS", "JANUS_TRUSTED_PROXIES",
              "JANUS_LOG_LEVEL", "JANUS_ARGON2_TIME_COST", "JANUS_ARGON2_MEMORY_KIB",
              "JANUS_CONSOLE_SESSION_SECONDS", "JANUS_COOKIE_SECURE"]
     assert Config.from_env(env=dict.fromkeys(names, "")) == Config.from_env(env={})
+
+
+def test_the_data_directory_holds_the_database_the_store_and_backups(tmp_path):
+    config = Config.from_env(env={"JANUS_DATA_DIR": str(tmp_path / "data")})
+    assert config.database_url == f"sqlite:///{tmp_path / 'data' / 'janus.db'}"
+    assert config.storage_dir == tmp_path / "data" / "storage"
+    assert config.backup_dir == tmp_path / "data" / "backups"
+    moved = Config.from_env(env={"JANUS_DATA_DIR": str(tmp_path / "data"),
+                                 "JANUS_STORAGE_DIR": str(tmp_path / "files")})
+    assert moved.storage_dir == tmp_path / "files"
 
 
 def test_variables_and_overrides():

@@ -13,9 +13,8 @@ from pathlib import Path
 import click
 
 from janus.backup.common import BackupError, first_line, human_size, shown_url
-from janus.config import DEFAULT_INSTANCE_DIR, Config, ConfigError
+from janus.config import Config, ConfigError
 
-DEFAULT_BACKUP_DIR = DEFAULT_INSTANCE_DIR / "backups"
 PROG = "python -m janus.backup"
 
 
@@ -66,7 +65,7 @@ database_option = click.option(
     help="database URL (default: DATABASE_URL, else the instance SQLite file)")
 storage_option = click.option(
     "--storage-dir", type=click.Path(file_okay=False, path_type=Path),
-    help="file store (default: JANUS_STORAGE_DIR, else instance/storage)")
+    help="file store (default: JANUS_STORAGE_DIR, else <JANUS_DATA_DIR>/storage)")
 
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,8 +75,9 @@ def cli():
 
 @cli.command()
 @click.option("--to", "to_dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="JANUS_BACKUP_DIR", default=DEFAULT_BACKUP_DIR, show_default=True,
-              help="directory the archive is written to (or JANUS_BACKUP_DIR)")
+              envvar="JANUS_BACKUP_DIR",
+              help="directory the archive is written to (or JANUS_BACKUP_DIR; "
+                   "default: <JANUS_DATA_DIR>/backups)")
 @click.option("--keep", type=click.IntRange(min=1), metavar="N",
               help="afterwards, delete all but the newest N archives in that directory")
 @click.option("--gzip", "compress", is_flag=True,
@@ -89,6 +89,7 @@ def create(to_dir, keep, compress, database, storage_dir):
     from janus.backup.create import create_backup
 
     url, storage = _target(database, storage_dir)
+    to_dir = to_dir or Config.from_env().backup_dir
     done = create_backup(url, storage, to_dir, keep=keep, compress=compress)
     m = done.manifest
     pruned = f"; removed {len(done.pruned)} older" if done.pruned else ""
