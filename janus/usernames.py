@@ -4,7 +4,7 @@ all ``admin``.
 
 The form is NFKC (compatibility characters: full-width, ligatures, ...),
 then case folding, then the Unicode skeleton of UTS #39 (confusables.txt:
-Cyrillic ``а`` and Latin ``a``, ``rn`` and ``m``, ``0`` and ``o``), computed
+Cyrillic ``а`` and Latin ``a``, ``rn`` and ``m``, ``1`` and ``l``), computed
 by ICU's SpoofChecker (PyICU). It is a key, never shown: the username as
 typed is. ``users.username_canonical`` holds it, unique.
 
