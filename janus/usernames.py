@@ -13,7 +13,7 @@ match; the price is that a capital ``I`` becomes ``i`` first and so no longer
 matches ``l`` as UTS #39's case-sensitive skeleton would.
 
 The skeleton follows the system's ICU data: after an upgrade that changes
-it, ``janus-admin username-clashes`` reports the stored forms that differ
+it, ``janus-admin username-clashes`` counts the stored forms that differ
 and ``janus-admin rekey-usernames`` recomputes them.
 """
 from __future__ import annotations

@@ -13,7 +13,6 @@ from janus.seeds.cli import SEED_DIR
 from janus.seeds.synthetic import GENERATED_PASSWORD, GENERATED_PASSWORD_HASH
 from janus.usernames import assign, canonical
 
-
 # The README's demo table: each seeded account and its published password.
 DEMO = {"admin@janus.example": "janus-superadmin", "mod@janus.example": "janus-moderator",
         "demo@janus.example": "janus-demo", "priya.raman@janus.example": "janus-priya",
@@ -27,7 +26,7 @@ def test_every_published_password_is_refused_and_every_seed_hash_is_one_of_them(
     for email, password_hash in seeded.items():
         assert verify_password(password_hash, DEMO[email]), email
     assert verify_password(GENERATED_PASSWORD_HASH, GENERATED_PASSWORD)
-    assert password_policy.DEMO_PASSWORDS == {*DEMO.values(), GENERATED_PASSWORD}
+    assert {*DEMO.values(), GENERATED_PASSWORD} == password_policy.DEMO_PASSWORDS
     for password in password_policy.DEMO_PASSWORDS:
         judged = password_policy.assess(password.upper(), email="x@example.org", username="x")
         assert "demo account" in judged.problem(password_policy.USER)

@@ -233,9 +233,13 @@ def username_clashes():
     rekey-usernames): each waits for janus-admin rename."""
     def action(actor):
         lines = _clash_lines(accounts.clashing_usernames())
-        if not lines:
-            return "no username clashes"
-        return "\n".join([*lines, "rename each with: janus-admin rename EMAIL NEW_USERNAME"])
+        if lines:
+            lines.append("rename each with: janus-admin rename EMAIL NEW_USERNAME")
+        stale = accounts.stale_username_forms()
+        if stale:
+            lines.append(f"{stale} stored canonical form(s) differ from this ICU's "
+                         f"({DATA_VERSION}): run janus-admin rekey-usernames")
+        return "\n".join(lines) if lines else "no username clashes"
     run(action)
 
 

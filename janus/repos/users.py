@@ -106,6 +106,12 @@ class UserRepository(Repository):
             grouped.setdefault(holder.id if holder else 0, (holder, []))[1].append(user)
         return [grouped[key] for key in sorted(grouped)]
 
+    def stale_forms(self) -> int:
+        """How many stored canonical forms this ICU would compute differently."""
+        rows = User.select(User.username, User.username_canonical).where(
+            User.username_canonical.is_null(False)).tuples()
+        return sum(1 for name, stored in rows if canonical(name) != stored)
+
     def rekey(self) -> tuple[int, list[tuple[int, list[int]]]]:
         """Recompute every canonical form with this ICU (janus.usernames.assign:
         a form still right stays put). Returns how many rows changed, and the

@@ -221,6 +221,10 @@ def clashing_usernames() -> list[tuple[User | None, list[User]]]:
     return users.clashing()
 
 
+def stale_username_forms() -> int:
+    return users.stale_forms()
+
+
 def rekey_usernames() -> tuple[int, list[tuple[int, list[int]]]]:
     with database.atomic():
         return users.rekey()

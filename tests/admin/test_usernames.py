@@ -55,7 +55,9 @@ def test_rekey_recomputes_stale_forms_and_frees_a_form_whose_holder_left(run, db
     User.update(username_canonical="stale").where(User.id == other.id).execute()
     User.update(username="root", username_canonical=canonical("root")).where(
         User.id == holder.id).execute()
-    assert "no longer taken: 'Admin' (second@example.com)" in run("username-clashes").stdout
+    listed = run("username-clashes").stdout
+    assert "no longer taken: 'Admin' (second@example.com)" in listed
+    assert "1 stored canonical form(s) differ from this ICU's (ICU " in listed
 
     result = run("rekey-usernames")
     assert result.exit_code == 0, result.stderr
