@@ -10,11 +10,8 @@ Two limits over one sliding window (``JANUS_LOCKOUT_WINDOW_SECONDS``):
   account from every address together lock the account, against guessing
   spread over many addresses. A success does not reset this one, so the
   owner logging in does not hand a distributed guesser a fresh allowance.
-  It spares the account's *known* addresses: those it logged in from, as the
-  client's own address (``Client.own_address``: not a proxy's that others
-  share), within ``JANUS_KNOWN_ADDRESS_DAYS``. Guessers spread over many
-  addresses cannot lock the owner out at home (django-axes; OWASP's "device
-  cookies"); a known address still meets its own ``address`` limit.
+  It spares the account's known addresses (docs/accounts.md, "Known
+  addresses"), so guessers cannot lock the owner out where the owner logs in.
 
 An operator's ``janus-admin unlock`` (or the console's unlock button)
 writes a ``lockout_cleared`` row: the failures before it no longer count,
