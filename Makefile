@@ -15,8 +15,6 @@ BIN    := $(VENV)/bin
 # requirements.txt), so janus is importable from anywhere, pw_migrate included,
 # and the console scripts janus-admin and janus-migrate land in .venv/bin.
 $(VENV)/.runtime: requirements.txt pyproject.toml
-	@pkg-config --exists icu-i18n 2>/dev/null || { echo "PyICU is built against the system's ICU:" \
-		"install its headers first (Debian/Ubuntu: apt-get install libicu-dev pkg-config g++)" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .

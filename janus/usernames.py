@@ -12,7 +12,7 @@ Case is folded before the skeleton, so names differing only in case always
 match; the price is that a capital ``I`` becomes ``i`` first and so no longer
 matches ``l`` as UTS #39's case-sensitive skeleton would.
 
-The skeleton follows the system's ICU data: after an upgrade that changes
+The skeleton follows the ICU data pinned with pyicu-wheels: after an upgrade that changes
 it, ``janus-admin username-clashes`` counts the stored forms that differ
 and ``janus-admin rekey-usernames`` recomputes them.
 """
