@@ -63,8 +63,19 @@ class BaseModel(pw.Model):
 
 class User(BaseModel):
     email = pw.CharField(max_length=254, unique=True)  # stored lower-case
-    username = pw.CharField(max_length=64, unique=True)
+    username = pw.CharField(max_length=64, unique=True)  # as typed, and as shown
+    # janus.usernames.canonical(username): lookalike names share it, so they
+    # cannot both exist. NULL only for a name that clashed with an older one
+    # when migration 008 (or rekey-usernames) computed it: it matches nothing
+    # until renamed. At most ~30 UTF-8 bytes per character of a 64-character
+    # name: far below PostgreSQL's limit for a btree entry.
+    username_canonical = pw.TextField(null=True, unique=True)
     password_hash = pw.CharField(max_length=255)
+    # The strictest rule of janus.password_policy the password met when it
+    # was set ("unchecked": set before migration 008, or by the seed loader).
+    password_rule = pw.CharField(
+        max_length=16, default="unchecked",
+        constraints=[pw.Check("password_rule IN ('unchecked', 'user', 'admin')")])
     role = pw.CharField(max_length=16, default="user",
                         constraints=[pw.Check("role IN ('user', 'admin')")])
     is_active = pw.BooleanField(default=True)

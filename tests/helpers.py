@@ -40,8 +40,12 @@ T0 = datetime(2024, 3, 1, 12, 0, 0)
 
 
 def make_user(name: str | None = None, **fields) -> User:
+    """A user row; its (fake) password counts as one that met the admin rule,
+    so tests about levels may grant them (tests/test_password_policy.py and
+    the grant-refusal tests set ``password_rule`` themselves)."""
     name = name or f"user{next(_seq)}"
     fields.setdefault("password_hash", "x")
+    fields.setdefault("password_rule", "admin")
     return users.create(email=f"{name}@example.com", username=name, **fields)
 
 

@@ -100,6 +100,8 @@ def test_the_banner_shows_the_demo_logins_only_when_it_just_loaded_them(migrated
         assert re.search(rf"{re.escape(email)}\s+{re.escape(password)}\b", loaded.stdout)
     assert loaded.stdout == banner_output(loaded.stdout.splitlines()[0], "http://127.0.0.1:8123",
                                           True)
+    # The seed loader is the password policy's one exception, and says so.
+    assert "loaded without the password policy" in " ".join(loaded.stdout.split())
 
     again = first_run(migrated_url, storage)
     assert again.returncode == 0, again.stderr
@@ -107,6 +109,7 @@ def test_the_banner_shows_the_demo_logins_only_when_it_just_loaded_them(migrated
     assert "already had users" in again.stdout
     assert "http://127.0.0.1:8000/docs" in again.stdout
     assert not any(password in again.stdout for _email, password, _role in DEMO_LOGINS)
+    assert "password policy" not in again.stdout
 
 
 def banner_output(first: str, url: str, loaded: bool) -> str:

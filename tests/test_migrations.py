@@ -405,3 +405,61 @@ def test_005_adds_console_sessions_and_rolls_back(db_factory, backend):
             router.rollback()
         assert "console_sessions" not in db.get_tables()
         assert {"users", "auth_tokens", "idempotency_keys"} <= set(db.get_tables())
+
+
+# -- 008: password_rule and username_canonical ---------------------------------------
+
+OLD_USERS = [  # (username, email) in id order; the last three look like "admin"
+    ("admin", "admin@example.com"), ("bob", "bob@example.com"), ("Admin", "a2@example.com"),
+    ("\u0430dmin", "a3@example.com"), ("\uff41\uff44\uff4d\uff49\uff4e", "a4@example.com")]
+
+
+def _insert_old_users(db) -> list[int]:
+    for name, email in OLD_USERS:
+        db.execute_sql("INSERT INTO users (email, username, password_hash, role, is_active, "
+                       f"created_at, updated_at) VALUES ({db.param}, {db.param}, 'x', 'user', "
+                       "TRUE, '2024-01-01', '2024-01-01')", (email, name))
+    return [row_id for (row_id,) in db.execute_sql("SELECT id FROM users ORDER BY id")]
+
+
+def test_008_computes_the_forms_and_leaves_clashes_for_a_rename(db_factory, capsys):
+    from janus.usernames import canonical
+    url = db_factory.new_url()
+    with opened(url) as db:
+        router = Router(db, migrate_dir=MIGRATIONS_DIR)
+        router.run("006_keyset_indexes")
+        ids = _insert_old_users(db)
+
+        router.run("008_password_rule_and_canonical_usernames")
+
+        rows = db.execute_sql("SELECT id, username_canonical, password_rule FROM users "
+                              "ORDER BY id").fetchall()
+        # The oldest holds the form; later lookalikes keep NULL; nothing else is guessed.
+        assert rows == [(ids[0], canonical("admin"), "unchecked"),
+                        (ids[1], canonical("bob"), "unchecked"),
+                        (ids[2], None, "unchecked"), (ids[3], None, "unchecked"),
+                        (ids[4], None, "unchecked")]
+        printed = capsys.readouterr().out.splitlines()
+        assert [line for line in printed if line.startswith("008: ")] == [
+            f"008: username {name!r} (user {row_id}) looks like 'admin' (user {ids[0]}): it "
+            "cannot be used to log in until renamed (janus-admin username-clashes, janus-admin "
+            "rename)" for (name, _), row_id in zip(OLD_USERS[2:], ids[2:], strict=True)]
+        # The column is unique: a second row cannot take the form.
+        with pytest.raises(pw.IntegrityError), db.atomic():
+            db.execute_sql("UPDATE users SET username_canonical = "
+                           f"{db.param} WHERE id = {db.param}", (canonical("admin"), ids[2]))
+
+        router.rollback()
+        columns = {column.name for column in db.get_columns("users")}
+        assert not {"username_canonical", "password_rule"} & columns
+        assert [name for (name,) in db.execute_sql(
+            "SELECT username FROM users ORDER BY id")] == [name for name, _ in OLD_USERS]
+        router.run()  # and forward again
+        assert db.execute_sql("SELECT count(*) FROM users "
+                              "WHERE username_canonical IS NULL").fetchone() == (3,)
+
+
+def test_008_on_an_empty_database_prints_nothing(db_factory, capsys):
+    with opened(db_factory.new_url()) as db:
+        migrate(db)
+    assert "008:" not in capsys.readouterr().out

@@ -59,7 +59,7 @@ def gunicorn(db_factory, tmp_path):
     url = db_factory.new_url()
     db = init_database(url)
     migrate(db)
-    user = users.register("server@example.com", "server", "server password")
+    user = users.register("server@example.com", "server", "quiet-lantern-harbour")
     token = issue_token(user, 3600).plain
     db.close()
     port = free_port()

@@ -6,7 +6,7 @@ transaction that holds the seed loader's lock (SQLite's write lock at BEGIN,
 a PostgreSQL advisory lock), so two bootstraps at once create one."""
 from __future__ import annotations
 
-from janus.admin import passwords as rules
+from janus import password_policy
 from janus.db import database
 from janus.models import Admin, User
 from janus.seeds.cli import locked_transaction
@@ -23,8 +23,8 @@ def bootstrap(actor, email: str, password: str, create) -> str:
     create-superadmin step (actor, email, username, password source)."""
     email = email.strip().lower()
     # Refuse a weak password even when there is nothing to create: the
-    # variable is wrong wherever it is set.
-    rules.check(password, email)
+    # variable is wrong wherever it is set. (The username is the local part.)
+    password_policy.require(password, email=email, username=None, admin=True)
     with locked_transaction(database.obj):
         found = existing_superadmin()
         if found is not None:

@@ -10,14 +10,15 @@ import sys
 import click
 import msgspec
 
-from janus.admin import passwords as rules
+from janus import password_policy
 from janus.admin.session import CommandError, session, system_actor
 from janus.config import Config, ConfigError
 from janus.errors import JanusError
 from janus.models import Admin, User
-from janus.schemas.users import UserCreateIn
+from janus.schemas.users import UserCreateIn, UserPatchIn
 from janus.schemas.validation import decode_json
 from janus.services import accounts, admins, lockout
+from janus.usernames import DATA_VERSION
 
 PASSWORD_ENV = "JANUS_ADMIN_PASSWORD"
 FIRST_EMAIL_ENV = "JANUS_FIRST_SUPERADMIN_EMAIL"
@@ -62,16 +63,24 @@ def interactive() -> bool:
 
 def _create_superadmin(actor, email: str, username: str | None, password_source) -> str:
     """Create the superadmin, or make an existing account one (its password
-    and everything else left as they are). Returns what was done."""
+    and everything else left as they are: refused unless that password met
+    the admin rule). Returns what was done."""
     email = email.strip().lower()
     existing = User.get_or_none(User.email == email)
     if existing is not None:
         if admins.level_of(existing) == "superadmin":
             return f"{email} is already a superadmin; nothing changed"
+        if not password_policy.meets_admin_rule(existing.password_rule):
+            raise CommandError(
+                f"{email}'s password was not checked against the admin rule "
+                f"({password_policy.ADMIN.min_length}+ characters, hard to guess): set a new "
+                f"one first (janus-admin set-password {email}), then run create-superadmin again")
         admins.grant(actor, existing, "superadmin")
         return f"granted superadmin to existing user {email} (id {existing.id})"
     username = username or _username_for(email)
-    password = rules.check(password_source(), email, username)
+    password = password_source()
+    # The policy's own message first (the body's length check says less).
+    password_policy.require(password, email=email, username=username, admin=True)
     body = UserCreateIn(email=email, username=username, password=password,
                         role="admin", admin_level="superadmin")
     user = accounts.create_user(actor, _validated(body))
@@ -123,11 +132,10 @@ def set_password(email, password_stdin):
     """Set a user's password; their tokens are revoked."""
     def action(actor):
         user = accounts.by_email(email)
-        superadmin = admins.level_of(user) == "superadmin"
-        password = rules.check(read_password(password_stdin), user.email, user.username,
-                               superadmin=superadmin)
-        revoked = accounts.set_password(actor, user.id, password)
-        return f"password set for {user.email}; {revoked} token(s) revoked"
+        # Checked where it is hashed: the admin rule for an admin.
+        revoked = accounts.set_password(actor, user.id, read_password(password_stdin))
+        rule = User.get_by_id(user.id).password_rule
+        return f"password set for {user.email} (meets the {rule} rule); {revoked} token(s) revoked"
     run(action)
 
 
@@ -176,15 +184,74 @@ def activate(email):
     _set_active(email, True)
 
 
+PASSWORD_STATES = {"admin": "password: admin rule",
+                   "user": "password: user rule only (set a new one)",
+                   "unchecked": "password: unchecked (set a new one)"}
+
+
 @cli.command("list-admins")
 def list_admins():
-    """Every admin: level, email, username, active."""
+    """Every admin: level, email, username, active, whose password met the admin rule."""
     def action(actor):
         rows = (Admin.select(Admin, User).join(User, on=(Admin.user == User.id))
                 .order_by(Admin.admin_level.desc(), User.email))
         lines = [f"{row.admin_level}\t{row.user.email}\t{row.user.username}\t"
-                 f"{'active' if row.user.is_active else 'deactivated'}" for row in rows]
+                 f"{'active' if row.user.is_active else 'deactivated'}\t"
+                 f"{PASSWORD_STATES[row.user.password_rule]}" for row in rows]
         return "\n".join(lines) if lines else "no admins"
+    run(action)
+
+
+@cli.command()
+@click.argument("email")
+@click.argument("username")
+def rename(email, username):
+    """Give a user a new username (as PATCH /users/{id} does)."""
+    def action(actor):
+        user = accounts.by_email(email)
+        body = _validated(UserPatchIn(username=username))
+        renamed = accounts.rename(actor, user.id, body.username)
+        return f"{renamed.email} is now {renamed.username!r} (was {user.username!r})"
+    run(action)
+
+
+def _clash_lines(groups) -> list[str]:
+    lines = []
+    for holder, waiting in groups:
+        names = ", ".join(f"{u.username!r} ({u.email})" for u in waiting)
+        if holder is None:
+            lines.append(f"no longer taken: {names}: run janus-admin rekey-usernames")
+        else:
+            lines.append(f"{holder.username!r} ({holder.email}) is taken; these look like it "
+                         f"and cannot log in by username until renamed: {names}")
+    return lines
+
+
+@cli.command("username-clashes")
+def username_clashes():
+    """Usernames that look like an older one (found by migration 008 or
+    rekey-usernames): each waits for janus-admin rename."""
+    def action(actor):
+        lines = _clash_lines(accounts.clashing_usernames())
+        if lines:
+            lines.append("rename each with: janus-admin rename EMAIL NEW_USERNAME")
+        stale = accounts.stale_username_forms()
+        if stale:
+            lines.append(f"{stale} stored canonical form(s) differ from this ICU's "
+                         f"({DATA_VERSION}): run janus-admin rekey-usernames")
+        return "\n".join(lines) if lines else "no username clashes"
+    run(action)
+
+
+@cli.command("rekey-usernames")
+def rekey_usernames():
+    """Recompute every username's canonical form with this ICU (after an
+    upgrade that changed its confusables data)."""
+    def action(actor):
+        changed, _ = accounts.rekey_usernames()
+        lines = [f"{changed} canonical form(s) recomputed ({DATA_VERSION})",
+                 *_clash_lines(accounts.clashing_usernames())]
+        return "\n".join(lines)
     run(action)
 
 

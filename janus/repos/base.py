@@ -153,13 +153,17 @@ class Repository:
                 fields[name] = naive_utc(value)
         return self._normalise(fields)
 
+    def constraint_error(self, exc: pw.IntegrityError):
+        """The typed error for a constraint this repository's table refused."""
+        return integrity_error(exc, self.name)
+
     # No savepoint of their own: a failed write ends the caller's transaction,
     # which the service rolls back as a whole.
     def create(self, **fields) -> BaseModel:
         try:
             return self.model.create(**self._prepare(fields))
         except pw.IntegrityError as exc:
-            raise integrity_error(exc, self.name) from None
+            raise self.constraint_error(exc) from None
 
     def _resolve(self, obj_or_id) -> BaseModel:
         return obj_or_id if isinstance(obj_or_id, self.model) else self.get_by_id(obj_or_id)
@@ -199,7 +203,7 @@ class Repository:
                 # Put the refused values back: the caller's object matches the row.
                 for name, (old, _new) in changes.items():
                     setattr(obj, name, old)
-                raise integrity_error(exc, self.name) from None
+                raise self.constraint_error(exc) from None
         return changes
 
     def delete(self, obj_or_id) -> None:

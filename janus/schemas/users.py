@@ -7,12 +7,17 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from janus import password_policy
 from janus.models import ADMIN_LEVELS, ROLES
 from janus.schemas.common import ListQuery, Request, from_row
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
-Password = Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
+# The length bounds of the user rule; the rest of janus.password_policy (the
+# admin rule, zxcvbn, the account's own names) is checked where the password
+# is set, and refused with a 422 on the same field.
+Password = Annotated[str, msgspec.Meta(min_length=password_policy.USER.min_length,
+                                       max_length=password_policy.MAX_LENGTH)]
 PasswordHash = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Role = Literal[ROLES]
 AdminLevel = Literal[ADMIN_LEVELS]

@@ -48,6 +48,8 @@ def banner(url: str, loaded: bool) -> str:
     if loaded:
         lines.append("  Demo logins (change or remove them before exposing the server):")
         lines += [f"    {email:<22} {password:<17} {role}" for email, password, role in DEMO_LOGINS]
+        lines += ["  These published passwords were loaded without the password policy (the seed",
+                  "  loader is its only exception); nothing else accepts them as a new password."]
     else:
         lines.append("  The database already had users, so the demo data was not loaded "
                      "and no demo logins are shown.")

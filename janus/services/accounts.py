@@ -12,7 +12,6 @@ from janus.db import database
 from janus.errors import NotFound, ValidationError
 from janus.imaging import FileStore
 from janus.models import Admin, User
-from janus.passwords import hash_password
 from janus.repos.base import Page
 from janus.repos.security import security_events
 from janus.repos.users import users
@@ -108,12 +107,16 @@ def _check_role(role: str | None, level: str | None) -> None:
 def create_user(actor: Actor, body: UserCreateIn) -> User:
     require_level(actor, "superadmin")
     _check_role(body.role, body.admin_level)
+    admin = body.role == "admin" or body.admin_level is not None
     with database.atomic():
-        user = users.register(body.email, body.username, body.password, body.is_active)
+        # An admin-to-be's password is checked against the admin rule here,
+        # so the grant below finds it met.
+        user = users.register(body.email, body.username, body.password, body.is_active,
+                              admin=admin)
         record_change(actor.user, "user.created", "user", user.id,
                       {"email": user.email, "username": user.username,
                        "is_active": user.is_active})
-        if body.role == "admin" or body.admin_level:
+        if admin:
             admin_service.grant(actor, user, body.admin_level or "moderator")
     return visible_user(actor, user.id)
 
@@ -178,12 +181,13 @@ def by_email(email: str) -> User:
 
 
 def set_password(actor: Actor, user_id: int, password: str) -> int:
-    """A superadmin sets another user's password (no current one needed);
-    every token of theirs is revoked. Returns how many."""
+    """A superadmin sets another user's password (no current one needed),
+    checked by the policy (the admin rule for an admin); every token of
+    theirs is revoked. Returns how many."""
     require_level(actor, "superadmin")
     with database.atomic():
         target = admin_service.lock_user(user_id)
-        users.update(target, password_hash=hash_password(password))
+        users.set_password(target, password)
         revoked = revoke_tokens(target)
         security_events.record("password_reset", user=target, account=target.email,
                                ip=actor.client.ip, user_agent=actor.client.user_agent,
@@ -205,6 +209,25 @@ def revoke_user_tokens(actor: Actor, user_id: int) -> int:
         record_change(actor.user, "user.tokens_revoked", "user", target.id,
                       {"revoked_tokens": revoked})
     return revoked
+
+
+def rename(actor: Actor, user_id: int, username: str) -> User:
+    """A new username: PATCH /users/{id} {"username": ...}, so a clashing
+    name is a 409 and the audit row is the same."""
+    return update_user(actor, user_id, UserPatchIn(username=username))
+
+
+def clashing_usernames() -> list[tuple[User | None, list[User]]]:
+    return users.clashing()
+
+
+def stale_username_forms() -> int:
+    return users.stale_forms()
+
+
+def rekey_usernames() -> tuple[int, list[tuple[int, list[int]]]]:
+    with database.atomic():
+        return users.rekey()
 
 
 def set_active(actor: Actor, user_id: int, active: bool) -> User:

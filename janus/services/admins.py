@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from janus import password_policy
 from janus.access import Actor, require_level
 from janus.audit import record_change
 from janus.db import database, is_postgres, locked
 from janus.errors import Conflict, NotFound
-from janus.models import Admin, User, utcnow
+from janus.models import ADMIN_LEVELS, Admin, User, utcnow
 from janus.repos.admins import admins
 from janus.repos.base import Page
 from janus.repos.security import security_events
@@ -79,13 +80,34 @@ def _set_role(user: User, role: str, at: datetime | None = None) -> None:
         user.role = role
 
 
-def grant(actor: Actor, target: User, level: str, *, at: datetime | None = None) -> Admin:
+def _require_admin_password(target: User, rule: str) -> None:
+    """Refuse (409) to raise an account whose password was not checked
+    against the admin rule: it must set a new password first."""
+    if not password_policy.meets_admin_rule(rule):
+        state = ("was set without a check (before this release, or by the seed loader)"
+                 if rule == password_policy.UNCHECKED else "meets only the user rule")
+        raise Conflict(
+            f"user {target.id}'s password {state}, not the admin rule (at least "
+            f"{password_policy.ADMIN.min_length} characters, hard to guess): they must set a "
+            "new password first (POST /auth/password, or janus-admin set-password), then "
+            "grant the level again",
+            details={"password_rule": rule, "required": password_policy.ADMIN.name})
+
+
+def grant(actor: Actor, target: User, level: str, *, at: datetime | None = None,
+          check_password: bool = True) -> Admin:
     """Make ``target`` an admin at ``level``, or change their level. ``at``:
-    when, if not now (the seed loader's times)."""
+    when, if not now (the seed loader's times). Raising a level needs a
+    password checked against the admin rule (``check_password=False``: the
+    seed loader's demo accounts, whose passwords are published anyway)."""
     with database.atomic():
-        target.role = lock_user(target.id).role  # the committed role, not a stale copy
+        fresh = lock_user(target.id)
+        target.role = fresh.role  # the committed role, not a stale copy
         row = Admin.get_or_none(Admin.user == target.id)
         before = row.admin_level if row else None
+        raised = ADMIN_LEVELS.index(level) > (ADMIN_LEVELS.index(before) if before else -1)
+        if raised and check_password:
+            _require_admin_password(target, fresh.password_rule)
         if row is None:
             row = Admin.create(user=target, admin_level=level, granted_by=actor.user,
                                **dated(at, "created_at"))

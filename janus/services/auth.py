@@ -175,7 +175,8 @@ def logout(actor: Actor) -> None:
 
 
 def change_password(actor: Actor, current: str, new: str) -> int:
-    """Set a new password; revoke the user's other tokens. Returns how many."""
+    """Set a new password (the policy's rule for the account: the admin rule
+    for an admin); revoke the user's other tokens. Returns how many."""
     user, client = actor.user, actor.client
     if not passwords.verify_password(user.password_hash, current):
         _event("password_change_failed", client, user=user, account=user.email)
@@ -183,7 +184,7 @@ def change_password(actor: Actor, current: str, new: str) -> int:
     if passwords.verify_password(user.password_hash, new):
         raise ValidationError.at("$.new_password", "must differ from the current password")
     with database.atomic():
-        users.update(user, password_hash=hash_password(new))
+        users.set_password(user, new, field="$.new_password")
         revoked = revoke_tokens(user, keep=actor.token)
         _event("password_changed", client, user=user, account=user.email, revoked_tokens=revoked)
         record_change(user, "user.password_changed", "user", user.id,

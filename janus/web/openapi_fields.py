@@ -3,6 +3,14 @@ thing in every Struct that has it (``user_id`` is always a user's id), so each
 is described once here. A field's own ``msgspec.Meta(description=...)`` wins."""
 from __future__ import annotations
 
+from janus.password_policy import ADMIN, USER
+
+# janus.password_policy, for a field that sets a password.
+_POLICY = (f"At least {USER.min_length} characters ({ADMIN.min_length} for an admin account), "
+           f"hard to guess (zxcvbn strength {USER.min_score} of 4, {ADMIN.min_score} for an "
+           "admin), not close to the account's email or username; a weaker one is a 422 "
+           "naming this field, with advice.")
+
 FIELDS = {
     "account": "The account name the event is about (an email or username, as typed).",
     "action": "What happened, e.g. login_failed or image.create.",
@@ -59,11 +67,11 @@ FIELDS = {
     "min_width": "Only images at least this wide.",
     "module": "The part of the application the event comes from.",
     "name": "The service's name.",
-    "new_password": "The new password (8 characters or more).",
+    "new_password": "The new password. " + _POLICY,
     "next_cursor": "Pass as cursor to get the next page; null on the last page.",
     "openapi": "Path of this OpenAPI document.",
     "owner_id": "Id of the user who owns the image.",
-    "password": "The password (8 characters or more where one is set).",
+    "password": "The password. Where one is set (registration, a new user): " + _POLICY,
     "request_id": "The request's id, as in the X-Request-ID header; quote it when "
                   "reporting a problem.",
     "research_topic": "What the record is about.",

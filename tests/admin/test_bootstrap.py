@@ -49,8 +49,9 @@ def test_one_variable_alone_fails(run, missing):
 
 
 @pytest.mark.parametrize("password, message", [("janus-superadmin", "demo account"),
-                                               ("changeme", "at least 12"),
-                                               ("changemeplease", "common password")])
+                                               ("changeme", "at least 15"),
+                                               ("changemeplease1234", "too easy to guess"),
+                                               ("ops-ops-ops-ops-1", "too easy to guess")])
 def test_refuses_weak_or_default_passwords(run, password, message):
     result = run("bootstrap", **{**FIRST, "JANUS_FIRST_SUPERADMIN_PASSWORD": password})
     assert_failed(result, message)

@@ -95,7 +95,9 @@ def test_seeded_objects_get_the_audit_rows_the_api_writes(db, database_url, caps
     assert audit.user.email == seed["granted_by"]
     assert audit.timestamp == event.timestamp == admin.created_at
     admin.delete_instance()
-    User.update(role="user").where(User.id == admin.user_id).execute()
+    # A seeded password is unchecked, and a grant then refused: as if they had
+    # set a new one that meets the admin rule.
+    User.update(role="user", password_rule="admin").where(User.id == admin.user_id).execute()
     granter = User.get(User.email == seed["granted_by"])
     res = api.post_json("/admins", {"user_id": admin.user_id, "admin_level": seed["admin_level"]},
                         headers=_api_user(granter).headers)

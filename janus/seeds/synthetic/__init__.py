@@ -31,8 +31,8 @@ __all__ = ["COLUMNS", "GENERATED_PASSWORD", "GENERATED_PASSWORD_HASH", "Picker",
            "admins", "analytics", "dumps", "images", "logs", "security", "signed64", "users"]
 
 COLUMNS = {
-    "users": ("email", "username", "password_hash", "role", "is_active", "created_at",
-              "updated_at", "last_login_at"),
+    "users": ("email", "username", "username_canonical", "password_hash", "password_rule",
+              "role", "is_active", "created_at", "updated_at", "last_login_at"),
     "admins": ("user_id", "admin_level", "granted_by_id", "created_at"),
     "images": ("owner_id", "filename", "format", "width", "height", "color_type", "bit_depth",
                "compression_method", "file_size", "sha256", "storage_key", "image_metadata",

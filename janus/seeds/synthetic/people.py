@@ -4,7 +4,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from janus.password_policy import UNCHECKED
 from janus.seeds.synthetic.common import Timeline, between
+from janus.usernames import canonical
 
 # One shared argon2id hash (argon2-cffi defaults: m=65536, t=3, p=4) of the
 # password "janus-generated": generated users can log in, and nothing is
@@ -45,8 +47,11 @@ def users(rng: random.Random, now: datetime, count: int, first_number: int, batc
             last_login = None
             if rng.random() < 0.9:  # one in ten never came back
                 last_login = max(created, now - timedelta(seconds=rng.expovariate(1 / 432000)))
-            rows.append((email, username, GENERATED_PASSWORD_HASH, "user",
-                         rng.random() < 0.97, created, last_login or created, last_login))
+            # Hashed once, never checked by the policy: "unchecked", as the
+            # seed loader's accounts are.
+            rows.append((email, username, canonical(username), GENERATED_PASSWORD_HASH,
+                         UNCHECKED, "user", rng.random() < 0.97, created, last_login or created,
+                         last_login))
         made += k
         yield rows
 

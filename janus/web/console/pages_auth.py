@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bottle import request, response
 
+from janus import password_policy
 from janus.errors import Forbidden, TooManyRequests, Unauthorized, ValidationError
 from janus.schemas.users import LoginIn
 from janus.schemas.validation import convert
@@ -66,6 +67,12 @@ def register(console) -> None:
                            max_age=config.console_session_seconds)
         session.clear_cookie(session.LOGIN_COOKIE)
         session.signed_in(actor, issued.plain)
+        if not password_policy.meets_admin_rule(actor.user.password_rule):
+            # An admin from before the policy (or a demo account): the level
+            # stays, but they should know (janus-admin list-admins shows it).
+            session.flash(f"Your password does not meet the admin password rule (at least "
+                          f"{password_policy.ADMIN.min_length} characters, hard to guess): set a "
+                          "new one with POST /auth/password.", "error")
         see_other(HOME)
 
     @console.action("/console/logout", level="moderator")

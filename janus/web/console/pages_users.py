@@ -19,6 +19,13 @@ from janus.web.console.render import render
 FILTERS = frozenset({"q", "role", "admin_level", "is_active", "limit", "cursor"})
 LEVEL_CHOICES = ("none", "moderator", "superadmin")
 RECENT = 10  # audit rows and security events on a user's page
+# users.password_rule, for a superadmin: raising a level needs "admin".
+PASSWORD_STATES = {
+    "admin": "meets the admin rule",
+    "user": "meets the user rule only: set a new one before an admin level is granted",
+    "unchecked": "not checked (set before the password policy, or a demo account): set a new "
+                 "one before an admin level is granted",
+}
 IMAGES = 12
 THUMB_ROUTE = "/console/images/<image_id:int>/thumb"
 
@@ -48,7 +55,7 @@ def register(console) -> None:
             actor, SecurityEventQuery(user_id=user.id, limit=RECENT))
         return render("user.html", title=f"User {user.username}", user=user, images=images,
                       audit=audit, events=events, level_choices=LEVEL_CHOICES,
-                      thumbnails=thumbnails())
+                      password_states=PASSWORD_STATES, thumbnails=thumbnails())
 
     def acted(user_id: int, change) -> None:
         """Run ``change()``; its message, or the refusal's (the last-superadmin

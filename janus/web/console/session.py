@@ -54,10 +54,10 @@ def clear_cookie(name: str) -> None:
                            secure=config().cookie_secure)
 
 
-def cookie(name: str) -> str:
-    """A cookie's value, "" when absent or not plain ASCII."""
+def cookie(name: str, max_length: int = 256) -> str:
+    """A cookie's value, "" when absent, longer than ``max_length`` or not plain ASCII."""
     value = request.get_cookie(name) or ""
-    return value if value.isascii() and len(value) <= 256 else ""
+    return value if value.isascii() and len(value) <= max_length else ""
 
 
 def visit() -> Visit:
@@ -87,14 +87,22 @@ def signed_in(actor: Actor, plain: str) -> None:
     request.environ[_STATE] = Visit(actor, plain)
 
 
+# A flash message is cut at FLASH_CHARS characters; its cookie (base64 of
+# UTF-8 JSON, at most 4 bytes a character) then stays under FLASH_COOKIE_LENGTH,
+# which pop_flash accepts (the 256 of other cookies dropped longer messages).
+FLASH_CHARS = 400
+FLASH_COOKIE_LENGTH = 4 * (4 * FLASH_CHARS + 64) // 3 + 4
+
+
 def flash(message: str, kind: str = "success") -> None:
     """Show ``message`` on the next page (the POST-redirect-GET of an action)."""
-    data = json.dumps({"message": message[:500], "kind": kind}).encode()
+    data = json.dumps({"message": message[:FLASH_CHARS], "kind": kind},
+                      ensure_ascii=False).encode()
     set_cookie(FLASH_COOKIE, base64.urlsafe_b64encode(data).decode())
 
 
 def pop_flash() -> dict | None:
-    raw = cookie(FLASH_COOKIE)
+    raw = cookie(FLASH_COOKIE, FLASH_COOKIE_LENGTH)
     if not raw:
         return None
     clear_cookie(FLASH_COOKIE)

@@ -21,7 +21,7 @@ def register(api) -> None:
     @api.route("POST", "/auth/register", summary="Create an account", tag="auth", auth=False,
                body=RegisterIn, response=UserOut, status=201, errors=(403, 409),
                example={"email": "ada@example.com", "username": "ada",
-                        "password": "analytical-engine"},
+                        "password": "analytical-engine-1843"},
                rate_limit="register",
                description="Turned off when JANUS_ALLOW_REGISTRATION=false.")
     def register_user(body):
@@ -31,7 +31,7 @@ def register(api) -> None:
 
     @api.route("POST", "/auth/login", summary="Exchange email or username and password "
                "for a bearer token", tag="auth", auth=False, body=LoginIn, response=TokenOut,
-               example={"login": "ada", "password": "analytical-engine"},
+               example={"login": "ada", "password": "analytical-engine-1843"},
                errors=(401, 429), rate_limit="login", idempotent=False,
                description="Ignores Idempotency-Key: the answer holds a bearer token, "
                            "which is never stored.")
@@ -53,8 +53,8 @@ def register(api) -> None:
 
     @api.route("POST", "/auth/password", summary="Change password; revokes the user's "
                "other tokens", tag="auth", body=PasswordIn, response=PasswordOut,
-               example={"current_password": "analytical-engine",
-                        "new_password": "difference-engine"})
+               example={"current_password": "analytical-engine-1843",
+                        "new_password": "difference-engine-no-2"})
     def change_password(actor, body):
         revoked = auth.change_password(actor, body.current_password, body.new_password)
         return PasswordOut(revoked_tokens=revoked)

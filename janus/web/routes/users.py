@@ -26,7 +26,7 @@ def register(api) -> None:
     @api.route("POST", "/users", summary="Create a user (superadmin)", tag="users",
                body=UserCreateIn, response=UserOut, status=201, errors=(403, 409),
                example={"email": "grace@example.com", "username": "grace",
-                        "password": "compiler-1952", "role": "user"})
+                        "password": "a-compiler-in-1952", "role": "user"})
     def create_user(actor, body):
         return listed_user_out(accounts.create_user(actor, body))
 
