@@ -37,8 +37,7 @@ import peewee as pw
 from janus.access import Actor
 from janus.config import Config
 from janus.errors import JanusError, NotFound, ValidationError
-from janus.imaging import FileStore
-from janus.imaging.storage import key_for
+from janus.storage import key_for, open_store
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.repos.logs import logs
 from janus.repos.security import security_events
@@ -67,7 +66,7 @@ class Loader:
     def __init__(self, files: dict[str, SeedFile], config: Config | None = None):
         self.files = files  # in load order
         self.config = config or Config.from_env()  # where image files are stored
-        self.store = FileStore(self.config.storage_dir)
+        self.store = open_store(self.config)
         self.new_keys: list[str] = []  # storage keys whose files this run created
         self.user_ids: dict[str, int] = {}  # email -> id, existing or inserted
         self.image_ids: dict[tuple, int] = {}  # (owner email, filename) -> id

@@ -10,7 +10,7 @@ from janus.access import Actor, require_level, visible
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import NotFound, ValidationError
-from janus.imaging import FileStore
+from janus.storage import Store
 from janus.models import Admin, User
 from janus.passwords import hash_password
 from janus.repos.base import Page
@@ -151,7 +151,7 @@ def _apply_role(actor: Actor, target: User, role: str | None, level: str | None)
         admin_service.grant(actor, target, level or target.admin_level or "moderator")
 
 
-def delete_user(actor: Actor, user_id: int, store: FileStore) -> None:
+def delete_user(actor: Actor, user_id: int, store: Store) -> None:
     """Yourself, or anyone as superadmin. Their admin row, images and tokens
     go with them (cascade); logs and security events stay with a NULL user."""
     with database.atomic():

@@ -21,6 +21,7 @@ from tests.api.helpers import (
     upload,
 )
 from tests.helpers import stored_files
+from tests.storage import both_stores
 from tests.images import (
     animated_gif,
     camera_jpeg,
@@ -30,6 +31,8 @@ from tests.images import (
     save,
     sixteen_bit,
 )
+
+pytestmark = both_stores
 
 # name -> (bytes, filename, the media type the download must carry)
 DOWNLOADS = {
