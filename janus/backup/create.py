@@ -3,8 +3,9 @@
 Why the order is database FIRST, files SECOND
 ---------------------------------------------
 The file store is content-addressed and append-mostly. An upload
-(``janus.services.images.upload``) writes its file (atomically, by rename)
-BEFORE the transaction that inserts the row referencing it commits; a file
+(``janus.services.images.upload``) stores its file (atomically: by rename,
+or one PUT in a bucket) BEFORE the transaction that inserts the row
+referencing it commits; a file
 is removed (``janus.services.images.release``, called by ``delete_image``
 and by the deletion of a user) only AFTER the transaction that deleted its
 last row has committed. So, for any consistent snapshot S of the
@@ -31,13 +32,13 @@ restored store holds exactly the files the restored rows need: an upload in
 flight during the backup (file written, row not yet committed) is left out
 along with its row. Each original is hashed while it is copied and must
 match its name. Files, once opened, can be unlinked without harm; they are
-never rewritten in place (``atomic_write`` renames), so a copy never mixes
-two versions.
+never rewritten in place with other bytes (a rename, or a PUT of the same
+content-addressed bytes), so a copy never mixes two versions.
 
-One known gap, outside the backup: ``upload`` and ``release`` do not lock a
-key against each other, so deleting user A's image while user B uploads the
-same bytes can remove the file under B's new row. A backup taken afterwards
-reports that as a missing file rather than archiving a broken row.
+``upload`` and ``release`` of one key hold its lock (janus.services.files),
+so a release can no longer remove the file under a new row of the same
+bytes; were a file still missing, the backup reports it rather than
+archiving a broken row. The same holds for a bucket (janus.storage.s3).
 """
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ from janus.backup import archive, files, postgres, sqlite
 from janus.backup.common import BackupError, backend_of
 from janus.backup.contents import Snapshot
 from janus.backup.manifest import DATABASE_MEMBERS, MANIFEST_NAME, Manifest
+from janus.storage import LocalStore, Store
 
 ATTEMPTS = 3
 
@@ -66,11 +68,12 @@ class Created:
     pruned: list[Path]
 
 
-def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
+def create_backup(database_url: str, store: Store | Path, to_dir: Path, *,
                   keep: int | None = None, compress: bool = False,
                   on_snapshot: Callable[[Snapshot, int], None] | None = None,
                   attempts: int = ATTEMPTS) -> Created:
-    """Write one archive of ``database_url`` and ``storage_dir`` into ``to_dir``.
+    """Write one archive of ``database_url`` and ``store`` (a Store, or a
+    local folder) into ``to_dir``.
 
     ``on_snapshot(snapshot, attempt)`` runs after each database snapshot and
     before any file is copied (tests use it to act in that window)."""
@@ -78,7 +81,8 @@ def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
     backend = backend_of(database_url)
     if backend == "postgresql":
         postgres.tool("pg_dump")  # before anything is created
-    storage_dir, to_dir = Path(storage_dir).resolve(), Path(to_dir).resolve()
+    store = store if isinstance(store, Store) else LocalStore(Path(store))
+    to_dir = Path(to_dir).resolve()
     try:
         to_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -98,7 +102,7 @@ def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
             try:
                 db_entry = writer.add_path(DATABASE_MEMBERS[backend], dump)
                 os.unlink(dump)  # in the archive now; free the space early
-                entries = files.copy_into(writer, storage_dir, snap.storage_keys)
+                entries = files.copy_into(writer, store, snap.storage_keys)
                 manifest = Manifest(
                     created_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"), backend=backend,
                     database=db_entry, migrations=snap.migrations, counts=snap.counts,
@@ -116,5 +120,5 @@ def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
         return Created(path, manifest, time.monotonic() - begun, attempt, pruned)
     raise BackupError(
         f"{len(vanished.keys)} file(s) referenced by the database are missing from "
-        f"{storage_dir} ({attempts} snapshots tried), e.g. {vanished.keys[0]}: "
+        f"{store.where} ({attempts} snapshots tried), e.g. {vanished.keys[0]}: "
         "the file store is damaged; no backup written")

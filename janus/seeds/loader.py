@@ -37,7 +37,6 @@ import peewee as pw
 from janus.access import Actor
 from janus.config import Config
 from janus.errors import JanusError, NotFound, ValidationError
-from janus.storage import key_for, open_store
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.repos.logs import logs
 from janus.repos.security import security_events
@@ -47,6 +46,7 @@ from janus.services import accounts as account_service
 from janus.services import admins as admin_service
 from janus.services import images as image_service
 from janus.services import records as record_service
+from janus.storage import key_for, open_store
 
 
 def _first_line(exc: Exception) -> str:

@@ -10,7 +10,6 @@ from janus.access import Actor, require_level, visible
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import NotFound, ValidationError
-from janus.storage import Store
 from janus.models import Admin, User
 from janus.passwords import hash_password
 from janus.repos.base import Page
@@ -29,6 +28,7 @@ from janus.services import admins as admin_service
 from janus.services import dated
 from janus.services import images as image_service
 from janus.services.auth import revoke_tokens
+from janus.storage import Store
 
 # Changing these takes a superadmin, even on your own account.
 ACCOUNT_FIELDS = ("is_active", "role", "admin_level")

@@ -30,8 +30,8 @@ from janus.schemas.common import provided
 from janus.schemas.images import TECHNICAL_FIELDS, ImageCreateIn, ImagePatchIn, ImageQuery
 from janus.services import dated
 from janus.services.files import key_lock, release
-from janus.storage import Store
 from janus.similarity import similar
+from janus.storage import Store
 
 ANALYSIS_TOPIC = "image_analysis"
 log = logging.getLogger("janus.files")

@@ -21,7 +21,6 @@ from tests.api.helpers import (
     upload,
 )
 from tests.helpers import stored_files
-from tests.storage import both_stores
 from tests.images import (
     animated_gif,
     camera_jpeg,
@@ -31,6 +30,7 @@ from tests.images import (
     save,
     sixteen_bit,
 )
+from tests.storage import both_stores
 
 pytestmark = both_stores
 
