@@ -147,3 +147,11 @@ def store_env(kind: str, tmp_path: Path) -> dict:
     assert SERVER is not None
     return {"JANUS_STORAGE_DIR": str(tmp_path / "storage"),
             "JANUS_STORAGE_URL": SERVER.new_url(), **SERVER.env()}
+
+
+def s3_env_at(endpoint: str, url: str) -> dict:
+    """Variables pointing a Config at ``url`` through another endpoint (a
+    closed port, a read-only server) with the session server's keys."""
+    return {"JANUS_STORAGE_URL": url, "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": "us-east-1"}

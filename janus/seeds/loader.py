@@ -28,7 +28,6 @@ store and no row uses.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 
 import msgspec
@@ -248,9 +247,9 @@ class Loader:
         if not self.new_keys:
             return
         for key in self.new_keys:
-            # Unsure whether a row uses it (the database is gone)? Keep the file.
-            with contextlib.suppress(pw.DatabaseError):
-                image_service.release(self.store, key)
+            # Unsure whether a row uses it (the database or the store is down)?
+            # Then it stays, for the start-up sweep.
+            image_service.release_or_leave(self.store, key)
         self.new_keys.clear()
 
     def _insert_analytics(self, record: Record) -> None:

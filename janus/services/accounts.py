@@ -165,7 +165,7 @@ def delete_user(actor: Actor, user_id: int, store: Store) -> None:
                       {"email": target.email, "username": target.username})
         User.delete().where(User.id == target.id).execute()
     for key in keys:  # their images went with them; now the files no row uses
-        image_service.release(store, key)
+        image_service.release_or_leave(store, key)
 
 
 # -- what the operator CLI (janus.admin) calls, beside the routes' own ----------

@@ -89,6 +89,18 @@ def release(store: Store, key: str | None) -> bool:
     return True
 
 
+def release_or_leave(store: Store, key: str | None) -> None:
+    """``release`` once the caller's own change has committed (or failed):
+    when the database or the store cannot say or do it (down, full,
+    refusing), the object stays for the start-up sweep, the log says so, and
+    the caller's own answer stands (a committed delete is still a 204)."""
+    try:
+        release(store, key)
+    except (pw.DatabaseError, OSError, JanusError) as exc:
+        log.warning({"message": "kept a stored file for the start-up sweep",
+                     "storage_key": key, "detail": f"{type(exc).__name__}: {exc}"})
+
+
 # -- the start-up sweep ---------------------------------------------------------------------
 @dataclasses.dataclass
 class SweepReport:

@@ -20,7 +20,7 @@ from janus import metrics
 from janus.access import Actor, changeable_row, visible, visible_row
 from janus.audit import record_change
 from janus.db import database
-from janus.errors import Conflict, JanusError, NotFound
+from janus.errors import Conflict, NotFound
 from janus.imaging import analyse, inspect_image, phash_to_int, safe_filename
 from janus.models import Analytics, Image, User
 from janus.repos.analytics import analytics
@@ -29,7 +29,7 @@ from janus.repos.images import images
 from janus.schemas.common import provided
 from janus.schemas.images import TECHNICAL_FIELDS, ImageCreateIn, ImagePatchIn, ImageQuery
 from janus.services import dated
-from janus.services.files import key_lock, release
+from janus.services.files import key_lock, release_or_leave
 from janus.similarity import similar
 from janus.storage import Store
 
@@ -105,7 +105,7 @@ def upload(actor: Actor, data: bytes, filename: str, store: Store, max_pixels: i
                 staged.place()
         except Exception as exc:
             staged.discard()
-            _release_after_failure(store, key)
+            release_or_leave(store, key)  # unless a row uses it; the upload's error stands
             if isinstance(exc, Conflict):
                 # Lost a race with this owner's identical upload: the (owner, sha256)
                 # unique index caught what the check above could not see yet.
@@ -115,18 +115,6 @@ def upload(actor: Actor, data: bytes, filename: str, store: Store, max_pixels: i
             raise
     metrics.upload_stored(len(data))
     return image
-
-
-def _release_after_failure(store: Store, key: str) -> None:
-    """Remove a failed upload's object if no row uses it. When the database
-    cannot say (it is down or full) or the store cannot be reached, keep it:
-    the start-up sweep removes it later, and the upload's own error is the
-    one to report."""
-    try:
-        release(store, key)
-    except (pw.DatabaseError, OSError, JanusError) as exc:
-        log.warning({"message": "kept a failed upload's file for the start-up sweep",
-                     "storage_key": key, "detail": f"{type(exc).__name__}: {exc}"})
 
 
 def _duplicate(existing: Image) -> Conflict:
@@ -166,7 +154,7 @@ def delete_image(actor: Actor, image_id: int, store: Store) -> None:
                       {"filename": image.filename})
         images.delete(image)
     # After the commit: the file goes when no other row uses it.
-    release(store, image.storage_key)
+    release_or_leave(store, image.storage_key)
 
 
 def analyse_image(actor: Actor, image_id: int, k: int, store: Store,
