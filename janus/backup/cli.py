@@ -7,6 +7,7 @@ empty, a bad option -- prints exactly one line on stderr and exits non-zero
 """
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -66,6 +67,10 @@ class OneLineGroup(click.Group):
 
     def main(self, args=None, prog_name=None, **extra):
         extra["standalone_mode"] = False
+        # The service's log lines (a store that is down, ...) are not this
+        # command's: its one line says what failed. Without a handler,
+        # Python's last resort would print them to stderr too.
+        logging.getLogger("janus").addHandler(logging.NullHandler())
         try:
             result = super().main(args, prog_name or PROG, **extra)
         except click.ClickException as exc:
