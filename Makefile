@@ -1,13 +1,14 @@
 # The two commands of the README, and the few others it mentions.
 #   make serve   install, migrate, seed an empty database, print the URL, /docs and
 #                the demo logins (when just loaded), serve with gunicorn
-#   make test    install test dependencies, lint (ruff, import-linter), run the
-#                suite on SQLite and PostgreSQL
+#   make test    install test dependencies, lint (ruff, import-linter), build the
+#                docs strictly, run the suite on SQLite and PostgreSQL
+#   make docs    serve the docs site (mkdocs) on 127.0.0.1:8001
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test lint install install-dev migrate seed bench clean
+.PHONY: serve test lint docs docs-check install install-dev migrate seed bench clean
 
 # Stamp files: reinstall only when a requirements file or pyproject.toml changes.
 # The project itself is installed editable (its dependencies come pinned from
@@ -54,11 +55,21 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
 
-test: lint
+# The docs site (mkdocs.yml, docs/): --strict turns a broken link or anchor, or a
+# page missing from the navigation, into a failure. Built into a temporary
+# directory, removed after, so the checkout gets no site/.
+docs-check: install-dev
+	@site=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir "$$site"; \
+	status=$$?; rm -rf "$$site"; exit $$status
+
+docs: install-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+test: lint docs-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache janus.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache janus.egg-info site

@@ -1,1 +1,1 @@
-"""Janus benchmark: ``python -m bench`` (or ``make bench``); see bench/README.md."""
+"""Janus benchmark: ``python -m bench`` (or ``make bench``); see docs/benchmarks.md."""

@@ -7,7 +7,7 @@ vs a plain Pillow decode; gunicorn worker classes and thread counts; logins.
 Janus runs in its DEFAULT configuration (what ``make serve`` runs, the JSON
 access line included) unless the environment says otherwise.
 
-See bench/README.md for what each figure means. Everything started here
+See docs/benchmarks.md for what each figure means. Everything started here
 (gunicorn servers, temporary SQLite files, PostgreSQL databases) is stopped
 or removed on the way out, including after Ctrl-C or an error.
 """

@@ -1,29 +1,7 @@
 """``python -m bench.generate``: the bulk insert of ``python -m janus.seeds
 --generate`` against a raw ``executemany`` of the same rows.
 
-Per backend, in a temporary database (SQLite file in a temp directory;
-PostgreSQL ``janus_bench_<random>`` on JANUS_BENCH_POSTGRES_URL, dropped at the
-end) migrated as usual and given 1,000 generated users, N log rows are made
-once with ``janus.seeds.synthetic.logs`` (tuples ready for the driver: JSON as
-text, naive-UTC datetimes). Then, in rounds, the ``logs`` table is emptied
-before each of:
-
-- raw (baseline): a plain driver connection (``sqlite3.connect`` with Janus's
-  pragmas and the page cache ``--generate`` sets / ``psycopg2.connect``) runs
-  ``cursor.executemany(INSERT ...)`` per batch of ``--batch`` rows and commits
-  after each batch;
-- janus: ``janus.seeds.writer.Writer`` on Janus's peewee connection, what
-  ``--generate`` does per batch: ``executemany`` (SQLite) or ``COPY ... FROM
-  STDIN`` in CSV (PostgreSQL), one transaction per batch;
-- peewee insert_many: ``Log.insert_many(rows).execute()`` per batch (dict rows
-  with JSON as objects, built before the clock starts; on SQLite batches are
-  cut to stay under its 32,766 bound variables);
-- end to end: ``janus.seeds.generate.generate(url, {"logs": N})`` -- making the
-  rows in Python as well as writing them, i.e. what the command costs.
-
-Each figure is the best round (noise only ever slows a round down); x raw =
-rows/s / raw rows/s. ``--batches 1000,5000,20000`` times the janus writer at
-several batch sizes instead (how BATCH_ROWS was chosen).
+What each figure measures: docs/benchmarks.md, "Bulk insert".
 """
 from __future__ import annotations
 

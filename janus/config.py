@@ -1,6 +1,6 @@
 """Configuration, read from environment variables in this one place.
 
-Every variable is documented in the README. ``Config.from_env()`` is what the
+Every variable is documented in docs/configuration.md. ``Config.from_env()`` is what the
 app, the seed loader and ``migrations/conf.py`` use; tests build a ``Config``
 directly with ``Config.from_env(overrides)``.
 """

@@ -164,8 +164,8 @@ def is_postgres(db: pw.Database | None = None) -> bool:
 
 
 def locked(query: pw.Select, of=None) -> pw.Select:
-    """``query`` taking row locks, for a read a write depends on (see the
-    README's "Write transactions"): ``FOR NO KEY UPDATE`` on PostgreSQL, which
+    """``query`` taking row locks, for a read a write depends on (see
+    docs/architecture.md, "Write transactions"): ``FOR NO KEY UPDATE`` on PostgreSQL, which
     unlike ``FOR UPDATE`` does not conflict with the ``FOR KEY SHARE`` locks
     that foreign-key checks take, so inserting a row that references a locked
     user never waits. SQLite needs nothing: every transaction begins

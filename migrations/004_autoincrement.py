@@ -1,29 +1,7 @@
-"""SQLite: make every table's id ``INTEGER PRIMARY KEY AUTOINCREMENT``.
+"""SQLite: make every table's id ``INTEGER PRIMARY KEY AUTOINCREMENT`` (nothing on
+PostgreSQL), rebuilding each table with its rows, ids, indexes and foreign keys.
 
-A plain SQLite ``INTEGER PRIMARY KEY`` hands out max(id) + 1, so the id of
-the newest row, once deleted, went to the next row: an audit row naming
-``image 42`` could later point at a different image. ``AUTOINCREMENT`` keeps
-the highest id ever used in ``sqlite_sequence`` and never goes back. The
-models declare the same (``janus.models.IdField``). PostgreSQL sequences
-never reuse a value: there this migration does nothing.
-
-SQLite cannot change a column in place, so each table is rebuilt. The
-migration runs inside peewee-migrate's transaction, where ``PRAGMA
-foreign_keys = OFF`` is ignored; the rebuild is ordered so that foreign keys
-stay enforced and no ON DELETE action ever fires:
-
-1. copy every table's rows to a constraint-free backup table;
-2. drop the tables children first (each one is, when dropped, referenced by
-   no table that still exists, so its implicit DELETE cascades nowhere);
-3. create them again, parents first, from their own CREATE statements with
-   the keyword added (or removed, on rollback);
-4. copy the rows back, parents first (each foreign key is checked as the row
-   goes in), then recreate the indexes and drop the backups.
-
-Rows keep their ids; inserting them sets ``sqlite_sequence`` to each
-table's max(id). ``PRAGMA foreign_key_check`` must come back empty.
-``sqlite_sequence`` itself can never be dropped: it stays after a rollback
-(with no rows for these tables).
+Why, and the order of the rebuild: docs/migrations.md, "Migrations worth knowing".
 """
 
 import re

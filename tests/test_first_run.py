@@ -1,6 +1,6 @@
-"""A first run that guides: ``make serve``'s banner, the README's curl session
-run as written against a real gunicorn on the demo data, and one-line
-refusals (no traceback) from gunicorn and pw_migrate for a bad setting, a
+"""A first run that guides: ``make serve``'s banner, the curl session of the
+README and docs/images.md run as written against a real gunicorn on the demo
+data, and one-line refusals (no traceback) from gunicorn and pw_migrate for a bad setting, a
 bind address in use, or a migration run outside the repository root."""
 from __future__ import annotations
 
@@ -23,16 +23,23 @@ from tests.live import GUNICORN, Gunicorn
 
 PYTHON = sys.executable
 PW_MIGRATE = Path(sys.executable).with_name("pw_migrate")
-README = PROJECT_ROOT / "README.md"
-CURL_SECTIONS = ("A session with curl", "Images")
+# The curl session, in the order it is pasted: the README's short one, then the
+# longer one on the images page.
+CURL_SECTIONS = (("README.md", "A session with curl"), ("docs/images.md", "A session with images"))
 
 
-def readme_blocks(section: str) -> list[str]:
-    """The ```sh blocks of one ``## section`` of the README."""
-    text = README.read_text()
+def sh_blocks(page: str, section: str) -> list[str]:
+    """The ```sh blocks of one ``## section`` of a Markdown page."""
+    text = (PROJECT_ROOT / page).read_text()
     start = text.index(f"\n## {section}\n")
     end = text.find("\n## ", start + 1)
     return re.findall(r"```sh\n(.*?)```", text[start:end if end != -1 else None], re.S)
+
+
+def session_blocks() -> list[str]:
+    blocks = {page: sh_blocks(page, section) for page, section in CURL_SECTIONS}
+    assert all(blocks.values()), blocks  # a section that lost its block fails here
+    return [block for page_blocks in blocks.values() for block in page_blocks]
 
 
 def run(args, env=None, cwd=PROJECT_ROOT, timeout=60) -> subprocess.CompletedProcess:
@@ -121,10 +128,10 @@ def test_make_serve_runs_the_banner_step_before_gunicorn():
                                       "\texec $(BIN)/gunicorn app:app"]
 
 
-# --- the README's curl session, run as written ------------------------------
+# --- the docs' curl session, run as written --------------------------------
 
-def test_every_curl_of_the_readme_session_fails_on_an_error_status():
-    curls = [line for section in CURL_SECTIONS for block in readme_blocks(section)
+def test_every_curl_of_the_docs_session_fails_on_an_error_status():
+    curls = [line for block in session_blocks()
              for line in block.splitlines() if re.match(r"\s*(\w+=\$\()?curl ", line)]
     assert len(curls) >= 9
     for line in curls:
@@ -132,14 +139,14 @@ def test_every_curl_of_the_readme_session_fails_on_an_error_status():
 
 
 @pytest.mark.gunicorn
-def test_the_readme_curl_session_runs_in_order_on_the_demo_data(migrated_url, tmp_path):
+def test_the_docs_curl_session_runs_in_order_on_the_demo_data(migrated_url, tmp_path):
     storage, work = tmp_path / "storage", tmp_path / "work"
     work.mkdir()
     (work / "seeds").symlink_to(PROJECT_ROOT / "seeds")  # the README runs from the root
     seeded = first_run(migrated_url, storage)
     assert seeded.returncode == 0, seeded.stderr
     server = Gunicorn(migrated_url, storage, tmp_path / "gunicorn.log").start()
-    script = "\n".join(block for section in CURL_SECTIONS for block in readme_blocks(section))
+    script = "\n".join(session_blocks())
     # One shell, as if pasted: each command must succeed (set -e, pipefail), and
     # the ERR trap names the one that did not.
     script = ("set -eo pipefail\ntrap 'echo \"failed: $BASH_COMMAND\" >&2' ERR\n"

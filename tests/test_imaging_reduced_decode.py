@@ -166,5 +166,5 @@ def test_the_hash_stays_within_a_few_bits_of_a_full_decode(seed, size, decoded_s
     assert decoded[0] in (size[0] // 4, size[0] // 8)
 
     # Measured over 52 generated photos: 47 identical, the rest 2-4 bits
-    # (README, "Images"); a re-encode at quality 60 moves it up to 6.
+    # (docs/images.md); a re-encode at quality 60 moves it up to 6.
     assert hamming(reduced, _full_decode_phash(data)) <= 4

@@ -1,44 +1,6 @@
-"""Taking a backup while the service runs.
-
-Why the order is database FIRST, files SECOND
----------------------------------------------
-The file store is content-addressed and append-mostly. An upload
-(``janus.services.images.upload``) stores its file (atomically: by rename,
-or one PUT in a bucket) BEFORE the transaction that inserts the row
-referencing it commits; a file
-is removed (``janus.services.images.release``, called by ``delete_image``
-and by the deletion of a user) only AFTER the transaction that deleted its
-last row has committed. So, for any consistent snapshot S of the
-database:
-
-* every row in S committed before S was taken, hence its file was on disk
-  before S was taken;
-* such a file can disappear later only if its rows were deleted and that
-  deletion committed after S -- between the snapshot and the copy.
-
-Copying the files first and the database second would be wrong: a row
-committed between the two steps would be in the dump without its file.
-Copying the database first leaves exactly one hazard, the deletion case
-above, and it is detectable: the snapshot lists the storage keys its rows
-reference, and any such file missing at copy time (checked up front, and
-again when each file is opened) aborts this attempt. The partial archive is
-discarded and a NEW snapshot is taken, in which the deleted rows are gone
-too. After ``ATTEMPTS`` tries the backup fails loudly, naming a key: then
-the store really lacks a file that committed rows reference (a damaged
-store), which an operator must look at.
-
-Only the referenced originals (and their thumbnails) are archived, so the
-restored store holds exactly the files the restored rows need: an upload in
-flight during the backup (file written, row not yet committed) is left out
-along with its row. Each original is hashed while it is copied and must
-match its name. Files, once opened, can be unlinked without harm; they are
-never rewritten in place with other bytes (a rename, or a PUT of the same
-content-addressed bytes), so a copy never mixes two versions.
-
-``upload`` and ``release`` of one key hold its lock (janus.services.files),
-so a release can no longer remove the file under a new row of the same
-bytes; were a file still missing, the backup reports it rather than
-archiving a broken row. The same holds for a bucket (janus.storage.s3).
+"""Taking a backup while the service runs: the database snapshot FIRST, then the files
+its rows reference, retried with a fresh snapshot when one was deleted meanwhile.
+Why that order is safe: docs/backups.md, "Why the database first, the files second".
 """
 from __future__ import annotations
 

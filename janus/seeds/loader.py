@@ -1,30 +1,7 @@
-"""Resolve references and write rows, inside the caller's transaction.
-
-``Loader.run()`` first plans every domain -- which records already exist
-(skipped, never overwritten), whether every reference resolves to a row in
-the database or to a record loaded in this run -- and only then writes. A
-problem found while planning or writing raises ``SeedError``; the caller's
-transaction rolls everything back.
-
-Records are written the way real data is, through the domain services, each
-with its audit row (their own transactions nest as savepoints):
-
-- users: ``janus.services.accounts.import_user`` (``user.created``, the user
-  as actor);
-- admins: ``janus.services.admins.grant``, acting as ``granted_by`` or else
-  the user themself (``admin.granted`` and an ``admin_granted`` security event);
-- images: ``janus.services.images.upload`` for file-backed records, exactly as
-  an upload (``image.uploaded``), ``create_record`` for metadata-only ones
-  (``image.created``), the owner acting;
-- analytics: ``janus.services.records.create_analytics``, the record's user
-  acting (``analytics.created``); the image must be visible to them;
-- logs and security events are themselves audit rows: ``janus.repos.logs``
-  and ``janus.repos.security`` ``record()``, as the services write theirs.
-
-Every service gets the record's time (``at=``), which dates the row and its
-audit row alike. Files cannot be rolled back: after a rollback the caller
-calls ``release_new_files()``, which removes the files this run added to the
-store and no row uses.
+"""Resolve references and write rows, inside the caller's transaction: every domain
+is planned (skips, references) before the first write, and written through the
+domain services. Files cannot be rolled back: after a rollback the caller calls
+``release_new_files()``. What each domain writes: docs/seeds.md, "The file format".
 """
 from __future__ import annotations
 

@@ -6,22 +6,9 @@ change here updates both, with its audit row and security event, in one
 transaction. ``guard_last_superadmin`` is the only check that keeps at least
 one active superadmin; demote, revoke, delete and deactivate all call it.
 
-Write-transaction discipline (the README's "Write transactions" says the
-same): every change reads what it depends on INSIDE its transaction, after
-taking its locks, and locks are taken in ONE order:
-
-1. the target user's row (``lock_user``: ``FOR NO KEY UPDATE`` on
-   PostgreSQL, which foreign-key checks' ``FOR KEY SHARE`` does not wait for;
-   the row is re-read, so its role is the committed one);
-2. then admin rows, in id order (``superadmin_count`` locks every
-   superadmin's row before counting them).
-
-Users rows are never locked after admin rows, and no other user's row is
-locked, so two admin changes cannot wait on each other in a cycle. On SQLite
-every transaction begins IMMEDIATE (janus.db): writers take turns, and the
-same code is simply serialised. A PostgreSQL deadlock or serialization
-failure that still happens (e.g. a user deleted while acting) is retried
-whole by ``janus.web.plugins.DatabasePlugin``.
+Every change reads what it depends on inside its transaction and locks in ONE
+order: the target user's row (``lock_user``), then admin rows in id order. Why,
+and the rest of the discipline: docs/architecture.md, "Write transactions".
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ def _janus_admin(url: str, *args, stdin: str | None = None, **env):
 
 
 BIN = Path(sys.executable).parent
-# The README's two ways to migrate: pw_migrate from the repository root (the
+# The two ways to migrate (docs/migrations.md): pw_migrate from the repository root (the
 # issue's "Done when"), janus-migrate from anywhere (here, an empty directory).
 MIGRATE = {"pw_migrate from the root": ([BIN / "pw_migrate", "migrate"], PROJECT_ROOT),
            "janus-migrate elsewhere": ([BIN / "janus-migrate"], None)}

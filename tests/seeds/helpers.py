@@ -10,7 +10,7 @@ from tests.helpers import migrate
 
 DOMAIN_MODELS = {"users": User, "admins": Admin, "images": Image, "analytics": Analytics,
                  "logs": Log, "security": SecurityEvent}
-# The demo accounts the module docstring (and the README) promise.
+# The demo accounts the README promises.
 DEMO_ACCOUNTS = {
     "admin@janus.example": "janus-superadmin",
     "mod@janus.example": "janus-moderator",
