@@ -15,9 +15,11 @@ of seconds within a few dozen).
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -76,6 +78,12 @@ class S3Server:
         return f"s3://{bucket}/t-{uuid.uuid4().hex[:12]}"
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the test run dies (a killed pytest runs no
+    teardown), so no server outlives it."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_s3_server(root: Path, *extra: str) -> S3Server:
     """``rclone serve s3`` on a free port, serving ``root``; fails the test
     run (never skips) when it does not answer within START_DEADLINE."""
@@ -89,7 +97,8 @@ def start_s3_server(root: Path, *extra: str) -> S3Server:
         [RCLONE, "serve", "s3", "--auth-key", f"{ACCESS_KEY},{SECRET_KEY}",
          "--addr", f"127.0.0.1:{server.port}", "--dir-cache-time", "1ms",
          "--config", "/dev/null", *extra, str(root)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=_die_with_parent)
     deadline = time.monotonic() + START_DEADLINE
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
