@@ -20,10 +20,14 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(ADMIN_LEVELS)}
 
 @dataclasses.dataclass(frozen=True)
 class Client:
-    """Where a request came from, for security events."""
+    """Where a request came from, for security events. ``own_address``: the
+    address is this client's alone, not a proxy's that other clients share
+    (janus.web.addresses.client_address); only such an address can become a
+    known one, which the account-wide lockout spares (janus.services.lockout)."""
 
     ip: str | None = None
     user_agent: str | None = None
+    own_address: bool = False
 
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import urllib.parse
 from pathlib import Path
 
 import limits
@@ -30,7 +31,7 @@ def default_database_url(data_dir: Path = DEFAULT_INSTANCE_DIR) -> str:
     return f"sqlite:///{Path(data_dir).resolve() / 'janus.db'}"
 
 
-def _int(env, name, default, minimum=0):
+def _int(env, name, default, minimum=0, maximum=None):
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -40,6 +41,8 @@ def _int(env, name, default, minimum=0):
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 
@@ -85,9 +88,40 @@ def _networks(env, name, default):
             ipaddress.ip_network(item, strict=False)
         except ValueError:
             raise ConfigError(f"{name} must list addresses or CIDR networks "
-                              f"(127.0.0.1/8,::1), got {item!r}") from None
+                              f"(10.0.0.0/8,::1), got {item!r}") from None
     return items
 
+
+def _public_url(env, name, default):
+    """An absolute http(s) URL, optionally with a path prefix; stored without
+    a trailing slash so that a path ("/console") can be appended."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    problem = None
+    try:
+        parts = urllib.parse.urlsplit(raw)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts, problem = None, "it does not parse"
+    if parts is not None:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problem = "it must start with http:// or https:// and name a host"
+        elif parts.username is not None or parts.password is not None:
+            problem = "it must not carry a user or password"
+        elif parts.query or parts.fragment or "?" in raw or "#" in raw:
+            problem = "it must not carry a query or fragment"
+        elif any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+            problem = "it must not contain spaces or control characters"
+    if problem:
+        raise ConfigError(f"{name} must be an absolute http(s) URL such as "
+                          f"https://janus.example or https://example.org/janus "
+                          f"({problem}), got {raw!r}")
+    return raw.rstrip("/")
+
+
+# Ten years at most: an unbounded count would overflow the date arithmetic.
+KNOWN_ADDRESS_DAYS_MAX = 3650
 
 RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 
@@ -155,8 +189,16 @@ class Config:
     lockout_account_threshold: int = 20
     allow_registration: bool = True
     cors_origins: tuple = ()
-    # Reverse proxies whose X-Forwarded-For is believed (exact addresses).
+    # Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR
+    # networks (janus.web.addresses).
     trusted_proxies: tuple = ()
+    # An address the account logged in from (as the client's own address)
+    # within this many days is not stopped by the account-wide lockout; 0: none is.
+    known_address_days: int = 30
+    # Where clients reach Janus ("https://janus.example", maybe with a path
+    # prefix): redirects and links are built from it (``link``), never from
+    # the request's Host. None: redirects are relative.
+    public_url: str | None = None
     log_level: str = "INFO"
     # Per-address request rates (limits syntax, "10/minute;100/hour"; "" off),
     # counted in memory per worker or in Redis (shared by every worker and host).
@@ -188,6 +230,13 @@ class Config:
     @property
     def backup_dir(self) -> Path:
         return Path(self.data_dir) / "backups"
+
+    def link(self, path: str) -> str:
+        """``path`` ("/console/login") as clients reach it: under
+        JANUS_PUBLIC_URL when it is set, else ``path`` itself (a relative
+        reference, right for a redirect; a mail needs the absolute form, so
+        check ``public_url`` first)."""
+        return path if self.public_url is None else self.public_url + path
 
     @classmethod
     def from_env(cls, overrides: dict | None = None, env=None) -> Config:
@@ -225,7 +274,10 @@ class Config:
             allow_registration=_bool(env, "JANUS_ALLOW_REGISTRATION",
                                      default["allow_registration"]),
             cors_origins=_list(env, "JANUS_CORS_ORIGINS", default["cors_origins"]),
-            trusted_proxies=_list(env, "JANUS_TRUSTED_PROXIES", default["trusted_proxies"]),
+            trusted_proxies=_networks(env, "JANUS_TRUSTED_PROXIES", default["trusted_proxies"]),
+            known_address_days=_int(env, "JANUS_KNOWN_ADDRESS_DAYS",
+                                    default["known_address_days"], 0, KNOWN_ADDRESS_DAYS_MAX),
+            public_url=_public_url(env, "JANUS_PUBLIC_URL", default["public_url"]),
             rate_limit_storage=_storage(env, "JANUS_RATE_LIMIT_STORAGE",
                                         default["rate_limit_storage"]),
             rate_limit_login=_rate(env, "JANUS_RATE_LIMIT_LOGIN", default["rate_limit_login"]),

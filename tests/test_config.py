@@ -32,7 +32,8 @@ def test_empty_variables_give_the_declared_defaults():
              "JANUS_LOCKOUT_THRESHOLD", "JANUS_LOCKOUT_WINDOW_SECONDS",
              "JANUS_ALLOW_REGISTRATION", "JANUS_CORS_ORIGINS", "JANUS_TRUSTED_PROXIES",
              "JANUS_LOG_LEVEL", "JANUS_ARGON2_TIME_COST", "JANUS_ARGON2_MEMORY_KIB",
-             "JANUS_CONSOLE_SESSION_SECONDS", "JANUS_COOKIE_SECURE"]
+             "JANUS_CONSOLE_SESSION_SECONDS", "JANUS_COOKIE_SECURE", "JANUS_KNOWN_ADDRESS_DAYS",
+             "JANUS_PUBLIC_URL"]
     assert Config.from_env(env=dict.fromkeys(names, "")) == Config.from_env(env={})
 
 

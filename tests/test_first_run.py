@@ -171,6 +171,9 @@ def test_the_docs_curl_session_runs_in_order_on_the_demo_data(migrated_url, tmp_
     ("JANUS_WORKERS", "two"),
     ("JANUS_DB_POOL_SIZE", "0"),
     ("JANUS_RATE_LIMIT_LOGIN", "lots"),
+    ("JANUS_TRUSTED_PROXIES", "10.0.0.0/33"),
+    ("JANUS_PUBLIC_URL", "janus.example"),
+    ("JANUS_KNOWN_ADDRESS_DAYS", "-1"),
 ])
 def test_gunicorn_refuses_a_bad_setting_in_one_line_naming_it(variable, value, tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/janus.db", "JANUS_BIND": "127.0.0.1:0",

@@ -102,15 +102,35 @@ class SecurityRepository(HistoryMixin, Repository):
             failures.append((when, ip))
         return failures
 
-    def last_success(self, account: str, ip: str | None, since: datetime) -> datetime | None:
-        """When ``account`` last logged in from ``ip`` after ``since``, or None."""
+    def _logins_from(self, account: str, ip: str | None, since: datetime) -> pw.ModelSelect:
         ip_match = (SecurityEvent.ip.is_null() if normalise_ip(ip) is None
                     else SecurityEvent.ip == normalise_ip(ip))
         return (SecurityEvent.select(SecurityEvent.timestamp)
                 .where((SecurityEvent.account == normalise_account(account))
                        & (SecurityEvent.action == "login_success")
-                       & (SecurityEvent.timestamp > since) & ip_match)
+                       & (SecurityEvent.timestamp > since) & ip_match))
+
+    def last_success(self, account: str, ip: str | None, since: datetime) -> datetime | None:
+        """When ``account`` last logged in from ``ip`` after ``since``, or None."""
+        return (self._logins_from(account, ip, since)
                 .order_by(SecurityEvent.timestamp.desc()).limit(1).scalar())
+
+    def logged_in_as_own(self, account: str, ip: str, since: datetime, newest: int) -> bool:
+        """Whether one of ``account``'s ``newest`` logins after ``since`` was
+        from ``ip`` with ``ip`` the client's own address, as the row records
+        it (janus.services.auth; rows from before it was recorded do not say
+        so). Bounded: an account that logs in all day costs no more to ask
+        (the (account, action, timestamp) index walked backwards, no more)."""
+        own = SecurityEvent.security_metadata["own_address"] == True  # noqa: E712
+        recent = (SecurityEvent.select(SecurityEvent.ip, own.alias("own"))
+                  .where((SecurityEvent.account == normalise_account(account))
+                         & (SecurityEvent.action == "login_success")
+                         & (SecurityEvent.timestamp > since))
+                  .order_by(SecurityEvent.timestamp.desc()).limit(newest).alias("recent"))
+        query = (pw.Select((recent,), (pw.SQL("1"),))
+                 .where((recent.c.ip == normalise_ip(ip)) & (recent.c.own == True))  # noqa: E712
+                 .limit(1))
+        return database.execute(query).fetchone() is not None
 
     def lockout_history(self, since: datetime, min_failures: int, max_accounts: int) -> list:
         """The login failures, successes and operator unlocks after ``since``

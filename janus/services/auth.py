@@ -81,17 +81,17 @@ def _event(action, client: Client, user=None, account=None, **metadata):
 def _attempt(user, account: str, client: Client, config: Config):
     """Record the attempt as a failure before any password is checked, in one
     committed transaction that takes turns with every other attempt on the
-    account (janus.services.lockout). Returns the recorded row and what this
-    attempt would lock should it fail; raises TooManyRequests, after
-    committing a ``login_locked`` row, when the account is locked for this
-    address."""
+    account (janus.services.lockout). Returns the recorded row and the
+    assessment (what this attempt would lock should it fail); raises
+    TooManyRequests, after committing a ``login_locked`` row, when the
+    account is locked for this address."""
     with database.atomic():
         security_events.serialise_logins(account)
-        standing = lockout.assess(account, client.ip, config, utcnow())
+        standing = lockout.assess(account, client.ip, config, utcnow(), client.own_address)
         if standing.retry_after is None:
             reason = "unknown_account" if user is None else "wrong_password"
-            return _event("login_failed", client, user=user, account=account,
-                          reason=reason), standing.scope
+            return _event("login_failed", client, user=user, account=account, reason=reason,
+                          known_address=standing.known_address or None), standing
         _event("login_locked", client, user=user, account=account,
                retry_after=standing.retry_after, scope=standing.scope)
     metrics.login_locked(standing.scope)
@@ -120,12 +120,14 @@ def login(login_name: str, password: str, client: Client, config: Config,
     # One key per account whichever name was typed; unknown names are keyed
     # too, so lockout behaves the same whether or not the account exists.
     account = user.email if user else (login_name or "").strip().lower()[:254]
-    attempt, would_lock = _attempt(user, account, client, config)
+    attempt, standing = _attempt(user, account, client, config)
+    would_lock = standing.scope
     # Always verify against some hash, so an unknown account costs the same time.
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if not ok or not user.is_active:
         if ok:  # the right password for a deactivated account
-            security_events.settle(attempt, "login_failed", {"reason": "inactive"})
+            security_events.settle(attempt, "login_failed", dict(
+                attempt.security_metadata, reason="inactive"))
         if would_lock is not None:
             _event("lockout", client, user=user, account=account, scope=would_lock,
                    window_seconds=config.lockout_window_seconds)
@@ -139,7 +141,12 @@ def login(login_name: str, password: str, client: Client, config: Config,
             fields["password_hash"] = hash_password(password)
         users.update(user, **fields)
         issued = (issue or (lambda u: issue_token(u, config.token_ttl_seconds)))(user)
-        metadata = {"rehashed": True} if "password_hash" in fields else {}
+        # Whether this login makes its address a known one (janus.services.lockout).
+        metadata = {"own_address": client.own_address}
+        if standing.known_address:  # the account is locked for other addresses
+            metadata["known_address"] = True
+        if "password_hash" in fields:
+            metadata["rehashed"] = True
         if via is not None:
             metadata["via"] = via
         security_events.settle(attempt, "login_success", metadata)

@@ -23,10 +23,11 @@ from janus.ratelimit import RateLimits
 from janus.services.files import start_sweep
 from janus.storage import open_store
 from janus.web import console, cors, metrics, openapi, plugins
+from janus.web.addresses import AddressList, client_address
 from janus.web.console import errors as console_errors
 from janus.web.console.headers import is_console
 from janus.web.jsonio import error_response
-from janus.web.plugins import client_ip, header
+from janus.web.plugins import header
 from janus.web.ratelimit import RateLimitPlugin
 from janus.web.registry import Api
 from janus.web.routes import (
@@ -105,14 +106,14 @@ def _error_handler(error):
     return error_response(for_status(status, message))
 
 
-def _before_request(trusted_proxies: frozenset):
+def _before_request(trusted_proxies: AddressList):
     env = request.environ
     given = header("X-Request-ID")
     # 32 random hex digits, as uuid4().hex gave, without building a UUID.
     env["janus.request_id"] = given if _REQUEST_ID_RE.match(given) else os.urandom(16).hex()
     env["janus.started"] = time.perf_counter()
-    env["janus.client_ip"] = client_ip(env.get("REMOTE_ADDR"), header("X-Forwarded-For"),
-                                       trusted_proxies)
+    env["janus.client_ip"], env["janus.client_own"] = client_address(
+        env.get("REMOTE_ADDR"), header("X-Forwarded-For"), trusted_proxies)
 
 
 def _after_request():
@@ -141,7 +142,7 @@ def create_app(config: Config | None = None) -> Bottle:
     app.install(RateLimitPlugin(limits))
     plugins.install(app, config)
     app.default_error_handler = _error_handler
-    trusted_proxies = frozenset(config.trusted_proxies)
+    trusted_proxies = AddressList(config.trusted_proxies)
     app.add_hook("before_request", lambda: _before_request(trusted_proxies))
     app.add_hook("after_request", _after_request)
     metrics.install_hooks(app)

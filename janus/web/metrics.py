@@ -15,7 +15,6 @@ answer sums every worker's values, whichever worker serves the scrape.
 """
 from __future__ import annotations
 
-import ipaddress
 import os
 import time
 
@@ -27,26 +26,12 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from janus.db import is_retryable
 from janus.errors import NotFound, disk_full_cause
 from janus.metrics import DATABASE_CONFLICTS, DATABASE_ERRORS, HTTP_DURATION, HTTP_REQUESTS
+from janus.web.addresses import AddressList
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MEDIA = "text/plain; version=0.0.4"
 UNMATCHED = "unmatched"  # the route label of a request no route matched (404, 405)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-
-def networks(allow) -> tuple:
-    return tuple(ipaddress.ip_network(item, strict=False) for item in allow)
-
-
-def allowed(address: str | None, nets: tuple) -> bool:
-    if not address:
-        return False
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return any(ip in net or (mapped is not None and mapped in net) for net in nets)
 
 
 def exposition() -> bytes:
@@ -144,7 +129,7 @@ class DatabaseConflicts(_DatabasePlugin):
 
 
 def register(api) -> None:
-    nets = networks(api.config.metrics_allow)
+    allow = AddressList(api.config.metrics_allow)
 
     @api.route("GET", "/metrics", summary="Prometheus metrics (allowed addresses only)",
                tag="meta", auth=False, database=False, response=bytes, response_media=MEDIA,
@@ -153,7 +138,7 @@ def register(api) -> None:
                            "worker. Only clients in JANUS_METRICS_ALLOW (loopback by "
                            "default) get it; any other address gets 404 not_found.")
     def metrics():
-        if not allowed(request.environ.get("janus.client_ip"), nets):
+        if request.environ.get("janus.client_ip") not in allow:
             raise NotFound(f"no route for {request.path}")
         return HTTPResponse(body=exposition(), status=200,
                             headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})

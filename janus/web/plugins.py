@@ -71,23 +71,12 @@ def request_id() -> str:
     return request.environ.get("janus.request_id", "-")
 
 
-def client_ip(remote_addr: str | None, forwarded_for: str, trusted: frozenset) -> str | None:
-    """The client's address. Behind a reverse proxy REMOTE_ADDR is the proxy
-    (gunicorn does not rewrite it), so when the peer is one of
-    JANUS_TRUSTED_PROXIES the X-Forwarded-For chain is read from the right,
-    skipping trusted hops; anything a client put further left is ignored."""
-    if remote_addr not in trusted or not forwarded_for:
-        return remote_addr
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if hop not in trusted:
-            return hop
-    return hops[0] if hops else remote_addr
-
-
 def request_client() -> Client:
-    return Client(ip=request.environ.get("janus.client_ip"),
-                  user_agent=header("User-Agent")[:512] or None)
+    """Where the request came from (janus.web.addresses.client_address, run
+    for every request in app._before_request)."""
+    env = request.environ
+    return Client(ip=env.get("janus.client_ip"), user_agent=header("User-Agent")[:512] or None,
+                  own_address=env.get("janus.client_own", False))
 
 
 class _SpecPlugin:

@@ -12,8 +12,9 @@ import pytest
 from janus.models import Log, SecurityEvent, User, utcnow
 from janus.repos.security import security_events
 from janus.services import lockout
-from tests.api.helpers import CLIENT_IP
-from tests.console.helpers import queries
+from janus.web.app import create_app
+from tests.api.helpers import CLIENT_IP, PASSWORD
+from tests.console.helpers import queries, sign_in
 from tests.helpers import T0
 
 PATH = "/console/security"
@@ -73,6 +74,21 @@ def test_an_unknown_account_is_listed_without_a_button(as_superadmin):
     assert row[:2] == ["<b>nobody</b>", "no such account"]
     assert not res.html.select(f'form[action^="{PATH}/unlock/"]')
     assert "<b>nobody" not in res.text
+
+
+@pytest.mark.parametrize("days, scope", [
+    ("30", "every address but those it signed in from in the last 30 days"),
+    ("0", "every address"),  # no address is known
+])
+def test_an_account_lock_says_which_addresses_it_spares(make_config, superadmin, alice,
+                                                        days, scope):
+    app = create_app(make_config(JANUS_KNOWN_ADDRESS_DAYS=days))
+    client, res = sign_in(app, superadmin.user.username, PASSWORD)
+    assert res.status_int == 303
+    for n in range(4):
+        fail(alice.user, f"192.0.2.{10 + n}", 5)
+    rows = lock_rows(client.get(PATH))
+    assert [row[2] for row in rows if not row[2].startswith("this address")] == [scope]
 
 
 def test_unlock_clears_the_lockout_and_writes_the_clis_rows(as_superadmin, superadmin, alice):

@@ -35,7 +35,8 @@ def test_an_admin_signs_in(app, superadmin):
     assert row.user_id == superadmin.id and row.revoked_at is None
     assert timedelta(hours=7, minutes=59) < row.expires_at - row.created_at <= timedelta(hours=8)
     (success,) = events("login_success")
-    assert success.security_metadata == {"via": "console"} and success.user_id == superadmin.id
+    assert success.security_metadata == {"via": "console", "own_address": True}
+    assert success.user_id == superadmin.id
     page = client.get("/console")
     assert page.status_int == 200 and "Signed in as" in page.text and "root" in page.text
 

@@ -23,6 +23,8 @@ KINDS = ("login_success", "login_failed", "login_locked", "lockout", "logout",
          "lockout_cleared", "admin_granted", "admin_revoked")
 PAGE_SIZES = (25, 50, 100, 200)
 SCOPES = {"address": "this address", "account": "every address"}
+# An account lock spares the addresses the account logged in from lately.
+SPARING_KNOWN = "every address but those it signed in from in the last {days} days"
 
 
 def _user(user) -> dict | None:
@@ -40,8 +42,11 @@ def event(row) -> dict:
                          else {}).items()]}
 
 
-def locked(lock: lockout.Lockout) -> dict:
-    return {"account": lock.account, "user": _user(lock.user), "scope": SCOPES[lock.scope],
+def locked(lock: lockout.Lockout, known_address_days: int) -> dict:
+    scope = SCOPES[lock.scope]
+    if lock.scope == "account" and known_address_days:
+        scope = SPARING_KNOWN.format(days=known_address_days)
+    return {"account": lock.account, "user": _user(lock.user), "scope": scope,
             "ip": lock.ip, "failures": lock.failures, "until": lock.until}
 
 
@@ -53,7 +58,8 @@ def register(console) -> None:
         form = given(SecurityEventQuery)
         context = {"title": "Security", "form": form, "kinds": KINDS, "page_sizes": PAGE_SIZES,
                    "events": [], "next_url": None, "first_url": None, "error": None,
-                   "lockouts": [locked(lock) for lock in lockout.current(config)]}
+                   "lockouts": [locked(lock, config.known_address_days)
+                                for lock in lockout.current(config)]}
         try:  # a bad value, or a cursor this service never issued
             page = history.security_timeline(actor, read(SecurityEventQuery, form))
         except ValidationError as exc:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from bottle import HTTPResponse, redirect, request
+from bottle import HTTPResponse, request, response
 
 from janus.db import database
 from janus.errors import Forbidden, JanusError
@@ -113,5 +113,11 @@ class Console:
 
 
 def see_other(path: str) -> None:
-    """303 to ``path`` (POST-redirect-GET); raises."""
-    redirect(path, 303)
+    """303 to ``path`` (POST-redirect-GET); raises. The Location is ``path``
+    itself or under JANUS_PUBLIC_URL (Config.link), never built from the
+    request: Bottle's redirect() joins it to request.url, which believes the
+    client's Host and X-Forwarded-Host. The cookies set so far go with it."""
+    answer = response.copy(cls=HTTPResponse)
+    answer.status, answer.body = 303, ""
+    answer.set_header("Location", request.app.config["janus.config"].link(path))
+    raise answer
