@@ -3,7 +3,8 @@ in the same run, in one table (printed, and written as JSON).
 
 HTTP under gunicorn vs a bare WSGI app; Janus in-process vs GET /health;
 million-row paging, summary and near-duplicate search vs plain SQL; imaging
-vs a plain Pillow decode; gunicorn worker classes and thread counts; logins.
+vs a plain Pillow decode; uploads and downloads with an S3 bucket vs the
+local disk; gunicorn worker classes and thread counts; logins.
 Janus runs in its DEFAULT configuration (what ``make serve`` runs, the JSON
 access line included) unless the environment says otherwise.
 
@@ -23,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import bigdata, dataset, imaging, report, served, similarity
+from bench import bigdata, dataset, imaging, report, served, similarity, storage
 from bench.server import ServerError, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
-SECTIONS = ("imaging", "similarity", "bigdata", "http", "workers")
+SECTIONS = ("imaging", "storage", "similarity", "bigdata", "http", "workers")
 DEFAULT_JSON = "bench.json"
 # seconds, rounds, warm-up (HTTP); micro-benchmark iterations (sqlite, postgresql);
 # sample_seconds: least time one in-process sample lasts; similar_rows: images
@@ -97,9 +98,12 @@ def server_env(args) -> dict:
 
 def run(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
     """In-process sections first (no server running beside them), then HTTP."""
-    result = {"skipped": {}, "imaging": None, "similarity": {}, "bigdata": {}}
+    result = {"skipped": {}, "imaging": None, "storage": None, "similarity": {},
+              "bigdata": {}}
     if "imaging" in args.sections:
         result["imaging"] = imaging.measure(plan["rounds"], plan["sample_seconds"])
+    if "storage" in args.sections:
+        result["storage"] = storage.measure(tmp, plan["rounds"], plan["sample_seconds"], stack)
     if "similarity" in args.sections:
         result["similarity"], skipped = similarity.measure(
             args.backends, tmp, plan["similar_rows"], plan["rounds"], plan["sample_seconds"])

@@ -174,7 +174,7 @@ def log_summary(lines) -> dict:
 def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, args,
                result: dict) -> list[dict]:
     """Print every section's table, then the targets table; return its rows."""
-    from bench import bigdata, imaging, inprocess, logins, similarity, targets, workers
+    from bench import bigdata, imaging, inprocess, logins, similarity, storage, targets, workers
 
     env_note = ", ".join(f"{name}={env.get(name, '(default)')}" for name in
                          ("JANUS_LOG_LEVEL", "JANUS_WORKERS", "JANUS_THREADS",
@@ -224,6 +224,11 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
               f"photo (seed {im['seed']}), best of {plan['rounds']} rounds (lower ms/op is "
               "better; x decode = ms / ms of Pillow's full decode of the same bytes)")
         imaging.print_table(im)
+    if result.get("storage"):
+        print(f"File store, in-process (WebTest, SQLite): a {result['storage']['bytes'] / 1e6:.1f}"
+              f" MB JPEG, best of {plan['rounds']} rounds (x local disk = median over rounds "
+              "of ms with S3 / ms with the local disk)")
+        storage.print_table(result["storage"])
     if result.get("similarity"):
         rows = next(iter(result["similarity"].values()))["rows"]
         print(f"Near-duplicate search, in-process: {rows:,} images with random phashes over "

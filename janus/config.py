@@ -14,6 +14,8 @@ from pathlib import Path
 
 import limits
 
+from janus.storage.location import S3Location, S3Settings, check_endpoint
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
 # gunicorn.conf.py binds here unless JANUS_BIND says otherwise.
@@ -131,6 +133,27 @@ def _storage(env, name, default):
     return raw
 
 
+def _storage_url(env, name):
+    """s3://bucket/prefix, normalised (no trailing slash); unset or "": None."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return S3Location.parse(raw).url
+    except ValueError as exc:
+        raise ConfigError(f"{name} {exc}") from None
+
+
+def _endpoint(env, name):
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return check_endpoint(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} {exc}") from None
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     database_url: str
@@ -142,8 +165,16 @@ class Config:
     # PostgreSQL: prepare the hot queries once per connection (janus.hotpath.prepared);
     # off behind a pooler in transaction mode.
     pg_prepare: bool = True
-    # None: <data_dir>/storage.
+    # None: <data_dir>/storage. The store unless storage_url is set; then only
+    # the folder `python -m janus.backup copy-store` copies from by default.
     storage_dir: Path | None = None
+    # s3://bucket/prefix: files in a bucket shared by every host (janus.storage.s3),
+    # reached with the standard AWS_* variables below.
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = dataclasses.field(default=None, repr=False)
+    s3_region: str | None = None
     # Start-up sweep: leftover temp files and unused originals younger than
     # this are spared (another worker may be writing them right now).
     sweep_grace_seconds: int = 3600
@@ -192,6 +223,11 @@ class Config:
             object.__setattr__(self, "storage_dir", Path(self.data_dir) / "storage")
 
     @property
+    def s3_settings(self) -> S3Settings:
+        return S3Settings(self.s3_endpoint_url, self.s3_access_key_id,
+                          self.s3_secret_access_key, self.s3_region)
+
+    @property
     def backup_dir(self) -> Path:
         return Path(self.data_dir) / "backups"
 
@@ -220,6 +256,11 @@ class Config:
             db_pool_size=number("db_pool_size", "JANUS_DB_POOL_SIZE"),
             pg_prepare=_bool(env, "JANUS_PG_PREPARE", default["pg_prepare"]),
             storage_dir=Path(env.get("JANUS_STORAGE_DIR") or data_dir / "storage").resolve(),
+            storage_url=_storage_url(env, "JANUS_STORAGE_URL"),
+            s3_endpoint_url=_endpoint(env, "AWS_ENDPOINT_URL"),
+            s3_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+            s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            s3_region=(env.get("AWS_DEFAULT_REGION") or "").strip() or None,
             sweep_grace_seconds=number("sweep_grace_seconds", "JANUS_SWEEP_GRACE_SECONDS",
                                        minimum=0),
             max_body_bytes=number("max_body_bytes", "JANUS_MAX_BODY_BYTES"),

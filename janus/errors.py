@@ -39,8 +39,8 @@ UnsupportedMediaType = _kind("UnsupportedMediaType", 415, "unsupported_media_typ
 InternalError = _kind("InternalError", 500, "internal_error")
 InsufficientStorage = _kind(
     "InsufficientStorage", 507, "insufficient_storage",
-    "The disk under the file store or the database is full (ENOSPC, EDQUOT, SQLITE_FULL, "
-    "PostgreSQL disk_full): nothing was stored; retry once space is freed.")
+    "The file store or the database is full (ENOSPC, EDQUOT, a bucket's server saying so, "
+    "SQLITE_FULL, PostgreSQL disk_full): nothing was stored; retry once space is freed.")
 # Seconds a 503 asks a client to wait (Retry-After): long enough not to hammer
 # a database that is restarting, short enough to notice it is back.
 RETRY_AFTER_UNAVAILABLE = 5

@@ -16,6 +16,7 @@ import pytest
 
 from janus.db import database, init_database
 from janus.models import MODELS
+from tests import storage
 from tests.helpers import migrate
 
 # The leak scan of every HTTP response (tests/api/leaks.py), in every test directory.
@@ -100,3 +101,29 @@ def db(database_url):
         for model in reversed(MODELS):
             model.delete().execute()
     db.close()
+
+
+# -- the file stores (tests/storage.py) ----------------------------------------------------
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One real S3 server for the session (rclone serve s3)."""
+    server = storage.start_s3_server(tmp_path_factory.mktemp("s3") / "root")
+    storage.SERVER = server
+    yield server
+    storage.SERVER = None
+    storage.stop_s3_server(server)
+
+
+@pytest.fixture
+def store_kind(request):
+    """"local" unless the module runs on both stores (tests.storage.both_stores)."""
+    kind = getattr(request, "param", "local")
+    if kind == "s3":
+        request.getfixturevalue("s3_server")
+    return kind
+
+
+@pytest.fixture
+def store(store_kind, tmp_path):
+    """An empty store of the test's kind."""
+    return storage.make_store(store_kind, tmp_path)

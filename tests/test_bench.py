@@ -109,7 +109,7 @@ def test_imaging_row_uses_the_jpeg_upload_against_its_decode():
 # -- arguments ----------------------------------------------------------------
 def test_defaults_run_every_section_on_both_backends_and_write_bench_json():
     args, plan = parse_args([])
-    assert args.sections == ["imaging", "similarity", "bigdata", "http", "workers"]
+    assert args.sections == ["imaging", "storage", "similarity", "bigdata", "http", "workers"]
     assert args.backends == ["sqlite", "postgresql"]
     assert args.json == "bench.json" and args.log_level is None
     assert plan["scale"] == "default" and plan["rounds"] == 3

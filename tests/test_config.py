@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import pytest
 
 from janus.config import Config, ConfigError, default_database_url
+from tests.helpers import PROJECT_ROOT
 
 
 def test_unset_variables_give_the_declared_defaults():
@@ -70,3 +74,54 @@ def test_unusable_values_are_config_errors(env, message):
     with pytest.raises(ConfigError) as info:
         Config.from_env(env=env)
     assert str(info.value) == message
+
+
+# -- the file store: JANUS_STORAGE_URL and the AWS_* variables -------------------------------
+@pytest.mark.parametrize("url", [
+    "s3:/bucket", "s3://", "http://bucket/prefix", "S3://Bucket/x", "s3://ab/x",
+    "s3://under_score/x", "s3://bucket//x", "s3://bucket/a/../b", "s3://bucket/./b",
+    "s3://key:secret@bucket/x", "s3://bucket:9000/x", "s3://bucket/x?region=eu",
+    "s3://bucket/x#y", "s3://bucket/sp ace", "s3://bucket/\x00",
+])
+def test_a_malformed_storage_url_is_one_config_error_naming_it(url):
+    with pytest.raises(ConfigError) as info:
+        Config.from_env(env={"JANUS_STORAGE_URL": url})
+    assert str(info.value).startswith("JANUS_STORAGE_URL ")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("url, normal", [
+    ("s3://janus-files", "s3://janus-files"),
+    ("s3://janus-files/", "s3://janus-files"),
+    ("s3://janus.files-1/prod/eu/", "s3://janus.files-1/prod/eu"),
+    ("  s3://b12/p  ", "s3://b12/p"),
+    ("", None),
+])
+def test_storage_urls(url, normal):
+    assert Config.from_env(env={"JANUS_STORAGE_URL": url}).storage_url == normal
+
+
+@pytest.mark.parametrize("endpoint", ["127.0.0.1:9000", "ftp://host", "http://", "http://h:x",
+                                      "http://user@host", "https://host/?a=1"])
+def test_a_malformed_endpoint_is_one_config_error_naming_it(endpoint):
+    with pytest.raises(ConfigError, match="^AWS_ENDPOINT_URL must be http"):
+        Config.from_env(env={"AWS_ENDPOINT_URL": endpoint})
+
+
+def test_the_s3_secret_stays_out_of_the_configs_repr():
+    config = Config.from_env(env={"JANUS_STORAGE_URL": "s3://bucket/x",
+                                  "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                                  "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-secret"})
+    assert config.s3_settings.secret_access_key == "wJalrXUtnFEMI-secret"
+    assert "wJalrXUtnFEMI" not in repr(config) and "wJalrXUtnFEMI" not in repr(config.s3_settings)
+
+
+def test_gunicorn_stops_on_a_malformed_storage_url_with_one_line(tmp_path):
+    env = {**os.environ, "JANUS_STORAGE_URL": "s3://Not A Bucket/x",
+           "JANUS_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    load = "import runpy; runpy.run_path('gunicorn.conf.py')"  # what gunicorn does first
+    proc = subprocess.run([sys.executable, "-c", load], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("janus: JANUS_STORAGE_URL ")

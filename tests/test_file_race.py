@@ -1,6 +1,7 @@
 """Uploads and deletes of the same bytes by different owners, interleaved
 deterministically in two threads (two pooled connections): no committed
-images row may lose its file, on either backend.
+images row may lose its file, on either backend and on either store (on S3
+the upload's ``place`` finds the object gone and PUTs it again).
 
 The deleter is paused inside ``release`` just before it removes the file
 (after it decided that no row uses it); the uploader then runs, and the
@@ -16,11 +17,13 @@ import pytest
 
 from janus.access import Actor
 from janus.db import database
-from janus.imaging import FileStore
 from janus.models import Image
 from janus.services import images as image_service
 from tests.helpers import make_user
 from tests.images import photo_like, save
+from tests.storage import both_stores
+
+pytestmark = both_stores
 
 MAX_PIXELS = 50_000_000
 WAIT = 60  # seconds: only a deadlock would get near it, and then the test fails
@@ -43,17 +46,13 @@ class Worker(threading.Thread):
             database.close()
 
 
-@pytest.fixture
-def store(tmp_path):
-    return FileStore(tmp_path / "storage")
-
-
-def interleave(db, monkeypatch, deleter_target, uploader_target):
+def interleave(db, store, monkeypatch, deleter_target, uploader_target):
     """Run the deleter until it is about to remove the file, then the
     uploader; let the deleter go on once the uploader is done or begins a
     transaction. Returns both workers, joined."""
     at_delete, go = threading.Event(), threading.Event()
-    real_delete, real_begin = FileStore.delete, db.begin
+    kind = type(store)
+    real_delete, real_begin = kind.delete, db.begin
 
     def paused_delete(self, key):
         if threading.current_thread().name == "deleter":
@@ -66,7 +65,7 @@ def interleave(db, monkeypatch, deleter_target, uploader_target):
             go.set()  # from here on the uploader may wait for the deleter's lock
         return real_begin(*args, **kwargs)
 
-    monkeypatch.setattr(FileStore, "delete", paused_delete)
+    monkeypatch.setattr(kind, "delete", paused_delete)
     monkeypatch.setattr(db, "begin", signalling_begin)
     deleter = Worker("deleter", deleter_target)
     deleter.start()
@@ -93,15 +92,14 @@ def test_a_delete_racing_an_upload_of_the_same_bytes_keeps_the_file(db, store, m
     alices = image_service.upload(alice, data, "a.png", store, MAX_PIXELS)
 
     _, uploader = interleave(
-        db, monkeypatch,
+        db, store, monkeypatch,
         lambda: image_service.delete_image(alice, alices.id, store),
         lambda: image_service.upload(bob, data, "b.png", store, MAX_PIXELS))
 
     bobs = uploader.result
     assert [row.id for row in Image.select()] == [bobs.id]
     assert store.exists(bobs.storage_key), "Bob's committed row lost its file"
-    with store.open(bobs.storage_key) as fh:
-        assert fh.read() == data
+    assert store.read(bobs.storage_key) == data
 
 
 def test_a_failed_upload_racing_another_owners_upload_keeps_the_file(db, store, monkeypatch):
@@ -125,7 +123,7 @@ def test_a_failed_upload_racing_another_owners_upload_keeps_the_file(db, store, 
     # sure there is a file for her cleanup to remove.
     store.put(data)
     _, uploader = interleave(
-        db, monkeypatch, alice_fails,
+        db, store, monkeypatch, alice_fails,
         lambda: image_service.upload(bob, data, "b.png", store, MAX_PIXELS))
 
     bobs = uploader.result

@@ -5,22 +5,26 @@ layout stays; a second sweeper on the host skips; a racing upload of an
 orphan's bytes keeps its file.
 
 File ages are set with os.utime against a fixed ``now``: no clocks, no sleeps.
+The same tests run on both stores: on S3, the folder rclone serves holds the
+bucket's objects, and an object's LastModified is its file's mtime there.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 
 import pytest
 
 from janus.access import Actor
-from janus.imaging import FileStore
 from janus.models import Image
 from janus.services import images as image_service
 from janus.services.files import sweep
+from janus.storage.base import thumbnail_name
 from tests.helpers import make_user, stored_files
 from tests.images import photo_like, save
+from tests.storage import backing_dir, both_stores
 from tests.test_file_race import MAX_PIXELS, interleave
+
+pytestmark = both_stores
 
 NOW = 2_000_000_000.0
 GRACE = 3600
@@ -41,43 +45,39 @@ def _file(path, mtime):
 
 def _thumb(store, key, mtime):
     """A thumbnail of ``key`` (its directory as old as the file)."""
-    path = _file(store.thumbnail_path(key, 64), mtime)
+    path = _file(backing_dir(store) / thumbnail_name(key, 64), mtime)
     _age(path.parent, mtime)
     return path
 
 
 @pytest.fixture
-def store(tmp_path):
-    return FileStore(tmp_path / "storage")
-
-
-@pytest.fixture
 def scene(db, store):
     """One file of each kind, named by what the sweep must do with it."""
+    root = backing_dir(store)
     owner = Actor(make_user())
     used = image_service.upload(owner, save(photo_like(51, (40, 30)), "PNG"), "u.png", store,
                                 MAX_PIXELS)
-    used_path = _age(store.path(used.storage_key), OLD)
+    used_path = _age(root / used.storage_key, OLD)
     orphan_old = store.put(save(photo_like(52, (40, 30)), "PNG"))
     orphan_young = store.put(save(photo_like(53, (40, 30)), "PNG"))
     stray_thumb_key = "ef/01/ef01" + "2" * 60
-    beside = store.path(orphan_old).parent
+    beside = (root / orphan_old).parent
     keep = {
         "used original": used_path,
         "used thumbnail": _thumb(store, used.storage_key, OLD),
-        "young orphan": _age(store.path(orphan_young), YOUNG),
+        "young orphan": _age(root / orphan_young, YOUNG),
         "young temp file": _file(beside / ".tmp-young.png", YOUNG),
-        "not the store's": _file(store.root / "ab" / "notes.txt", OLD),
-        "not a key": _file(store.root / "ab" / "cd" / "abcd", OLD),
-        "temp file outside the layout": _file(store.root / "elsewhere" / ".tmp-mine", OLD),
+        "not the store's": _file(root / "ab" / "notes.txt", OLD),
+        "not a key": _file(root / "ab" / "cd" / "abcd", OLD),
+        "temp file outside the layout": _file(root / "elsewhere" / ".tmp-mine", OLD),
     }
     gone = {
-        "old orphan": _age(store.path(orphan_old), OLD),
+        "old orphan": _age(root / orphan_old, OLD),
         "old orphan's thumbnail": _thumb(store, orphan_old, OLD),
         "thumbnail without original or row": _thumb(store, stray_thumb_key, OLD),
         "temp file beside originals": _file(beside / ".tmp-abc", OLD),
-        "temp thumbnail": _file(store.thumbnail_dir(used.storage_key) / ".tmp-x.webp", OLD),
-        "health probe": _file(store.root / ".tmp-probe-1", OLD),
+        "temp thumbnail": _file(root / "thumbnails" / used.storage_key / ".tmp-x.webp", OLD),
+        "health probe": _file(root / ".tmp-probe-1", OLD),
     }
     return keep, gone
 
@@ -85,7 +85,7 @@ def scene(db, store):
 def test_sweep_removes_old_leftovers_and_nothing_else(store, scene):
     keep, gone = scene
     report = sweep(store, GRACE, now=NOW)
-    assert sorted(stored_files(store.root)) == sorted(keep.values())
+    assert sorted(stored_files(backing_dir(store))) == sorted(keep.values())
     assert (report.temp_files, report.originals, report.thumbnail_dirs) == (3, 1, 1)
     assert report.skipped is None
     assert Image.select().count() == 1  # rows are never touched
@@ -97,20 +97,17 @@ def test_a_zero_grace_period_sweeps_young_leftovers_too(store, scene):
     keep, _ = scene
     sweep(store, 0, now=NOW)
     young = {keep["young orphan"], keep["young temp file"]}
-    assert young.isdisjoint(stored_files(store.root))
+    assert young.isdisjoint(stored_files(backing_dir(store)))
     assert keep["used original"].exists()
 
 
 def test_a_second_sweeper_on_the_host_skips(store, scene):
     _, gone = scene
-    fd = os.open(store.root, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another worker is sweeping
+    with store.sweep_guard() as ours:  # another worker is sweeping
+        assert ours
         report = sweep(store, GRACE, now=NOW)
         assert report.skipped == "another process is sweeping"
         assert all(path.exists() for path in gone.values())
-    finally:
-        os.close(fd)
     assert sweep(store, GRACE, now=NOW).skipped is None
     assert not any(path.exists() for path in gone.values())
 
@@ -120,9 +117,9 @@ def test_a_sweep_racing_an_upload_of_an_orphans_bytes_keeps_the_file(db, store, 
     file a killed process left: the upload's row must keep its file."""
     data = save(photo_like(54, (40, 30)), "PNG")
     key = store.put(data)
-    _age(store.path(key), OLD)
+    _age(backing_dir(store) / key, OLD)
     bob = Actor(make_user())
-    _, uploader = interleave(db, monkeypatch, lambda: sweep(store, GRACE, now=NOW),
+    _, uploader = interleave(db, store, monkeypatch, lambda: sweep(store, GRACE, now=NOW),
                               lambda: image_service.upload(bob, data, "b.png", store, MAX_PIXELS))
     assert uploader.result.storage_key == key
     assert store.exists(key), "the uploaded row lost its file to the sweep"

@@ -1,4 +1,5 @@
-"""janus.imaging files: content-addressed storage and thumbnails.
+"""The file stores (janus.storage: the local folder and S3, the same tests on
+both) and thumbnails.
 
 No database and no binary fixtures: every image is generated with Pillow
 (tests/images.py; the malformed ones are built byte by byte).
@@ -13,38 +14,69 @@ from PIL import ExifTags, Image, ImageDraw
 
 from janus.errors import NotFound, ValidationError
 from janus.imaging import thumbnails
-from janus.imaging.storage import FileStore
 from janus.imaging.thumbnails import THUMBNAIL_SIZES, cached_thumbnail, make_thumbnail
+from janus.storage import LocalStore
+from janus.storage.base import thumbnail_name
 from tests.helpers import stored_files
 from tests.images import GOOD, camera_jpeg, photo_like, save
+from tests.storage import backing_dir, both_stores
 
 
 # -- storage -----------------------------------------------------------------------
-def test_identical_bytes_are_stored_once(tmp_path):
-    store = FileStore(tmp_path)
+@both_stores
+def test_identical_bytes_are_stored_once(store):
+    root = backing_dir(store)
     data = GOOD["png_grey"][0]
     key = store.put(data)
     assert store.put(bytes(data)) == key
     assert key == f"{key[6:8]}/{key[8:10]}/{key[6:]}" and len(key) == 70
-    assert stored_files(tmp_path) == [tmp_path / key]
-    with store.open(key) as fh:
-        assert fh.read() == data
+    assert stored_files(root) == [root / key]
+    blob = store.open(key)
+    assert blob.size == len(data) and blob.read() == data
+    assert store.read(key) == data
     assert store.put(b"other bytes") != key
 
 
-def test_delete_is_idempotent(tmp_path):
-    store = FileStore(tmp_path)
+@both_stores
+def test_delete_is_idempotent(store):
     key = store.put(b"abc")
+    store.put_thumbnail(key, 64, b"thumb")
     assert store.exists(key)
     store.delete(key)
     store.delete(key)
-    assert not store.exists(key) and stored_files(tmp_path) == []
+    assert not store.exists(key) and stored_files(backing_dir(store)) == []
+    assert store.open_thumbnail(key, 64) is None
     with pytest.raises(NotFound):
         store.open(key)
 
 
+@both_stores
+def test_a_large_object_streams_in_chunks(store):
+    data = os.urandom(3 * 1024 * 1024 + 5)  # several chunks, not a multiple of one
+    key = store.put(data)
+    blob = store.open(key)
+    chunks = list(blob.chunks())
+    blob.close()
+    assert blob.size == len(data) and b"".join(chunks) == data
+    assert len(chunks) > 1 and max(map(len, chunks)) <= 1024 * 1024
+
+
+@both_stores
+def test_the_listing_names_the_layout_and_nothing_else(store):
+    key = store.put(b"abc")
+    store.put_thumbnail(key, 128, b"thumb")
+    names = sorted(item.name for item in store.listing())
+    assert names == sorted([key, thumbnail_name(key, 128)])
+    stray = backing_dir(store) / "ab" / "notes.txt"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"not the store's")
+    assert sorted(item.name for item in store.listing()) == names
+    with pytest.raises(ValidationError):
+        store.remove("ab/notes.txt")
+
+
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    store = FileStore(tmp_path)
+    store = LocalStore(tmp_path)
 
     def boom(*args):
         raise OSError("disk full")
@@ -61,12 +93,14 @@ _SHA = "ab" * 32
                                  f"ab\\ab\\{_SHA}", f"cd/ab/{_SHA}", f"AB/AB/{_SHA.upper()}",
                                  f"ab/ab/{_SHA}/..", f"ab/ab/{_SHA}\x00", "", None,
                                  f"ab/ab/{_SHA[:-1]}g", f"ab/ab/{_SHA}\n"])
-def test_keys_cannot_escape_the_root(tmp_path, key):
-    store = FileStore(tmp_path)
-    for use in (store.path, store.exists, store.open, store.delete, store.delete_thumbnails,
-                lambda k: store.thumbnail_path(k, 64)):
+@both_stores
+def test_keys_cannot_escape_the_root(store, key):
+    for use in (store.exists, store.open, store.read, store.delete, store.delete_thumbnails,
+                store.remove, lambda k: store.open_thumbnail(k, 64),
+                lambda k: store.put_thumbnail(k, 64, b"x")):
         with pytest.raises(ValidationError):
             use(key)
+    assert stored_files(backing_dir(store)) == []
 
 
 # -- thumbnails ----------------------------------------------------------------------
@@ -117,26 +151,28 @@ def test_thumbnail_rejects_unknown_sizes():
         make_thumbnail(GOOD["png_grey"][0], 100)
 
 
-def test_thumbnail_is_cached_once_and_invalidated(tmp_path, monkeypatch):
-    store = FileStore(tmp_path)
+@both_stores
+def test_thumbnail_is_cached_once_and_invalidated(store, monkeypatch):
+    root = backing_dir(store)
     key = store.put(save(photo_like(8, (800, 600)), "JPEG"))
     calls = []
     real = thumbnails.make_thumbnail
     monkeypatch.setattr(thumbnails, "make_thumbnail",
                         lambda *args: calls.append(args) or real(*args))
-    first = cached_thumbnail(store, key, 128)
-    assert first == tmp_path / "thumbnails" / key / "128.webp"
+    made = cached_thumbnail(store, key, 128).read()
+    first = root / "thumbnails" / key / "128.webp"
+    assert first.read_bytes() == made
     stamp = first.stat().st_mtime_ns
-    assert cached_thumbnail(store, key, 128) == first
+    assert cached_thumbnail(store, key, 128).read() == made
     assert len(calls) == 1 and first.stat().st_mtime_ns == stamp
     assert Image.open(first).size == (128, 96)
-    cached_thumbnail(store, key, 64)
+    cached_thumbnail(store, key, 64).close()
     assert len(calls) == 2
     store.delete_thumbnails(key)
     assert not first.exists() and store.exists(key)
-    cached_thumbnail(store, key, 128)
+    cached_thumbnail(store, key, 128).close()
     assert len(calls) == 3 and first.exists()
-    assert not [p for p in stored_files(tmp_path) if p.name.startswith(".tmp-")]
+    assert not [p for p in stored_files(root) if p.name.startswith(".tmp-")]
     store.delete(key)
     assert not first.exists()
     with pytest.raises(NotFound):

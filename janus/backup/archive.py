@@ -93,9 +93,11 @@ class ArchiveWriter:
         info.size, info.mtime, info.mode = size, self.mtime, 0o644
         return info
 
-    def add_stream(self, member: str, fh: BinaryIO) -> Entry:
-        """Add an open file whose size is fixed (stored files never change)."""
-        size = os.fstat(fh.fileno()).st_size
+    def add_stream(self, member: str, fh: BinaryIO, size: int | None = None) -> Entry:
+        """Add an open file (or a reader of ``size`` bytes) whose size is fixed
+        (stored files never change)."""
+        if size is None:
+            size = os.fstat(fh.fileno()).st_size
         reader = _Hashing(fh)
         self._tar.addfile(self._info(member, size), reader)
         if reader.size != size:
@@ -209,6 +211,29 @@ def verify(path: Path) -> Manifest:
         if seen[name] != (entry.size, entry.sha256):
             raise BackupError(f"damaged archive {path}: {name} does not match its checksum")
     return manifest
+
+
+def read_members(path: Path, manifest: Manifest,
+                 wanted: Callable[[Entry], bool]) -> Iterator[tuple[Entry, bytes]]:
+    """(entry, bytes) of each member ``wanted`` picks, checked against the
+    manifest again on the way (for members small enough to hold whole:
+    stored files; the database goes through ``extract``)."""
+    members = manifest.members()
+    with _open(path) as tar:
+        for info in tar:
+            entry = members.get(info.name)
+            if entry is None or not info.isfile() or not wanted(entry):
+                continue
+            try:
+                with tar.extractfile(info) as src:
+                    data = src.read()
+            except DAMAGE as exc:
+                raise BackupError(f"damaged archive {path}: {info.name}: "
+                                  f"{exc or type(exc).__name__}") from None
+            if (len(data), hashlib.sha256(data).hexdigest()) != (entry.size, entry.sha256):
+                raise BackupError(f"damaged archive {path}: {info.name} changed "
+                                  "since it was verified")
+            yield entry, data
 
 
 def extract(path: Path, manifest: Manifest,

@@ -16,6 +16,7 @@ from janus.backup import archive, files, postgres, sqlite
 from janus.backup.common import BackupError, backend_of
 from janus.backup.contents import Snapshot
 from janus.backup.manifest import DATABASE_MEMBERS, MANIFEST_NAME, Manifest
+from janus.storage import LocalStore, Store
 
 ATTEMPTS = 3
 
@@ -29,11 +30,12 @@ class Created:
     pruned: list[Path]
 
 
-def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
+def create_backup(database_url: str, store: Store | Path, to_dir: Path, *,
                   keep: int | None = None, compress: bool = False,
                   on_snapshot: Callable[[Snapshot, int], None] | None = None,
                   attempts: int = ATTEMPTS) -> Created:
-    """Write one archive of ``database_url`` and ``storage_dir`` into ``to_dir``.
+    """Write one archive of ``database_url`` and ``store`` (a Store, or a
+    local folder) into ``to_dir``.
 
     ``on_snapshot(snapshot, attempt)`` runs after each database snapshot and
     before any file is copied (tests use it to act in that window)."""
@@ -41,7 +43,8 @@ def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
     backend = backend_of(database_url)
     if backend == "postgresql":
         postgres.tool("pg_dump")  # before anything is created
-    storage_dir, to_dir = Path(storage_dir).resolve(), Path(to_dir).resolve()
+    store = store if isinstance(store, Store) else LocalStore(Path(store))
+    to_dir = Path(to_dir).resolve()
     try:
         to_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -61,7 +64,7 @@ def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
             try:
                 db_entry = writer.add_path(DATABASE_MEMBERS[backend], dump)
                 os.unlink(dump)  # in the archive now; free the space early
-                entries = files.copy_into(writer, storage_dir, snap.storage_keys)
+                entries = files.copy_into(writer, store, snap.storage_keys)
                 manifest = Manifest(
                     created_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"), backend=backend,
                     database=db_entry, migrations=snap.migrations, counts=snap.counts,
@@ -79,5 +82,5 @@ def create_backup(database_url: str, storage_dir: Path, to_dir: Path, *,
         return Created(path, manifest, time.monotonic() - begun, attempt, pruned)
     raise BackupError(
         f"{len(vanished.keys)} file(s) referenced by the database are missing from "
-        f"{storage_dir} ({attempts} snapshots tried), e.g. {vanished.keys[0]}: "
+        f"{store.where} ({attempts} snapshots tried), e.g. {vanished.keys[0]}: "
         "the file store is damaged; no backup written")

@@ -1,32 +1,33 @@
-"""The file store in and out of an archive.
+"""The file store in and out of an archive, through the store interface
+(janus.storage), so a backup and a restore work the same on a local folder
+and on a bucket.
 
 Into an archive go the originals the snapshot's rows reference (exactly
-those: a file whose row was not yet committed at the snapshot is left out,
-as its row is) and the cached thumbnails of those originals. Each original
-is checked on the way: its SHA-256 must equal its name, or the store is
-damaged and the backup fails. An original that is gone when it is copied is
-reported with ``Vanished``, and the caller takes a fresh snapshot (see
-``janus.backup.create``).
+those: an object whose row was not yet committed at the snapshot is left
+out, as its row is) and the cached thumbnails of those originals, each
+streamed from the store. Each original is checked on the way: its SHA-256
+must equal its name, or the store is damaged and the backup fails. An
+original that is gone when it is copied is reported with ``Vanished``, and
+the caller takes a fresh snapshot (see ``janus.backup.create``).
 
-Out of an archive, every file is written under a temporary name and renamed
-only once its checksum matches, so a partly restored store never holds a
-truncated file. ``--force`` then removes originals and thumbnails the archive
-does not hold; files that do not look like store files are never touched.
+Out of an archive, each member is read whole (an original is at most
+JANUS_MAX_UPLOAD_BYTES), checked against the manifest's checksum and only
+then written to the store (temp file and rename, or one PUT), so a partly
+restored store never holds a truncated object. ``--force`` then removes
+originals and thumbnails the archive does not hold; anything outside the
+store's layout is never touched.
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-from pathlib import Path
-from typing import BinaryIO
+import io
+from collections import defaultdict
 
 from janus.backup.archive import ArchiveWriter
 from janus.backup.common import BackupError
-from janus.backup.manifest import STORAGE_PREFIX, THUMBNAIL, Entry, is_store_path
-
-THUMBNAIL_DIR = "thumbnails"
-STORE_DIR_PART = re.compile(r"[0-9a-f]{2}|[0-9a-f]{64}|thumbnails")
+from janus.backup.manifest import STORAGE_PREFIX, Entry
+from janus.errors import JanusError, NotFound
+from janus.storage import Blob, Store
+from janus.storage.base import is_key, parse_thumbnail, thumbnail_name
 
 
 class Vanished(Exception):
@@ -37,100 +38,101 @@ class Vanished(Exception):
         self.keys = keys
 
 
-def missing(root: Path, keys: list[str]) -> list[str]:
-    return [key for key in keys if not (root / key).is_file()]
+class BlobReader(io.RawIOBase):
+    """A Blob as the file object tarfile reads from."""
+
+    def __init__(self, blob: Blob):
+        self._chunks, self._rest = blob.chunks(), b""
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        while n < 0 or len(self._rest) < n:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._rest += chunk
+        if n < 0:
+            n = len(self._rest)
+        data, self._rest = self._rest[:n], self._rest[n:]
+        return data
 
 
-def copy_into(writer: ArchiveWriter, root: Path, keys: list[str]) -> list[Entry]:
+def _store_error(store: Store, exc: JanusError) -> BackupError:
+    return BackupError(f"file store {store.where}: {exc.message}")
+
+
+def copy_into(writer: ArchiveWriter, store: Store, keys: list[str]) -> list[Entry]:
     """Add the originals named by ``keys`` and their thumbnails to ``writer``."""
-    gone = missing(root, keys)  # cheap, before any byte is written
+    try:
+        return _copy_into(writer, store, keys)
+    except JanusError as exc:  # unreachable or refusing: one line, no backup
+        raise _store_error(store, exc) from None
+
+
+def _copy_into(writer: ArchiveWriter, store: Store, keys: list[str]) -> list[Entry]:
+    present, thumbs = set(), defaultdict(list)
+    for item in store.listing():  # one walk (or a few LIST pages) up front
+        parsed = parse_thumbnail(item.name)
+        if parsed is not None:
+            thumbs[parsed[0]].append(parsed[1])
+        elif is_key(item.name):
+            present.add(item.name)
+    gone = [key for key in keys if key not in present]  # cheap, before any byte is written
     if gone:
         raise Vanished(gone)
     entries = []
     for key in keys:
-        fh = _opened(root / key)  # once open, a concurrent unlink cannot hurt
-        if fh is None:
-            raise Vanished([key])
-        with fh:
-            entry = writer.add_stream(STORAGE_PREFIX + key, fh)
+        try:
+            blob = store.open(key)  # once open, a concurrent delete cannot hurt
+        except NotFound:
+            raise Vanished([key]) from None
+        try:
+            entry = writer.add_stream(STORAGE_PREFIX + key, BlobReader(blob), blob.size)
+        finally:
+            blob.close()
         if entry.sha256 != key.rsplit("/", 1)[1]:
-            raise BackupError(f"stored file {root / key} does not match its name "
+            raise BackupError(f"stored file {key} in {store.where} does not match its name "
                               f"(its SHA-256 is {entry.sha256}): the file store is damaged")
         entries.append(entry)
-        for thumb in _listing(root / THUMBNAIL_DIR / key):
-            rel = f"{THUMBNAIL_DIR}/{key}/{thumb.name}"
-            if not THUMBNAIL.fullmatch(rel):  # in-progress ".tmp-" writes and the like
+        for size in sorted(thumbs.get(key, ())):
+            thumb = store.open_thumbnail(key, size)
+            if thumb is None:  # a cache entry: losing it costs a re-render
                 continue
-            fh = _opened(thumb)
-            if fh is None:  # a cache entry: losing it costs a re-render
-                continue
-            with fh:
-                entries.append(writer.add_stream(STORAGE_PREFIX + rel, fh))
+            try:
+                entries.append(writer.add_stream(STORAGE_PREFIX + thumbnail_name(key, size),
+                                                 BlobReader(thumb), thumb.size))
+            finally:
+                thumb.close()
     return entries
 
 
-def _opened(path: Path) -> BinaryIO | None:
-    """``path`` open for reading, or None when it is gone."""
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        return None
+def occupied(store: Store) -> str | None:
+    """Why the store must not be written into without --force, or None."""
+    found = sum(1 for _ in store.listing())
+    return f"file store {store.where} is not empty ({found} files)" if found else None
 
 
-def _listing(directory: Path) -> list[Path]:
-    try:
-        return sorted(directory.iterdir())
-    except (FileNotFoundError, NotADirectoryError):  # no thumbnails, or just deleted
-        return []
+def put_member(store: Store, entry: Entry, data: bytes) -> None:
+    """Write one verified archive member (an original or a thumbnail) to ``store``."""
+    rel = entry.path[len(STORAGE_PREFIX):]
+    thumb = parse_thumbnail(rel)
+    if thumb is not None:
+        store.put_thumbnail(*thumb, data)
+    elif is_key(rel):
+        if store.put(data) != rel:  # the manifest was validated; this is belt and braces
+            raise BackupError(f"damaged archive: {entry.path} does not match its name")
+    else:
+        raise BackupError(f"refusing to write {entry.path!r} outside the file store")
 
 
-def store_files(root: Path) -> list[Path]:
-    """Every regular file under ``root`` (empty when it does not exist)."""
-    if not root.is_dir():
-        return []
-    return [p for p in root.rglob("*") if p.is_file()]
-
-
-def occupied(root: Path) -> str | None:
-    """Why the storage dir must not be written into without --force, or None."""
-    found = store_files(root)
-    return f"storage dir {root} is not empty ({len(found)} files)" if found else None
-
-
-def destination(root: Path):
-    """Map a manifest entry to where it belongs under ``root`` (None: not a file)."""
-    def where(entry: Entry) -> Path | None:
-        if not entry.path.startswith(STORAGE_PREFIX):
-            return None
-        rel = entry.path[len(STORAGE_PREFIX):]
-        if not is_store_path(rel):  # the manifest was validated; this is belt and braces
-            raise BackupError(f"refusing to write {entry.path!r} outside the file store")
-        return root / rel
-    return where
-
-
-def remove_others(root: Path, keep: set[str]) -> int:
-    """Delete originals and thumbnails under ``root`` whose relative path is not
-    in ``keep``; return how many went."""
+def remove_others(store: Store, keep: set[str]) -> int:
+    """Delete originals and thumbnails whose relative name is not in ``keep``;
+    return how many went."""
     removed = 0
-    for path in store_files(root):
-        rel = path.relative_to(root).as_posix()
-        if rel not in keep and is_store_path(rel):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                removed += 1
-    store_dirs = (p for p in root.rglob("*") if p.is_dir()
-                  and all(STORE_DIR_PART.fullmatch(part) for part in p.relative_to(root).parts))
-    for directory in sorted(store_dirs, key=lambda p: len(p.parts), reverse=True):
-        with contextlib.suppress(OSError):
-            directory.rmdir()  # only empty ones go
+    for item in list(store.listing()):
+        if item.name not in keep and (is_key(item.name) or parse_thumbnail(item.name)):
+            store.remove(item.name)
+            removed += 1
     return removed
-
-
-def ensure_root(root: Path) -> None:
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BackupError(f"cannot create storage dir {root}: {exc.strerror or exc}") from None
-    if not os.access(root, os.W_OK):
-        raise BackupError(f"storage dir {root} is not writable")

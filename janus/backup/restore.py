@@ -5,18 +5,20 @@
    to a staging name (beside the SQLite target, or a temporary directory for
    PostgreSQL) and check it: ``PRAGMA integrity_check`` / ``pg_restore --list``.
 2. Refuse, without --force, a target database with rows in ``users`` or a
-   storage dir holding any file.
-3. Files first: write every stored file (temporary name, checksum, rename).
+   file store (folder or bucket prefix) holding any file.
+3. Files first: write every stored file to the target's store, whichever it
+   is (checksum first, then a temp file and rename, or one PUT), so an
+   archive of a local store can rebuild a bucket and the other way round.
    As in a backup, a restored row must never lack its file, so the files are
    in place before the database that references them.
 4. Database: SQLite is migrated to the latest migration in its staging file,
    then renamed over the target; PostgreSQL is replaced in one transaction and
    then migrated. Row counts are compared with the manifest before migrating.
 5. With --force, originals and thumbnails the archive does not hold are
-   removed from the storage dir (after the new database is in place).
+   removed from the store (after the new database is in place).
 
-Any failure in steps 1-2 leaves the target database and storage dir exactly
-as they were.
+Any failure in steps 1-2 leaves the target database and store exactly as
+they were.
 """
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ from pathlib import Path
 from janus.backup import archive, files, postgres, sqlite
 from janus.backup.common import BackupError, backend_of, shown_url
 from janus.backup.manifest import STORAGE_PREFIX, Manifest
+from janus.errors import JanusError
 from janus.migrate import MigrateError, apply_pending
+from janus.storage import LocalStore, Store
 
 
 @dataclasses.dataclass
@@ -57,10 +61,13 @@ def _check_counts(found: dict[str, int], manifest: Manifest) -> None:
                               f"the manifest says {expected}")
 
 
-def restore_backup(archive_path: Path, database_url: str, storage_dir: Path, *,
+def restore_backup(archive_path: Path, database_url: str, store: Store | Path, *,
                    force: bool = False) -> Restored:
+    """``store``: a Store, or a local folder."""
     begun = time.monotonic()
-    archive_path, storage_dir = Path(archive_path), Path(storage_dir).resolve()
+    archive_path = Path(archive_path)
+    if not isinstance(store, Store):
+        store = _local(Path(store))
     backend = backend_of(database_url)
     manifest = archive.verify(archive_path)
     if manifest.backend != backend:
@@ -88,12 +95,11 @@ def restore_backup(archive_path: Path, database_url: str, storage_dir: Path, *,
         else:
             postgres.check_dump(staged)
             db_reason = postgres.occupied(database_url)
-        reasons = [r for r in (db_reason, files.occupied(storage_dir)) if r]
+        reasons = [r for r in (db_reason, _occupied(store)) if r]
         if reasons and not force:
             raise BackupError(f"{'; '.join(reasons)}: not overwriting without --force")
 
-        files.ensure_root(storage_dir)
-        written = archive.extract(archive_path, manifest, files.destination(storage_dir))
+        written = _restore_files(archive_path, manifest, store)
         if backend == "sqlite":
             _check_counts(sqlite.row_counts(staged), manifest)
             migrated = migrate(f"sqlite:///{staged}")
@@ -106,7 +112,7 @@ def restore_backup(archive_path: Path, database_url: str, storage_dir: Path, *,
         removed = 0
         if force:
             keep = {e.path[len(STORAGE_PREFIX):] for e in manifest.files}
-            removed = files.remove_others(storage_dir, keep)
+            removed = _store_call(store, files.remove_others, store, keep)
     finally:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
@@ -114,3 +120,34 @@ def restore_backup(archive_path: Path, database_url: str, storage_dir: Path, *,
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{staged}{suffix}").unlink(missing_ok=True)
     return Restored(manifest, written, removed, migrated, time.monotonic() - begun)
+
+
+def _local(root: Path) -> LocalStore:
+    try:
+        return LocalStore(root)
+    except OSError as exc:
+        raise BackupError(f"cannot create storage dir {root}: {exc.strerror or exc}") from None
+
+
+def _store_call(store: Store, call, *args):
+    """``call(*args)``, with the store's failures (unreachable, full,
+    refusing, a local OSError) as one line."""
+    try:
+        return call(*args)
+    except JanusError as exc:
+        raise BackupError(f"file store {store.where}: {exc.message}") from None
+    except OSError as exc:
+        raise BackupError(f"file store {store.where}: {exc.strerror or exc}") from None
+
+
+def _occupied(store: Store) -> str | None:
+    return _store_call(store, files.occupied, store)
+
+
+def _restore_files(archive_path: Path, manifest: Manifest, store: Store) -> int:
+    written = 0
+    for entry, data in archive.read_members(
+            archive_path, manifest, lambda e: e.path.startswith(STORAGE_PREFIX)):
+        _store_call(store, files.put_member, store, entry, data)
+        written += 1
+    return written

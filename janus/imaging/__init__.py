@@ -1,8 +1,7 @@
-"""Image handling without HTTP: validate uploads, store files by content,
-make thumbnails and compute pixel statistics.
+"""Image handling without HTTP: validate uploads, make thumbnails (cached in
+the file store, janus.storage) and compute pixel statistics.
 
     inspect     inspect_image(), safe_filename(), MEDIA_TYPES
-    storage     FileStore (content-addressed by SHA-256)
     thumbnails  make_thumbnail(), cached_thumbnail(), THUMBNAIL_SIZES
     analysis    analyse(), contrast_ratio(), phash helpers
     decode      the one safe way to open untrusted bytes with Pillow
@@ -10,9 +9,8 @@ make thumbnails and compute pixel statistics.
 from janus.imaging.analysis import analyse, hamming, int_to_phash, phash_to_int
 from janus.imaging.decode import ALLOWED_FORMATS, DEFAULT_MAX_PIXELS
 from janus.imaging.inspect import MEDIA_TYPES, ImageInfo, inspect_image, safe_filename
-from janus.imaging.storage import FileStore
 from janus.imaging.thumbnails import THUMBNAIL_SIZES, cached_thumbnail, make_thumbnail
 
-__all__ = ["ALLOWED_FORMATS", "DEFAULT_MAX_PIXELS", "MEDIA_TYPES", "THUMBNAIL_SIZES", "FileStore",
+__all__ = ["ALLOWED_FORMATS", "DEFAULT_MAX_PIXELS", "MEDIA_TYPES", "THUMBNAIL_SIZES",
            "ImageInfo", "analyse", "cached_thumbnail", "hamming", "inspect_image",
            "int_to_phash", "make_thumbnail", "phash_to_int", "safe_filename"]

@@ -1,4 +1,6 @@
-"""WebP thumbnails, made once per (file, size) and cached on disk.
+"""WebP thumbnails, made once per (file, size) and cached in the file store
+(beside the originals: in the bucket with an S3 store, so every host shares
+them).
 
 A thumbnail is the first frame, turned upright (EXIF orientation), scaled so
 its longest side is ``size`` (never enlarged: a smaller original keeps its
@@ -9,15 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-from pathlib import Path
+import logging
 
 from PIL import Image, ImageOps
 
-from janus.errors import NotFound, ValidationError
+from janus.errors import InsufficientStorage, ServiceUnavailable, ValidationError
 from janus.imaging.decode import DEFAULT_MAX_PIXELS, Source, decode_errors, open_image
 from janus.imaging.modes import to_display
-from janus.imaging.storage import FileStore, atomic_write
+from janus.storage import Blob, Store
 
+log = logging.getLogger("janus.files")
 THUMBNAIL_SIZES = (64, 128, 256, 512)
 WEBP_QUALITY = 80
 # Decode JPEGs at a 1/2..1/8 scale still at least this many times the target,
@@ -49,19 +52,25 @@ def make_thumbnail(source: Source, size: int, max_pixels: int = DEFAULT_MAX_PIXE
     return out.getvalue()
 
 
-def cached_thumbnail(store: FileStore, key: str, size: int,
-                     max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:
-    """Path of the cached thumbnail, making it (atomically) on first use.
+def cached_thumbnail(store: Store, key: str, size: int,
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> Blob:
+    """The cached thumbnail, made from the original and cached on first use
+    (one GET when it is cached: no separate existence check).
 
-    Concurrent first requests may both render it; os.replace makes the last
-    writer win with identical bytes, and readers never see a partial file.
+    Concurrent first requests may both render it; the last write wins with
+    identical bytes, and readers never see a partial one (a rename, or one
+    PUT). The cache is best effort: when the store cannot take the new
+    thumbnail (full, or gone since the original was read) the rendered bytes
+    are still sent, and the next request renders it again.
     """
     check_size(size)
-    target = store.thumbnail_path(key, size)
-    if target.is_file():
-        return target
-    source = store.path(key)
-    if not source.is_file():
-        raise NotFound("stored file not found")
-    atomic_write(target, make_thumbnail(source, size, max_pixels))
-    return target
+    cached = store.open_thumbnail(key, size)
+    if cached is not None:
+        return cached
+    data = make_thumbnail(store.read(key), size, max_pixels)  # NotFound: no original
+    try:
+        store.put_thumbnail(key, size, data)
+    except (InsufficientStorage, ServiceUnavailable, OSError) as exc:
+        log.warning({"message": "thumbnail sent but not cached", "storage_key": key,
+                     "size": size, "detail": f"{type(exc).__name__}: {exc}"})
+    return Blob.of(data)

@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dir", metavar="PATH", type=Path, default=SEED_DIR,
                         help=f"directory holding the seed files (default: {SEED_DIR})")
     parser.add_argument("--storage-dir", metavar="PATH", type=Path,
-                        help="where image files are stored, as uploads are (default: "
-                             "JANUS_STORAGE_DIR, else instance/storage)")
+                        help="a folder where image files are stored, as uploads are (default: "
+                             "the service's store: JANUS_STORAGE_URL, else JANUS_STORAGE_DIR, "
+                             "else instance/storage)")
     parser.add_argument("--generate", metavar="DOMAIN=COUNT,...",
                         help="instead of the seed files, add COUNT synthetic rows per domain "
                              "(e.g. users=1000,logs=1000000); see janus.seeds.generate")
@@ -112,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     domains = DOMAINS if not args.only else {name for group in args.only for name in group}
     try:
         config = Config.from_env(
-            None if args.storage_dir is None else {"JANUS_STORAGE_DIR": args.storage_dir})
+            # --storage-dir names a folder: it wins over a bucket (JANUS_STORAGE_URL) too.
+            None if args.storage_dir is None else {"JANUS_STORAGE_DIR": args.storage_dir,
+                                                   "JANUS_STORAGE_URL": ""})
         url = args.database or config.database_url
         added = load(url, args.dir, domains, if_empty=args.if_empty, config=config)
     except (SeedError, ConfigError) as exc:

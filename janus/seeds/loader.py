@@ -5,7 +5,6 @@ domain services. Files cannot be rolled back: after a rollback the caller calls
 """
 from __future__ import annotations
 
-import contextlib
 import json
 
 import msgspec
@@ -14,8 +13,6 @@ import peewee as pw
 from janus.access import Actor
 from janus.config import Config
 from janus.errors import JanusError, NotFound, ValidationError
-from janus.imaging import FileStore
-from janus.imaging.storage import key_for
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.repos.logs import logs
 from janus.repos.security import security_events
@@ -25,6 +22,7 @@ from janus.services import accounts as account_service
 from janus.services import admins as admin_service
 from janus.services import images as image_service
 from janus.services import records as record_service
+from janus.storage import key_for, open_store
 from janus.usernames import canonical
 
 
@@ -45,7 +43,7 @@ class Loader:
     def __init__(self, files: dict[str, SeedFile], config: Config | None = None):
         self.files = files  # in load order
         self.config = config or Config.from_env()  # where image files are stored
-        self.store = FileStore(self.config.storage_dir)
+        self.store = open_store(self.config)
         self.new_keys: list[str] = []  # storage keys whose files this run created
         self.user_ids: dict[str, int] = {}  # email -> id, existing or inserted
         self.image_ids: dict[tuple, int] = {}  # (owner email, filename) -> id
@@ -241,9 +239,9 @@ class Loader:
         if not self.new_keys:
             return
         for key in self.new_keys:
-            # Unsure whether a row uses it (the database is gone)? Keep the file.
-            with contextlib.suppress(pw.DatabaseError):
-                image_service.release(self.store, key)
+            # Unsure whether a row uses it (the database or the store is down)?
+            # Then it stays, for the start-up sweep.
+            image_service.release_or_leave(self.store, key)
         self.new_keys.clear()
 
     def _insert_analytics(self, record: Record) -> None:

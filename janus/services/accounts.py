@@ -10,7 +10,6 @@ from janus.access import Actor, require_level, visible
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import NotFound, ValidationError
-from janus.imaging import FileStore
 from janus.models import Admin, User
 from janus.repos.base import Page
 from janus.repos.security import security_events
@@ -28,6 +27,7 @@ from janus.services import admins as admin_service
 from janus.services import dated
 from janus.services import images as image_service
 from janus.services.auth import revoke_tokens
+from janus.storage import Store
 
 # Changing these takes a superadmin, even on your own account.
 ACCOUNT_FIELDS = ("is_active", "role", "admin_level")
@@ -154,7 +154,7 @@ def _apply_role(actor: Actor, target: User, role: str | None, level: str | None)
         admin_service.grant(actor, target, level or target.admin_level or "moderator")
 
 
-def delete_user(actor: Actor, user_id: int, store: FileStore) -> None:
+def delete_user(actor: Actor, user_id: int, store: Store) -> None:
     """Yourself, or anyone as superadmin. Their admin row, images and tokens
     go with them (cascade); logs and security events stay with a NULL user."""
     with database.atomic():
@@ -168,7 +168,7 @@ def delete_user(actor: Actor, user_id: int, store: FileStore) -> None:
                       {"email": target.email, "username": target.username})
         User.delete().where(User.id == target.id).execute()
     for key in keys:  # their images went with them; now the files no row uses
-        image_service.release(store, key)
+        image_service.release_or_leave(store, key)
 
 
 # -- what the operator CLI (janus.admin) calls, beside the routes' own ----------

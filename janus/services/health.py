@@ -9,7 +9,8 @@ import peewee as pw
 
 from janus.db import database, is_postgres, sqlite_path
 from janus.errors import InsufficientStorage, disk_full_cause
-from janus.imaging import FileStore
+from janus.storage import Store
+from janus.storage.base import StoreRefused, StoreUnreachable
 
 OK = "ok"
 
@@ -59,13 +60,18 @@ def _sqlite_writes() -> str:
     return OK
 
 
-def storage_writes(store: FileStore) -> str:
-    """"ok" when a probe file can be written (and fsynced) and deleted in the
-    file store, else why not (no paths: this answer is public)."""
+def storage_writes(store: Store) -> str:
+    """"ok" when a probe object can be written and deleted in the file store
+    (a small file, or a PUT and a DELETE in a bucket), else why not (no
+    paths, no bucket: this answer is public)."""
     try:
         store.probe()
     except InsufficientStorage:
-        return "not writable: disk full"
+        return "not writable: disk full" if store.kind == "local" else "not writable: store full"
+    except StoreRefused:
+        return "not writable: the store refused the write"
+    except StoreUnreachable:
+        return "not writable: the store cannot be reached"
     except OSError as exc:
         return f"not writable: {(exc.strerror or type(exc).__name__).lower()}"
     return OK

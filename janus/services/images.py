@@ -21,7 +21,7 @@ from janus.access import Actor, changeable_row, visible, visible_row
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import Conflict, NotFound
-from janus.imaging import FileStore, analyse, inspect_image, phash_to_int, safe_filename
+from janus.imaging import analyse, inspect_image, phash_to_int, safe_filename
 from janus.models import Analytics, Image, User
 from janus.repos.analytics import analytics
 from janus.repos.base import Page
@@ -29,8 +29,9 @@ from janus.repos.images import images
 from janus.schemas.common import provided
 from janus.schemas.images import TECHNICAL_FIELDS, ImageCreateIn, ImagePatchIn, ImageQuery
 from janus.services import dated
-from janus.services.files import key_lock, release
+from janus.services.files import key_lock, release_or_leave
 from janus.similarity import similar
+from janus.storage import Store
 
 ANALYSIS_TOPIC = "image_analysis"
 log = logging.getLogger("janus.files")
@@ -71,26 +72,27 @@ def list_images(actor: Actor, q: ImageQuery, *, with_owners: bool = False) -> Pa
     return images.page(query, limit=q.limit, cursor=q.cursor)
 
 
-def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixels: int, *,
+def upload(actor: Actor, data: bytes, filename: str, store: Store, max_pixels: int, *,
            at: datetime | None = None) -> Image:
     """Store an uploaded file for ``actor``; raises typed errors for bad bytes,
     a bad filename (422), too many pixels (413), an unsupported format (415),
     bytes this owner already uploaded (409, with the existing id) and a full
-    disk (507).
+    store (507) and an unreachable store (503).
     ``at``: when, if not now (the seed loader's times).
 
-    Order: write the bytes to a temp file beside their final name (before any
-    lock), then in one transaction holding the key's lock insert the row and
-    its audit row, give the file its name if it is missing (a rename), and
-    commit. A ``release`` of the same key (another owner's delete) runs wholly
-    before (the file is given its name again) or wholly after (it sees this
-    row), so the committed row always has its file. A failure removes the file
-    unless a row uses it."""
+    Order: stage the bytes (before any lock: a temp file beside their final
+    name, or the object PUT at its key in a bucket), then in one transaction
+    holding the key's lock insert the row and its audit row, make sure the
+    object is at its key (``place``: a rename, or a HEAD and a PUT if it went),
+    and commit. A ``release`` of the same key (another owner's delete) runs
+    wholly before (``place`` puts the object back) or wholly after (it sees
+    this row), so the committed row always has its object. A failure removes
+    the object unless a row uses it (janus.services.files)."""
     info = inspect_image(data, safe_filename(filename), max_pixels)
     existing = images.duplicate_of(actor.id, info.sha256)
     if existing is not None:
         raise _duplicate(existing)
-    # The slow part (write + fsync) before the lock; under it only a rename.
+    # The slow part (write + fsync, or the PUT) before the lock.
     with store.stage(data) as staged:
         key = staged.key
         try:
@@ -103,7 +105,7 @@ def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixel
                 staged.place()
         except Exception as exc:
             staged.discard()
-            _release_after_failure(store, key)
+            release_or_leave(store, key)  # unless a row uses it; the upload's error stands
             if isinstance(exc, Conflict):
                 # Lost a race with this owner's identical upload: the (owner, sha256)
                 # unique index caught what the check above could not see yet.
@@ -113,17 +115,6 @@ def upload(actor: Actor, data: bytes, filename: str, store: FileStore, max_pixel
             raise
     metrics.upload_stored(len(data))
     return image
-
-
-def _release_after_failure(store: FileStore, key: str) -> None:
-    """Remove a failed upload's file if no row uses it. When the database
-    cannot say (it is down or full), keep the file: the start-up sweep removes
-    it later, and the upload's own error is the one to report."""
-    try:
-        release(store, key)
-    except (pw.DatabaseError, OSError) as exc:
-        log.warning({"message": "kept a failed upload's file for the start-up sweep",
-                     "storage_key": key, "detail": f"{type(exc).__name__}: {exc}"})
 
 
 def _duplicate(existing: Image) -> Conflict:
@@ -156,25 +147,23 @@ def update_image(actor: Actor, image_id: int, body: ImagePatchIn) -> Image:
     return image
 
 
-def delete_image(actor: Actor, image_id: int, store: FileStore) -> None:
+def delete_image(actor: Actor, image_id: int, store: Store) -> None:
     with database.atomic():
         image = _changeable_image(actor, image_id)
         record_change(actor.user, "image.deleted", "image", image.id,
                       {"filename": image.filename})
         images.delete(image)
     # After the commit: the file goes when no other row uses it.
-    release(store, image.storage_key)
+    release_or_leave(store, image.storage_key)
 
 
-def analyse_image(actor: Actor, image_id: int, k: int, store: FileStore,
+def analyse_image(actor: Actor, image_id: int, k: int, store: Store,
                   max_pixels: int) -> Analytics:
     """Analyse the pixels and keep the result as an analytics row owned by the actor."""
     image = visible_image(actor, image_id)
     if image.storage_key is None:
         raise Conflict(f"image {image_id} has no uploaded file to analyse")
-    if not store.exists(image.storage_key):
-        raise NotFound("the stored file is missing")
-    result = analyse(store.path(image.storage_key), k, max_pixels)
+    result = analyse(store.read(image.storage_key), k, max_pixels)  # NotFound if it went
     with database.atomic():
         row = analytics.create(research_topic=ANALYSIS_TOPIC, data=result, image=image.id,
                                user=actor.id)

@@ -19,9 +19,9 @@ from janus import passwords
 from janus.config import Config
 from janus.db import init_database
 from janus.errors import for_status
-from janus.imaging import FileStore
 from janus.ratelimit import RateLimits
 from janus.services.files import start_sweep
+from janus.storage import open_store
 from janus.web import console, cors, metrics, openapi, plugins
 from janus.web.addresses import AddressList, client_address
 from janus.web.console import errors as console_errors
@@ -147,7 +147,7 @@ def create_app(config: Config | None = None) -> Bottle:
     app.add_hook("after_request", _after_request)
     metrics.install_hooks(app)
 
-    store = FileStore(config.storage_dir)
+    store = open_store(config)  # the folder or the bucket: janus.storage
     # Once per app (each gunicorn worker builds one), in the background: what
     # a killed process left in the file store goes; safe while other workers
     # start and serve too.

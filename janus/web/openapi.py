@@ -26,9 +26,10 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
             429: "Too many requests; see Retry-After", 500: "Internal error",
-            503: "Database unavailable or not migrated (or, on /health, degraded); "
+            503: "Database or file store unavailable, or database not migrated (or, on "
+                 "/health, degraded); "
                  "see Retry-After",
-            507: "The disk under the file store or the database is full; nothing was stored"}
+            507: "The file store or the database is full; nothing was stored"}
 
 
 IDEMPOTENCY_PARAMETER = {

@@ -11,14 +11,15 @@ import webtest
 
 from janus.access import Actor as DomainActor
 from janus.config import Config
-from janus.imaging import FileStore
 from janus.models import Admin, Image
 from janus.repos.users import users
 from janus.services.auth import issue_token
 from janus.services.images import upload as upload_image
+from janus.storage import open_store
 from janus.web.app import create_app
 from tests.api.helpers import CLIENT_IP, PASSWORD, SHA, UPLOADED_PNG
 from tests.helpers import make_analytics, make_image, set_admin_level
+from tests.storage import store_env
 
 _names = itertools.count(1)
 
@@ -39,10 +40,12 @@ class Actor:
 
 
 @pytest.fixture
-def make_config(database_url, tmp_path):
+def make_config(database_url, tmp_path, store_kind):
+    """Configs on the test's database and store (a fresh bucket prefix on S3)."""
+    stored = store_env(store_kind, tmp_path)
+
     def make(**overrides) -> Config:
-        env = {"DATABASE_URL": database_url,
-               "JANUS_STORAGE_DIR": str(tmp_path / "storage"),
+        env = {"DATABASE_URL": database_url, **stored,
                # Cheap argon2 keeps the suite fast; production uses the defaults.
                "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
                "JANUS_LOG_LEVEL": "WARNING",
@@ -114,7 +117,7 @@ def world(app, make_actor, alice, bob, superadmin):
     mod = make_actor("moderator", name="mod")
     config = app.config["janus.config"]
     uploaded = upload_image(DomainActor(alice.user), UPLOADED_PNG, "uploaded.png",
-                            FileStore(config.storage_dir), config.max_image_pixels)
+                            open_store(config), config.max_image_pixels)
     image = make_image(alice.id, filename="orig.png", width=640, sha256=SHA)
     file_image = make_image(alice.id, filename="upload.png")
     # A well-formed key whose file is not in storage: the row claims a file.

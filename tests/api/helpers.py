@@ -17,6 +17,7 @@ from janus.config import Config
 from janus.models import MODELS, Admin, User
 from janus.web.app import create_app
 from tests.images import photo_like, save
+from tests.storage import backing_dir
 
 PASSWORD = "correct horse battery"
 CLIENT_IP = "198.51.100.7"
@@ -117,7 +118,8 @@ def upload(client, actor, data: bytes, filename: str = "upload.png", fields: dic
 
 
 def storage_dir(app):
-    return app.config["janus.config"].storage_dir
+    """The folder that holds what the app's store holds (tests/storage.py)."""
+    return backing_dir(app.config["janus.config"])
 
 
 def key_path(root, sha256: str):

@@ -12,8 +12,8 @@ import peewee as pw
 import pytest
 
 from janus.errors import InsufficientStorage, disk_full_cause
-from janus.imaging import storage
 from janus.models import Log
+from janus.storage import local as storage
 from tests.api.helpers import assert_error, call, image_body, row_counts, storage_dir, upload
 from tests.helpers import stored_files
 from tests.images import photo_like, save

@@ -23,7 +23,7 @@ from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUS
 from schemathesis.specs.openapi import checks
 
 from janus.config import Config
-from janus.imaging import FileStore
+from janus.storage import open_store
 from janus.web import openapi
 from janus.web.app import ROUTE_MODULES
 from janus.web.registry import Api
@@ -51,7 +51,7 @@ def _document() -> dict:
     """GET /openapi.json as create_app builds it, without touching a database
     (pytest needs the operations at collection time)."""
     config = Config.from_env(env={"JANUS_STORAGE_DIR": tempfile.gettempdir() + "/janus-fuzz"})
-    api = Api(Bottle(), config, FileStore(config.storage_dir))
+    api = Api(Bottle(), config, open_store(config))
     for module in ROUTE_MODULES:
         module.register(api)
     openapi.register(api)

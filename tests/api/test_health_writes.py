@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from janus.errors import RETRY_AFTER_UNAVAILABLE
-from janus.imaging import storage
+from janus.storage import local as storage
 from tests.api.test_disk_full import full_sqlite  # noqa: F401 - a fixture
 
 OK = {"status": "ok", "database_writes": "ok", "storage": "ok"}

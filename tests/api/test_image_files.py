@@ -30,6 +30,9 @@ from tests.images import (
     save,
     sixteen_bit,
 )
+from tests.storage import both_stores
+
+pytestmark = both_stores
 
 # name -> (bytes, filename, the media type the download must carry)
 DOWNLOADS = {

@@ -36,6 +36,9 @@ from tests.images import (
     save,
     sixteen_bit,
 )
+from tests.storage import both_stores
+
+pytestmark = both_stores
 
 # name -> (bytes, filename, expected format, mode, bits per channel, compression)
 FORMATS = {

@@ -31,6 +31,9 @@ from tests.api.helpers import (
 )
 from tests.helpers import stored_files
 from tests.images import flip_idat, photo_like, png_bomb, save
+from tests.storage import both_stores
+
+pytestmark = both_stores
 
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 

@@ -7,12 +7,12 @@ import io
 import pytest
 from PIL import Image as PILImage
 
-from janus.imaging import FileStore
 from janus.models import Admin, AuthToken, Image, Log, SecurityEvent, User
 from janus.services.admins import level_of
 from tests.api.helpers import PASSWORD, snapshot
 from tests.api.helpers import assert_error as error_of
 from tests.helpers import make_image
+from tests.storage import backing_dir
 
 
 def png(colour: str) -> bytes:
@@ -86,19 +86,19 @@ def test_deleting_an_admin_removes_the_admin_row(client, moderator, superadmin):
 
 def test_deleting_a_user_removes_their_files_but_not_shared_ones(app, client, alice, bob,
                                                                 superadmin):
-    store = FileStore(app.config["janus.config"].storage_dir)
+    root = backing_dir(app.config["janus.config"])
     own = upload(client, alice, png("red"))
     shared = upload(client, alice, png("blue"))
     bobs = upload(client, bob, png("blue"))  # the same bytes: one stored file
     own_key = Image.get_by_id(own["id"]).storage_key
     shared_key = Image.get_by_id(shared["id"]).storage_key
     assert shared_key == Image.get_by_id(bobs["id"]).storage_key
-    assert store.path(own_key).is_file() and store.path(shared_key).is_file()
+    assert (root / own_key).is_file() and (root / shared_key).is_file()
 
     client.delete(f"/users/{alice.id}", headers=superadmin.headers, status=204)
 
-    assert not store.path(own_key).exists()
-    assert store.path(shared_key).is_file()
+    assert not (root / own_key).exists()
+    assert (root / shared_key).is_file()
     res = client.get(f"/images/{bobs['id']}/file", headers=bob.headers, status=200)
     assert res.body == png("blue")
 

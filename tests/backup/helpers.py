@@ -16,9 +16,9 @@ from janus.access import Actor
 from janus.backup.cli import cli
 from janus.config import Config
 from janus.db import make_database
-from janus.imaging import FileStore
 from janus.models import MODELS, Image, User
 from janus.services.images import upload
+from janus.storage import Store, open_store
 from tests.helpers import PROJECT_ROOT
 
 
@@ -29,8 +29,8 @@ def png(n: int) -> bytes:
     return out.getvalue()
 
 
-def file_store(config: Config) -> FileStore:
-    return FileStore(config.storage_dir)
+def file_store(config: Config) -> Store:
+    return open_store(config)
 
 
 def ingest(owner: User, data: bytes, filename: str, config: Config) -> Image:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from janus.access import Actor as DomainActor
-from janus.imaging import FileStore
 from janus.services.images import upload
+from janus.storage import Store, open_store
 from tests.images import half_black_white, save
 
 
-def store_of(app) -> FileStore:
-    return FileStore(app.config["janus.config"].storage_dir)
+def store_of(app) -> Store:
+    return open_store(app.config["janus.config"])
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from tests.console.image_fixtures import store_of
 from tests.console.probes import HOSTILE, Tags, assert_inert, assert_shown_as_text
 from tests.helpers import make_analytics, make_image, set_time
 from tests.images import camera_jpeg, half_black_white, photo_like, save
+from tests.storage import backing_dir
 
 
 # -- an image's page -------------------------------------------------------------------------
@@ -96,7 +97,7 @@ def test_analysing_a_record_without_a_file_says_why(as_superadmin, alice):
 
 
 def test_analysing_an_image_whose_file_is_gone_says_so(app, as_superadmin, contrasty):
-    store_of(app).path(contrasty.storage_key).unlink()
+    (backing_dir(app.config["janus.config"]) / contrasty.storage_key).unlink()
     res = as_superadmin.post(f"/console/images/{contrasty.id}/analysis")
     assert res.status_int == 303
     assert "stored file is missing" in as_superadmin.get(res.headers["Location"]).text

@@ -11,10 +11,11 @@ from PIL import Image as PILImage
 from playhouse.test_utils import count_queries
 
 from janus.models import Image, utcnow
-from tests.console.image_fixtures import store_of
+from janus.storage.base import thumbnail_name
 from tests.console.probes import Tags
 from tests.helpers import make_image, set_time
 from tests.images import photo_like, save
+from tests.storage import backing_dir
 
 
 def gallery_names(res) -> list[str]:
@@ -128,7 +129,7 @@ def test_the_gallery_shows_thumbnails_for_files_and_a_placeholder_for_records(
 
 def test_the_gallery_page_makes_no_thumbnail(app, as_moderator, gallery):
     assert as_moderator.get("/console/images").status_int == 200
-    assert not list((store_of(app).root / "thumbnails").glob("**/*.webp"))
+    assert not list((backing_dir(app.config["janus.config"]) / "thumbnails").glob("**/*.webp"))
 
 
 def test_gallery_queries_do_not_grow_with_the_page(as_moderator, alice, bob):
@@ -158,10 +159,10 @@ def test_a_thumbnail_is_made_once_then_read_from_the_cache(app, as_moderator, co
     assert res.headers["Cache-Control"] == "private, no-cache"
     assert as_moderator.get(path, headers={"If-None-Match": res.headers["ETag"]}).status_int \
         == 304
-    store = store_of(app)
-    cached = store.thumbnail_path(contrasty.storage_key, 128)
+    root = backing_dir(app.config["janus.config"])
+    cached = root / thumbnail_name(contrasty.storage_key, 128)
     assert cached.is_file() and cached.read_bytes() == res.body
-    store.path(contrasty.storage_key).unlink()  # from now on only the cache can answer
+    (root / contrasty.storage_key).unlink()  # from now on only the cache can answer
     again = as_moderator.get(path)
     assert again.status_int == 200 and again.body == res.body
     with PILImage.open(cached) as im:

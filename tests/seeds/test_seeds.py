@@ -20,12 +20,12 @@ from PIL import Image as PILImage
 
 from janus.config import Config
 from janus.db import database, make_database
-from janus.imaging import FileStore
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User, utcnow
 from janus.passwords import verify_password
 from janus.seeds import DOMAINS, SEED_DIR, main
 from janus.seeds.files import relative_time
 from janus.similarity import similar
+from janus.storage import LocalStore
 from tests.helpers import PROJECT_ROOT
 from tests.seeds.helpers import (
     DEMO_ACCOUNTS,
@@ -138,7 +138,7 @@ def test_file_backed_images_are_stored_like_uploads(db, database_url, capsys, st
     before = utcnow()
     assert run(capsys, "--database", database_url)[0] == 0
     after = utcnow()
-    store = FileStore(Config.from_env().storage_dir)
+    store = LocalStore(Config.from_env().storage_dir)
     assert store.root == storage_dir.resolve()
     records = file_backed()
     assert len(records) >= 6
@@ -152,7 +152,7 @@ def test_file_backed_images_are_stored_like_uploads(db, database_url, capsys, st
             exif = im.getexif()
         assert image.sha256 == hashlib.sha256(data).hexdigest()
         assert image.file_size == len(data)
-        assert store.path(image.storage_key).read_bytes() == data
+        assert store.read(image.storage_key) == data
         assert image.phash is not None
         for tag in (ExifTags.Base.Make, ExifTags.Base.Model, ExifTags.Base.Orientation):
             if tag in exif:

@@ -19,7 +19,7 @@ TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method n
 MESSAGES = {404: "There is nothing at this address.",
             405: "This address does not accept that method.",
             500: "An unexpected error happened; quote the request id when reporting it.",
-            503: "The database is unavailable; try again shortly.",
+            503: "The database or the file store is unavailable; try again shortly.",
             507: "The server is out of disk space; nothing was stored."}
 
 

@@ -9,7 +9,7 @@ and only images: a row whose format has no image media type is a 404, and
 every answer says ``X-Content-Type-Options: nosniff``. Thumbnails come from
 the store's cache; the first request for a (file, size) makes it once
 (janus.imaging.cached_thumbnail, as GET /images/<id>/thumbnail does) and
-every later one reads the cached file. The pages never make one.
+every later one reads the cached one. The pages never make one.
 """
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ def register(console) -> None:
         media_type = MEDIA_TYPES.get(image.format)
         if media_type is None:  # never send bytes we cannot call an image
             raise NotFound(f"image {image_id} has no picture to show")
-        return send_file(store.path(image.storage_key), f'"{image.sha256}"', media_type,
-                         image.filename)
+        return send_file(lambda: store.open(image.storage_key), f'"{image.sha256}"',
+                         media_type, image.filename)
 
     @console.page("/console/images/<image_id:int>/thumb")
     def console_image_thumb(actor, image_id):
         size = thumb_size()
         image = stored_image(actor, image_id)
-        path = cached_thumbnail(store, image.storage_key, size, max_pixels)
-        return send_file(path, f'"{image.sha256}-{size}"', "image/webp")
+        return send_file(lambda: cached_thumbnail(store, image.storage_key, size, max_pixels),
+                         f'"{image.sha256}-{size}"', "image/webp")
