@@ -108,7 +108,7 @@ def test_from_root_it_migrates_seeds_administers_and_serves(venv_bin, db_factory
     out = command("janus-migrate")
     assert f"up to date ({len(MIGRATIONS)} migration(s) applied)" in out, out
     assert re.findall(r"^applied (\S+)$", out, re.M) == MIGRATIONS
-    assert "seeded" in command("python", "-m", "janus.seeds")
+    assert "seeded" in command("python", "-m", "janus.seeds", "--if-empty")
     assert "admin@janus.example" in command("janus-admin", "list-admins")
     if db_factory.backend == "sqlite":
         assert (data / "janus.db").is_file()
