@@ -58,7 +58,8 @@ def serve(args, env, log: Path) -> str:
     (SIGTERM, as systemd does) and return its log."""
     port = free_port()
     args = [a.replace("{port}", str(port)) for a in args]
-    env = {**env, "JANUS_BIND": f"127.0.0.1:{port}"}
+    # TMPDIR: a bare gunicorn's metrics directory lands in this test's folder
+    env = {**env, "JANUS_BIND": f"127.0.0.1:{port}", "TMPDIR": str(log.parent)}
     with open(log, "w") as out:
         proc = subprocess.Popen(args, cwd="/", env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -119,6 +120,8 @@ def test_from_root_it_migrates_seeds_administers_and_serves(venv_bin, db_factory
     assert "Using worker: gthread" in log and log.count("Booting worker") == 2, log
     serve(["gunicorn", "--bind", "127.0.0.1:{port}", "--workers", "2", "--worker-class",
            "gthread", "--threads", "4", "janus.wsgi:app"], env, tmp_path / "gunicorn.log")
+    # its workers shared one metrics directory, named after their master
+    assert len(list(tmp_path.glob("janus-metrics-*"))) == 1
 
 
 @pytest.mark.parametrize("folder", ["missing", "empty", "foreign"])
