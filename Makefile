@@ -10,11 +10,11 @@ BIN    := $(VENV)/bin
 
 .PHONY: serve test lint docs docs-check install install-dev migrate seed bench clean
 
-# Stamp files: reinstall only when a requirements file or pyproject.toml changes.
+# Stamp files: reinstall only when a requirements file, pyproject.toml or setup.py changes.
 # The project itself is installed editable (its dependencies come pinned from
-# requirements.txt), so janus is importable from anywhere, pw_migrate included,
-# and the console scripts janus-admin and janus-migrate land in .venv/bin.
-$(VENV)/.runtime: requirements.txt pyproject.toml
+# requirements.txt), so janus is importable from anywhere, and the console
+# scripts janus-admin, janus-migrate and janus-serve land in .venv/bin.
+$(VENV)/.runtime: requirements.txt pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -72,4 +72,4 @@ bench: install-dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache janus.egg-info site
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache janus.egg-info site build dist

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import limits
 
+from janus.paths import default_data_dir
 from janus.storage.location import S3Location, S3Settings, check_endpoint
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+# JANUS_DATA_DIR unset: a checkout's instance/, an installed package's
+# platform data folder (janus.paths, docs/configuration.md).
+DEFAULT_INSTANCE_DIR = default_data_dir()
 # gunicorn.conf.py binds here unless JANUS_BIND says otherwise.
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -249,7 +251,7 @@ class Config:
         def number(name: str, variable: str, minimum: int = 1):
             return _int(env, variable, default[name], minimum)
 
-        data_dir = Path(env.get("JANUS_DATA_DIR") or default["data_dir"]).resolve()
+        data_dir = Path(env.get("JANUS_DATA_DIR") or default_data_dir(env)).resolve()
         return cls(
             database_url=env.get("DATABASE_URL") or default_database_url(data_dir),
             data_dir=data_dir,

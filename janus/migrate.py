@@ -24,7 +24,12 @@ from peewee_migrate import Router
 
 from janus.config import Config, ConfigError
 from janus.db import DatabaseURLError, make_database, sqlite_path
-from janus.migrations_status import MIGRATIONS_DIR, applied, migration_names
+from janus.migrations_status import (
+    MIGRATIONS_DIR,
+    MigrationsFolderError,
+    applied,
+    migration_names,
+)
 from janus.seeds.connection import first_line, shown_url
 
 # peewee-migrate logs every step (and a traceback on failure) through its own
@@ -62,12 +67,20 @@ def _open(url: str) -> pw.Database:
     return db
 
 
-def status(url: str) -> Status:
+def _names(directory: Path) -> list[str]:
+    try:
+        return migration_names(directory)
+    except MigrationsFolderError as exc:
+        raise MigrateError(str(exc)) from None
+
+
+def status(url: str, directory: Path = MIGRATIONS_DIR) -> Status:
     """What is applied and pending at ``url``; changes nothing (a SQLite
     file that does not exist is not created: everything is pending)."""
+    shipped = _names(directory)
     path = sqlite_path(url)
     if path and path != ":memory:" and not Path(path).is_file():
-        return Status(applied=[], pending=migration_names(), unknown=[])
+        return Status(applied=[], pending=shipped, unknown=[])
     db = _open(url)
     try:
         done = applied(db)
@@ -75,20 +88,22 @@ def status(url: str) -> Status:
         raise MigrateError(f"reading {shown_url(url)}: {first_line(exc)}") from None
     finally:
         db.close_all()
-    shipped = migration_names()
     return Status(applied=[n for n in done if n in shipped],
                   pending=[n for n in shipped if n not in done],
                   unknown=[n for n in done if n not in shipped])
 
 
-def apply_pending(url: str, on_applied: Callable[[str], None] = lambda name: None) -> list[str]:
-    """Apply every pending migration to ``url``, in order, each in its own
-    transaction (Router.run_one); ``on_applied(name)`` after each. Returns
-    the names applied. A failure leaves the earlier ones applied."""
+def apply_pending(url: str, on_applied: Callable[[str], None] = lambda name: None,
+                  directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply every pending migration in ``directory`` to ``url``, in order,
+    each in its own transaction (Router.run_one); ``on_applied(name)`` after
+    each. Returns the names applied. A failure leaves the earlier ones
+    applied. A folder that is not Janus's is refused before connecting."""
+    _names(directory)
     db = _open(url)
     done: list[str] = []
     try:
-        router = Router(db, migrate_dir=MIGRATIONS_DIR, logger=_quiet)
+        router = Router(db, migrate_dir=directory, logger=_quiet)
         try:
             todo = router.diff
         except pw.DatabaseError as exc:
@@ -118,35 +133,39 @@ def _url(database: str | None) -> str:
         raise MigrateError(str(exc)) from None
 
 
-def _report_list(url: str) -> None:
-    found = status(url)
+def _report_list(url: str, directory: Path) -> None:
+    found = status(url, directory)
     click.echo(f"{shown_url(url)}:")
-    for name in migration_names():
+    for name in _names(directory):
         click.echo(f"- [{'x' if name in found.applied else ' '}] {name}")
     for name in found.unknown:
         click.echo(f"- [?] {name} (recorded in the database, not shipped with this code)")
     click.echo(f"{len(found.pending)} pending" if found.pending else "up to date")
 
 
-def _report_apply(url: str) -> None:
+def _report_apply(url: str, directory: Path) -> None:
     shown = shown_url(url)
-    names = apply_pending(url, on_applied=lambda name: click.echo(f"applied {name}"))
+    names = apply_pending(url, on_applied=lambda name: click.echo(f"applied {name}"),
+                          directory=directory)
     if names:
         click.echo(f"{shown}: up to date ({len(names)} migration(s) applied)")
     else:
-        click.echo(f"{shown}: already up to date ({len(migration_names())} migrations)")
+        click.echo(f"{shown}: already up to date ({len(_names(directory))} migrations)")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database", metavar="URL",
-              help="default: DATABASE_URL, else the SQLite file in instance/")
+              help="default: DATABASE_URL, else the SQLite file in the data directory")
+@click.option("--migrations", "directory", metavar="DIR", type=click.Path(path_type=Path),
+              default=MIGRATIONS_DIR,
+              help="the migrations folder (default: the one shipped with this janus)")
 @click.option("--list", "show_list", is_flag=True,
               help="show applied and pending migrations; change nothing")
-def cli(database, show_list):
+def cli(database, directory, show_list):
     """Apply Janus's pending migrations (its own migrations/, from any directory)."""
     try:
         url = _url(database)
-        (_report_list if show_list else _report_apply)(url)
+        (_report_list if show_list else _report_apply)(url, directory.resolve())
     except MigrateError as exc:
         text = str(exc).replace("\r", "\\r").replace("\n", "\\n")
         click.echo(f"janus-migrate: {text}", err=True)

@@ -10,13 +10,13 @@ The two constants below mirror peewee_migrate (``models.MIGRATE_TABLE`` and
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import peewee as pw
 
-from janus.config import PROJECT_ROOT
 from janus.errors import NotMigrated
+from janus.paths import MIGRATIONS_DIR
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 MIGRATE_TABLE = "migratehistory"
 MIGRATION_FILE = re.compile(r"[\d]{3}_[^\.]+\.py$")
 # What every "not migrated" message tells the operator to run: it works from
@@ -24,10 +24,30 @@ MIGRATION_FILE = re.compile(r"[\d]{3}_[^\.]+\.py$")
 MIGRATE_COMMAND = "janus-migrate"
 
 
-def migration_names() -> list[str]:
-    """Names of the migration files shipped with the code, in apply order."""
-    return sorted(p.stem for p in MIGRATIONS_DIR.iterdir()
-                  if MIGRATION_FILE.match(p.name))
+# The first migration of every Janus: a folder without it is not Janus's.
+FIRST_MIGRATION = "001_initial"
+
+
+class MigrationsFolderError(Exception):
+    """The migrations folder is missing, empty or not Janus's (one line)."""
+
+
+def migration_names(directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Names of the migration files in ``directory`` (default: the ones shipped
+    with the code), in apply order. A folder that is missing, holds none or
+    does not start with Janus's first migration raises MigrationsFolderError:
+    "0 migrations, up to date" would be a lie that leaves the database empty."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise MigrationsFolderError(f"migrations folder {directory} does not exist")
+    names = sorted(p.stem for p in directory.iterdir() if MIGRATION_FILE.match(p.name))
+    if not names:
+        raise MigrationsFolderError(f"{directory} holds no migration files (NNN_name.py): "
+                                    f"not Janus's migrations folder")
+    if names[0] != FIRST_MIGRATION:
+        raise MigrationsFolderError(f"{directory} does not start with {FIRST_MIGRATION}.py: "
+                                    f"not Janus's migrations folder")
+    return names
 
 
 def applied(db: pw.Database) -> list[str]:

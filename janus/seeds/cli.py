@@ -11,15 +11,16 @@ from pathlib import Path
 
 import peewee as pw
 
-from janus.config import PROJECT_ROOT, Config, ConfigError
+from janus.config import Config, ConfigError
 from janus.db import is_postgres
 from janus.models import User, utcnow
+from janus.paths import SEEDS_DIR
 from janus.seeds.connection import connected, fail, first_line, shown_url
 from janus.seeds.files import read_file
 from janus.seeds.loader import Loader
 from janus.seeds.schema import DOMAINS, SeedError
 
-SEED_DIR = PROJECT_ROOT / "seeds"
+SEED_DIR = SEEDS_DIR  # the checkout's seeds/, or the wheel's copy (janus.paths)
 # Any constant will do: concurrent loaders on one PostgreSQL database queue on it.
 _PG_LOCK_ID = 0x4A414E5553  # "JANUS"
 

@@ -27,8 +27,9 @@ import msgspec
 from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError
 
-from janus.config import PROJECT_ROOT, Config
+from janus.config import Config
 from janus.passwords import looks_like_hash
+from janus.paths import PROJECT_ROOT
 from janus.schemas.records import AnalyticsCreateIn
 from janus.schemas.users import UserImportIn
 from janus.seeds.images import Upload

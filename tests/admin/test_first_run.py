@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import webtest
 
-from janus.config import PROJECT_ROOT, Config
+from janus.config import Config
+from janus.paths import PROJECT_ROOT
 from janus.web.app import create_app
 from tests.admin.conftest import CHEAP_ARGON2, STRONG
 

@@ -1,0 +1,144 @@
+"""gunicorn's settings for Janus, every one overridable from the environment:
+the one place both ``gunicorn.conf.py`` (``gunicorn app:app`` in a checkout)
+and ``janus-serve`` (janus.serve, from any directory) take them from.
+
+Defaults suit a 2-core server: 2 workers x 8 gthread threads, chosen by
+``make bench`` (its worker class x threads table; README "Benchmarks"): 8
+threads served the most requests on both backends, PostgreSQL most of all
+(a thread waiting on the database leaves the CPU to another). Threads share
+the worker's connection pool (JANUS_DB_POOL_SIZE, default 8: keep it >=
+JANUS_THREADS), so a request reuses a database connection instead of opening
+one.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import sys
+
+from janus.config import DEFAULT_BIND, Config, ConfigError
+from janus.db import DatabaseURLError, make_database
+
+
+def stop(message: str) -> None:
+    """One line on stderr and a non-zero exit, before any worker boots."""
+    print(f"janus: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+def _int(name: str, default: str) -> int:
+    raw = os.environ.get(name, default)
+    try:
+        return int(raw)
+    except ValueError:
+        stop(f"{name} must be an integer, got {raw!r}")
+
+
+def check_config() -> None:
+    """Every setting checked before gunicorn starts, so a mistake is one line
+    naming the variable instead of a traceback from each worker. Nothing
+    connects yet."""
+    try:
+        make_database(Config.from_env().database_url, pool_size=1)
+    except ConfigError as exc:
+        stop(str(exc))
+    except DatabaseURLError as exc:  # its messages do not all name the variable
+        stop(f"DATABASE_URL: {exc}")
+
+
+def _check_bind(server) -> None:
+    """Before gunicorn binds: an address already in use is one line naming
+    JANUS_BIND, not five "Connection in use" retries. Skipped when the
+    sockets are inherited (a USR2 upgrade, systemd socket activation): the
+    address is then in use by design."""
+    if server.LISTENERS or os.environ.get("GUNICORN_FD") or os.environ.get("LISTEN_FDS"):
+        return
+    for address in server.cfg.address:
+        if not isinstance(address, tuple):  # a unix socket: gunicorn handles it
+            continue
+        host, port = address[0], address[1]
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+                in_use = exc.errno == errno.EADDRINUSE
+                reason = "is in use" if in_use else f"cannot be bound ({exc.strerror})"
+                stop(f"{shown} {reason}: set JANUS_BIND=host:port")
+
+
+# GET /metrics sums every worker's values through files in one directory
+# (prometheus-client's multiprocess mode). Set before any worker imports
+# prometheus_client, so each worker writes there. Unless the operator named
+# one, a fresh private directory is made at start and removed at exit; a named
+# one is created if missing and emptied of a previous run's files (their
+# counts would otherwise be added to this run's).
+_made_metrics_dir = None
+
+
+def _prepare_metrics_dir(server) -> None:
+    global _made_metrics_dir
+    import glob
+    import tempfile
+
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        path = _made_metrics_dir = tempfile.mkdtemp(prefix="janus-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    for stale in glob.glob(os.path.join(path, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    # A dead worker's counters stay in the sum; its live-only values go.
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        import shutil
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)
+
+
+def on_starting(server) -> None:
+    _check_bind(server)
+    _prepare_metrics_dir(server)
+
+
+def settings() -> dict:
+    """gunicorn's settings by name, from the JANUS_* variables (each one in
+    docs/configuration.md), hooks included; stops in one line on a bad value."""
+    check_config()
+    values = {
+        "bind": os.environ.get("JANUS_BIND") or DEFAULT_BIND,
+        "workers": _int("JANUS_WORKERS", "2"),
+        "threads": _int("JANUS_THREADS", "8"),
+        "worker_class": "gthread",
+        "timeout": _int("JANUS_TIMEOUT", "30"),
+        "graceful_timeout": _int("JANUS_GRACEFUL_TIMEOUT", "20"),
+        "keepalive": _int("JANUS_KEEPALIVE", "5"),
+        # Restart workers now and then so a slow leak cannot grow without bound.
+        "max_requests": _int("JANUS_MAX_REQUESTS", "10000"),
+        "max_requests_jitter": _int("JANUS_MAX_REQUESTS_JITTER", "1000"),
+        # Janus writes one JSON line per request itself; gunicorn's access log
+        # would repeat it in another format.
+        "accesslog": os.environ.get("JANUS_ACCESS_LOG") or None,
+        "errorlog": "-",
+        "loglevel": os.environ.get("JANUS_LOG_LEVEL", "info").lower(),
+        "on_starting": on_starting,
+        "child_exit": child_exit,
+        "on_exit": on_exit,
+    }
+    # gunicorn 27 opens a control socket under $HOME by default; two services on
+    # one host would fight over it, and nothing here uses it. Opt in with a path.
+    control_socket = os.environ.get("JANUS_CONTROL_SOCKET", "")
+    if control_socket:
+        values["control_socket"] = control_socket
+    else:
+        values["control_socket_disable"] = True
+    return values
