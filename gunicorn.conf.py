@@ -124,6 +124,17 @@ def on_exit(server):
         shutil.rmtree(_made_metrics_dir, ignore_errors=True)
 
 
+def _check_startup() -> None:
+    """A store it cannot write, a database it cannot reach: one line naming
+    the variable, before any worker boots (janus.startup)."""
+    from janus.startup import StartupRefused, check
+    try:
+        check(Config.from_env())
+    except StartupRefused as exc:
+        _stop(str(exc))
+
+
 def on_starting(server) -> None:
     _check_bind(server)
+    _check_startup()
     _prepare_metrics_dir(server)
