@@ -164,3 +164,18 @@ def test_start_without_database_serves_live_but_not_ready(backend, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_worker_forked_after_the_probe_makes_its_own_s3_client(s3_server):
+    """The master's start-up probe leaves a pooled client behind; a worker
+    forked from it must not send its requests on the master's sockets."""
+    from janus.storage.s3 import client_for
+
+    settings = s3_server.settings()
+    parent = client_for(settings)
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only with a client of its own
+        os._exit(0 if client_for(settings) is not parent else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert client_for(settings) is parent  # the parent keeps its own
