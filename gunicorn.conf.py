@@ -39,6 +39,9 @@ except ConfigError as exc:
     _stop(str(exc))
 except DatabaseURLError as exc:  # its messages do not all name the variable
     _stop(f"DATABASE_URL: {exc}")
+except OSError as exc:  # it makes a SQLite file's folder: under a file, say
+    _stop(f"DATABASE_URL: cannot create the SQLite database's folder {exc.filename} "
+          f"({exc.strerror.lower()})")
 
 bind = os.environ.get("JANUS_BIND") or DEFAULT_BIND
 workers = _int("JANUS_WORKERS", "2")

@@ -112,26 +112,29 @@ def test_a_bucket_it_cannot_write_stops_the_start(migrated_url, s3_server, reque
 
 def missing_database(backend: str, tmp_path: Path, case: str) -> tuple[str, str]:
     """(DATABASE_URL, what the refusal says) for a database that is not there."""
-    if backend == "sqlite":
+    if backend == "sqlite" and case == "no such database":
         path = tmp_path / "db" / "janus.db"
         return f"sqlite:///{path}", f"the SQLite database {path} does not exist"
-    if case == "closed port":
+    if backend == "sqlite":  # its folder cannot be made: a file is in the way
+        (tmp_path / "a-file").write_text("")
+        return (f"sqlite:///{tmp_path}/a-file/janus.db",
+                f"cannot create the SQLite database's folder {tmp_path}/a-file (file exists)")
+    if case == "unreachable":
         return (f"postgresql://postgres@127.0.0.1:{storage.closed_port()}/janus",
                 "cannot reach the database (connection to server at")
     return ("postgresql://postgres@127.0.0.1:5432/janus_no_such_database",
             'database "janus_no_such_database" does not exist')
 
 
-@pytest.mark.parametrize("case", ["no such database", "closed port"])
+@pytest.mark.parametrize("case", ["no such database", "unreachable"])
 def test_a_database_it_cannot_reach_stops_the_start(backend, tmp_path, case):
-    if backend == "sqlite" and case == "closed port":
-        pytest.skip("a SQLite file has no port")
     url, says = missing_database(backend, tmp_path, case)
     result = gunicorn({"DATABASE_URL": url, "JANUS_STORAGE_DIR": str(tmp_path / "storage")})
     line = assert_refused(result, "DATABASE_URL: ")
     assert says in line
-    assert line.endswith("or set JANUS_START_WITHOUT_DATABASE=1 to start without it")
-    if backend == "sqlite":
+    if "does not exist" in says or "reach" in says:
+        assert line.endswith("or set JANUS_START_WITHOUT_DATABASE=1 to start without it")
+    if backend == "sqlite" and case == "no such database":
         assert not Path(url.removeprefix("sqlite:///")).exists()  # not created empty
 
 
