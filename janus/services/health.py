@@ -17,8 +17,8 @@ from janus.storage.base import StoreRefused, StoreUnreachable
 
 OK = "ok"
 # How long a store that accepted the probe is taken as writable: a load
-# balancer polling every second costs one probe write per worker every few
-# polls, not one per poll. A refusal is never kept: the next poll probes again.
+# balancer polling every second costs one probe write per worker every two
+# seconds, not one per poll. A refusal is never kept: the next poll probes again.
 STORE_OK_SECONDS = 2.0
 monotonic = time.monotonic  # the cache's clock (a test moves it on)
 
