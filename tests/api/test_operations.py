@@ -77,6 +77,9 @@ def test_unmigrated_database_is_503_until_migrated(make_config, own_database, db
     assert "details" not in error
     assert "001_initial" in migration_names()
     assert not any(name in res.text for name in migration_names())
+    console = client.get("/console/login", status="*")  # the console's HTML page too
+    assert console.status_int == 503
+    assert not any(name in console.text for name in migration_names())
     assert_error(client.post_json("/auth/register", {"email": "a@b.c", "username": "a",
                                                      "password": "longenough"}, status="*"),
                  503, "not_migrated")
