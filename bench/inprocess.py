@@ -4,8 +4,8 @@
 way gunicorn would (reading and closing the body). B1c times, in CPU seconds
 of this process (``time.process_time``), one authenticated ``GET /users/<id>``
 and one ``GET /auth/me`` against ``GET /health`` (which reads the database
-and probes both stores for writes), and against ``GET /`` (no database) as
-an extra figure; and the same routes with the
+and checks both stores for writes: the file store's probe write is kept
+2 s), and against ``GET /`` (no database) as an extra figure; and the same routes with the
 per-request JSON access line switched off (the ``janus.access`` logger raised
 to WARNING), in the same rounds, which gives that line's cost inside a
 request; and one access line logged alone (same logger, handler and

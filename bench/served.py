@@ -12,7 +12,17 @@ import contextlib
 import sys
 from pathlib import Path
 
-from bench import connections, dataset, inprocess, logins, memory, report, runner, workers
+from bench import (
+    baseline,
+    connections,
+    dataset,
+    inprocess,
+    logins,
+    memory,
+    report,
+    runner,
+    workers,
+)
 from bench.server import Server
 from janus.db import init_database
 
@@ -52,7 +62,8 @@ def prepare(args, plan, tmp: Path, stack) -> tuple[dict, dict, dict]:
 def http_targets(env: dict, tmp: Path, plan, datasets: dict, stack) -> tuple[list, list, dict]:
     """(servers, targets, {backend: janus master Server}) -- servers started."""
     threads = plan["threads"]
-    servers = [stack.enter_context(Server("baseline", "bench.baseline:app", env, tmp, "/"))]
+    servers = [stack.enter_context(Server("baseline", "bench.baseline:app",
+                                           {**env, **baseline.ENV}, tmp, "/"))]
     targets = [runner.Target("baseline", "health", "bare WSGI", servers[0].port,
                              runner.requests_for("health", threads, None))]
     janus_servers = {}

@@ -101,8 +101,9 @@ def _label(scenario: str) -> str:
 def inprocess_rows(results: dict) -> list[dict]:
     """B1c from bench/inprocess.py: {backend: {"ops": {name: timing summary}}}.
     The figures also give the ratio to ``GET /`` (no database, no probe), for
-    information: /health has read the database and probed both stores for
-    writes since it became the baseline."""
+    information: /health has read the database and checked both stores for
+    writes since it became the baseline (the file store's probe write at
+    most every 2 s)."""
     rows = []
     for backend, r in results.items():
         health, root = r["ops"]["health"], r["ops"].get("root")

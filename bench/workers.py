@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 
-from bench import runner
+from bench import baseline, runner
 from bench.report import _num, _table
 from bench.server import Server
 
@@ -37,7 +37,7 @@ def servers(env: dict, tmp, datasets: dict) -> list[tuple[str, str, Server]]:
         conf_env = dict(env, JANUS_THREADS=str(threads))
         args = ("-k", worker_class)
         out.append((config, "baseline", Server(f"workers-{tag}-baseline", "bench.baseline:app",
-                                               conf_env, tmp, "/", args)))
+                                               {**conf_env, **baseline.ENV}, tmp, "/", args)))
         for backend, ds in datasets.items():
             janus_env = dict(conf_env, DATABASE_URL=ds.url,
                              JANUS_STORAGE_DIR=str(tmp / "storage"))

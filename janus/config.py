@@ -167,6 +167,8 @@ class Config:
     # PostgreSQL: prepare the hot queries once per connection (janus.hotpath.prepared);
     # off behind a pooler in transaction mode.
     pg_prepare: bool = True
+    # Start even when the database cannot be reached (janus.startup); else refuse.
+    start_without_database: bool = False
     # None: <data_dir>/storage. The store unless storage_url is set; then only
     # the folder `python -m janus.backup copy-store` copies from by default.
     storage_dir: Path | None = None
@@ -257,6 +259,8 @@ class Config:
             data_dir=data_dir,
             db_pool_size=number("db_pool_size", "JANUS_DB_POOL_SIZE"),
             pg_prepare=_bool(env, "JANUS_PG_PREPARE", default["pg_prepare"]),
+            start_without_database=_bool(env, "JANUS_START_WITHOUT_DATABASE",
+                                         default["start_without_database"]),
             storage_dir=Path(env.get("JANUS_STORAGE_DIR") or data_dir / "storage").resolve(),
             storage_url=_storage_url(env, "JANUS_STORAGE_URL"),
             s3_endpoint_url=_endpoint(env, "AWS_ENDPOINT_URL"),

@@ -9,7 +9,9 @@ server) they live in this process's default registry.
 The domain counts what only it knows (a login failure and its reason, a
 lockout, an upload's size) by calling the helpers below; the web layer counts
 requests and database errors. Counters only go up; a rate is Prometheus's
-job (``rate(janus_http_requests_total[5m])``).
+job (``rate(janus_http_requests_total[5m])``). Each labelled counter is
+created at import for every label value it knows (``KNOWN``), so its series
+are there at 0 from start-up and ``rate()`` sees the first event.
 """
 from __future__ import annotations
 
@@ -45,6 +47,20 @@ DATABASE_CONFLICTS = Counter(
     "janus_database_conflicts",
     "PostgreSQL deadlocks and serialization failures met by a request attempt "
     "(each is retried unless it was the last attempt)")
+
+
+# The label values each labelled counter can take (one label each). The
+# request counter's (method, route, status) are not known in advance: its
+# series appear with their first request.
+KNOWN = {
+    LOGIN_FAILURES: ("unknown_account", "wrong_password", "inactive"),
+    LOGINS_LOCKED: ("address", "account"),
+    LOCKOUTS: ("address", "account"),
+    DATABASE_ERRORS: ("unavailable", "disk_full", "conflict"),
+}
+for _counter, _values in KNOWN.items():
+    for _value in _values:
+        _counter.labels(_value)
 
 
 def upload_stored(size: int) -> None:

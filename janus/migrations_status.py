@@ -9,6 +9,7 @@ The two constants below mirror peewee_migrate (``models.MIGRATE_TABLE`` and
 """
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -22,6 +23,10 @@ MIGRATION_FILE = re.compile(r"[\d]{3}_[^\.]+\.py$")
 # What every "not migrated" message tells the operator to run: it works from
 # any directory (janus.migrate), unlike pw_migrate.
 MIGRATE_COMMAND = "janus-migrate"
+# What an HTTP client is told: that a migration is pending, not which (the
+# names say which version of the code runs; operators read them in the log).
+PUBLIC_MESSAGE = f"database is not migrated (a migration is pending); run: {MIGRATE_COMMAND}"
+log = logging.getLogger("janus.errors")
 
 
 # The first migration of every Janus: a folder without it is not Janus's.
@@ -74,9 +79,15 @@ def pending(db: pw.Database) -> list[str]:
     return [name for name in migration_names() if name not in done]
 
 
-def require_migrated(db: pw.Database) -> None:
-    """Raise NotMigrated (503) unless every migration file has been applied."""
+def require_migrated(db: pw.Database, public: bool = False) -> None:
+    """Raise NotMigrated (503) unless every migration file has been applied.
+    The message names the pending migrations, unless ``public`` (an HTTP
+    answer): then only the log does."""
     todo = pending(db)
+    if todo and public:
+        log.warning({"message": "database is not migrated", "pending": todo,
+                     "run": MIGRATE_COMMAND})
+        raise NotMigrated(PUBLIC_MESSAGE)
     if todo:
         raise NotMigrated(
             f"database is not migrated (pending: {', '.join(todo)}); "

@@ -45,6 +45,9 @@ def check_config() -> None:
         stop(str(exc))
     except DatabaseURLError as exc:  # its messages do not all name the variable
         stop(f"DATABASE_URL: {exc}")
+    except OSError as exc:  # it makes a SQLite file's folder: under a file, say
+        stop(f"DATABASE_URL: cannot create the SQLite database's folder {exc.filename} "
+             f"({exc.strerror.lower()})")
 
 
 def _check_bind(server) -> None:
@@ -105,8 +108,19 @@ def on_exit(server):
         shutil.rmtree(_made_metrics_dir, ignore_errors=True)
 
 
+def _check_startup() -> None:
+    """A store it cannot write, a database it cannot reach: one line naming
+    the variable, before any worker boots (janus.startup)."""
+    from janus.startup import StartupRefused, check
+    try:
+        check(Config.from_env())
+    except StartupRefused as exc:
+        stop(str(exc))
+
+
 def on_starting(server) -> None:
     _check_bind(server)
+    _check_startup()
     _prepare_metrics_dir(server)
 
 

@@ -1,10 +1,12 @@
 """GET /metrics under a real gunicorn (2 workers x 4 threads): the counts are
 every worker's summed whichever worker answers the scrape, survive a worker's
 death, and the multiprocess directory is set up and cleaned by
-gunicorn.conf.py."""
+gunicorn.conf.py; every counter is there at 0 before any event, beside
+janus_build_info and the runtime's process_* and python_* series."""
 from __future__ import annotations
 
 import http.client
+import importlib.metadata
 import os
 import re
 import signal
@@ -14,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from janus import metrics
 from janus.db import init_database
 from tests.helpers import migrate
 from tests.live import Gunicorn, send
@@ -116,3 +119,35 @@ def test_a_private_directory_by_default_removed_at_exit(start, tmp_path):
     assert writers(made[0])  # the workers write there
     server.stop()
     assert not made[0].exists()
+
+
+def test_counters_at_zero_build_info_and_runtime_series_from_the_start(start):
+    server = start()
+    samples = scrape(server.port)  # nothing but /health has been asked yet
+
+    def value(name: str, **labels) -> float | None:
+        return samples.get((name, tuple(sorted(labels.items()))))
+
+    for name in ("janus_uploads_total", "janus_upload_bytes_total",
+                 "janus_database_conflicts_total"):
+        assert value(name) == 0.0, name
+    for counter, values in metrics.KNOWN.items():
+        (label,) = counter._labelnames
+        for known in values:
+            assert value(f"{counter._name}_total", **{label: known}) == 0.0, (counter, known)
+    assert value("janus_build_info", version=importlib.metadata.version("janus")) == 1.0
+
+    # process_* for the master and each worker, told apart by their labels.
+    processes = {(str(server.proc.pid), "master")} | {
+        (str(pid), "worker") for pid in server.worker_pids()}
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes",
+                 "process_start_time_seconds", "process_open_fds"):
+        found = {(dict(labels)["pid"], dict(labels)["process"])
+                 for (sample, labels) in samples if sample == name}
+        assert found == processes, name
+        assert all(value(name, pid=pid, process=role) > 0 for pid, role in processes)
+    assert [labels for (sample, labels) in samples if sample == "python_info"]
+    for generation in ("0", "1", "2"):
+        for name in ("python_gc_collections_total", "python_gc_objects_collected_total",
+                     "python_gc_objects_uncollectable_total"):
+            assert value(name, generation=generation) is not None, (name, generation)

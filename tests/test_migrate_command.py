@@ -178,8 +178,9 @@ def proxy_restored():
 def test_after_pw_migrate_elsewhere_every_consumer_names_janus_migrate(
         left_unmigrated, tmp_path, consumer, proxy_restored):
     message = refusal(left_unmigrated, tmp_path, consumer)
-    assert f"database is not migrated (pending: {', '.join(NAMES)}); run: janus-migrate" \
-        in message
+    # The operator's commands name the pending migrations; HTTP clients only learn of one.
+    pending = "a migration is pending" if consumer == "http" else f"pending: {', '.join(NAMES)}"
+    assert f"database is not migrated ({pending}); run: janus-migrate" in message
 
     result = run([BIN / "janus-migrate", "--database", left_unmigrated], tmp_path)
 

@@ -1,8 +1,11 @@
-"""GET /health: is the database reachable, and can the service still write,
-to the database and to the file store?"""
+"""GET /health/ready (and /health): is the database reachable, and can the
+service still write, to the database and to the file store? The start-up
+checks (janus.startup) ask the same of the store."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import peewee as pw
@@ -13,6 +16,11 @@ from janus.storage import Store
 from janus.storage.base import StoreRefused, StoreUnreachable
 
 OK = "ok"
+# How long a store that accepted the probe is taken as writable: a load
+# balancer polling every second costs one probe write per worker every two
+# seconds, not one per poll. A refusal is never kept: the next poll probes again.
+STORE_OK_SECONDS = 2.0
+monotonic = time.monotonic  # the cache's clock (a test moves it on)
 
 
 def check_database() -> str:
@@ -75,3 +83,25 @@ def storage_writes(store: Store) -> str:
     except OSError as exc:
         return f"not writable: {(exc.strerror or type(exc).__name__).lower()}"
     return OK
+
+
+class StoreWrites:
+    """``storage_writes(store)``, an "ok" kept for STORE_OK_SECONDS (one per
+    app, so per worker). Threads that arrive while one probes wait for it and
+    take its "ok" instead of probing again."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._ok_until = 0.0
+
+    def __call__(self) -> str:
+        if monotonic() < self._ok_until:
+            return OK
+        with self._lock:
+            if monotonic() < self._ok_until:  # another thread just probed
+                return OK
+            verdict = storage_writes(self.store)
+            if verdict == OK:
+                self._ok_until = monotonic() + STORE_OK_SECONDS
+            return verdict

@@ -75,6 +75,12 @@ def client_for(settings: S3Settings):
     return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
 
 
+# A forked process (a gunicorn worker, after the master's start-up probe in
+# janus.startup) makes its own clients: sharing the parent's pooled sockets
+# would interleave two processes' requests on one connection.
+os.register_at_fork(after_in_child=client_for.cache_clear)
+
+
 class _Stream:
     """A GET's body as chunks; a failure half-way is a 503 like any other."""
 

@@ -11,7 +11,8 @@ the one the access log shows (X-Forwarded-For is believed only from
 to the world.
 
 Under gunicorn (``PROMETHEUS_MULTIPROC_DIR`` set by gunicorn.conf.py) the
-answer sums every worker's values, whichever worker serves the scrape.
+answer sums every worker's values, whichever worker serves the scrape, and
+adds the runtime's series (janus.web.metrics_runtime).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from janus.db import is_retryable
 from janus.errors import NotFound, disk_full_cause
 from janus.metrics import DATABASE_CONFLICTS, DATABASE_ERRORS, HTTP_DURATION, HTTP_REQUESTS
 from janus.web.addresses import AddressList
+from janus.web.metrics_runtime import BuildInfo, GcCounts, multiprocess_collectors
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MEDIA = "text/plain; version=0.0.4"
@@ -34,13 +36,28 @@ UNMATCHED = "unmatched"  # the route label of a request no route matched (404, 4
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+def multiprocess() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+# In one process the default registry has process_* and python_* already;
+# janus_build_info joins it (under gunicorn each scrape's registry gets its own).
+if not multiprocess():
+    REGISTRY.register(BuildInfo())
+# Under gunicorn: this worker's garbage collections, as summed counters.
+_gc_counts = GcCounts() if multiprocess() else None
+
+
 def exposition() -> bytes:
     """Every worker's values when running under gunicorn, else this process's."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+    if _gc_counts is None:
+        return generate_latest(REGISTRY)
+    _gc_counts.flush()  # this worker's up to now; the others' as of their last request
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    for collector in multiprocess_collectors():
+        registry.register(collector)
+    return generate_latest(registry)
 
 
 # The labelled children of the two request metrics, by label values: the
@@ -73,6 +90,8 @@ def _observed():
     started = env.get("janus.metrics_started")
     if started is not None:
         _child(_timed, HTTP_DURATION, method, rule).observe(time.perf_counter() - started)
+    if _gc_counts is not None:
+        _gc_counts.maybe_flush()
 
 
 def install_hooks(app) -> None:

@@ -155,7 +155,7 @@ class DatabasePlugin(_SpecPlugin):
             database.connect(reuse_if_open=True)
             try:
                 if not self.migrated:
-                    require_migrated(database.obj)
+                    require_migrated(database.obj, public=True)
                     self.migrated = True
                 return retried(callback, *args, **kwargs)
             finally:

@@ -272,9 +272,17 @@ def test_list_visibility_matrix(client, actors, route, who):
 
 
 # -- 3. public routes --------------------------------------------------------------
-def _health(client, actors):
-    res = client.get("/health", status=200)
+def _health(client, actors, path="/health"):
+    res = client.get(path, status=200)
     assert res.json["status"] == "ok"
+
+
+def _health_ready(client, actors):
+    _health(client, actors, "/health/ready")
+
+
+def _health_live(client, actors):
+    assert client.get("/health/live", status=200).json == {"status": "ok"}
 
 
 def _openapi(client, actors):
@@ -317,6 +325,8 @@ PUBLIC_ROUTES = {
     ("GET", "/docs"): _docs,
     ("GET", "/docs/static/<name>"): _docs_static,
     ("GET", "/health"): _health,
+    ("GET", "/health/live"): _health_live,
+    ("GET", "/health/ready"): _health_ready,
     ("GET", "/metrics"): _metrics,
     ("GET", "/openapi.json"): _openapi,
     ("POST", "/auth/login"): _login,

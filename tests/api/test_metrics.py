@@ -5,11 +5,14 @@ The registry lives as long as the test process, so every check is on the
 difference between two scrapes."""
 from __future__ import annotations
 
+import importlib.metadata
+
 import peewee as pw
 import pytest
 import webtest
 from prometheus_client.parser import text_string_to_metric_families
 
+from janus import metrics
 from janus.config import Config, ConfigError
 from janus.web.app import create_app
 from tests.api.helpers import CLIENT_IP, PASSWORD, assert_error, call, upload
@@ -35,6 +38,21 @@ def delta(before: dict, after: dict, name: str, **labels) -> float:
 def requests(before, after, method, route, status) -> float:
     return delta(before, after, "janus_http_requests_total", method=method, route=route,
                  status=str(status))
+
+
+# -- what is there before any event -------------------------------------------------------
+
+def test_every_known_label_build_info_and_the_runtime_series(app):
+    samples = scrape(app)
+    for counter, values in metrics.KNOWN.items():
+        (label,) = counter._labelnames
+        for known in values:
+            assert (f"{counter._name}_total", ((label, known),)) in samples, (counter, known)
+    version = importlib.metadata.version("janus")
+    assert samples[("janus_build_info", (("version", version),))] == 1.0
+    names = {name for name, _ in samples}
+    assert {"process_cpu_seconds_total", "process_resident_memory_bytes",
+            "python_gc_collections_total"} <= names
 
 
 # -- what is counted -----------------------------------------------------------------------

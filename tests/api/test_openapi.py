@@ -16,11 +16,12 @@ from tests.api.helpers import SUCCESS, call, run_case, upload
 from tests.helpers import make_analytics, make_image
 from tests.images import photo_like, save
 
-PUBLIC = {("get", "/health"), ("get", "/openapi.json"), ("post", "/auth/login"),
+PUBLIC = {("get", "/health"), ("get", "/health/live"), ("get", "/health/ready"),
+          ("get", "/openapi.json"), ("post", "/auth/login"),
           ("post", "/auth/register"), ("get", "/"), ("get", "/docs"),
           ("get", "/docs/static/{name}"), ("get", "/metrics")}
 # Routes that never touch the database (so never answer 503).
-NO_DATABASE = {"/openapi.json", "/", "/docs", "/docs/static/{name}", "/metrics"}
+NO_DATABASE = {"/health/live", "/openapi.json", "/", "/docs", "/docs/static/{name}", "/metrics"}
 # Write routes that take no body.
 NO_BODY = {("post", "/auth/logout"), ("post", "/images/{image_id}/analysis")}
 # Write routes that also take a multipart upload.
@@ -160,9 +161,10 @@ def test_error_responses_use_the_envelope(document):
         for status, response in op["responses"].items():
             if int(status) >= 400:
                 schema = response["content"]["application/json"]["schema"]
-                # Only /health's 503 may also be its own body (status "degraded").
+                # Only readiness's 503 may also be its own body (status "degraded").
                 if "oneOf" in schema:
-                    assert (method, path, status) == ("get", "/health", "503")
+                    assert (method, path, status) in {("get", "/health", "503"),
+                                                      ("get", "/health/ready", "503")}
                     assert schema["oneOf"][0] == {"$ref": "#/components/schemas/Health"}
                     schema = schema["oneOf"][1]
                 assert schema["$ref"] == "#/components/schemas/ErrorBody", (method, path, status)

@@ -104,7 +104,7 @@ class Console:
         database.connect(reuse_if_open=True)
         try:
             if not self._migrated:
-                require_migrated(database.obj)
+                require_migrated(database.obj, public=True)
                 self._migrated = True
             return retried(callback, **url_args)
         finally:
