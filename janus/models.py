@@ -33,8 +33,11 @@ SOURCES = ("service", "client")
 
 
 def source_field() -> pw.CharField:
+    # A database default too: a bulk writer that names no source (the seed
+    # generator's raw INSERTs) writes as the service, as the ORM does.
     return pw.CharField(max_length=8, default="service",
-                        constraints=[pw.Check("source IN ('service', 'client')")])
+                        constraints=[pw.Check("source IN ('service', 'client')"),
+                                     pw.SQL("DEFAULT 'service'")])
 
 
 class IdField(pw.AutoField):

@@ -86,7 +86,8 @@ def _label_security(database: pw.Database) -> None:
 
 def _source():
     return pw.CharField(max_length=8, default="service",
-                        constraints=[pw.SQL("CHECK (source IN ('service', 'client'))")])
+                        constraints=[pw.SQL("CHECK (source IN ('service', 'client'))"),
+                                     pw.SQL("DEFAULT 'service'")])
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
