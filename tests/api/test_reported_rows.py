@@ -81,7 +81,7 @@ def test_forged_clears_between_guesses_do_not_let_guesses_through(client, modera
 
 def test_a_reported_success_does_not_reset_the_address_count(client, moderator, superadmin):
     email = superadmin.user.email
-    for n in range(5):
+    for _ in range(5):
         assert login(client, email, WRONG).status_int == 401
         report(client, moderator, "login_success", email, CLIENT_IP)
     assert login(client, email, PASSWORD).status_int == 429

@@ -10,10 +10,10 @@ import pytest
 
 from janus.access import Actor
 from janus.models import Log, User
+from janus.repos.logs import logs
 from janus.schemas.images import ImageCreateIn
 from janus.schemas.records import AnalyticsCreateIn, LogCreateIn
 from janus.schemas.users import UserPatchIn
-from janus.repos.logs import logs
 from janus.services import accounts, admins, images, records
 from tests.console.helpers import queries
 from tests.helpers import T0
