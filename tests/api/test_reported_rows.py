@@ -116,3 +116,29 @@ def test_an_unknown_source_filter_is_a_422(client, superadmin, path):
     res = call(client, "GET", path, superadmin, params={"source": "gateway"})
     assert res.status_int == 422
     assert res.json["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("reader", ["summary", "activity"])
+def test_reported_rows_count_for_nothing(client, moderator, superadmin, alice, reader):
+    """The analytics summary and a user's activity count the service's rows."""
+    def counts():
+        if reader == "summary":
+            body = call(client, "GET", "/analytics/summary", superadmin).json
+            return (sum(day["count"] for day in body["failed_logins_per_day"]),
+                    {row["action"]: row["count"] for row in body["top_actions"]})
+        body = call(client, "GET", f"/users/{alice.id}/activity", superadmin).json
+        return body["security"].get("login_failed", 0), body["logs"]
+
+    assert login(client, alice.user.email, WRONG).status_int == 401  # one real failure
+    before = counts()
+    for _ in range(3):
+        res = call(client, "POST", "/security-events", moderator,
+                   {"action": "login_failed", "user_id": alice.id,
+                    "account": alice.user.email})
+        assert res.status_int == 201
+        assert call(client, "POST", "/logs", alice,
+                    {"action": "admin.granted", "module": "admin"}).status_int == 201
+    failed, actions = counts()
+    assert failed == before[0] == 1
+    # The reports' own audit rows (security_event.reported) are the service's.
+    assert "admin.granted" not in actions and "admin.granted" not in before[1]
