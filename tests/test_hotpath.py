@@ -98,7 +98,7 @@ def world(db):
                 ("export", "gallery", mod, "debug", {"rows": 12})]])
     spread([security_events.record(action, user=user, account=account, ip=ip, user_agent=agent,
                                    **({"source": "client", "reported_by": mod.id}
-                                      if action == "blocked" else {}))
+                                      if action == "lockout" else {}))
             for action, user, account, ip, agent in [
                 ("login_failed", None, "ghost@example.com", "192.0.2.1", "curl"),
                 ("login_success", alice, "alice@example.com", "192.0.2.1", None),
@@ -107,8 +107,7 @@ def world(db):
                 ("login_success", bob, "bob@example.com", "198.51.100.7", None),
                 ("lockout", None, "ghost@example.com", "192.0.2.1", None),
                 ("login_success", boss, "boss@example.com", "192.0.2.9", None),
-                ("password_changed", alice, "alice@example.com", "192.0.2.1", None),
-                ("blocked", alice, "alice@example.com", "203.0.113.9", "gw")]])
+                ("password_changed", alice, "alice@example.com", "192.0.2.1", None)]])
     return {"alice": Actor(alice), "bob": Actor(bob, "moderator"),
             "mod": Actor(mod, "moderator"), "boss": Actor(boss, "superadmin")}
 
@@ -158,7 +157,7 @@ RESOURCES = {
                  [{}, {"account": " Ghost@Example.com"}, {"ip": " 192.0.2.1 "},
                   {"ip": "2001:DB8::0:1"}, {"action": "login_success", "user_id": 2},
                   {"ip": "not an address"}, {"source": "client"},
-                  {"source": "service", "account": "alice@example.com"}]),
+                  {"source": "service", "account": " Ghost@Example.com"}]),
 }
 ACTORS = ["alice", "bob", "mod", "boss"]
 
