@@ -70,3 +70,17 @@ def test_reported_failures_are_marked_and_lock_nothing(client, as_superadmin, mo
                                      params={"account": email, "action": "login_failed",
                                              "source": "service"})
     assert not only_service.html.select("table.events tbody tr")
+
+
+def test_a_users_page_marks_their_reported_rows(client, as_superadmin, alice, moderator):
+    assert call(client, "POST", "/logs", alice, FORGED_GRANT).status_int == 201
+    assert call(client, "POST", "/security-events", moderator,
+                {"action": "login_failed", "user_id": alice.id}).status_int == 201
+    res = as_superadmin.get(f"/console/users/{alice.id}")
+    for section in ("audit", "security"):
+        rows = res.html.select_one(f"h2#{section}").find_next("table").select("tbody tr")
+        reported = [row for row in rows if "reported" in row.get("class", [])]
+        assert len(reported) == 1, section
+        assert reported[0].select_one(".reported-badge")
+    audit_row = res.html.select_one("h2#audit").find_next("table").select_one("tr.reported")
+    assert "admin 1" not in audit_row.get_text(" ", strip=True)  # not read as an object
