@@ -29,7 +29,9 @@ UPLOADS = Counter("janus_uploads", "Image files uploaded and stored")
 UPLOAD_BYTES = Counter("janus_upload_bytes", "Bytes of the image files uploaded and stored")
 LOGIN_FAILURES = Counter(
     "janus_login_failures",
-    "Logins refused for bad credentials, by reason (unknown_account, wrong_password, inactive)",
+    "Logins refused for bad credentials, by reason: invalid_credentials (a wrong password "
+    "or no such account: one reason, so the metric does not tell which emails exist) or "
+    "inactive (the right password of a deactivated account)",
     ["reason"])
 LOGINS_LOCKED = Counter(
     "janus_logins_locked",

@@ -26,6 +26,19 @@ def utcnow() -> datetime:
 KEYSET_INDEX = (("created_at", "id"), False)
 KEYSET_TIMESTAMP_INDEX = (("timestamp", "id"), False)
 
+# Who wrote a logs or security row: the service itself, or a client through
+# POST /logs or POST /security-events (migrations/009_row_source.py). Only
+# the service's rows act: lockout, unlock and every count read those alone.
+SOURCES = ("service", "client")
+
+
+def source_field() -> pw.CharField:
+    # A database default too: a bulk writer that names no source (the seed
+    # generator's raw INSERTs) writes as the service, as the ORM does.
+    return pw.CharField(max_length=8, default="service",
+                        constraints=[pw.Check("source IN ('service', 'client')"),
+                                     pw.SQL("DEFAULT 'service'")])
+
 
 class IdField(pw.AutoField):
     """The integer primary key of every table; never reuses a deleted row's id.
@@ -158,6 +171,7 @@ class Log(BaseModel):
     level = pw.CharField(max_length=16, default="info")
     timestamp = pw.DateTimeField(default=utcnow)  # (timestamp, id) covers it
     log_metadata = pw.JSONField(default=dict)
+    source = source_field()
 
     class Meta:
         table_name = "logs"
@@ -193,13 +207,19 @@ class SecurityEvent(BaseModel):
     user_agent = pw.CharField(max_length=512, null=True)
     timestamp = pw.DateTimeField(default=utcnow)  # (timestamp, id) covers it
     security_metadata = pw.JSONField(default=dict)
+    source = source_field()
+    # The user who posted a reported row (source "client"); a plain id, not a
+    # foreign key: who reported it stays known after that user is deleted.
+    reported_by = pw.IntegerField(null=True)
 
     class Meta:
         table_name = "security"
         indexes = (
             KEYSET_TIMESTAMP_INDEX,
             (("user", "timestamp", "id"), False),
-            (("account", "action", "timestamp"), False),
+            # The lockout's reads: one account's service rows of some actions
+            # in a time range (janus.repos.security).
+            (("account", "source", "action", "timestamp"), False),
         )
 
 

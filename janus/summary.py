@@ -5,6 +5,10 @@
 3. logs in the window grouped by (day, action);
 4. failed logins in the window grouped by day.
 
+3 and 4 count the service's own rows (``source = service``): what a client
+posted to POST /logs or POST /security-events is stored and listed, and
+counts for nothing. The totals of 1 count every stored row.
+
 The grouped rows (at most one per combination that occurs) are folded into
 the figures here; no table row is loaded into Python.
 
@@ -93,7 +97,8 @@ def _images(since: datetime, user: User | None) -> dict:
 def _logs(since: datetime, user: User | None) -> dict:
     bucket = day(Log.timestamp)
     query = (Log.select(bucket, Log.action, pw.fn.COUNT(Log.id))
-             .where(Log.timestamp >= since).group_by(bucket, Log.action))
+             .where((Log.timestamp >= since) & (Log.source == "service"))
+             .group_by(bucket, Log.action))
     per_day, actions = Counter(), Counter()
     for when, action, count in _scoped(query, Log.user, user).tuples():
         per_day[_day_text(when)] += count
@@ -105,7 +110,7 @@ def _logs(since: datetime, user: User | None) -> dict:
 def _failed_logins(since: datetime, user: User | None) -> list[dict]:
     bucket = day(SecurityEvent.timestamp)
     query = (SecurityEvent.select(bucket, pw.fn.COUNT(SecurityEvent.id))
-             .where((SecurityEvent.timestamp >= since)
+             .where((SecurityEvent.timestamp >= since) & (SecurityEvent.source == "service")
                     & (SecurityEvent.action == "login_failed"))
              .group_by(bucket).order_by(bucket))
     return [{"day": _day_text(d), "count": n}

@@ -85,7 +85,8 @@ def world(db):
                 ("shape", {"a": {"b": None}}, alice, pictures[1]),
                 ("texture", {"n": 6}, boss, None), ("colour", {"n": 7}, bob, None),
                 ("colour", {"n": 8}, alice, pictures[0])]])
-    spread([logs.record(action, module, user=user, level=level, metadata=meta)
+    spread([logs.record(action, module, user=user, level=level, metadata=meta,
+                        source="client" if action == "export" else "service")
             for action, module, user, level, meta in [
                 ("image.created", "images", alice, "info", {"id": 1}),
                 ("image.created", "images", bob, "info", {}),
@@ -95,7 +96,9 @@ def world(db):
                 ("user.updated", "users", boss, "info", {}),
                 ("image.created", "images", alice, "info", {}),
                 ("export", "gallery", mod, "debug", {"rows": 12})]])
-    spread([security_events.record(action, user=user, account=account, ip=ip, user_agent=agent)
+    spread([security_events.record(action, user=user, account=account, ip=ip, user_agent=agent,
+                                   **({"source": "client", "reported_by": mod.id}
+                                      if action == "lockout" else {}))
             for action, user, account, ip, agent in [
                 ("login_failed", None, "ghost@example.com", "192.0.2.1", "curl"),
                 ("login_success", alice, "alice@example.com", "192.0.2.1", None),
@@ -138,7 +141,8 @@ RESOURCES = {
              lambda a, i: log_out(records.visible_log(a, i)), LogQuery, Log,
              [{}, {"action": "image.created"}, {"module": "users", "level": "warning"},
               {"level": "debug"}, {"user_id": 1}, {"action": "image.created", "user_id": 2},
-              {"since": T0 - timedelta(seconds=1), "until": T0 + timedelta(seconds=1)}]),
+              {"since": T0 - timedelta(seconds=1), "until": T0 + timedelta(seconds=1)},
+              {"source": "client"}, {"source": "service", "user_id": 1}]),
     "analytics": (reads.analytics_reads,
                   orm_page(AnalyticsPage, analytics_out, records.list_analytics),
                   lambda a, i: analytics_out(records.visible_analytics(a, i)), AnalyticsQuery,
@@ -152,7 +156,8 @@ RESOURCES = {
                  SecurityEventQuery, SecurityEvent,
                  [{}, {"account": " Ghost@Example.com"}, {"ip": " 192.0.2.1 "},
                   {"ip": "2001:DB8::0:1"}, {"action": "login_success", "user_id": 2},
-                  {"ip": "not an address"}]),
+                  {"ip": "not an address"}, {"source": "client"},
+                  {"source": "service", "account": " Ghost@Example.com"}]),
 }
 ACTORS = ["alice", "bob", "mod", "boss"]
 

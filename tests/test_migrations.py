@@ -463,3 +463,69 @@ def test_008_on_an_empty_database_prints_nothing(db_factory, capsys):
     with opened(db_factory.new_url()) as db:
         migrate(db)
     assert "008:" not in capsys.readouterr().out
+
+
+# -- 009: logs.source, security.source and security.reported_by -----------------------
+
+OLD_LOGS = [  # (action, module, metadata, the source 009 must give it)
+    ("admin.granted", "admin", {"object_type": "admin", "object_id": 1,
+                                "changes": {"admin_level": [None, "moderator"]}}, "service"),
+    ("user.updated", "user", {"object_type": "user", "object_id": 2, "via": "cli"}, "service"),
+    # Posted: a name the service never wrote, or a service name in another shape.
+    ("export", "gallery", {"rows": 12}, "client"),
+    ("admin.granted", "admins", {"object_type": "admin", "object_id": 1}, "client"),
+    ("admin.granted", "admin", {"changes": {}}, "client"),
+    ("user.deleted", "user", [], "client"),
+]
+OLD_EVENTS = [  # (action, metadata, the source and reported_by 009 must give it)
+    ("login_failed", {"reason": "wrong_password"}, ("service", None)),
+    ("lockout_cleared", {"by_user_id": 7}, ("service", None)),
+    ("login_failed", {"rule": "geo", "reported_by": 7}, ("client", 7)),
+    ("blocked_request", {"reported_by": "7"}, ("client", None)),  # not an id: NULL
+    ("login_success", {"note": "reported_by in a value"}, ("service", None)),
+]
+
+
+def _insert_old_rows(db) -> None:
+    import json
+    p = db.param
+    for action, module, metadata, _ in OLD_LOGS:
+        db.execute_sql("INSERT INTO logs (action, module, level, timestamp, log_metadata) "
+                       f"VALUES ({p}, {p}, 'info', '2024-01-01', {p})",
+                       (action, module, json.dumps(metadata)))
+    for action, metadata, _ in OLD_EVENTS:
+        db.execute_sql("INSERT INTO security (action, account, timestamp, security_metadata) "
+                       f"VALUES ({p}, 'a@example.com', '2024-01-01', {p})",
+                       (action, json.dumps(metadata)))
+
+
+def test_009_labels_existing_rows_as_far_as_the_data_tells(db_factory):
+    url = db_factory.new_url()
+    with opened(url) as db:
+        router = Router(db, migrate_dir=MIGRATIONS_DIR)
+        router.run("008_password_rule_and_canonical_usernames")
+        _insert_old_rows(db)
+
+        router.run("009_row_source")
+
+        assert [source for (source,) in db.execute_sql(
+            "SELECT source FROM logs ORDER BY id")] == [row[3] for row in OLD_LOGS]
+        assert db.execute_sql("SELECT source, reported_by FROM security ORDER BY id"
+                              ).fetchall() == [tuple(row[2]) for row in OLD_EVENTS]
+        indexes = {tuple(index.columns) for index in db.get_indexes("security")}
+        assert ("account", "source", "action", "timestamp") in indexes
+        assert ("account", "action", "timestamp") not in indexes
+        # A row without a source is the service's; only the two labels exist.
+        db.execute_sql("INSERT INTO logs (action, module, level, timestamp, log_metadata) "
+                       "VALUES ('a.b', 'a', 'info', '2024-01-01', '{}')")
+        assert db.execute_sql("SELECT source FROM logs ORDER BY id DESC").fetchone() == (
+            "service",)
+        with pytest.raises(pw.IntegrityError), db.atomic():
+            db.execute_sql("UPDATE logs SET source = 'gateway'")
+
+        router.rollback()
+        assert "source" not in {column.name for column in db.get_columns("logs")}
+        assert not {"source", "reported_by"} & {c.name for c in db.get_columns("security")}
+        router.run()  # and forward again
+        assert db.execute_sql("SELECT count(*) FROM security WHERE source = 'client'"
+                              ).fetchone() == (2,)

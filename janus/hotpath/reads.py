@@ -247,9 +247,9 @@ image_reads = Resource(
 log_reads = Resource(
     logs, View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, Log.user,
     {"user_id": ("integer", None), "action": ("text", None), "module": ("text", None),
-     "level": ("text", None)},
+     "level": ("text", None), "source": ("shape", None)},
     _records(logs, {"user_id": logs.by_user, "action": logs.by_action, "module": logs.by_module,
-              "level": logs.by_level}))
+              "level": logs.by_level, "source": logs.by_source}))
 analytics_reads = Resource(
     analytics, View(AnalyticsOut, Analytics), AnalyticsPage, Analytics.user,
     {"research_topic": ("text", _strip), "image_id": ("integer", None),
@@ -261,9 +261,11 @@ security_event_reads = Resource(
                           security_metadata=(SecurityEvent.security_metadata, _or_empty)),
     SecurityEventPage, SecurityEvent.user,
     {"user_id": ("integer", None), "action": ("text", None),
-     "account": ("text", normalise_account), "ip": ("text", normalise_ip)},
+     "account": ("text", normalise_account), "ip": ("text", normalise_ip),
+     "source": ("shape", None)},
     _records(security_events, {"user_id": security_events.by_user,
                                "action": security_events.by_action,
                                "account": security_events.by_account,
-                               "ip": security_events.by_ip}))
+                               "ip": security_events.by_ip,
+                               "source": security_events.by_source}))
 

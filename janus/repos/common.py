@@ -18,9 +18,14 @@ def text(value: str, path: str) -> str:
 
 
 class HistoryMixin:
-    """Lookups for tables with a nullable ``user``."""
+    """Lookups for the history tables (``logs``, ``security``, ``analytics``):
+    a nullable ``user``; ``by_source`` only on the two with ``source``."""
 
     def by_user(self, user_id: int | None, query: pw.ModelSelect) -> pw.ModelSelect:
         """Rows about user ``user_id``; ``None``: rows about nobody."""
         field = self.model.user
         return query.where(field.is_null() if user_id is None else field == user_id)
+
+    def by_source(self, source: str, query: pw.ModelSelect) -> pw.ModelSelect:
+        """Rows the service wrote (``service``) or a client posted (``client``)."""
+        return query.where(self.model.source == source)

@@ -48,6 +48,13 @@ def normalise_ip(ip: str | None) -> str | None:
         return ip[:IP_MAX]
 
 
+def recorded():
+    """The service's own rows: the only ones the lockout and the counts read.
+    A reported row (``source = client``, POST /security-events) is stored
+    and shown, and changes nothing."""
+    return SecurityEvent.source == "service"
+
+
 class SecurityRepository(HistoryMixin, Repository):
     model = SecurityEvent
 
@@ -83,12 +90,12 @@ class SecurityRepository(HistoryMixin, Repository):
 
     def recent_failures(self, account: str, since: datetime,
                         limit: int) -> list[tuple[datetime, str | None]]:
-        """``(timestamp, ip)`` of the newest ``limit`` login failures against
-        ``account`` after ``since``, newest first (the (account, action,
-        timestamp) index serves it)."""
+        """``(timestamp, ip)`` of the newest ``limit`` recorded login failures
+        against ``account`` after ``since``, newest first (the (account,
+        source, action, timestamp) index serves it)."""
         query = (SecurityEvent.select(SecurityEvent.timestamp, SecurityEvent.ip,
                                       SecurityEvent.action)
-                 .where((SecurityEvent.account == normalise_account(account))
+                 .where((SecurityEvent.account == normalise_account(account)) & recorded()
                         & SecurityEvent.action.in_(("login_failed", "lockout_cleared"))
                         & (SecurityEvent.timestamp > since))
                  .order_by(SecurityEvent.timestamp.desc(), SecurityEvent.id.desc())
@@ -106,7 +113,7 @@ class SecurityRepository(HistoryMixin, Repository):
         ip_match = (SecurityEvent.ip.is_null() if normalise_ip(ip) is None
                     else SecurityEvent.ip == normalise_ip(ip))
         return (SecurityEvent.select(SecurityEvent.timestamp)
-                .where((SecurityEvent.account == normalise_account(account))
+                .where((SecurityEvent.account == normalise_account(account)) & recorded()
                        & (SecurityEvent.action == "login_success")
                        & (SecurityEvent.timestamp > since) & ip_match))
 
@@ -120,10 +127,10 @@ class SecurityRepository(HistoryMixin, Repository):
         from ``ip`` with ``ip`` the client's own address, as the row records
         it (janus.services.auth; rows from before it was recorded do not say
         so). Bounded: an account that logs in all day costs no more to ask
-        (the (account, action, timestamp) index walked backwards, no more)."""
+        (the (account, source, action, timestamp) index walked backwards)."""
         own = SecurityEvent.security_metadata["own_address"] == True  # noqa: E712
         recent = (SecurityEvent.select(SecurityEvent.ip, own.alias("own"))
-                  .where((SecurityEvent.account == normalise_account(account))
+                  .where((SecurityEvent.account == normalise_account(account)) & recorded()
                          & (SecurityEvent.action == "login_success")
                          & (SecurityEvent.timestamp > since))
                   .order_by(SecurityEvent.timestamp.desc()).limit(newest).alias("recent"))
@@ -139,7 +146,7 @@ class SecurityRepository(HistoryMixin, Repository):
         (or None), grouped by account and newest first: one query, for the
         list of current lockouts (janus.services.lockout.current)."""
         candidates = (SecurityEvent.select(SecurityEvent.account)
-                      .where((SecurityEvent.action == "login_failed")
+                      .where((SecurityEvent.action == "login_failed") & recorded()
                              & (SecurityEvent.timestamp > since))
                       .group_by(SecurityEvent.account)
                       .having(fn.COUNT(SecurityEvent.id) >= min_failures)
@@ -150,7 +157,7 @@ class SecurityRepository(HistoryMixin, Repository):
                                  SecurityEvent.ip, SecurityEvent.timestamp,
                                  User.id, User.email, User.username, User.is_active)
             .join(User, JOIN.LEFT_OUTER, on=(SecurityEvent.user == User.id))
-            .where(SecurityEvent.account.in_(candidates)
+            .where(SecurityEvent.account.in_(candidates) & recorded()
                    & SecurityEvent.action.in_(("login_failed", "login_success",
                                                "lockout_cleared"))
                    & (SecurityEvent.timestamp > since))

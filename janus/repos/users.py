@@ -130,9 +130,11 @@ class UserRepository(Repository):
         return len(changed), clashes
 
     def action_counts(self, user_id: int | None = None) -> dict:
-        """{user_id: {action: count}} over the audit trail, or one user's."""
+        """{user_id: {action: count}} over the audit trail, or one user's:
+        the service's own rows (a client's posted rows count for nothing)."""
         query = (Log.select(Log.user, Log.action, pw.fn.COUNT(Log.id).alias("n"))
-                 .where(Log.user.is_null(False)).group_by(Log.user, Log.action))
+                 .where(Log.user.is_null(False) & (Log.source == "service"))
+                 .group_by(Log.user, Log.action))
         if user_id is not None:
             query = query.where(Log.user == user_id)
         counts: dict = {}
@@ -142,7 +144,8 @@ class UserRepository(Repository):
 
     def security_action_counts(self, user_id: int) -> dict:
         query = (SecurityEvent.select(SecurityEvent.action, pw.fn.COUNT(SecurityEvent.id))
-                 .where(SecurityEvent.user == user_id).group_by(SecurityEvent.action))
+                 .where((SecurityEvent.user == user_id) & (SecurityEvent.source == "service"))
+                 .group_by(SecurityEvent.action))
         return dict(query.tuples())
 
 

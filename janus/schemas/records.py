@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.models import LOG_LEVELS
+from janus.models import LOG_LEVELS, SOURCES
 from janus.schemas.common import Id, ListQuery, Request, from_row
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
@@ -19,6 +19,9 @@ SecurityAction = Annotated[str, msgspec.Meta(min_length=1, max_length=32,
 Account = Annotated[str, msgspec.Meta(max_length=254)]
 Ip = Annotated[str, msgspec.Meta(max_length=45)]
 UserAgent = Annotated[str, msgspec.Meta(max_length=512)]
+# service: written by the service itself; client: posted by a client
+# (POST /logs, POST /security-events), shown and never acted on.
+Source = Literal[SOURCES]
 
 
 class LogOut(msgspec.Struct):
@@ -29,6 +32,7 @@ class LogOut(msgspec.Struct):
     level: Level  # every writer (API, seeds, generator) takes one of LOG_LEVELS
     timestamp: datetime
     log_metadata: dict[str, Any]
+    source: Source
 
 
 class LogPage(msgspec.Struct):
@@ -41,6 +45,7 @@ class LogQuery(ListQuery, kw_only=True):
     action: str | None = None
     module: str | None = None
     level: Level | None = None
+    source: Source | None = None
 
 
 class TimelineQuery(LogQuery, kw_only=True):
@@ -69,6 +74,8 @@ class SecurityEventOut(msgspec.Struct):
     user_agent: str | None
     timestamp: datetime
     security_metadata: dict[str, Any]
+    source: Source
+    reported_by: int | None
 
 
 class SecurityEventPage(msgspec.Struct):
@@ -81,6 +88,7 @@ class SecurityEventQuery(ListQuery, kw_only=True):
     action: str | None = None
     account: str | None = None
     ip: str | None = None
+    source: Source | None = None
 
 
 class SecurityEventCreateIn(Request):

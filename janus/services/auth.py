@@ -132,8 +132,9 @@ def login(login_name: str, password: str, client: Client, config: Config,
             _event("lockout", client, user=user, account=account, scope=would_lock,
                    window_seconds=config.lockout_window_seconds)
             metrics.lockout(would_lock)
-        metrics.login_failed("inactive" if ok else
-                             "unknown_account" if user is None else "wrong_password")
+        # One reason whether or not the account exists: /metrics must not
+        # tell which emails do (the security row, admins only, still says).
+        metrics.login_failed("inactive" if ok else "invalid_credentials")
         raise Unauthorized("invalid credentials")
     with database.atomic():
         fields = {"last_login_at": utcnow()}

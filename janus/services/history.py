@@ -15,7 +15,7 @@ import peewee as pw
 from peewee import JOIN
 
 from janus.access import Actor, visible
-from janus.models import Log, User
+from janus.models import Log, SecurityEvent, User
 from janus.repos.base import Page
 from janus.repos.logs import logs
 from janus.repos.security import security_events
@@ -49,10 +49,19 @@ def _with_user(repo) -> pw.ModelSelect:
             .join(User, JOIN.LEFT_OUTER, on=(model.user == User.id)))
 
 
-def _page(repo, actor: Actor, q, filters: dict) -> Page:
+def _with_reporter(repo) -> pw.ModelSelect:
+    """Security rows with their user and, for a reported row, who reported
+    it (``row.reporter``), in the same query."""
+    reporter = User.alias("reporter")
+    return (_with_user(repo).select_extend(reporter.id, reporter.username)
+            .join_from(SecurityEvent, reporter, JOIN.LEFT_OUTER,
+                       on=(SecurityEvent.reported_by == reporter.id), attr="reporter"))
+
+
+def _page(repo, actor: Actor, q, filters: dict, select=_with_user) -> Page:
     """A visible, filtered keyset page with the users (one query): ``filters``
     maps a query field to the repository filter it feeds (None: not applied)."""
-    query = repo.since(visible(_with_user(repo), repo.model.user, actor), q.since, q.until)
+    query = repo.since(visible(select(repo), repo.model.user, actor), q.since, q.until)
     for name, narrow in filters.items():
         value = getattr(q, name)
         if value is not None:
@@ -73,15 +82,17 @@ def timeline(actor: Actor, q: TimelineQuery) -> Page:
     time window ([since, until)), newest first; ``row.user`` is loaded."""
     return _page(logs, actor, q, {"user_id": logs.by_user, "action": logs.by_action,
                                   "module": logs.by_module, "level": logs.by_level,
+                                  "source": logs.by_source,
                                   "object_type": _about_type, "object_id": _about_id})
 
 
 def security_timeline(actor: Actor, q: SecurityEventQuery) -> Page:
     """Security events by kind (``action``), user, account, address and time
-    window, newest first; ``row.user`` is loaded."""
+    window, newest first; ``row.user`` and ``row.reporter`` are loaded."""
     events = security_events
     return _page(events, actor, q, {"user_id": events.by_user, "action": events.by_action,
-                                    "account": events.by_account, "ip": events.by_ip})
+                                    "account": events.by_account, "ip": events.by_ip,
+                                    "source": events.by_source}, select=_with_reporter)
 
 
 def user_of(row) -> User | None:
@@ -90,8 +101,23 @@ def user_of(row) -> User | None:
     return user if user is not None and user.id is not None else None
 
 
+def reporter_of(row) -> User | None:
+    """Who reported a security row (POST /security-events), or None: the
+    service recorded it, or the reporter's account is gone."""
+    reporter = getattr(row, "reporter", None)
+    return reporter if reporter is not None and reporter.id is not None else None
+
+
+def is_reported(row) -> bool:
+    """A row a client posted: shown, never taken for one the service wrote."""
+    return row.source == "client"
+
+
 def subject(row: Log) -> tuple[str, int] | None:
-    """(object_type, object_id) the audit row is about, when it says so."""
+    """(object_type, object_id) the audit row is about, when it says so. A
+    reported row is about nothing: its metadata is only what a client sent."""
+    if is_reported(row):
+        return None
     meta = row.log_metadata if isinstance(row.log_metadata, dict) else {}
     kind, object_id = meta.get("object_type"), meta.get("object_id")
     if isinstance(kind, str) and isinstance(object_id, int) and not isinstance(object_id, bool):
@@ -102,7 +128,10 @@ def subject(row: Log) -> tuple[str, int] | None:
 def diff(row: Log) -> list[FieldChange]:
     """The change an audit row records (its ``changes`` metadata, written by
     janus.audit.record_change), field by field. Rows without one (a
-    client's own event, a change with nothing to show) give []."""
+    client's own event, a change with nothing to show) give []: a client's
+    ``changes`` is not read as one, however it is shaped."""
+    if is_reported(row):
+        return []
     meta = row.log_metadata if isinstance(row.log_metadata, dict) else {}
     changes = meta.get("changes")
     if not isinstance(changes, dict):
@@ -121,7 +150,9 @@ def diff(row: Log) -> list[FieldChange]:
 
 def details(row: Log) -> dict:
     """The rest of an audit row's metadata: where it came from (``via``,
-    ``os_user``, ...) or a client event's own fields."""
+    ``os_user``, ...) or, all of it, a client event's own fields."""
     meta = row.log_metadata if isinstance(row.log_metadata, dict) else {}
+    if is_reported(row):
+        return dict(meta)
     return {key: value for key, value in meta.items()
             if key not in ("object_type", "object_id", "changes")}

@@ -122,14 +122,17 @@ def list_logs(actor: Actor, q: LogQuery) -> Page:
     """The ORM form of GET /logs; the route runs its compiled twin
     (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     return _page(logs, actor, q, {"user_id": logs.by_user, "action": logs.by_action,
-                                  "module": logs.by_module, "level": logs.by_level})
+                                  "module": logs.by_module, "level": logs.by_level,
+                                  "source": logs.by_source})
 
 
 def append_log(actor: Actor, body: LogCreateIn) -> Log:
-    """A client-side event, recorded as the actor's (the audit row is itself)."""
+    """A client-side event, recorded as the actor's (the audit row is itself),
+    labelled ``source = client``: any action name is taken, and the label is
+    what tells it from the service's own rows."""
     with database.atomic():
         return logs.record(body.action, body.module, user=actor.user, level=body.level,
-                           metadata=body.log_metadata)
+                           metadata=body.log_metadata, source="client")
 
 
 # -- security events ---------------------------------------------------------
@@ -142,18 +145,22 @@ def list_security_events(actor: Actor, q: SecurityEventQuery) -> Page:
     (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
     events = security_events
     return _page(events, actor, q, {"user_id": events.by_user, "action": events.by_action,
-                                    "account": events.by_account, "ip": events.by_ip})
+                                    "account": events.by_account, "ip": events.by_ip,
+                                    "source": events.by_source})
 
 
 def report_security_event(actor: Actor, body: SecurityEventCreateIn) -> SecurityEvent:
-    """An event reported by another component (a gateway, say). Admins only."""
+    """An event reported by another component (a gateway, say). Admins only.
+    Stored with ``source = client`` and ``reported_by``: it is shown, and it
+    never acts (the lockout and every count read the service's rows alone)."""
     require_level(actor, "moderator")
     with database.atomic():
         subject = users.get_by_id(body.user_id) if body.user_id is not None else None
         row = security_events.record(
             body.action, user=subject, account=body.account, ip=body.ip,
             user_agent=body.user_agent,
-            metadata={**body.security_metadata, "reported_by": actor.id})
+            metadata={**body.security_metadata, "reported_by": actor.id},
+            source="client", reported_by=actor.id)
         record_change(actor.user, "security_event.reported", "security_event", row.id,
                       {"action": row.action, "user_id": row.user_id})
     return row

@@ -74,6 +74,8 @@ FIELDS = {
     "password": "The password. Where one is set (registration, a new user): " + _POLICY,
     "request_id": "The request's id, as in the X-Request-ID header; quote it when "
                   "reporting a problem.",
+    "reported_by": "Id of the admin who reported the event (POST /security-events), or null "
+                   "for an event the service recorded itself.",
     "research_topic": "What the record is about.",
     "revoked_tokens": "How many other tokens of the user were revoked.",
     "role": "user or admin.",
@@ -84,6 +86,9 @@ FIELDS = {
     "since": "Only items at or after this time (RFC 3339).",
     "size": "Longest side of the thumbnail in pixels.",
     "status": "ok, or degraded when a check failed.",
+    "source": "Who wrote the row: service (the service recorded it itself) or client "
+              "(posted to POST /logs or POST /security-events: stored and shown, never "
+              "acted on: no lockout, unlock or count reads it).",
     "storage": "Whether the file store is writable.",
     "timestamp": "When it happened (UTC).",
     "token": "The bearer token: send it as Authorization: Bearer <token>.",

@@ -108,10 +108,24 @@ def test_login_failures_lockouts_and_locked_logins(app, make_config, alice):
     login(client, alice.user.email.upper(), PASSWORD, 429)
     after = scrape(app)
     failures = "janus_login_failures_total"
-    assert delta(before, after, failures, reason="wrong_password") == 3
-    assert delta(before, after, failures, reason="unknown_account") == 1
+    assert delta(before, after, failures, reason="invalid_credentials") == 4
     assert delta(before, after, "janus_lockouts_total", scope="address") == 1
     assert delta(before, after, "janus_logins_locked_total", scope="address") == 2
+
+
+@pytest.mark.parametrize("name", ["alice", "nobody@example.com"])
+def test_login_failures_do_not_tell_which_accounts_exist(app, alice, name):
+    """Issue 15, item 12: a wrong password and an unknown account move the
+    same series, and no series is named after either."""
+    client = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": CLIENT_IP})
+    before = scrape(app)
+    login(client, alice.user.email if name == "alice" else name, "not the password", 401)
+    after = scrape(app)
+    moved = {labels for (metric, labels), value in after.items()
+             if metric == "janus_login_failures_total" and value != before.get((metric, labels), 0)}
+    assert moved == {(("reason", "invalid_credentials"),)}
+    text = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": LOOPBACK}).get("/metrics").text
+    assert "unknown_account" not in text and "wrong_password" not in text
 
 
 class DriverError(Exception):

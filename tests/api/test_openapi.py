@@ -172,9 +172,9 @@ def test_error_responses_use_the_envelope(document):
 
 LIST_QUERIES = {
     "/images": {"owner_id", "format", "color_type", "min_width", "min_height"},
-    "/logs": {"user_id", "action", "module", "level"},
+    "/logs": {"user_id", "action", "module", "level", "source"},
     "/analytics": {"research_topic", "image_id", "user_id"},
-    "/security-events": {"user_id", "action", "account", "ip"},
+    "/security-events": {"user_id", "action", "account", "ip", "source"},
     "/users": {"email", "username", "role", "is_active"},
     "/admins": {"admin_level"},
 }

@@ -10,6 +10,7 @@ import pytest
 
 from janus.access import Actor
 from janus.models import Log, User
+from janus.repos.logs import logs
 from janus.schemas.images import ImageCreateIn
 from janus.schemas.records import AnalyticsCreateIn, LogCreateIn
 from janus.schemas.users import UserPatchIn
@@ -195,11 +196,13 @@ def test_moderators_read_it(as_moderator, trail):
 def test_hostile_values_are_escaped(as_superadmin, superadmin, alice, make_actor):
     hostile_name = '<script>alert(1)</script>"onmouseover=x'
     User.update(username=hostile_name).where(User.id == alice.id).execute()
-    records.append_log(domain(alice, None), LogCreateIn(
-        action="x.updated", module="m",
-        log_metadata={"object_type": "user", "object_id": alice.id,
-                      "changes": {HOSTILE[0]: [HOSTILE[1], HOSTILE[2]]},
-                      HOSTILE[1]: HOSTILE[0], "href": "javascript:alert(1)"}))
+    metadata = {"object_type": "user", "object_id": alice.id,
+                "changes": {HOSTILE[0]: [HOSTILE[1], HOSTILE[2]]},
+                HOSTILE[1]: HOSTILE[0], "href": "javascript:alert(1)"}
+    # A service row (shown as a diff) and a client's copy (shown as sent).
+    logs.record("x.updated", "m", user=alice.id, metadata=metadata)
+    records.append_log(domain(alice, None), LogCreateIn(action="x.updated", module="m",
+                                                        log_metadata=metadata))
     res = as_superadmin.get(PATH)
     assert res.status_int == 200
     text = res.text
@@ -207,5 +210,6 @@ def test_hostile_values_are_escaped(as_superadmin, superadmin, alice, make_actor
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert not [a for a in res.html.select("a[href]") if "javascript:" in a["href"]]
     assert not res.html.select("[onmouseover]")
-    row = newest("x.updated")
-    assert diff_rows(entry(res, row.id)) == [(HOSTILE[0], HOSTILE[1], HOSTILE[2])]
+    service = Log.get((Log.action == "x.updated") & (Log.source == "service"))
+    assert diff_rows(entry(res, service.id)) == [(HOSTILE[0], HOSTILE[1], HOSTILE[2])]
+    assert "reported by" in entry(res, newest("x.updated").id).get_text(" ", strip=True)

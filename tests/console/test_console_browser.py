@@ -157,8 +157,24 @@ def test_the_console_in_a_browser(demo_server, browser, tmp_path):
     cells = [c.text for c in newest.find_elements(By.CSS_SELECTOR, "table.diff tbody tr > *")]
     assert cells == ["is_active", "true", "false"]
 
-    # a lockout (wrong passwords through the API), shown and cleared
+    # a client's forged grant and a gateway's reported failure: marked "reported"
     port = int(demo_server.rsplit(":", 1)[1])
+    status, body = send(port, "POST", "/auth/login",
+                        body={"login": SUPERADMIN[0], "password": SUPERADMIN[1]})
+    assert status == 200
+    assert send(port, "POST", "/logs", body["token"], body={
+        "action": "admin.granted", "module": "admin",
+        "log_metadata": {"object_type": "admin", "object_id": 1,
+                         "changes": {"admin_level": [None, "superadmin"]}}})[0] == 201
+    assert send(port, "POST", "/security-events", body["token"], body={
+        "action": "login_failed", "account": LOCKED[0], "ip": "192.0.2.99"})[0] == 201
+    visit.open("/console/audit?source=client")
+    visit.check("audit-reported")
+    reported = visit.finds("ol.timeline > li.reported")[0]
+    assert "reported by" in reported.find_element(By.CSS_SELECTOR, ".entry-head").text
+    assert not reported.find_elements(By.CSS_SELECTOR, "table.diff")
+
+    # a lockout (wrong passwords through the API), shown and cleared
     for _ in range(LOCKOUT_THRESHOLD):
         status, _body = send(port, "POST", "/auth/login",
                              body={"login": LOCKED[0], "password": "not the password"})
@@ -166,6 +182,7 @@ def test_the_console_in_a_browser(demo_server, browser, tmp_path):
     visit.open("/console/security")
     visit.check("security-locked")
     assert visit.heading() == "Security"
+    assert visit.finds("table.events tr.reported")  # the reported failure, locking nothing
     unlock = visit.find(f'button[aria-label="Unlock {LOCKED[0]}"]')
     visit.submit(unlock)
     assert visit.driver.current_url == demo_server + "/console/security"
@@ -176,4 +193,4 @@ def test_the_console_in_a_browser(demo_server, browser, tmp_path):
                 body={"login": LOCKED[0], "password": LOCKED[1]})[0] == 200
 
     assert visit.checked == ["sign-in", "dashboard", "gallery", "image", "users", "user",
-                             "audit", "security-locked", "security"]
+                             "audit", "audit-reported", "security-locked", "security"]

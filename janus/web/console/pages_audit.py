@@ -18,6 +18,8 @@ OBJECT_PAGES = {"user": "/console/users/{}", "image": "/console/images/{}"}
 # What the object filter offers (janus.audit.record_change's object types).
 OBJECT_TYPES = ("user", "admin", "image", "analytics", "security_event")
 PAGE_SIZES = (25, 50, 100, 200)
+# The source filter: who wrote the row (janus.models.SOURCES).
+SOURCES = (("service", "recorded by the service"), ("client", "reported by a client"))
 # A change's field naming an object that has a page.
 RELATED = {"user_id": "user", "image_id": "image"}
 
@@ -52,7 +54,7 @@ def entry(row) -> dict:
     actor = history.user_of(row)
     return {
         "id": row.id, "when": row.timestamp, "action": row.action, "module": row.module,
-        "level": row.level,
+        "level": row.level, "reported": history.is_reported(row),
         "actor": None if actor is None else {"id": actor.id, "username": actor.username,
                                              "href": _link("user", actor.id)},
         "subject": _subject(row, changes),
@@ -68,6 +70,7 @@ def register(console) -> None:
     def console_audit(actor):
         form = given(TimelineQuery)
         context = {"title": "Audit log", "form": form, "object_types": OBJECT_TYPES,
+                   "sources": SOURCES,
                    "page_sizes": PAGE_SIZES, "entries": [], "next_url": None, "first_url": None,
                    "error": None}
         try:  # a bad value, or a cursor this service never issued

@@ -3,7 +3,9 @@ account, address, time window) in keyset pages, and the lockouts in force
 now. POST /console/security/unlock/<user_id>: a superadmin clears a user's
 lockout with the function ``janus-admin unlock`` runs (janus.services.lockout),
 so it writes the same ``lockout_cleared`` security row and ``user.unlocked``
-audit row. The events and the lockouts are one query each."""
+audit row. The events and the lockouts are one query each. A reported event
+(POST /security-events) is marked "reported by" its reporter: it locks and
+unlocks nothing, and the lockouts list ignores it."""
 from __future__ import annotations
 
 from janus.errors import ValidationError
@@ -22,6 +24,8 @@ KINDS = ("login_success", "login_failed", "login_locked", "lockout", "logout",
          "password_changed", "password_change_failed", "password_reset", "tokens_revoked",
          "lockout_cleared", "admin_granted", "admin_revoked")
 PAGE_SIZES = (25, 50, 100, 200)
+# The source filter: who wrote the row (janus.models.SOURCES).
+SOURCES = (("service", "recorded by the service"), ("client", "reported by a client"))
 SCOPES = {"address": "this address", "account": "every address"}
 # An account lock spares the addresses the account logged in from lately.
 SPARING_KNOWN = "every address but those it signed in from in the last {days} days"
@@ -34,7 +38,11 @@ def _user(user) -> dict | None:
 
 
 def event(row) -> dict:
+    reported = history.is_reported(row)
     return {"id": row.id, "when": row.timestamp, "action": row.action,
+            "reported": reported,
+            "reporter": _user(history.reporter_of(row)) if reported else None,
+            "reported_by": row.reported_by,
             "user": _user(history.user_of(row)), "account": row.account, "ip": row.ip,
             "user_agent": row.user_agent,
             "details": [(key, shown(value)) for key, value in
@@ -57,6 +65,7 @@ def register(console) -> None:
     def console_security(actor):
         form = given(SecurityEventQuery)
         context = {"title": "Security", "form": form, "kinds": KINDS, "page_sizes": PAGE_SIZES,
+                   "sources": SOURCES,
                    "events": [], "next_url": None, "first_url": None, "error": None,
                    "lockouts": [locked(lock, config.known_address_days)
                                 for lock in lockout.current(config)]}

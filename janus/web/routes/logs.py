@@ -6,6 +6,12 @@ from janus.hotpath.reads import log_reads
 from janus.schemas.records import LogCreateIn, LogOut, LogPage, LogQuery, log_out
 from janus.services import records
 
+REPORTED = ("Recorded as yours, with source \"client\". Any action name is accepted, the "
+            "service's own (admin.granted, say) included: no name is reserved. The source "
+            "label, which a client cannot set, is what tells a reported row from the "
+            "service's own record: it is listed and shown as reported, never read as a "
+            "change, and counts for nothing.")
+
 
 def register(api) -> None:
     @api.route("GET", "/logs", summary="List audit rows, newest first", tag="logs",
@@ -18,6 +24,7 @@ def register(api) -> None:
 
     @api.route("POST", "/logs", summary="Append a client event to the audit trail",
                tag="logs", body=LogCreateIn, response=LogOut, status=201,
+               description=REPORTED,
                example={"action": "export", "module": "gallery", "level": "info",
                         "log_metadata": {"rows": 12}})
     def create_log(actor, body):

@@ -12,6 +12,13 @@ from janus.schemas.records import (
 )
 from janus.services import records
 
+REPORTED = ("For another component (a gateway, say) to pass on what it saw. Stored with "
+            "source \"client\" and reported_by (your user id), listed and shown as "
+            "reported, and never acted on: a reported login_failed, login_success or "
+            "lockout_cleared locks, resets and unlocks nothing, and no count reads it. Any "
+            "action name is accepted: no name is reserved for the service, whose own rows "
+            "carry source \"service\".")
+
 
 def register(api) -> None:
     @api.route("GET", "/security-events", summary="List security events, newest first",
@@ -25,7 +32,7 @@ def register(api) -> None:
 
     @api.route("POST", "/security-events", summary="Report a security event (admins)",
                tag="security", body=SecurityEventCreateIn, response=SecurityEventOut,
-               status=201, errors=(403, 404),
+               status=201, errors=(403, 404), description=REPORTED,
                example={"action": "blocked_request", "ip": "203.0.113.7",
                         "security_metadata": {"rule": "geo"}})
     def create_security_event(actor, body):
