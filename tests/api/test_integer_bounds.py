@@ -12,10 +12,12 @@ without bounds in the document fails ``test_every_integer_has_its_bounds``.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
 from janus.models import MAX_ID
+from janus.repos.base import encode_cursor
 from janus.web import openapi
 from tests.api.helpers import assert_error, call, collection_app, error_paths
 
@@ -24,6 +26,7 @@ from tests.api.helpers import assert_error, call, collection_app, error_paths
 VALUES = (99999999999999999999, 2**63, 2**63 - 1, 2**31, MAX_ID, 0, -1)
 _PARAM_RE = re.compile(r"\{(\w+)\}")
 METHODS = ("get", "post", "put", "patch", "delete")
+DOCUMENT = openapi.build(collection_app().janus_api)
 
 
 def _integer(schema: dict) -> dict | None:
@@ -36,10 +39,9 @@ def _integer(schema: dict) -> dict | None:
 def _collect() -> list[tuple]:
     """(where, method, path, name, schema, example body) for every integer
     a client can send: path and query parameters, JSON body properties."""
-    document = openapi.build(collection_app().janus_api)
-    schemas = document["components"]["schemas"]
+    schemas = DOCUMENT["components"]["schemas"]
     cases = []
-    for path, item in document["paths"].items():
+    for path, item in DOCUMENT["paths"].items():
         for method in METHODS:
             op = item.get(method)
             if op is None:
@@ -147,3 +149,27 @@ def test_an_id_in_range_that_names_nothing_is_a_404_one_past_it_a_422(client, su
     assert_error(res, 404, "not_found")
     res = call(client, "GET", path.replace(f"{{{name}}}", str(MAX_ID + 1)), superadmin)
     assert error_paths(assert_error(res, 422, "validation_error")) == [f"$.{name}"]
+
+
+# The list routes, read from the document: those that take a cursor.
+CURSORED = [path for path, item in DOCUMENT["paths"].items()
+            if any(p["name"] == "cursor" for p in item.get("get", {}).get("parameters", ()))]
+
+
+def test_every_list_takes_a_cursor():
+    assert {"/users", "/admins", "/images", "/logs", "/analytics", "/security-events"} <= \
+        set(CURSORED)
+
+
+@pytest.mark.parametrize("path", CURSORED)
+def test_a_cursor_naming_an_id_out_of_range_is_a_422(client, superadmin, path):
+    """A cursor is opaque, but a client can forge one: the id inside it has
+    the same range as any other id."""
+    for value in VALUES:
+        cursor = encode_cursor(datetime(2026, 1, 1), value)
+        res = call(client, "GET", f"{path}?cursor={cursor}", superadmin)
+        if 1 <= value <= MAX_ID:
+            assert res.status_int == 200, (value, res.text)
+        else:
+            error = assert_error(res, 422, "validation_error")
+            assert error_paths(error) == ["$.cursor"], (value, error)
