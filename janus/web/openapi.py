@@ -239,8 +239,9 @@ def build(api, version: str = "1.0.0") -> dict:
             errors.add(401)
         if spec.body is not None:
             errors.update({400, 413, 415, 422})
-        if spec.query is not None:
-            errors.add(422)
+        if spec.query is not None or any(kind == "int" for _, kind in
+                                         _PARAM_RE.findall(spec.path)):
+            errors.add(422)  # a query, or an id in the path, out of range
         for status in sorted(errors):
             extra = [ERROR_HEADERS[status]] if status in ERROR_HEADERS else []
             body = {"description": _REASONS.get(status, "Error"),
