@@ -15,6 +15,12 @@ from janus.db import database
 ROLES = ("user", "admin")
 ADMIN_LEVELS = ("moderator", "superadmin")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# The largest value of an ``integer`` column: PostgreSQL's is 32 bits (int4),
+# and so are its ids (``serial``) and foreign keys. SQLite's INTEGER holds 64
+# bits, but the API takes the same range on both backends: no value is
+# accepted on one and refused (or a 500) on the other.
+MAX_INTEGER = 2**31 - 1
+MAX_ID = MAX_INTEGER
 
 
 def utcnow() -> datetime:

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image as PILImage
 
 from janus.db import init_database
-from janus.models import Admin, Analytics, Image, Log, User
+from janus.models import MAX_ID, Admin, Analytics, Image, Log, User
 from janus.passwords import hash_password
 from janus.repos.users import users
 from janus.services.auth import issue_token
@@ -86,7 +86,7 @@ def operations(port: int, world: World):
         status, page = send(port, "GET", "/admins?limit=100", root(n))
         assert status == 200, page
         rows = [row["id"] for row in page["items"] if row["user_id"] == target(n)]
-        return rows[0] if rows else 2**31  # a row that does not exist: 404
+        return rows[0] if rows else MAX_ID  # a row that does not exist: 404
 
     def analytics_post(n):
         uid, token = user(n)

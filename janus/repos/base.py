@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import peewee as pw
 
 from janus.errors import Conflict, NotFound, ValidationError
-from janus.models import BaseModel
+from janus.models import MAX_ID, BaseModel
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -59,8 +59,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         when, row_id = json.loads(raw)
-        # Ids are BIGINT at most; a bigger one would be a database error.
-        if not isinstance(row_id, int) or isinstance(row_id, bool) or not 0 < row_id < 2**63:
+        if not is_row_id(row_id):
             raise ValueError
         return naive_utc(datetime.fromisoformat(when)), row_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError,
@@ -69,9 +68,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def is_row_id(value) -> bool:
-    """Ids are BIGINT, from 1: anything else cannot name a row (and SQLite
-    would raise OverflowError on an integer beyond 64 bits)."""
-    return not isinstance(value, bool) and isinstance(value, int) and 0 < value < 2**63
+    """Ids run from 1 to MAX_ID (janus.models): anything else cannot name a
+    row (and SQLite would raise OverflowError beyond 64 bits, PostgreSQL
+    "bigint out of range")."""
+    return not isinstance(value, bool) and isinstance(value, int) and 0 < value <= MAX_ID
 
 
 def page_of(rows: list, limit: int, position) -> Page:

@@ -6,10 +6,16 @@ from typing import Annotated
 
 import msgspec
 
+from janus.models import MAX_ID, MAX_INTEGER
 from janus.repos.base import DEFAULT_LIMIT, MAX_LIMIT
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT, description="Page size")]
-Id = Annotated[int, msgspec.Meta(ge=1)]
+# Every id a client sends, in a path, a query or a body: the range of the id
+# columns on both backends (janus.models.MAX_ID), so a larger one is a 422,
+# never a database error. An id in range that names nothing is a 404.
+Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+# A count or size stored in an ``integer`` column (width, height).
+Positive = Annotated[int, msgspec.Meta(ge=1, le=MAX_INTEGER)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 
 

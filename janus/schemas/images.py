@@ -7,15 +7,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.schemas.common import Id, ListQuery, Request, Text, from_row
+from janus.schemas.common import Id, ListQuery, Positive, Request, Text, from_row
 
-Positive = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 # ASCII only: the format is stored upper-cased, which must not lengthen it ("ß" -> "SS").
 Format = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$",
                                      description="Pillow's format name, e.g. PNG or JPEG")]
 BitDepth = Annotated[int, msgspec.Meta(ge=1, le=64)]
+# file_size is a BIGINT column (64 bits on both backends).
 FileSize = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 Compression = Annotated[str, msgspec.Meta(max_length=32)]
 

@@ -9,7 +9,7 @@ from msgspec import UNSET, UnsetType
 
 from janus import password_policy
 from janus.models import ADMIN_LEVELS, ROLES
-from janus.schemas.common import ListQuery, Request, from_row
+from janus.schemas.common import Id, ListQuery, Request, from_row
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
@@ -136,7 +136,7 @@ class AdminQuery(ListQuery, kw_only=True):
 
 
 class AdminCreateIn(Request):
-    user_id: Annotated[int, msgspec.Meta(ge=1)]
+    user_id: Id
     admin_level: AdminLevel = "moderator"
 
 

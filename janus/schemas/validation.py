@@ -11,6 +11,10 @@ API and the seed loader alike. Decisions taken here, once, for both backends:
   (before year 1 in UTC) is refused with 422, not an OverflowError.
 - **Whole-number floats.** JSON Schema counts ``2104.0`` as an integer, so an
   integer field accepts it (as 2104); ``2104.5`` stays a 422.
+- **Integers.** Every integer has a range, the one its column holds on both
+  backends (ids: ``janus.schemas.common.Id``); in a path too
+  (``path_ids``). Beyond it is a 422 naming the field, never a database
+  error.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from janus.errors import BadRequest, ValidationError
+from janus.schemas.common import Id
 
 MAX_DEPTH = 64
 _PATH_RE = re.compile(r"^(?P<message>.*) - at `(?P<path>[^`]*)`$", re.S)
@@ -113,6 +118,17 @@ def convert(params: dict, struct_type, root: str = "$"):
     _lax_only_as_text(params, value, root)
     check_tree(value, root)
     return value
+
+
+def path_ids(url_args: dict, names) -> None:
+    r"""The integer URL parameters ``names`` (``/users/<user_id:int>``, which
+    Bottle reads as any ``-?\d+``) must be ids: a 422 at ``$.user_id``
+    otherwise, as for the same id in a query or a body."""
+    for name in names:
+        try:
+            msgspec.convert(url_args[name], type=Id)
+        except msgspec.ValidationError as exc:
+            raise validation_error(exc, f"$.{name}") from None
 
 
 def _lax_only_as_text(params: dict, value, root: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from janus.schemas.common import Id
 from janus.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from janus.web import idempotency
 from janus.web.jsonio import encode, json_bytes
@@ -17,6 +18,8 @@ from janus.web.openapi_fields import describe_fields
 from janus.web.registry import JSON
 
 _PARAM_RE = re.compile(r"<(\w+)(?::(\w+))?>")
+# An integer in a path is an id, checked as one (janus.schemas.validation.path_ids).
+_ID_SCHEMA = msgspec.json.schema(Id)
 _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             400: "Malformed request",
             401: "Not authenticated: a missing, invalid, expired or revoked token, or (login) "
@@ -118,7 +121,7 @@ def _path(bottle_path: str) -> tuple[str, list[dict]]:
     params = [{"name": name, "in": "path", "required": True,
                "description": PARAMETER_DESCRIPTIONS.get(
                    name, f"Id of the {name.removesuffix('_id').replace('_', ' ')}."),
-               "schema": {"type": "integer"} if kind == "int" else {"type": "string"}}
+               "schema": dict(_ID_SCHEMA) if kind == "int" else {"type": "string"}}
               for name, kind in _PARAM_RE.findall(bottle_path)]
     return _PARAM_RE.sub(r"{\1}", bottle_path), params
 
@@ -236,8 +239,9 @@ def build(api, version: str = "1.0.0") -> dict:
             errors.add(401)
         if spec.body is not None:
             errors.update({400, 413, 415, 422})
-        if spec.query is not None:
-            errors.add(422)
+        if spec.query is not None or any(kind == "int" for _, kind in
+                                         _PARAM_RE.findall(spec.path)):
+            errors.add(422)  # a query, or an id in the path, out of range
         for status in sorted(errors):
             extra = [ERROR_HEADERS[status]] if status in ERROR_HEADERS else []
             body = {"description": _REASONS.get(status, "Error"),

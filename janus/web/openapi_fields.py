@@ -111,6 +111,7 @@ OWN = {
     "SummaryOut.days": "Length of the window in days.",
     "SimilarList.image_id": "The image the others are compared with.",
     "TokenOut.user": "The user the token belongs to.",
+    "AdminCreateIn.user_id": "Id of the user to give the admin level to.",
 }
 
 

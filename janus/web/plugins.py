@@ -13,9 +13,10 @@ concern, outermost first:
 4. ``IdempotencyPlugin`` (janus.web.idempotency): a POST carrying an
    ``Idempotency-Key`` runs in one transaction with its stored answer, and a
    retry gets that answer back.
-5. ``RequestPlugin``: decodes the body and the query into the spec's
-   Structs and passes what the handler asks for (``body``, ``query``,
-   ``actor``, ``client``; see ``registry.handler_arguments``).
+5. ``RequestPlugin``: range-checks the ids in the path, decodes the body
+   and the query into the spec's Structs and passes what the handler asks
+   for (``body``, ``query``, ``actor``, ``client``; see
+   ``registry.handler_arguments``).
 
 Only routes declared through ``Api.route`` (with a spec) are wrapped.
 """
@@ -40,11 +41,13 @@ from janus.errors import (
 )
 from janus.migrations_status import require_migrated
 from janus.schemas.images import Upload
+from janus.schemas.validation import path_ids
 from janus.services.auth import resolve_token
 from janus.web import metrics
 from janus.web.idempotency import IdempotencyPlugin
 from janus.web.jsonio import error_response, json_body, media_type, read_json, read_query
 from janus.web.multipart import read_upload
+from janus.web.registry import id_params
 
 log = logging.getLogger("janus.errors")
 
@@ -221,11 +224,13 @@ class RequestPlugin(_SpecPlugin):
 
     def wrap(self, callback, spec):
         wants = spec.wants & {"body", "query", "client"}
-        if not wants:
+        ids = id_params(spec.path)
+        if not wants and not ids:
             return callback
         limit = self.config.max_body_bytes
 
         def decoded(*args, **kwargs):
+            path_ids(kwargs, ids)
             if "query" in wants:
                 kwargs["query"] = read_query(spec.query)
             if "body" in wants:

@@ -19,6 +19,13 @@ from bottle import Bottle
 
 JSON = "application/json"
 _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
+_INT_PARAM_RE = re.compile(r"<(\w+):int>")
+
+
+def id_params(path: str) -> tuple[str, ...]:
+    """The integer URL parameters of a Bottle path (``<user_id:int>``): every
+    one is an id, range-checked by ``janus.schemas.validation.path_ids``."""
+    return tuple(_INT_PARAM_RE.findall(path))
 
 
 @dataclasses.dataclass

@@ -7,7 +7,8 @@ Console routes skip the JSON API's plugins (``skip=True``) and get instead:
 2. the session cookie resolved to an ``Actor``: none → 303 to the sign-in
    page; not an admin, or below the route's level → 403 page;
 3. on POST, the CSRF token checked before anything else (403 page);
-4. errors as HTML pages (janus.web.console.errors), never JSON or a traceback.
+4. the ids in the path range-checked as the API's (a 422 page);
+5. errors as HTML pages (janus.web.console.errors), never JSON or a traceback.
 
 ``Console.routes`` (method, path, level) is what the test suite's access
 matrix iterates, so a page added here is tested without editing the tests.
@@ -24,8 +25,10 @@ from bottle import HTTPResponse, request, response
 from janus.db import database
 from janus.errors import Forbidden, JanusError
 from janus.migrations_status import require_migrated
+from janus.schemas.validation import path_ids
 from janus.web.console import csrf, errors, inputs, session
 from janus.web.plugins import retried
+from janus.web.registry import id_params
 
 LOGIN_PATH = "/console/login"
 
@@ -62,7 +65,7 @@ class Console:
     def _route(self, method, path, level, csrf_checked, database=True):
         def decorator(callback: Callable):
             route = ConsoleRoute(method, path, level, callback.__name__)
-            handler = self._wrap(callback, level, csrf_checked, database)
+            handler = self._wrap(callback, level, csrf_checked, database, id_params(path))
             self.routes.append(route)
             self.app.route(path, method, handler, name=f"console.{callback.__name__}",
                            skip=True, console=route)
@@ -70,9 +73,10 @@ class Console:
         return decorator
 
     # -- running them ------------------------------------------------------------
-    def _wrap(self, callback, level, csrf_checked, uses_database):
+    def _wrap(self, callback, level, csrf_checked, uses_database, ids=()):
         def guarded(**url_args):
             if level is None:
+                path_ids(url_args, ids)
                 return callback(**url_args)
             actor = session.visit().actor
             if actor is None:
@@ -83,6 +87,7 @@ class Console:
                 raise Forbidden(f"this needs the {level} admin level")
             if csrf_checked:
                 csrf.require_session_token()
+            path_ids(url_args, ids)  # a 422 page, after the checks of who may ask
             return callback(actor, **url_args)
 
         def handled(**url_args):
