@@ -7,28 +7,50 @@ inspection, an analysis, a thumbnail) runs inside ``full_decode()``, which
 lets at most N run in a process; the others wait their turn in a queue that
 costs neither memory nor CPU.
 
-A caller waits at most WAIT_SECONDS, then gets a 503 ``service_unavailable``
-with ``Retry-After`` rather than holding its thread (and its client) for as
-long as the queue ahead of it is.
+Pillow's pixel memory comes in blocks of 16 MB by default, below glibc's
+mmap threshold (up to 32 MB), so a freed image stays in the malloc arena of
+the thread that decoded it, and each of gunicorn's threads has its own:
+after a few 49 Mpx analyses on different threads a worker held ~2 GB even
+with one decode at a time (``make bench``, section ``analysis``). Blocks of
+PIXEL_BLOCK_BYTES are mmapped and go back to the system when the image is
+freed. PILLOW_BLOCK_SIZE in the environment still wins.
+
+A waiting caller holds one of the worker's threads (JANUS_THREADS), and a
+worker whose every thread waits here answers nothing else, /health included.
+So at most WAITING_PER_SLOT callers per slot wait, each at most WAIT_SECONDS;
+any other gets a 503 ``service_unavailable`` with ``Retry-After`` at once.
 
 ``janus_image_decodes`` (janus.metrics) counts every decode begun, so a test
 (or an operator through /metrics) can tell whether a request decoded pixels.
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from PIL import Image
 
 from janus import metrics
 from janus.errors import ServiceUnavailable
 
 DEFAULT_CONCURRENCY = 2
-# Well under gunicorn's 30 s timeout; a 49 Mpx decode takes about a second.
-WAIT_SECONDS = 20.0
+# A 49 Mpx decode takes 1-4 s: long enough for a worker's whole queue of them.
+# (gunicorn's timeout watches the worker, not one request's thread.)
+WAIT_SECONDS = 30.0
+# With the default 2 slots: 2 decoding + 4 waiting of gunicorn's 8 threads.
+WAITING_PER_SLOT = 2
+# Above glibc's largest mmap threshold (32 MB on 64-bit).
+PIXEL_BLOCK_BYTES = 64 * 1024 * 1024
+
+if not os.environ.get("PILLOW_BLOCK_SIZE"):
+    Image.core.set_block_size(PIXEL_BLOCK_BYTES)
 
 _limit = DEFAULT_CONCURRENCY
 _slots = threading.BoundedSemaphore(_limit)
+_waiting = 0
+_waiting_lock = threading.Lock()
 
 
 def configure(concurrency: int) -> None:
@@ -44,14 +66,28 @@ def concurrency() -> int:
     return _limit
 
 
+def _busy() -> ServiceUnavailable:
+    return ServiceUnavailable("too many images are being decoded right now; try again shortly",
+                              details={"decode_concurrency": _limit})
+
+
 @contextmanager
 def full_decode() -> Iterator[None]:
     """Hold one of the N decode slots for the duration of the block."""
+    global _waiting
     slots = _slots
-    if not slots.acquire(timeout=WAIT_SECONDS):
-        raise ServiceUnavailable("too many images are being decoded right now; "
-                                 "try again shortly",
-                                 details={"decode_concurrency": _limit})
+    if not slots.acquire(blocking=False):
+        with _waiting_lock:
+            if _waiting >= WAITING_PER_SLOT * _limit:
+                raise _busy()
+            _waiting += 1
+        try:
+            acquired = slots.acquire(timeout=WAIT_SECONDS)
+        finally:
+            with _waiting_lock:
+                _waiting -= 1
+        if not acquired:
+            raise _busy()
     try:
         metrics.image_decoded()
         yield
