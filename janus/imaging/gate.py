@@ -66,6 +66,11 @@ def concurrency() -> int:
     return _limit
 
 
+def waiting() -> int:
+    """Callers waiting for a slot right now."""
+    return _waiting
+
+
 def _busy() -> ServiceUnavailable:
     return ServiceUnavailable("too many images are being decoded right now; try again shortly",
                               details={"decode_concurrency": _limit})
