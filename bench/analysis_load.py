@@ -37,6 +37,11 @@ from PIL import Image, ImageDraw
 from bench import dataset
 from bench.memory import status_kib, worker_pids
 from bench.server import Server
+from janus.access import Actor
+from janus.config import Config
+from janus.services.auth import issue_token
+from janus.services.images import upload
+from janus.storage import open_store
 
 IMAGES = 12
 SIDE = 7000
@@ -59,12 +64,6 @@ def huge_png(n: int) -> bytes:
 
 def _setup(url: str, storage: Path) -> tuple[list[str], list[int], int]:
     """Migrate, make IMAGES users' tokens and upload one huge PNG each (in-process)."""
-    from janus.access import Actor
-    from janus.services.auth import issue_token
-    from janus.services.images import upload
-    from janus.config import Config
-    from janus.storage import open_store
-
     db = dataset.migrate(url)
     db.connect(reuse_if_open=True)
     try:
