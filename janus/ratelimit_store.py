@@ -64,6 +64,9 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Its keys are client addresses: readable by the service's user
+            # only (SQLite gives the -wal and -shm files the same mode).
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
                                    isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")

@@ -31,6 +31,7 @@ def test_the_scheme_is_registered_and_sqlite_default_is_in_the_data_dir(tmp_path
     default = limits.storage.storage_from_string("sqlite://", data_dir=tmp_path)
     assert default.path == tmp_path / "ratelimits.sqlite"
     assert default.check() and default.path.exists()
+    assert default.path.stat().st_mode & 0o777 == 0o600  # its keys are client addresses
 
 
 def test_two_workers_share_one_moving_window(tmp_path, clock):
