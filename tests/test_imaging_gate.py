@@ -84,3 +84,10 @@ def test_the_setting_reaches_the_gate(tmp_path):
         assert gate.concurrency() == 3
     finally:
         gate.configure(gate.DEFAULT_CONCURRENCY)
+
+
+def test_pixels_come_in_blocks_the_system_takes_back_when_freed():
+    """Blocks above glibc's largest mmap threshold (32 MB) are mmapped: a freed
+    49 Mpx image leaves the worker instead of staying in its thread's arena."""
+    from PIL import Image
+    assert Image.core.get_block_size() == gate.PIXEL_BLOCK_BYTES > 32 * 1024 * 1024
