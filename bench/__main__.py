@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import bigdata, dataset, imaging, report, served, similarity, storage
+from bench import analysis_load, bigdata, dataset, imaging, report, served, similarity, storage
 from bench.server import ServerError, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
-SECTIONS = ("imaging", "storage", "similarity", "bigdata", "http", "workers")
+SECTIONS = ("imaging", "storage", "similarity", "bigdata", "analysis", "http", "workers")
 DEFAULT_JSON = "bench.json"
 # seconds, rounds, warm-up (HTTP); micro-benchmark iterations (sqlite, postgresql);
 # sample_seconds: least time one in-process sample lasts; similar_rows: images
@@ -99,7 +99,7 @@ def server_env(args) -> dict:
 def run(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
     """In-process sections first (no server running beside them), then HTTP."""
     result = {"skipped": {}, "imaging": None, "storage": None, "similarity": {},
-              "bigdata": {}}
+              "bigdata": {}, "analysis": None}
     if "imaging" in args.sections:
         result["imaging"] = imaging.measure(plan["rounds"], plan["sample_seconds"])
     if "storage" in args.sections:
@@ -113,6 +113,8 @@ def run(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
             args.backends, tmp, bigdata.SCALES[plan["scale"]], plan["rounds"],
             plan["sample_seconds"])
         result["skipped"].update(skipped)
+    if "analysis" in args.sections:  # its own server, alone on the machine
+        result["analysis"] = analysis_load.measure(env, tmp / "analysis")
     if "http" in args.sections or "workers" in args.sections:
         result.update(served.run(args, plan, env, tmp, stack))
         result["skipped"].update(result.pop("http_skipped"))

@@ -174,7 +174,17 @@ def log_summary(lines) -> dict:
 def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, args,
                result: dict) -> list[dict]:
     """Print every section's table, then the targets table; return its rows."""
-    from bench import bigdata, imaging, inprocess, logins, similarity, storage, targets, workers
+    from bench import (
+        analysis_load,
+        bigdata,
+        imaging,
+        inprocess,
+        logins,
+        similarity,
+        storage,
+        targets,
+        workers,
+    )
 
     env_note = ", ".join(f"{name}={env.get(name, '(default)')}" for name in
                          ("JANUS_LOG_LEVEL", "JANUS_WORKERS", "JANUS_THREADS",
@@ -236,6 +246,9 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
               f"limit={similarity.LIMIT}), best of {plan['rounds']} rounds (x scan = ms / ms "
               "of COUNT(*) over the same rows)")
         similarity.print_table(result["similarity"])
+    if result.get("analysis"):
+        analysis_load.print_table(result["analysis"])
+        print()
     notes(result.get("targets", []), result.get("skipped", {}), result.get("logs", {}),
           similarity.notes(result.get("similarity") or {})
           + bigdata.notes(result.get("bigdata") or {}))

@@ -125,13 +125,13 @@ def _public_url(env, name, default):
 # Ten years at most: an unbounded count would overflow the date arithmetic.
 KNOWN_ADDRESS_DAYS_MAX = 3650
 
-RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
+RATE_STORAGE_SCHEMES = ("sqlite", "memory", "redis", "rediss", "redis+unix")
 
 
 def _storage(env, name, default):
     raw = (env.get(name) or "").strip() or default
     if raw.partition("://")[0] not in RATE_STORAGE_SCHEMES or "://" not in raw:
-        raise ConfigError(f"{name} must be memory:// or a redis:// URL, got {raw!r}")
+        raise ConfigError(f"{name} must be sqlite://, memory:// or a redis:// URL, got {raw!r}")
     return raw
 
 
@@ -204,12 +204,16 @@ class Config:
     # the request's Host. None: redirects are relative.
     public_url: str | None = None
     log_level: str = "INFO"
-    # Per-address request rates (limits syntax, "10/minute;100/hour"; "" off),
-    # counted in memory per worker or in Redis (shared by every worker and host).
-    rate_limit_storage: str = "memory://"
+    # Request rates (limits syntax, "10/minute;100/hour"; "" off), per address
+    # (analysis: per user), counted in a SQLite file in data_dir that the
+    # host's workers share (janus.ratelimit_store), in Redis, or per worker.
+    rate_limit_storage: str = "sqlite://"
     rate_limit_login: str = "10/minute"
     rate_limit_register: str = "10/hour"
     rate_limit_upload: str = "60/minute"
+    rate_limit_analysis: str = "20/minute"
+    # Full image decodes one worker runs at once (janus.imaging.gate).
+    decode_concurrency: int = 2
     # None: argon2-cffi's current recommended defaults.
     argon2_time_cost: int | None = None
     argon2_memory_kib: int | None = None
@@ -290,6 +294,9 @@ class Config:
             rate_limit_register=_rate(env, "JANUS_RATE_LIMIT_REGISTER",
                                       default["rate_limit_register"]),
             rate_limit_upload=_rate(env, "JANUS_RATE_LIMIT_UPLOAD", default["rate_limit_upload"]),
+            rate_limit_analysis=_rate(env, "JANUS_RATE_LIMIT_ANALYSIS",
+                                      default["rate_limit_analysis"]),
+            decode_concurrency=number("decode_concurrency", "JANUS_DECODE_CONCURRENCY"),
             log_level=(env.get("JANUS_LOG_LEVEL") or default["log_level"]).upper(),
             argon2_time_cost=number("argon2_time_cost", "JANUS_ARGON2_TIME_COST"),
             argon2_memory_kib=number("argon2_memory_kib", "JANUS_ARGON2_MEMORY_KIB", minimum=8),

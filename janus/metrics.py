@@ -50,6 +50,15 @@ DATABASE_CONFLICTS = Counter(
     "PostgreSQL deadlocks and serialization failures met by a request attempt "
     "(each is retried unless it was the last attempt)")
 
+IMAGE_DECODES = Counter(
+    "janus_image_decodes",
+    "Image decodes begun (an upload's inspection, an analysis, a thumbnail); an analysis "
+    "copied from a stored one of the same bytes decodes nothing")
+
+
+def image_decoded() -> None:
+    IMAGE_DECODES.inc()
+
 
 # The label values each labelled counter can take (one label each). The
 # request counter's (method, route, status) are not known in advance: its

@@ -263,6 +263,23 @@ class ConsoleSession(BaseModel):
         table_name = "console_sessions"
 
 
+class AnalysisResult(BaseModel):
+    """The values of an image analysis by the analysed bytes' SHA-256, ``k``
+    and janus.imaging's ANALYSIS_VERSION (janus.services.images): another
+    analysis of the same bytes copies them instead of decoding again. Only
+    the service writes here; clients' analytics rows are never copied."""
+
+    sha256 = pw.CharField(max_length=64)
+    k = pw.IntegerField()
+    version = pw.IntegerField()
+    data = pw.JSONField()
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "analysis_results"
+        indexes = ((("sha256", "k", "version"), True),)
+
+
 # Dependency order: parents before children (create), reversed to drop.
 MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent, IdempotencyKey,
-          ConsoleSession)
+          ConsoleSession, AnalysisResult)

@@ -1,11 +1,13 @@
-"""Per-address request rates (login, register, upload), with the ``limits``
-library.
+"""Request rates, with the ``limits`` library: per client address (login,
+register, upload) and per user (analysis).
 
-A moving window per rule and per client address. The counters live in
-memory, per gunicorn worker, unless ``JANUS_RATE_LIMIT_STORAGE`` names a
-Redis server, which every worker and host then share. Nothing here knows
-about HTTP: ``janus.web.ratelimit`` calls ``RateLimits.hit`` with the route's
-rule and the client's address and maps ``TooManyRequests`` to a 429.
+A moving window per rule and per key. By default the counters live in a
+small SQLite file in the data directory (``janus.ratelimit_store``), which
+every gunicorn worker of the host shares; ``JANUS_RATE_LIMIT_STORAGE`` may
+name a Redis server instead (several hosts), or ``memory://`` (each worker
+alone). Nothing here knows about HTTP: ``janus.web.ratelimit`` calls
+``RateLimits.hit`` with the route's rule and the client's address (the
+analysis route with the user) and maps ``TooManyRequests`` to a 429.
 
 A limit is a brake on floods, not the lockout: failed logins are counted in
 the database (``janus.services.lockout``) whatever happens here. So when the
@@ -22,10 +24,12 @@ import limits
 from limits.errors import StorageError
 from limits.strategies import MovingWindowRateLimiter
 
+from janus import ratelimit_store  # registers the sqlite:// scheme with limits
 from janus.config import Config
 from janus.errors import TooManyRequests
 
-RULES = ("login", "register", "upload")
+# rule -> what its key is: a client address, or a user (the analysis route).
+RULES = {"login": "address", "register": "address", "upload": "address", "analysis": "user"}
 # A Redis that does not answer must not hold a request for long.
 REDIS_TIMEOUT_SECONDS = 1.0
 log = logging.getLogger("janus.ratelimit")
@@ -34,7 +38,7 @@ log = logging.getLogger("janus.ratelimit")
 def rules_from(config: Config) -> dict[str, list]:
     """The configured rates, parsed; a rule set to "" is absent (no limit)."""
     text = {"login": config.rate_limit_login, "register": config.rate_limit_register,
-            "upload": config.rate_limit_upload}
+            "upload": config.rate_limit_upload, "analysis": config.rate_limit_analysis}
     return {name: limits.parse_many(rate) for name, rate in text.items() if rate}
 
 
@@ -42,18 +46,23 @@ class RateLimits:
     def __init__(self, config: Config):
         self.rules = rules_from(config)
         options = {"wrap_exceptions": True}
-        if not config.rate_limit_storage.startswith("memory://"):
+        scheme = config.rate_limit_storage.partition("://")[0]
+        if scheme in ratelimit_store.SQLiteStorage.STORAGE_SCHEME:
+            options.update(data_dir=config.data_dir)
+        elif scheme != "memory":
             options.update(key_prefix="janus", socket_timeout=REDIS_TIMEOUT_SECONDS,
                            socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
         self.storage = limits.storage.storage_from_string(config.rate_limit_storage, **options)
         self.limiter = MovingWindowRateLimiter(self.storage)
 
-    def hit(self, rule: str, address: str | None) -> None:
-        """Count one request of ``rule`` from ``address``, or raise
-        TooManyRequests (with the seconds until the window lets one more in)."""
+    def hit(self, rule: str, key: str | int | None) -> None:
+        """Count one request of ``rule`` from ``key`` (an address, or a user
+        id for the "user" rules), or raise TooManyRequests (with the seconds
+        until the window lets one more in)."""
         if rule not in RULES:
             raise ValueError(f"unknown rate limit rule {rule!r}")
-        key = address or "unknown"
+        who = RULES[rule]
+        key = "unknown" if key is None else str(key)
         for item in self.rules.get(rule, ()):
             try:
                 if self.limiter.hit(item, rule, key):
@@ -64,8 +73,10 @@ class RateLimits:
                            "rule": rule, "detail": repr(exc.storage_error)})
                 return
             retry_after = max(1, math.ceil(reset_at - time.time()))
-            log.warning({"message": "rate limited", "rule": rule, "ip": address,
+            log.warning({"message": "rate limited", "rule": rule,
+                         ("ip" if who == "address" else "user_id"): key,
                          "limit": str(item), "retry_after": retry_after})
-            raise TooManyRequests(f"too many {rule} requests from this address; "
+            source = "this address" if who == "address" else "this user"
+            raise TooManyRequests(f"too many {rule} requests from {source}; "
                                   "try again later", retry_after,
                                   details={"limit": str(item)})

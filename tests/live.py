@@ -72,13 +72,15 @@ class Gunicorn:
         self.env = {**os.environ, "DATABASE_URL": url, "JANUS_BIND": f"127.0.0.1:{self.port}",
                     "JANUS_WORKERS": "2", "JANUS_THREADS": "4", "JANUS_LOG_LEVEL": "WARNING",
                     "JANUS_STORAGE_DIR": str(storage),
+                    # the rate-limit file (janus.ratelimit_store) of this server alone
+                    "JANUS_DATA_DIR": str(Path(log_path).parent / "data"),
                     # stop() should not wait out idle keep-alive clients
                     "JANUS_GRACEFUL_TIMEOUT": "3",
                     # cheap argon2, as in the rest of the suite
                     "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
                     # the load tests measure writes, not the per-address limits
                     "JANUS_RATE_LIMIT_LOGIN": "", "JANUS_RATE_LIMIT_REGISTER": "",
-                    "JANUS_RATE_LIMIT_UPLOAD": "",
+                    "JANUS_RATE_LIMIT_UPLOAD": "", "JANUS_RATE_LIMIT_ANALYSIS": "",
                     **{key: str(value) for key, value in env.items()}}
         self.proc: subprocess.Popen | None = None
 

@@ -3,11 +3,13 @@ rows, reading its arguments, argon2 parameters and /proc. No timing here: the
 figures are made up, and nothing asserts how fast anything is."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from PIL import Image
 
-from bench import inprocess, logins, memory, report, summary_sql, targets, workers
+from bench import analysis_load, inprocess, logins, memory, report, summary_sql, targets, workers
 from bench.__main__ import parse_args, server_env
 
 
@@ -106,10 +108,30 @@ def test_imaging_row_uses_the_jpeg_upload_against_its_decode():
     assert row["value"] == pytest.approx(0.5) and row["verdict"] == targets.PASS
 
 
+def test_the_analysis_section_prints_its_figures_against_the_targets(capsys):
+    result = {"images": 12, "png_bytes": 209_503, "side": 7000, "statuses": {"201": 12},
+              "seconds": 24.3, "analysis_max_s": 24.2, "worker_peak_mb": [833, 1100],
+              "worker_idle_mb": [64, 67], "health_count": 180, "health_median_s": 0.018,
+              "health_max_s": 0.7}
+    analysis_load.print_table(result)
+    out = capsys.readouterr().out
+    assert "12 x POST /images/<id>/analysis of different 7000x7000 RGBA PNGs" in out
+    assert "peak RSS per worker (VmHWM): [833, 1100] MB" in out and "MB: FAIL" in out
+    assert "median 0.018 s, max 0.7 s; target max < 1 s: PASS" in out
+
+
+def test_the_analysis_pngs_declare_49_megapixels_in_a_few_hundred_kb():
+    data = analysis_load.huge_png(3)
+    assert len(data) < 400_000 and data != analysis_load.huge_png(4)
+    with Image.open(io.BytesIO(data)) as im:
+        assert (im.size, im.mode) == ((7000, 7000), "RGBA")
+
+
 # -- arguments ----------------------------------------------------------------
 def test_defaults_run_every_section_on_both_backends_and_write_bench_json():
     args, plan = parse_args([])
-    assert args.sections == ["imaging", "storage", "similarity", "bigdata", "http", "workers"]
+    assert args.sections == ["imaging", "storage", "similarity", "bigdata", "analysis", "http",
+                             "workers"]
     assert args.backends == ["sqlite", "postgresql"]
     assert args.json == "bench.json" and args.log_level is None
     assert plan["scale"] == "default" and plan["rounds"] == 3

@@ -65,7 +65,8 @@ def gunicorn(db_factory, tmp_path):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "JANUS_BIND": f"127.0.0.1:{port}",
            "JANUS_WORKERS": "2", "JANUS_THREADS": "4", "JANUS_LOG_LEVEL": "WARNING",
-           "JANUS_STORAGE_DIR": str(tmp_path / "storage")}
+           "JANUS_STORAGE_DIR": str(tmp_path / "storage"),
+           "JANUS_DATA_DIR": str(tmp_path / "data")}
     with open(tmp_path / "gunicorn.log", "w") as log:
         proc = subprocess.Popen([str(GUNICORN), "app:app"], cwd=PROJECT_ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)

@@ -19,6 +19,7 @@ from PIL import Image, ImageStat
 from janus.errors import ValidationError
 from janus.imaging.decode import DEFAULT_MAX_PIXELS, Source, decode_errors, open_image
 from janus.imaging.exif import orientation
+from janus.imaging.gate import full_decode
 from janus.imaging.modes import to_display
 from janus.imaging.phash import hamming, int_to_phash, phash, phash_to_int
 
@@ -99,7 +100,7 @@ def analyse(source: Source | Image.Image, k: int = 5,
         with decode_errors():  # a lazily opened file may still be truncated
             source.load()
         return _analyse(source, list(source.size), k)
-    with open_image(source, max_pixels) as im:
+    with open_image(source, max_pixels) as im, full_decode():
         source_size = list(im.size)
         with decode_errors():
             im.draft(None, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at 1/2..1/8 scale
@@ -122,7 +123,7 @@ def _prepare(im: Image.Image) -> tuple[Image.Image, Image.Image | None, bool]:
 
 def fingerprint(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
     """Just the perceptual hash, computed exactly as ``analyse`` does."""
-    with open_image(source, max_pixels) as im:
+    with open_image(source, max_pixels) as im, full_decode():
         with decode_errors():
             im.draft(None, (MAX_SIDE, MAX_SIDE))
             im.load()

@@ -22,6 +22,7 @@ from janus.imaging.decode import (
 )
 from janus.imaging.exif import exif_subset
 from janus.imaging.filenames import safe_filename
+from janus.imaging.gate import full_decode
 from janus.imaging.phash import phash_to_int
 
 __all__ = ["ImageInfo", "MEDIA_TYPES", "inspect_image", "safe_filename", "bit_depth"]
@@ -132,6 +133,11 @@ def inspect_image(data: bytes, filename: str, max_pixels: int = DEFAULT_MAX_PIXE
     # The pixels only feed the perceptual hash, which works on a copy reduced
     # to MAX_SIDE anyway: a JPEG is decoded straight at 1/2..1/8 scale, as
     # fingerprint() and analyse() do, so all three give the same hash.
+    with full_decode():
+        return _inspect(data, filename, max_pixels)
+
+
+def _inspect(data: bytes, filename: str, max_pixels: int) -> ImageInfo:
     decoded = decode(data, max_pixels, reduce_to=(MAX_SIDE, MAX_SIDE))
     with decoded.image as im:
         frames = _frames(im)

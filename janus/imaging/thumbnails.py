@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 
 from janus.errors import InsufficientStorage, ServiceUnavailable, ValidationError
 from janus.imaging.decode import DEFAULT_MAX_PIXELS, Source, decode_errors, open_image
+from janus.imaging.gate import full_decode
 from janus.imaging.modes import to_display
 from janus.storage import Blob, Store
 
@@ -37,7 +38,7 @@ def check_size(size) -> int:
 def make_thumbnail(source: Source, size: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
     """WebP bytes of ``source`` (bytes or a path) with longest side ``size``."""
     check_size(size)
-    with open_image(source, max_pixels) as im:
+    with open_image(source, max_pixels) as im, full_decode():
         with decode_errors():
             limit = int(size * REDUCING_GAP)
             im.draft(None, (limit, limit))  # JPEG only; a no-op for other formats

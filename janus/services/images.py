@@ -22,8 +22,9 @@ from janus.audit import record_change
 from janus.db import database
 from janus.errors import Conflict, NotFound
 from janus.imaging import analyse, inspect_image, phash_to_int, safe_filename
+from janus.imaging.analysis import ANALYSIS_VERSION
 from janus.models import Analytics, Image, User
-from janus.repos.analytics import analytics
+from janus.repos.analytics import analytics, keep_result, stored_result
 from janus.repos.base import Page
 from janus.repos.images import images
 from janus.schemas.common import provided
@@ -159,12 +160,23 @@ def delete_image(actor: Actor, image_id: int, store: Store) -> None:
 
 def analyse_image(actor: Actor, image_id: int, k: int, store: Store,
                   max_pixels: int) -> Analytics:
-    """Analyse the pixels and keep the result as an analytics row owned by the actor."""
+    """Analyse the pixels and keep the result as an analytics row owned by the actor.
+
+    The values derive from the bytes and ``k`` alone, and the caller holds
+    those bytes: when the service already computed them for the same SHA-256
+    (whoever's image it was) they are copied, without reading or decoding
+    the file. Only the service's own results are copied, never a client's
+    analytics row (anyone may post one with this topic)."""
     image = visible_image(actor, image_id)
     if image.storage_key is None:
         raise Conflict(f"image {image_id} has no uploaded file to analyse")
-    result = analyse(store.read(image.storage_key), k, max_pixels)  # NotFound if it went
+    result = stored_result(image.sha256, k, ANALYSIS_VERSION)
+    computed = result is None
+    if computed:
+        result = analyse(store.read(image.storage_key), k, max_pixels)  # NotFound if it went
     with database.atomic():
+        if computed:
+            keep_result(image.sha256, k, ANALYSIS_VERSION, result)
         row = analytics.create(research_topic=ANALYSIS_TOPIC, data=result, image=image.id,
                                user=actor.id)
         if image.phash is None:

@@ -19,6 +19,7 @@ from janus import passwords
 from janus.config import Config
 from janus.db import init_database
 from janus.errors import for_status
+from janus.imaging import gate
 from janus.ratelimit import RateLimits
 from janus.services.files import start_sweep
 from janus.storage import open_store
@@ -133,6 +134,7 @@ def create_app(config: Config | None = None) -> Bottle:
     configure_logging(config.log_level)
     init_database(config.database_url, config.db_pool_size).janus_prepare = config.pg_prepare
     passwords.configure(config.argon2_time_cost, config.argon2_memory_kib)
+    gate.configure(config.decode_concurrency)
 
     app = Bottle()
     app.config["janus.config"] = config
@@ -152,7 +154,7 @@ def create_app(config: Config | None = None) -> Bottle:
     # a killed process left in the file store goes; safe while other workers
     # start and serve too.
     app.janus_sweep = start_sweep(store, config.sweep_grace_seconds)
-    api = Api(app, config, store)
+    api = Api(app, config, store, limits)
     for module in ROUTE_MODULES:
         module.register(api)
     openapi.register(api)  # last: the document is built from every route above

@@ -29,7 +29,8 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
             429: "Too many requests; see Retry-After", 500: "Internal error",
-            503: "Database or file store unavailable, or database not migrated (or, on "
+            503: "Database or file store unavailable, too many image decodes under way "
+                 "(uploads, analyses, thumbnails), or database not migrated (or, on "
                  "/health, degraded); "
                  "see Retry-After",
             507: "The file store or the database is full; nothing was stored"}

@@ -1,7 +1,10 @@
 """The web side of ``janus.ratelimit``: a Bottle plugin that counts each
 request of a route whose spec names a ``rate_limit`` rule against the
 client's address, before anything else runs (no database connection, no
-body read), and answers 429 with ``Retry-After`` and the JSON envelope."""
+body read), and answers 429 with ``Retry-After`` and the JSON envelope.
+
+A rule counted per user (analysis) is not applied here, where the user is not
+known yet: its route calls ``RateLimits.hit`` with the actor itself."""
 from __future__ import annotations
 
 from bottle import request
@@ -25,6 +28,8 @@ class RateLimitPlugin:
             return callback
         if rule not in RULES:
             raise TypeError(f"{spec.method} {spec.path}: unknown rate_limit {rule!r}")
+        if RULES[rule] != "address":
+            return callback
         limits = self.limits
 
         def rate_limited(*args, **kwargs):

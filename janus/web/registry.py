@@ -47,8 +47,9 @@ class RouteSpec:
     response_media: str = JSON
     status: int = 200
     errors: tuple[int, ...] = ()
-    # A janus.ratelimit rule ("login", "register", "upload"): per-address
-    # rate, 429 beyond it (added to ``errors``).
+    # A janus.ratelimit rule ("login", "register", "upload": per address,
+    # counted by RateLimitPlugin; "analysis": per user, counted by the
+    # handler through ``Api.limits``): 429 beyond it (added to ``errors``).
     rate_limit: str | None = None
     # Error statuses that may also carry a body of their own ({503: Health}).
     error_responses: dict = dataclasses.field(default_factory=dict)
@@ -84,9 +85,10 @@ def handler_arguments(spec: RouteSpec) -> frozenset:
 
 
 class Api:
-    def __init__(self, app: Bottle, config, store):
-        # One file store per app, shared by the image routes.
-        self.app, self.config, self.store = app, config, store
+    def __init__(self, app: Bottle, config, store, limits=None):
+        # One file store per app, shared by the image routes; the rate limits
+        # (janus.ratelimit) for the routes that count per user.
+        self.app, self.config, self.store, self.limits = app, config, store, limits
         self.specs: list[RouteSpec] = []
 
     def route(self, method: str, path: str, *, summary: str, tag: str, **options):

@@ -48,6 +48,7 @@ def test_migrate_create_superadmin_then_log_in_and_administer(db_factory, tmp_pa
     assert done.stdout.startswith("created superadmin ops@example.com")
     assert done.stderr == ""
     config = Config.from_env(env={"DATABASE_URL": url, "JANUS_STORAGE_DIR": str(tmp_path),
+                                  "JANUS_DATA_DIR": str(tmp_path / "data"),
                                   "JANUS_LOG_LEVEL": "WARNING", **CHEAP_ARGON2})
     client = webtest.TestApp(create_app(config))
     wrong = client.post_json("/auth/login", {"login": "ops@example.com", "password": "nope"},

@@ -45,7 +45,8 @@ def make_config(database_url, tmp_path, store_kind):
     stored = store_env(store_kind, tmp_path)
 
     def make(**overrides) -> Config:
-        env = {"DATABASE_URL": database_url, **stored,
+        env = {"DATABASE_URL": database_url, "JANUS_DATA_DIR": str(tmp_path / "data"),
+               **stored,
                # Cheap argon2 keeps the suite fast; production uses the defaults.
                "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
                "JANUS_LOG_LEVEL": "WARNING",
@@ -53,7 +54,8 @@ def make_config(database_url, tmp_path, store_kind):
                # values of their own (tests/api/test_ratelimit.py).
                "JANUS_RATE_LIMIT_LOGIN": "100000/minute",
                "JANUS_RATE_LIMIT_REGISTER": "100000/minute",
-               "JANUS_RATE_LIMIT_UPLOAD": "100000/minute"}
+               "JANUS_RATE_LIMIT_UPLOAD": "100000/minute",
+               "JANUS_RATE_LIMIT_ANALYSIS": "100000/minute"}
         env.update({key: str(value) for key, value in overrides.items()})
         return Config.from_env(env=env)
     return make

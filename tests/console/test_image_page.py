@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import limits
 import pytest
 from playhouse.test_utils import count_queries
 
@@ -239,3 +240,14 @@ def test_a_hostile_analysis_row_is_read_defensively(as_moderator, contrasty, ali
     assert all(f == "none" or f.startswith("url(#") or re.fullmatch(r"#[0-9a-f]{6}", f)
                for f in fills), fills
     assert "alert(1)" not in res.text
+
+
+def test_the_console_counts_analyses_against_the_apis_rate(app, as_superadmin, contrasty):
+    app.janus_console.limits.rules["analysis"] = limits.parse_many("1/minute")
+    page = f"/console/images/{contrasty.id}"
+    first = as_superadmin.post(f"{page}/analysis")
+    assert "Analysed image" in as_superadmin.get(first.headers["Location"]).text
+    second = as_superadmin.post(f"{page}/analysis")
+    assert second.status_int == 303
+    assert "Too many analyses: try again in" in as_superadmin.get(second.headers["Location"]).text
+    assert Analytics.select().count() == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from janus.errors import Conflict, NotFound, ValidationError
+from janus.errors import Conflict, NotFound, ServiceUnavailable, TooManyRequests, ValidationError
 from janus.imaging import ALLOWED_FORMATS
 from janus.imaging.analysis import MAX_K
 from janus.repos.users import users
@@ -106,7 +106,7 @@ def analysis_figures(analysis: image_view.Analysis) -> list[Figure]:
 
 
 def register(console) -> None:
-    store, max_pixels = console.store, console.config.max_image_pixels
+    store, max_pixels, limits = console.store, console.config.max_image_pixels, console.limits
 
     @console.page("/console/images")
     def console_images(actor):
@@ -152,8 +152,14 @@ def register(console) -> None:
     def console_image_analyse(actor, image_id):
         back = f"/console/images/{image_id}"
         try:
+            limits.hit("analysis", actor.id)  # the API's rate, per user
             k = convert({"k": form_text("k") or str(DEFAULT_K)}, AnalysisQuery).k
             images.analyse_image(actor, image_id, k, store, max_pixels)
+        except TooManyRequests as exc:
+            session.flash(f"Too many analyses: try again in {exc.retry_after} s.", "error")
+        except ServiceUnavailable:
+            session.flash("The server is decoding too many images right now; try again "
+                          "shortly.", "error")
         except ValidationError:
             session.flash(f"The number of colours must be a whole number from 1 to {MAX_K}.",
                           "error")

@@ -7,17 +7,21 @@ from janus.services import images
 
 
 def register(api) -> None:
-    store, max_pixels = api.store, api.config.max_image_pixels
+    store, max_pixels, limits = api.store, api.config.max_image_pixels, api.limits
 
     @api.route("POST", "/images/<image_id:int>/analysis", summary="Analyse the pixels",
                tag="images", query=AnalysisQuery, response=AnalyticsOut, status=201,
-               errors=(404, 409),
+               errors=(404, 409), rate_limit="analysis",
                description="Luminance histogram, brightness, RMS contrast, k dominant "
                "colours with their share, WCAG contrast ratio of the two most dominant, "
                "transparency and a 64-bit perceptual hash, computed on a copy reduced to "
                "256 px and stored as an analytics row (topic image_analysis) linked to the "
-               "image and owned by the caller.")
+               "image and owned by the caller. The values of an earlier analysis of the "
+               "same bytes with the same k (anyone's) are copied without decoding again. "
+               "Counted per user (JANUS_RATE_LIMIT_ANALYSIS): 429 beyond it; 503 when "
+               "the server is decoding too many images at once.")
     def analyse_image(image_id, actor, query):
+        limits.hit("analysis", actor.id)  # per user, before any work
         return analytics_out(images.analyse_image(actor, image_id, query.k, store, max_pixels))
 
     @api.route("GET", "/images/<image_id:int>/similar", summary="Near-duplicates by "
