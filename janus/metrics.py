@@ -64,7 +64,7 @@ def image_decoded() -> None:
 # request counter's (method, route, status) are not known in advance: its
 # series appear with their first request.
 KNOWN = {
-    LOGIN_FAILURES: ("unknown_account", "wrong_password", "inactive"),
+    LOGIN_FAILURES: ("invalid_credentials", "inactive"),
     LOGINS_LOCKED: ("address", "account"),
     LOCKOUTS: ("address", "account"),
     DATABASE_ERRORS: ("unavailable", "disk_full", "conflict"),
