@@ -174,7 +174,17 @@ def log_summary(lines) -> dict:
 def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, args,
                result: dict) -> list[dict]:
     """Print every section's table, then the targets table; return its rows."""
-    from bench import bigdata, imaging, inprocess, logins, similarity, storage, targets, workers
+    from bench import (
+        bigdata,
+        fleet,
+        imaging,
+        inprocess,
+        logins,
+        similarity,
+        storage,
+        targets,
+        workers,
+    )
 
     env_note = ", ".join(f"{name}={env.get(name, '(default)')}" for name in
                          ("JANUS_LOG_LEVEL", "JANUS_WORKERS", "JANUS_THREADS",
@@ -218,6 +228,8 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
         print(f"gunicorn worker class x threads ({settings.get('workers')} workers each, "
               f"{plan['threads']} client connections; req/s medians over rounds)")
         workers.print_table(result["workers"])
+    if result.get("fleet"):
+        fleet.print_table(result["fleet"])
     if result.get("imaging"):
         im = result["imaging"]
         print(f"Imaging, in-process, one core: a {im['size'][0]}x{im['size'][1]} synthetic "
