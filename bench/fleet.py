@@ -36,7 +36,7 @@ def haproxy_path() -> str | None:
         "/usr/sbin/haproxy" if os.access("/usr/sbin/haproxy", os.X_OK) else None)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In a child: SIGTERM when its parent dies, so no haproxy outlives a killed run."""
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -65,7 +65,7 @@ def start_haproxy(config: Path, env: dict, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         proc = subprocess.Popen([haproxy, "-db", "-f", str(config)], env=full_env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=die_with_parent)
     host, port = env["JANUS_LISTEN"].rsplit(":", 1)
     wait_for_port(host, int(port))
     return proc

@@ -85,7 +85,7 @@ class Host:
             self.proc = subprocess.Popen(
                 [netns.IP, "netns", "exec", self.ns.name, str(JANUS_SERVE)], cwd=self.folder,
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=netns._die_with_parent)
+                preexec_fn=netns.die_with_parent)
         deadline = time.monotonic() + START_DEADLINE
         while True:
             with contextlib.suppress(OSError, http.client.HTTPException):
@@ -185,9 +185,9 @@ class Fleet:
     def stop(self) -> None:
         for host in self.hosts:
             host.stop()
-        netns.stop(self.haproxy)
+        netns.stop_process(self.haproxy)
         for proc in self.forwarders:
-            netns.stop(proc)
+            netns.stop_process(proc)
         netns.remove_namespaces(self.namespaces)
         if self.s3 is not None:
             storage.stop_s3_server(self.s3)

@@ -5,7 +5,6 @@ bucket. Skipped without root, ``ip netns``, socat or haproxy, except under CI
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import pytest
 
@@ -44,12 +43,7 @@ def make_world() -> World:
 
 @pytest.fixture(scope="package")
 def fleet(tmp_path_factory):
-    reason = netns.missing()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the several-hosts test cannot run: {reason} (.ci/run installs "
-                        "haproxy and socat; it needs root)", pytrace=False)
-        pytest.skip(f"the several-hosts test needs root, ip netns, haproxy and socat: {reason}")
+    netns.require()
     if "postgresql" not in BACKENDS:
         pytest.skip("the several-hosts test runs on PostgreSQL (JANUS_TEST_BACKENDS)")
     folder = tmp_path_factory.mktemp("fleet")

@@ -19,27 +19,21 @@ except under CI (``CI`` set), where it fails (.ci/run installs them).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
+import pytest
+
+from bench.fleet import die_with_parent, haproxy_path, start_haproxy, stop_process, wait_for_port  # noqa: F401 (start_haproxy, stop_process: for cluster.py)
+
 PREFIX = "janus-fleet-"  # namespace names: janus-fleet-<pytest pid>-<index>
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+HAPROXY = haproxy_path()
 SOCAT = shutil.which("socat")
 IP = shutil.which("ip") or "/usr/sbin/ip"
-
-
-def _die_with_parent() -> None:
-    """In a child: SIGTERM when the test run dies (a killed pytest runs no
-    teardown), so no forwarder, proxy or server outlives it."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def ip(*args: str, netns: str | None = None) -> str:
@@ -48,6 +42,18 @@ def ip(*args: str, netns: str | None = None) -> str:
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)}: {done.stderr.strip()}")
     return done.stdout
+
+
+def require() -> None:
+    """Skip the test when the namespaces cannot be made here; under CI
+    (``CI`` set) fail instead: CI must run it."""
+    reason = missing()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"the several-hosts test cannot run: {reason} (.ci/run installs haproxy "
+                    "and socat; it needs root)", pytrace=False)
+    pytest.skip(f"the several-hosts test needs root, ip netns, haproxy and socat: {reason}")
 
 
 def missing() -> str | None:
@@ -126,18 +132,6 @@ def remove_namespaces(namespaces: list[Namespace]) -> None:
             ip("link", "del", ns.veth)
 
 
-def wait_for_port(host: str, port: int, deadline: float = 20) -> None:
-    end = time.monotonic() + deadline
-    while True:
-        with socket.socket() as sock:
-            sock.settimeout(1)
-            if sock.connect_ex((host, port)) == 0:
-                return
-        if time.monotonic() > end:
-            raise RuntimeError(f"nothing listens on {host}:{port}")
-        time.sleep(0.05)
-
-
 def forward(listen_ip: str, port: int, log: Path) -> subprocess.Popen:
     """``listen_ip:port`` on the machine, forwarded to ``127.0.0.1:port``."""
     with open(log, "ab") as out:
@@ -145,35 +139,6 @@ def forward(listen_ip: str, port: int, log: Path) -> subprocess.Popen:
             [SOCAT, f"TCP-LISTEN:{port},bind={listen_ip},fork,reuseaddr",
              f"TCP:127.0.0.1:{port}"],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent)
+            preexec_fn=die_with_parent)
     wait_for_port(listen_ip, port)
     return proc
-
-
-def start_haproxy(config: Path, env: dict, log: Path) -> subprocess.Popen:
-    """haproxy in the foreground (``-db``) with ``config`` as shipped; its
-    addresses come from ``env`` (haproxy reads ``"${VAR}"`` itself)."""
-    check = subprocess.run([HAPROXY, "-c", "-q", "-f", str(config)], capture_output=True,
-                           text=True, env={**os.environ, **env}, timeout=30)
-    if check.returncode:
-        raise RuntimeError(f"haproxy -c {config}: {check.stdout}{check.stderr}")
-    with open(log, "ab") as out:
-        proc = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], env={**os.environ, **env},
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_die_with_parent)
-    host, port = env["JANUS_LISTEN"].rsplit(":", 1)
-    wait_for_port(host, int(port))
-    return proc
-
-
-def stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
