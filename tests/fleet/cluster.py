@@ -109,6 +109,14 @@ class Host:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while True:  # every worker gone too (SIGKILL is not instant)
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return
+            assert time.monotonic() < deadline, f"host {self.name}: a worker survived SIGKILL"
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

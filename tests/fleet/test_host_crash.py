@@ -1,6 +1,6 @@
 """One host of two dies under load and comes back: nothing acknowledged is lost.
 
-32 clients send every write route through haproxy (docs/deploy/haproxy.cfg),
+32 clients send every POST route that creates a row through haproxy (docs/deploy/haproxy.cfg),
 each write with its own ``Idempotency-Key``, retried with the same key on a
 connection error or a 5xx (tests/fleet/writers.py). Host A's whole gunicorn
 (master and workers) is SIGKILLed mid-load; B carries on alone; A is started
@@ -52,6 +52,8 @@ def rows_found(run_id: str, analysed_image: int) -> dict:
     return {
         "POST /auth/register": ids(User.select(User.id).where(
             User.email.endswith(f"-{run_id}@example.com"))),
+        "POST /users": ids(User.select(User.id).where(
+            User.email.endswith(f"-{run_id}@example.org"))),
         "POST /images upload": ids(Image.select(Image.id).where(
             Image.filename.startswith("fleet") & Image.storage_key.is_null(False)
             & (Image.id != analysed_image))),

@@ -1,6 +1,6 @@
-"""The clients of the host-crash test: every write route, through haproxy, each
-write with its own ``Idempotency-Key``, retried with the same key and body on
-a connection error or a 5xx until it gets an answer.
+"""The clients of the host-crash test: every POST route that creates a record,
+through haproxy, each write with its own ``Idempotency-Key``, retried with the
+same key and body on a connection error or a 5xx until it gets an answer.
 
 Each write carries a marker (``n``) that finds its row afterwards, so the test
 can count, per route, the rows each acknowledged write left: exactly one.
@@ -45,6 +45,9 @@ def requests_for(world, analysed_image: int, run_id: str):
         "POST /auth/register": lambda n: (None, "/auth/register", {"body": {
             "email": f"reg{n}-{run_id}@example.com", "username": f"reg{n}{run_id}",
             "password": "a fleet registration passphrase"}}),
+        "POST /users": lambda n: (world.root, "/users", {"body": {
+            "email": f"made{n}-{run_id}@example.org", "username": f"made{n}{run_id}",
+            "password": "a fleet account passphrase"}}),
         "POST /images upload": upload,
         "POST /images json": lambda n: (user(n), "/images", {"body": {
             "filename": f"fleetjson{n}.png", "format": "PNG", "width": 64, "height": 48,
