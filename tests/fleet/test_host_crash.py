@@ -1,12 +1,15 @@
 """One host of two dies under load and comes back: nothing acknowledged is lost.
 
-32 clients send every POST route that creates a row through haproxy (docs/deploy/haproxy.cfg),
-each write with its own ``Idempotency-Key``, retried with the same key on a
-connection error or a 5xx (tests/fleet/writers.py). Host A's whole gunicorn
+32 clients send every POST route that creates a record through haproxy
+(docs/deploy/haproxy.cfg), each write with its own ``Idempotency-Key``,
+retried with the same key on a connection error or a 5xx
+(tests/fleet/writers.py). Host A's whole gunicorn
 (master and workers) is SIGKILLed mid-load; B carries on alone; A is started
 again and takes its share back. Then B is restarted with
 ``JANUS_SWEEP_GRACE_SECONDS=0``, so its start-up sweep removes what the dead
-host's cut-off uploads left in the bucket.
+host's cut-off uploads left in the bucket. Last, some acknowledged writes
+of every route are sent again with their keys straight to A and to B (an
+answer lost after the commit: the kill rarely lands in that window).
 
 Asserted: every write got an answer, 201; Janus itself never answered 5xx
 (haproxy's own 502/503 while A was dying are counted, and retried); every
@@ -27,7 +30,7 @@ from janus.db import init_database
 from janus.models import Analytics, Image, Log, SecurityEvent, User
 from janus.storage.base import key_of
 from tests.fleet.cluster import call
-from tests.fleet.writers import TOPIC, Load, png, requests_for
+from tests.fleet.writers import TOPIC, Load, png, replay, requests_for
 from tests.live import multipart_image
 
 pytestmark = pytest.mark.gunicorn
@@ -35,6 +38,7 @@ pytestmark = pytest.mark.gunicorn
 CLIENTS = 32
 STEP = 80  # acknowledged writes before the kill, while A is dead, and after its return
 DEADLINE = 120  # seconds; only a stuck run reaches it (and then fails)
+REPLAYED_PER_ROUTE = 6  # acknowledged writes sent again to A and B, same key and bytes
 
 
 def wait_for(load: Load, count: int) -> None:
@@ -131,6 +135,7 @@ def test_a_host_killed_under_load_loses_no_acknowledged_write(fleet):
         db.close()
     b.stop()
     b.start(JANUS_SWEEP_GRACE_SECONDS=0)
+    replayed = replay(load, cluster.hosts, REPLAYED_PER_ROUTE)
     db = init_database(url)
     try:
         found = rows_found(run_id, image["id"])
@@ -161,7 +166,8 @@ def test_a_host_killed_under_load_loses_no_acknowledged_write(fleet):
           f"{load.statuses[None]} connection errors, {served_after} requests served by A "
           f"after its restart, {sum(lost.values())} acknowledged writes lost, "
           f"{left} objects without a row before the sweep, {len(orphans)} after it, "
-          f"{sum(duplicates.values())} duplicates")
+          f"{sum(duplicates.values())} duplicates (after {replayed} acknowledged writes sent "
+          "again, same key, to A and B in turn)")
     print("[fleet]   route: 201s / rows found / lost / duplicates")
     for route, rows in found.items():
         print(f"[fleet]   {route}: {len(load.acknowledged[route])} / {len(rows)} / "

@@ -76,6 +76,7 @@ class Load:
     acknowledged: dict = dataclasses.field(
         default_factory=lambda: collections.defaultdict(dict))  # route -> {n: id}
     failures: list = dataclasses.field(default_factory=list)
+    sent: dict = dataclasses.field(default_factory=dict)  # (route, n) -> the exact request
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def acknowledged_count(self) -> int:
@@ -111,6 +112,7 @@ class Load:
             self.retried += tries > 1
             if status == 201:
                 self.acknowledged[route][n] = answer["id"]
+                self.sent[route, n] = (token, path, kwargs, key)
             else:
                 self.failures.append((route, n, status, answer))
 
@@ -120,3 +122,27 @@ class Load:
             with self.lock:
                 n = next(numbers)
             self.write(names[n % len(names)], n)
+
+
+def replay(load: Load, hosts, per_route: int) -> int:
+    """Send acknowledged writes again, same key and bytes, straight to each
+    host in turn (a client whose answer was lost retries, and lands on
+    another host): each must answer 201 with the first answer's id, marked
+    replayed, and write nothing. Returns how many were replayed.
+
+    The request says what haproxy said of this client (``X-Forwarded-For:
+    127.0.0.1``): a public route's keys (register) are scoped by the
+    client's address."""
+    replayed = 0
+    for route, ids in load.acknowledged.items():
+        for i, (n, first_id) in enumerate(sorted(ids.items())[:per_route]):
+            token, path, kwargs, key = load.sent[route, n]
+            host = hosts[i % len(hosts)]
+            status, headers, answer = call(
+                host.address, "POST", path, token, **kwargs,
+                headers={"Idempotency-Key": key, "X-Forwarded-For": "127.0.0.1"})
+            assert status == 201, (route, n, host.name, status, answer)
+            assert answer["id"] == first_id, (route, n, host.name, answer)
+            assert headers.get("Idempotent-Replayed") == "true", (route, n, dict(headers))
+            replayed += 1
+    return replayed
