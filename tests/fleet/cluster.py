@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.fleet import start_haproxy, stop_process
 from tests import storage
 from tests.fleet import netns
 from tests.helpers import PROJECT_ROOT
@@ -167,7 +168,7 @@ class Fleet:
             self.hosts.append(Host(name, ns, env, self.folder / f"host-{name}"))
         for host in self.hosts:
             host.start()
-        self.haproxy = netns.start_haproxy(HAPROXY_CONFIG, {
+        self.haproxy = start_haproxy(HAPROXY_CONFIG, {
             "JANUS_LISTEN": self.address, "JANUS_HOST_A": self.hosts[0].address,
             "JANUS_HOST_B": self.hosts[1].address}, self.folder / "haproxy.log")
         self.wait_balanced()
@@ -193,9 +194,9 @@ class Fleet:
     def stop(self) -> None:
         for host in self.hosts:
             host.stop()
-        netns.stop_process(self.haproxy)
+        stop_process(self.haproxy)
         for proc in self.forwarders:
-            netns.stop_process(proc)
+            stop_process(proc)
         netns.remove_namespaces(self.namespaces)
         if self.s3 is not None:
             storage.stop_s3_server(self.s3)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.fleet import die_with_parent, haproxy_path, start_haproxy, stop_process, wait_for_port  # noqa: F401 (start_haproxy, stop_process: for cluster.py)
+from bench.fleet import die_with_parent, haproxy_path, wait_for_port
 
 PREFIX = "janus-fleet-"  # namespace names: janus-fleet-<pytest pid>-<index>
 HAPROXY = haproxy_path()
