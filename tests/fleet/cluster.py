@@ -65,6 +65,23 @@ def with_host(url: str, host: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def shared_env(database_url: str, machine_ip: str, storage_url: str, s3_env: dict,
+               s3_port: int, proxies: str, public_address: str) -> dict:
+    """The variables every host sets alike (docs/deployment.md, "Several
+    hosts"), each service reached at the machine-side address of the host's
+    namespace (``machine_ip``, forwarded to 127.0.0.1)."""
+    return {
+        "DATABASE_URL": with_host(database_url, machine_ip),
+        "JANUS_STORAGE_URL": storage_url,
+        **s3_env, "AWS_ENDPOINT_URL": f"http://{machine_ip}:{s3_port}",
+        "JANUS_RATE_LIMIT_STORAGE": with_host(REDIS_URL, machine_ip),
+        "JANUS_SECRET_KEY": SECRET_KEY,
+        "JANUS_TRUSTED_PROXIES": proxies,
+        "JANUS_PUBLIC_URL": f"http://{public_address}",
+        "JANUS_COOKIE_SECURE": "false",  # plain HTTP here; true behind TLS
+    }
+
+
 class Host:
     """One host: ``janus-serve`` inside its namespace, 2 workers x 4 threads."""
 
@@ -152,19 +169,14 @@ class Fleet:
             for port in (database.port or 5432, redis.port or 6379, self.s3.port):
                 self.forwarders.append(netns.forward(ns.machine_ip, port,
                                                      self.folder / "socat.log"))
-            env = {
-                "DATABASE_URL": with_host(self.database_url, ns.machine_ip),
-                "JANUS_RATE_LIMIT_STORAGE": with_host(REDIS_URL, ns.machine_ip),
-                "JANUS_STORAGE_URL": self.storage_url,
-                **self.s3.env(), "AWS_ENDPOINT_URL": f"http://{ns.machine_ip}:{self.s3.port}",
-                "JANUS_SECRET_KEY": SECRET_KEY,
-                "JANUS_TRUSTED_PROXIES": proxies,
-                "JANUS_WORKERS": "2", "JANUS_THREADS": "4", "JANUS_LOG_LEVEL": "WARNING",
-                "JANUS_GRACEFUL_TIMEOUT": "3",
-                # cheap argon2, as in the rest of the suite
-                "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
-                **{key: str(value) for key, value in host_env.items()},
-            }
+            env = {**shared_env(self.database_url, ns.machine_ip, self.storage_url,
+                                self.s3.env(), self.s3.port, proxies, self.address),
+                   # the test's own: small hosts, quiet logs, a quick stop, cheap
+                   # argon2 (as in the rest of the suite)
+                   "JANUS_WORKERS": "2", "JANUS_THREADS": "4", "JANUS_LOG_LEVEL": "WARNING",
+                   "JANUS_GRACEFUL_TIMEOUT": "3",
+                   "JANUS_ARGON2_TIME_COST": "1", "JANUS_ARGON2_MEMORY_KIB": "8",
+                   **{key: str(value) for key, value in host_env.items()}}
             self.hosts.append(Host(name, ns, env, self.folder / f"host-{name}"))
         for host in self.hosts:
             host.start()
