@@ -4,7 +4,8 @@ in the same run, in one table (printed, and written as JSON).
 HTTP under gunicorn vs a bare WSGI app; Janus in-process vs GET /health;
 million-row paging, summary and near-duplicate search vs plain SQL; imaging
 vs a plain Pillow decode; uploads and downloads with an S3 bucket vs the
-local disk; gunicorn worker classes and thread counts; logins.
+local disk; gunicorn worker classes and thread counts; logins; two hosts
+behind haproxy vs one host behind the same haproxy.
 Janus runs in its DEFAULT configuration (what ``make serve`` runs, the JSON
 access line included) unless the environment says otherwise.
 
@@ -28,7 +29,8 @@ from bench import analysis_load, bigdata, dataset, imaging, report, served, simi
 from bench.server import ServerError, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
-SECTIONS = ("imaging", "storage", "similarity", "bigdata", "analysis", "http", "workers")
+SECTIONS = ("imaging", "storage", "similarity", "bigdata", "analysis", "http", "workers",
+            "fleet")
 DEFAULT_JSON = "bench.json"
 # seconds, rounds, warm-up (HTTP); micro-benchmark iterations (sqlite, postgresql);
 # sample_seconds: least time one in-process sample lasts; similar_rows: images
@@ -115,7 +117,7 @@ def run(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
         result["skipped"].update(skipped)
     if "analysis" in args.sections:  # its own server, alone on the machine
         result["analysis"] = analysis_load.measure(env, tmp / "analysis")
-    if "http" in args.sections or "workers" in args.sections:
+    if {"http", "workers", "fleet"} & set(args.sections):
         result.update(served.run(args, plan, env, tmp, stack))
         result["skipped"].update(result.pop("http_skipped"))
     return result

@@ -177,6 +177,7 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
     from bench import (
         analysis_load,
         bigdata,
+        fleet,
         imaging,
         inprocess,
         logins,
@@ -228,6 +229,8 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
         print(f"gunicorn worker class x threads ({settings.get('workers')} workers each, "
               f"{plan['threads']} client connections; req/s medians over rounds)")
         workers.print_table(result["workers"])
+    if result.get("fleet"):
+        fleet.print_table(result["fleet"])
     if result.get("imaging"):
         im = result["imaging"]
         print(f"Imaging, in-process, one core: a {im['size'][0]}x{im['size'][1]} synthetic "

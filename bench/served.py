@@ -1,6 +1,7 @@
 """The sections that need the small HTTP datasets: B1c in-process, the argon2
-cost, Janus under gunicorn (B1, B2, L1, B6, the access line, logins) and the
-gunicorn worker class / thread comparison.
+cost, Janus under gunicorn (B1, B2, L1, B6, the access line, logins), the
+gunicorn worker class / thread comparison and two hosts behind haproxy
+(bench/fleet.py).
 
 Order: datasets (per backend), then the in-process figures while no server
 runs, then the HTTP servers (measured in rounds, then stopped), then the
@@ -16,6 +17,7 @@ from bench import (
     baseline,
     connections,
     dataset,
+    fleet,
     inprocess,
     logins,
     memory,
@@ -143,4 +145,12 @@ def run(args, plan, env: dict, tmp: Path, stack) -> dict:
             _measure_servers(servers, targets, plan)
             out["logs"].update(_logs(servers))
         out["workers"] = workers.table([t.summary() for t in targets])
+    if "fleet" in args.sections:
+        if "postgresql" not in datasets:
+            out["fleet"] = {"skipped": "several hosts need PostgreSQL"}
+        else:
+            _say("  fleet: two hosts behind haproxy vs one")
+            with contextlib.ExitStack() as fleet_stack:
+                out["fleet"] = fleet.measure(env, tmp, plan, datasets["postgresql"],
+                                             fleet_stack)
     return out

@@ -9,7 +9,17 @@ import json
 import pytest
 from PIL import Image
 
-from bench import analysis_load, inprocess, logins, memory, report, summary_sql, targets, workers
+from bench import (
+    analysis_load,
+    fleet,
+    inprocess,
+    logins,
+    memory,
+    report,
+    summary_sql,
+    targets,
+    workers,
+)
 from bench.__main__ import parse_args, server_env
 
 
@@ -131,7 +141,7 @@ def test_the_analysis_pngs_declare_49_megapixels_in_a_few_hundred_kb():
 def test_defaults_run_every_section_on_both_backends_and_write_bench_json():
     args, plan = parse_args([])
     assert args.sections == ["imaging", "storage", "similarity", "bigdata", "analysis", "http",
-                             "workers"]
+                             "workers", "fleet"]
     assert args.backends == ["sqlite", "postgresql"]
     assert args.json == "bench.json" and args.log_level is None
     assert plan["scale"] == "default" and plan["rounds"] == 3
@@ -264,3 +274,13 @@ def test_b1c_is_judged_against_health_and_reports_the_ratio_to_root():
     # a result from before GET / was measured still makes the rows
     del ops["root"]
     assert targets.inprocess_rows({"sqlite": {"ops": ops}})[1]["figures"] == "100 vs 250 us CPU"
+
+
+def test_the_fleet_ratio_is_the_median_of_two_hosts_over_one_per_round():
+    def rounds(*rps):
+        return {"rounds": [{"rps": value} for value in rps]}
+    result = {"targets": [{"variant": fleet.VARIANTS[0], **rounds(900, 900, 900)},
+                          {"variant": fleet.VARIANTS[1], **rounds(500, 400, 800)},
+                          {"variant": fleet.VARIANTS[2], **rounds(600, 600, 400)}]}
+    assert fleet.ratio(result) == pytest.approx(1.2)  # of 1.2, 1.5 and 0.5
+    assert fleet.ratio({"skipped": "haproxy not installed"}) is None

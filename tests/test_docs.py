@@ -48,3 +48,11 @@ def test_the_readme_map_links_every_page_of_the_site():
     nav = yaml.safe_load((PROJECT_ROOT / "mkdocs.yml").read_text())["nav"]
     linked = {link.partition("#")[0].removeprefix("docs/") for link in LINK.findall(README)}
     assert set(nav_pages(nav)) - {"index.md"} <= linked
+
+
+def test_the_deployment_page_shows_the_haproxy_configuration_the_fleet_test_loads():
+    """docs/deploy/haproxy.cfg is what tests/fleet/ runs; the page quotes it whole."""
+    shipped = (DOCS / "deploy/haproxy.cfg").read_text()
+    page = (DOCS / "deployment.md").read_text()
+    section = page.split("\n## Several hosts\n", 1)[1].split("\n## ", 1)[0]
+    assert f"```\n{shipped}```" in section
