@@ -57,7 +57,8 @@ def fleet(tmp_path_factory):
     try:
         cluster.start(JANUS_RATE_LIMIT_LOGIN=f"{LOGIN_LIMIT}/minute",
                       JANUS_RATE_LIMIT_REGISTER="100000/hour",
-                      JANUS_RATE_LIMIT_UPLOAD="100000/minute")
+                      JANUS_RATE_LIMIT_UPLOAD="100000/minute",
+                      JANUS_RATE_LIMIT_ANALYSIS="100000/minute")
         yield cluster, world, url
     finally:
         cluster.stop()
