@@ -146,13 +146,12 @@ def _create_in_bucket(to, keep, compress, url, store, config):
     import shutil
     import tempfile
 
-    from janus.backup import remote
+    from janus.backup import archive, remote
     from janus.backup.create import create_backup
 
     location = remote.parse(to, "--to")
-    staging = config.backup_dir
+    staging = archive.private_folder(config.backup_dir)
     try:
-        staging.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(dir=staging, prefix=".janus-backup-upload-"))
     except OSError as exc:
         raise BackupError(f"cannot create backup dir {staging}: {exc.strerror or exc}") from None
