@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 
+from janus import secret_key
 from janus.config import DEFAULT_BIND, Config, ConfigError
 from janus.db import DatabaseURLError, make_database
 
@@ -33,9 +34,13 @@ def _int(name: str, default: str) -> int:
 
 # Every setting is checked here, at import, so a mistake is one line naming
 # the variable instead of a traceback from each worker. Nothing connects yet.
+# The secret key too: unset, it is generated here, in the master, before
+# any worker reads it (janus.secret_key).
 try:
-    make_database(Config.from_env().database_url, pool_size=1)
-except ConfigError as exc:
+    _config = Config.from_env()
+    make_database(_config.database_url, pool_size=1)
+    secret_key.resolve(_config.secret_key, _config.data_dir)
+except (ConfigError, secret_key.SecretKeyError) as exc:
     _stop(str(exc))
 except DatabaseURLError as exc:  # its messages do not all name the variable
     _stop(f"DATABASE_URL: {exc}")
