@@ -13,9 +13,9 @@ import os
 import socket
 import sys
 
-from janus import secret_key
+from janus import in_use, secret_key
 from janus.config import DEFAULT_BIND, Config, ConfigError
-from janus.db import DatabaseURLError, make_database
+from janus.db import DatabaseURLError, make_database, sqlite_path
 
 
 def _stop(message: str) -> None:
@@ -36,11 +36,15 @@ def _int(name: str, default: str) -> int:
 # the variable instead of a traceback from each worker. Nothing connects yet.
 # The secret key too: unset, it is generated here, in the master, before
 # any worker reads it (janus.secret_key).
+# And the master marks a SQLite database in use for its whole life (the
+# workers inherit the lock), so that a restore refuses to replace it.
 try:
     _config = Config.from_env()
     make_database(_config.database_url, pool_size=1)
     secret_key.resolve(_config.secret_key, _config.data_dir)
-except (ConfigError, secret_key.SecretKeyError) as exc:
+    if sqlite_path(_config.database_url):
+        in_use.hold_shared(sqlite_path(_config.database_url))
+except (ConfigError, secret_key.SecretKeyError, in_use.InUse) as exc:
     _stop(str(exc))
 except DatabaseURLError as exc:  # its messages do not all name the variable
     _stop(f"DATABASE_URL: {exc}")

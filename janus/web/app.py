@@ -12,13 +12,14 @@ import os
 import re
 import sys
 import time
+from pathlib import Path
 
 import msgspec
 from bottle import Bottle, request, response
 
-from janus import passwords, secret_key
+from janus import in_use, passwords, secret_key
 from janus.config import Config
-from janus.db import init_database
+from janus.db import init_database, sqlite_path
 from janus.errors import for_status
 from janus.ratelimit import RateLimits
 from janus.services.files import start_sweep
@@ -145,6 +146,8 @@ def create_app(config: Config | None = None) -> Bottle:
     configure_logging(config.log_level)
     config = _with_secret_key(config)
     init_database(config.database_url, config.db_pool_size).janus_prepare = config.pg_prepare
+    if sqlite_path(config.database_url):  # for the process's life: janus.in_use
+        in_use.hold_shared(Path(sqlite_path(config.database_url)))
     passwords.configure(config.argon2_time_cost, config.argon2_memory_kib)
 
     app = Bottle()
