@@ -115,6 +115,12 @@ class RecordList(logging.Handler):
     def clear(self) -> None:
         self.records.clear()
 
+    @property
+    def text(self) -> str:
+        """The records as lines, tracebacks included (caplog's ``text``)."""
+        formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
+        return "\n".join(formatter.format(record) for record in self.records)
+
 
 @pytest.fixture
 def janus_log(app, monkeypatch):
