@@ -14,6 +14,7 @@ from pathlib import Path
 
 import limits
 
+from janus import secret_key
 from janus.paths import default_data_dir
 from janus.storage.location import S3Location, S3Settings, check_endpoint
 
@@ -135,6 +136,14 @@ def _storage(env, name, default):
     return raw
 
 
+def _secret_key(env, name):
+    raw = env.get(name) or ""
+    try:
+        return secret_key.parse(raw) if raw.strip() else None
+    except secret_key.SecretKeyError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _storage_url(env, name):
     """s3://bucket/prefix, normalised (no trailing slash); unset or "": None."""
     raw = (env.get(name) or "").strip()
@@ -225,6 +234,9 @@ class Config:
     # cookies are sent over HTTPS only (set it behind TLS).
     console_session_seconds: int = 8 * 3600
     cookie_secure: bool = False
+    # JANUS_SECRET_KEY (janus.secret_key); None: create_app uses the one
+    # generated in <data_dir>/secret_key.
+    secret_key: bytes | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self):
         if self.storage_dir is None:  # built directly (tests): beside the data
@@ -306,4 +318,5 @@ class Config:
             console_session_seconds=number("console_session_seconds",
                                            "JANUS_CONSOLE_SESSION_SECONDS", minimum=60),
             cookie_secure=_bool(env, "JANUS_COOKIE_SECURE", default["cookie_secure"]),
+            secret_key=_secret_key(env, "JANUS_SECRET_KEY"),
         )

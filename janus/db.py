@@ -18,6 +18,8 @@ import psycopg2.extras
 from playhouse.db_url import connect, register_database
 from playhouse.pool import PooledPostgresqlDatabase
 
+from janus.in_use import APPLICATION_NAME
+
 database = pw.DatabaseProxy()
 
 # WAL lets readers run beside the single writer; busy_timeout makes a writer
@@ -136,8 +138,10 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
     # Every jsonb column (the list pages read one per row) through read_jsonb.
     psycopg2.extras.register_default_jsonb(globally=True, loads=read_jsonb)
     # connect_timeout: a host that drops packets fails in seconds, not minutes.
+    # application_name: how a restore sees that a service uses the database
+    # (janus.in_use); it overrides one given in the URL.
     return connect(pooled, max_connections=pool_size, stale_timeout=300, timeout=10,
-                   connect_timeout=5)
+                   connect_timeout=5, application_name=APPLICATION_NAME)
 
 
 def init_database(url: str, pool_size: int = 8) -> pw.Database:

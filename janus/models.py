@@ -232,8 +232,9 @@ class SecurityEvent(BaseModel):
 class IdempotencyKey(BaseModel):
     """The stored answer to a POST sent with an ``Idempotency-Key`` header
     (janus.services.idempotency). ``scope`` is ``user:<id>`` or, on public
-    routes, ``client:<address>``; ``fingerprint`` the SHA-256 of method, path
-    and body. Written in the same transaction as the change it answers for."""
+    routes, ``client:<address>``; ``fingerprint`` the HMAC-SHA256 of method,
+    path and body, keyed with JANUS_SECRET_KEY. Written in the same
+    transaction as the change it answers for."""
 
     scope = pw.CharField(max_length=64)
     key = pw.CharField(max_length=255)

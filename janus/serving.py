@@ -17,8 +17,9 @@ import os
 import socket
 import sys
 
+from janus import in_use, secret_key
 from janus.config import DEFAULT_BIND, Config, ConfigError
-from janus.db import DatabaseURLError, make_database
+from janus.db import DatabaseURLError, make_database, sqlite_path
 
 
 def stop(message: str) -> None:
@@ -38,10 +39,13 @@ def _int(name: str, default: str) -> int:
 def check_config() -> None:
     """Every setting checked before gunicorn starts, so a mistake is one line
     naming the variable instead of a traceback from each worker. Nothing
-    connects yet."""
+    connects yet. The secret key too: unset, it is generated here, before any
+    worker reads it (janus.secret_key)."""
     try:
-        make_database(Config.from_env().database_url, pool_size=1)
-    except ConfigError as exc:
+        config = Config.from_env()
+        make_database(config.database_url, pool_size=1)
+        secret_key.resolve(config.secret_key, config.data_dir)
+    except (ConfigError, secret_key.SecretKeyError) as exc:
         stop(str(exc))
     except DatabaseURLError as exc:  # its messages do not all name the variable
         stop(f"DATABASE_URL: {exc}")
@@ -118,9 +122,21 @@ def _check_startup() -> None:
         stop(str(exc))
 
 
+def _hold_database() -> None:
+    """The master marks a SQLite database in use for its whole life (the
+    workers inherit the lock), so that a restore refuses to replace it."""
+    path = sqlite_path(Config.from_env().database_url)
+    if path:
+        try:
+            in_use.hold_shared(path)
+        except in_use.InUse as exc:
+            stop(str(exc))
+
+
 def on_starting(server) -> None:
     _check_bind(server)
     _check_startup()
+    _hold_database()
     _prepare_metrics_dir(server)
 
 

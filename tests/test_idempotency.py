@@ -103,7 +103,14 @@ def test_bad_keys(key):
         check_key(key)
 
 
+SECRET = b"k" * 32
+
+
 def test_the_fingerprint_separates_its_parts():
-    assert fingerprint("POST", "/a", b"b") != fingerprint("POST", "/ab", b"")
-    assert fingerprint("post", "/a", b"") == fingerprint("POST", "/a", b"")
-    assert len(fingerprint("POST", "/a", b"")) == 64
+    assert fingerprint(SECRET, "POST", "/a", b"b") != fingerprint(SECRET, "POST", "/ab", b"")
+    assert fingerprint(SECRET, "post", "/a", b"") == fingerprint(SECRET, "POST", "/a", b"")
+    assert len(fingerprint(SECRET, "POST", "/a", b"")) == 64  # fits the column
+
+
+def test_the_fingerprint_depends_on_the_secret_key():
+    assert fingerprint(SECRET, "POST", "/a", b"b") != fingerprint(b"j" * 32, "POST", "/a", b"b")

@@ -28,6 +28,10 @@ from typing import BinaryIO
 from janus.backup.common import BackupError
 from janus.backup.manifest import MANIFEST_NAME, Entry, Manifest
 
+# Archives hold password and token hashes, emails and addresses: only the
+# owner (the service's user) may read them, or list the folder they are in.
+ARCHIVE_MODE = 0o600
+FOLDER_MODE = 0o700
 NAME = re.compile(r"janus-backup-(\d{8}T\d{6}Z)(?:-(\d+))?\.tar(?:\.gz)?")
 CHUNK = 1024 * 1024
 # Anything tarfile or the decompressor raises on a damaged file.
@@ -47,6 +51,18 @@ def archives(directory: Path) -> list[Path]:
         if match and path.is_file():
             found.append(((match[1], int(match[2] or 1)), path))
     return [path for _key, path in sorted(found)]
+
+
+def private_folder(directory: Path) -> Path:
+    """``directory``, created (with its missing parents) 0700 if it is not
+    there; an existing one keeps the mode its owner gave it."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot create backup dir {directory}: "
+                          f"{exc.strerror or exc}") from None
+    return directory
 
 
 def prune(directory: Path, keep: int) -> list[Path]:
@@ -82,7 +98,11 @@ class ArchiveWriter:
         self.directory, self.compress = Path(directory), compress
         self.tmp = self.directory / f".janus-backup-{os.getpid()}-{time.monotonic_ns()}.partial"
         # Both stay open across calls: commit() or abort() closes them.
-        self._file = open(self.tmp, "xb")  # noqa: SIM115
+        # 0600 from its creation (whatever the umask), so no other user can
+        # open it even while it is written; os.link keeps the mode.
+        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, ARCHIVE_MODE)
+        os.fchmod(fd, ARCHIVE_MODE)
+        self._file = open(fd, "wb")  # noqa: SIM115
         mode = "w:gz" if compress else "w"
         self._tar = tarfile.open(fileobj=self._file, mode=mode,  # noqa: SIM115
                                  format=tarfile.PAX_FORMAT)

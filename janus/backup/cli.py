@@ -146,13 +146,12 @@ def _create_in_bucket(to, keep, compress, url, store, config):
     import shutil
     import tempfile
 
-    from janus.backup import remote
+    from janus.backup import archive, remote
     from janus.backup.create import create_backup
 
     location = remote.parse(to, "--to")
-    staging = config.backup_dir
+    staging = archive.private_folder(config.backup_dir)
     try:
-        staging.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(dir=staging, prefix=".janus-backup-upload-"))
     except OSError as exc:
         raise BackupError(f"cannot create backup dir {staging}: {exc.strerror or exc}") from None
@@ -172,14 +171,15 @@ def _create_in_bucket(to, keep, compress, url, store, config):
 @cli.command()
 @click.argument("archive", metavar="ARCHIVE")
 @click.option("--force", is_flag=True,
-              help="overwrite a database that has users and a file store that is not empty")
+              help="overwrite a database that has users and a file store that is not empty "
+                   "(never a database a running service uses)")
 @_with_store_options
 def restore(archive, force, database, storage_dir, storage_url):
     """Verify ARCHIVE (a file, or s3://bucket/prefix/janus-backup-....tar),
     then restore it into the database and the file store (a folder or a
     bucket, whichever the target is configured with).
 
-    Stop the service first."""
+    Stop the service first: a database a running service uses is refused."""
     from janus.backup.restore import restore_backup
     from janus.storage import is_s3_url
 

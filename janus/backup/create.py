@@ -44,11 +44,7 @@ def create_backup(database_url: str, store: Store | Path, to_dir: Path, *,
     if backend == "postgresql":
         postgres.tool("pg_dump")  # before anything is created
     store = store if isinstance(store, Store) else LocalStore(Path(store))
-    to_dir = Path(to_dir).resolve()
-    try:
-        to_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BackupError(f"cannot create backup dir {to_dir}: {exc.strerror or exc}") from None
+    to_dir = archive.private_folder(Path(to_dir).resolve())
     vanished = None
     for attempt in range(1, attempts + 1):
         started = datetime.now(UTC)

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import psycopg2.extensions
 
+from janus import in_use
 from janus.backup import contents
 from janus.backup.common import BackupError, first_line, shown_url
 
@@ -111,6 +112,24 @@ def occupied(url: str) -> str | None:
         raise BackupError(f"database error on {shown_url(url)}: {first_line(exc)}") from None
     finally:
         conn.close()
+
+
+def refuse_if_served(url: str) -> None:
+    """A one-line BackupError if a Janus service is connected to the target
+    (its sessions carry application_name = janus: janus.in_use)."""
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            sessions = in_use.postgres_sessions(cur)
+    except psycopg2.Error as exc:
+        raise BackupError(f"database error on {shown_url(url)}: {first_line(exc)}") from None
+    finally:
+        conn.close()
+    if sessions:
+        raise BackupError(f"a Janus service is using {shown_url(url)} ({sessions} "
+                          f"connection(s) with application_name={in_use.APPLICATION_NAME} "
+                          "in pg_stat_activity): stop it, restore, then start it again; "
+                          "nothing was changed")
 
 
 def row_counts(url: str) -> dict[str, int]:

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from janus.backup.archive import NAME
+from janus.backup.archive import NAME, private_folder
 from janus.backup.common import BackupError
 from janus.errors import JanusError
 from janus.storage import S3Location, S3Settings
@@ -95,7 +95,7 @@ def fetched(url: str, settings: S3Settings, staging: Path) -> Iterator[Path]:
     if not NAME.fullmatch(name):
         raise BackupError(f"ARCHIVE {url} does not name an archive "
                           "(s3://bucket/prefix/janus-backup-YYYYMMDDTHHMMSSZ.tar[.gz])")
-    staging.mkdir(parents=True, exist_ok=True)
+    private_folder(staging)
     with tempfile.TemporaryDirectory(dir=staging, prefix=".janus-restore-") as work:
         local = Path(work) / name
         client = _client(settings)

@@ -19,9 +19,15 @@
 
 Any failure in steps 1-2 leaves the target database and store exactly as
 they were.
+
+Before all that, whatever --force says: no Janus service may be using the
+target database (janus.in_use). On SQLite the restore holds the exclusive
+lock until the new file is in place, so no service starts on it meanwhile;
+on PostgreSQL it looks for the service's sessions once, before step 2.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -29,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from janus import in_use
 from janus.backup import archive, files, postgres, sqlite
 from janus.backup.common import BackupError, backend_of, shown_url
 from janus.backup.manifest import STORAGE_PREFIX, Manifest
@@ -61,14 +68,40 @@ def _check_counts(found: dict[str, int], manifest: Manifest) -> None:
                               f"the manifest says {expected}")
 
 
+@contextlib.contextmanager
+def _nobody_serving(database_url: str, backend: str):
+    """Refuse a SQLite target a Janus service is using, and keep it ours
+    (PostgreSQL: ``postgres.refuse_if_served``, once the archive is known
+    to be PostgreSQL's)."""
+    if backend == "postgresql":
+        yield
+        return
+    target = sqlite.path_of(database_url)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"cannot create {target.parent}: {exc.strerror or exc}") from None
+    try:
+        with in_use.exclusive(target):
+            yield
+    except in_use.InUse as exc:
+        raise BackupError(f"{exc}; nothing was changed") from None
+
+
 def restore_backup(archive_path: Path, database_url: str, store: Store | Path, *,
                    force: bool = False) -> Restored:
     """``store``: a Store, or a local folder."""
+    backend = backend_of(database_url)
+    with _nobody_serving(database_url, backend):
+        return _restore(archive_path, database_url, store, backend, force)
+
+
+def _restore(archive_path: Path, database_url: str, store: Store | Path, backend: str,
+             force: bool) -> Restored:
     begun = time.monotonic()
     archive_path = Path(archive_path)
     if not isinstance(store, Store):
         store = _local(Path(store))
-    backend = backend_of(database_url)
     manifest = archive.verify(archive_path)
     if manifest.backend != backend:
         raise BackupError(f"the archive holds a {manifest.backend} database; "
@@ -76,14 +109,11 @@ def restore_backup(archive_path: Path, database_url: str, store: Store | Path, *
     if backend == "postgresql":
         postgres.tool("pg_restore")
         postgres.tool("psql")
+        postgres.refuse_if_served(database_url)
         work = Path(tempfile.mkdtemp(prefix="janus-restore-"))
         staged = work / "database.pgdump"
     else:
         target = sqlite.path_of(database_url)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BackupError(f"cannot create {target.parent}: {exc.strerror or exc}") from None
         work = None
         staged = target.with_name(f".{target.name}.restore-{os.getpid()}")
     try:

@@ -9,8 +9,13 @@ retries with the same key and learns what happened.
 
 - A key is scoped: ``user:<id>`` for authenticated routes, ``client:<address>``
   for public ones (register). Two scopes never see each other's keys.
-- The fingerprint is the SHA-256 of method, path (with query) and raw body.
-  The same key with another fingerprint is a 422.
+- The fingerprint is an HMAC-SHA256 of method, path (with query) and raw
+  body, keyed with JANUS_SECRET_KEY (janus.secret_key): a body can hold a
+  password, and a plain digest of it in the database would confirm a guess
+  offline. The same key with another fingerprint is a 422, and so is a
+  retry after JANUS_SECRET_KEY changed (or, for a row written before keyed
+  fingerprints, migration 011 blanked): the service can no longer tell that
+  it is the same request, and running it again could do it twice.
 - A concurrent duplicate waits for the first to finish, then replays its
   answer: SQLite transactions begin IMMEDIATE (one writer at a time), and on
   PostgreSQL the second INSERT of the unique (scope, key) blocks until the
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import re
 import threading
 import time
@@ -68,8 +74,9 @@ def check_key(raw: str) -> str:
     return raw
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    digest = hashlib.sha256()
+def fingerprint(secret: bytes, method: str, path: str, body: bytes) -> str:
+    """HMAC-SHA256 (hex) keyed with ``secret`` of the length-prefixed parts."""
+    digest = hmac.new(secret, digestmod=hashlib.sha256)
     for part in (method.upper().encode(), path.encode("utf-8", "surrogateescape"), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)

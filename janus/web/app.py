@@ -5,19 +5,21 @@ app through ``Api`` (which also feeds the OpenAPI document).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import re
 import sys
 import time
+from pathlib import Path
 
 import msgspec
 from bottle import Bottle, request, response
 
-from janus import passwords
+from janus import in_use, passwords, secret_key
 from janus.config import Config
-from janus.db import init_database
+from janus.db import init_database, sqlite_path
 from janus.errors import for_status
 from janus.imaging import gate
 from janus.ratelimit import RateLimits
@@ -129,10 +131,24 @@ def _after_request():
     })
 
 
+def _with_secret_key(config: Config) -> Config:
+    """``config`` holding the key itself: JANUS_SECRET_KEY, else the one kept
+    in the data directory (generated once; janus.secret_key)."""
+    key, path = secret_key.resolve(config.secret_key, config.data_dir)
+    if path is not None:
+        logging.getLogger("janus.config").info(
+            {"message": f"JANUS_SECRET_KEY is not set: using the key kept in {path}; "
+                        "with several hosts, set the same JANUS_SECRET_KEY on each"})
+    return dataclasses.replace(config, secret_key=key)
+
+
 def create_app(config: Config | None = None) -> Bottle:
     config = config or Config.from_env()
     configure_logging(config.log_level)
+    config = _with_secret_key(config)
     init_database(config.database_url, config.db_pool_size).janus_prepare = config.pg_prepare
+    if sqlite_path(config.database_url):  # for the process's life: janus.in_use
+        in_use.hold_shared(Path(sqlite_path(config.database_url)))
     passwords.configure(config.argon2_time_cost, config.argon2_memory_kib)
     gate.configure(config.decode_concurrency)
 

@@ -75,7 +75,8 @@ class IdempotencyPlugin:
             upload = spec.upload is not None and media_type() == "multipart/form-data"
             body = read_body(config.max_upload_bytes if upload else config.max_body_bytes)
             target = request.path + (f"?{request.query_string}" if request.query_string else "")
-            print_ = fingerprint(request.method, target, _fingerprinted_body(body, upload))
+            print_ = fingerprint(config.secret_key, request.method, target,
+                                 _fingerprinted_body(body, upload))
             answer = run_once(_scope(), key, print_,
                               config.idempotency_ttl_seconds,
                               lambda: _answer(callback(*args, **kwargs), spec.status))

@@ -104,14 +104,41 @@ def superadmin(make_actor):
     return make_actor("superadmin", name="root")
 
 
+class RecordList(logging.Handler):
+    """Keeps every record the "janus" logger emits while it is attached."""
+
+    def __init__(self):
+        super().__init__(logging.NOTSET)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+    def clear(self) -> None:
+        self.records.clear()
+
+    @property
+    def text(self) -> str:
+        """The records as lines, tracebacks included (caplog's ``text``)."""
+        formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
+        return "\n".join(formatter.format(record) for record in self.records)
+
+
 @pytest.fixture
-def janus_log(app, caplog, monkeypatch):
-    """caplog, fed by the "janus" logger (which does not propagate to root)."""
+def janus_log(app, monkeypatch):
+    """The records of the "janus" logger (which does not propagate to root)
+    during the test alone: its own handler, attached once the ``app``
+    fixture's start-up sweep (a background thread that logs) has ended, so
+    neither a setup-phase record nor pytest's per-phase reset of caplog can
+    reach what the test sees."""
+    app.janus_sweep.join(60)
+    assert not app.janus_sweep.is_alive(), "the app fixture's start-up sweep hangs"
     logger = logging.getLogger("janus")
     monkeypatch.setattr(logger, "propagate", False)
-    logger.addHandler(caplog.handler)
-    yield caplog
-    logger.removeHandler(caplog.handler)
+    handler = RecordList()
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
 
 
 @pytest.fixture

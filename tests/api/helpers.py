@@ -320,9 +320,12 @@ def collection_app():
     other test (cheap argon2 parameters, logging set up). For route lists."""
     env = {"DATABASE_URL": "sqlite:////nonexistent/collect-only.db",
            "JANUS_STORAGE_DIR": tempfile.mkdtemp(prefix="janus-collect-"),
-           "JANUS_LOG_LEVEL": "WARNING"}
+           "JANUS_LOG_LEVEL": "WARNING",
+           # set, so that no key file is generated in the data directory
+           "JANUS_SECRET_KEY": "collect-only-" + "k" * 32}
     with (mock.patch("janus.web.app.init_database"), mock.patch("janus.passwords.configure"),
-          mock.patch("janus.web.app.configure_logging"), mock.patch("janus.web.app.start_sweep")):
+          mock.patch("janus.web.app.configure_logging"), mock.patch("janus.web.app.start_sweep"),
+          mock.patch("janus.in_use.hold_shared")):
         return create_app(Config.from_env(env=env))
 
 

@@ -47,11 +47,11 @@ def invoke(*args) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def run_module(*args, env=None) -> tuple[int, str, str]:
+def run_module(*args, env=None, preexec_fn=None) -> tuple[int, str, str]:
     """The real command in a subprocess (as cron would run it)."""
     proc = subprocess.run([sys.executable, "-m", "janus.backup", *map(str, args)],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-                          env=env)
+                          env=env, preexec_fn=preexec_fn)
     return proc.returncode, proc.stdout, proc.stderr
 
 

@@ -12,8 +12,8 @@ import subprocess
 import sys
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from janus.db import init_database
@@ -29,6 +29,11 @@ DEACTIVATED = "tomas"  # tomas.novak@janus.example
 LOCKED = ("priya.raman@janus.example", "janus-priya")
 LOCKOUT_THRESHOLD = 5  # JANUS_LOCKOUT_THRESHOLD's default
 PAGE_DEADLINE = 60  # seconds; only a page that never loads reaches it
+# Set on the page a form is submitted from; a new document has a new window
+# object without it. (Chromium under load can answer a look at the replaced
+# page's element with "Node with given id does not belong to the document"
+# instead of a stale-element error, which staleness_of did not catch.)
+OLD_PAGE_MARK = "janusOldPage"
 
 
 @pytest.fixture
@@ -70,6 +75,12 @@ class Visit:
         WebDriverWait(self.driver, PAGE_DEADLINE).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
 
+    def new_page_loaded(self, driver) -> bool:
+        """The page after a submit: no mark (another document), fully loaded."""
+        return driver.execute_script(
+            f"return window.{OLD_PAGE_MARK} === undefined"
+            " && document.readyState === 'complete'")
+
     def check(self, name: str) -> None:
         """No WCAG 2.1 A/AA violation, no browser error; a full-page screenshot."""
         violations = axe_violations(self.driver, self.axe)
@@ -94,11 +105,13 @@ class Visit:
 
     def submit(self, button) -> None:
         """Click a form's button and wait for the page it leads to (the old
-        one gone, the new one loaded)."""
-        page = self.find("html")
+        one gone, the new one loaded). While the page is replaced the
+        browser may answer a script with any WebDriverException: it means
+        "not there yet", and the wait asks again."""
+        self.driver.execute_script(f"window.{OLD_PAGE_MARK} = true")
         button.click()
-        WebDriverWait(self.driver, PAGE_DEADLINE).until(staleness_of(page))
-        self.loaded()
+        WebDriverWait(self.driver, PAGE_DEADLINE,
+                      ignored_exceptions=(WebDriverException,)).until(self.new_page_loaded)
 
 
 def sign_in(visit: Visit) -> None:
