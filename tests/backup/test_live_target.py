@@ -6,7 +6,6 @@ changes; once the service is stopped the same command restores."""
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -16,8 +15,9 @@ import pytest
 
 from janus import in_use
 from janus.backup import sqlite
+from janus.db import init_database
 from tests.backup.helpers import assert_one_line_error, rows, run_module, store_listing
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT, migrate
 from tests.live import Gunicorn, send
 
 SESSIONS_GONE_WITHIN = 30  # seconds: PostgreSQL ends a backend soon after its client
@@ -59,24 +59,23 @@ def test_restore_refuses_a_target_a_running_service_uses(made, occupied_target, 
     assert [row[1] for row in rows(url)["users"]] != [row[1] for row in before_rows["users"]]
 
 
+@pytest.mark.gunicorn
 def test_a_service_cannot_start_on_a_database_being_restored(db_factory, tmp_path, backend):
     if backend != "sqlite":
         pytest.skip("SQLite's lock; a PostgreSQL restore replaces the tables in one "
                     "transaction, which a starting service waits for")
     url = db_factory.new_url()
-    env = {**{k: v for k, v in os.environ.items() if k != "JANUS_SECRET_KEY"},
-           "DATABASE_URL": url, "JANUS_DATA_DIR": str(tmp_path)}
-    load = "import runpy; runpy.run_path('gunicorn.conf.py')"  # what gunicorn does first
+    migrate(init_database(url))
+    server = Gunicorn(url, tmp_path / "store", tmp_path / "gunicorn.log")
     with in_use.exclusive(sqlite.path_of(url)):  # as a restore holds it
-        proc = subprocess.run([sys.executable, "-c", load], cwd=PROJECT_ROOT, env=env,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([sys.executable, "-m", "gunicorn", "app:app"], cwd=PROJECT_ROOT,
+                              env=server.env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(
         "janus: a restore is replacing "), proc.stderr
     # ... and starts once it is over (the master holds the lock, shared).
-    proc = subprocess.run([sys.executable, "-c", load], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
+    server.start()
+    server.stop()
 
 
 WRITE = """
