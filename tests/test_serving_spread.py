@@ -7,6 +7,9 @@ a timing one."""
 from __future__ import annotations
 
 import http.client
+import os
+import signal
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -65,9 +68,9 @@ CLIENTS = 8
 REQUESTS = 240
 
 
-def _one_request(port: int) -> str:
+def _one_request(port: int, timeout: float = 30) -> str:
     """A request on a new connection: "ok", or the failure's name."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", "/health")
         response = conn.getresponse()
@@ -101,3 +104,18 @@ def test_restarting_workers_refuse_or_reset_no_connection(tmp_path):
         server.stop()
     assert restarts >= 4  # the workers did restart meanwhile
     assert outcomes == {"ok": REQUESTS}, f"{outcomes} ({restarts} restarts)"
+
+
+def test_fewer_workers_leave_no_socket_that_nobody_serves(server):
+    """After SIGTTOU (one worker fewer) the gone worker's slot is closed:
+    otherwise the kernel would go on queueing connections on a socket that
+    no worker accepts from, and about half of them would hang."""
+    os.kill(server.proc.pid, signal.SIGTTOU)
+    deadline = time.monotonic() + 30
+    while len(server.worker_pids()) != 1:
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.1)
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        outcomes = Counter(pool.map(lambda _: _one_request(server.port, timeout=5),
+                                    range(CONNECTIONS)))
+    assert outcomes == {"ok": CONNECTIONS}, outcomes
