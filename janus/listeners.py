@@ -32,15 +32,16 @@ def _taken(server) -> set[int]:
 
 
 def pre_fork(server, worker) -> None:
-    """Master, before forking ``worker``: give it a free slot, binding that
-    slot's socket the first time."""
+    """Master, before forking ``worker``: give it a free slot, binding the
+    slot's socket if it has none (a new slot, or one given up earlier)."""
     if not server.cfg.reuse_port:
         return
     taken = _taken(server)
-    slot = next(i for i, held in enumerate([*_slots, None])
-                if i not in taken and (held is not None or i == len(_slots)))
+    slot = next(i for i in range(len(_slots) + 1) if i not in taken)
     if slot == len(_slots):
-        _slots.append(sock.create_sockets(server.cfg, server.log))
+        _slots.append(None)
+    if _slots[slot] is None:  # new, or given up when there were fewer workers
+        _slots[slot] = sock.create_sockets(server.cfg, server.log)
     worker.janus_slot = slot
 
 
