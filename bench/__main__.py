@@ -4,8 +4,9 @@ in the same run, in one table (printed, and written as JSON).
 HTTP under gunicorn vs a bare WSGI app; Janus in-process vs GET /health;
 million-row paging, summary and near-duplicate search vs plain SQL; imaging
 vs a plain Pillow decode; uploads and downloads with an S3 bucket vs the
-local disk; gunicorn worker classes and thread counts; logins; two hosts
-behind haproxy vs one host behind the same haproxy.
+local disk; B1 over several fresh gunicorn starts with keep-alive clients;
+gunicorn worker classes and thread counts; logins; two hosts behind haproxy
+vs one host behind the same haproxy.
 Janus runs in its DEFAULT configuration (what ``make serve`` runs, the JSON
 access line included) unless the environment says otherwise.
 
@@ -29,17 +30,19 @@ from bench import analysis_load, bigdata, dataset, imaging, report, served, simi
 from bench.server import ServerError, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
-SECTIONS = ("imaging", "storage", "similarity", "bigdata", "analysis", "http", "workers",
-            "fleet")
+SECTIONS = ("imaging", "storage", "similarity", "bigdata", "analysis", "http", "starts",
+            "workers", "fleet")
 DEFAULT_JSON = "bench.json"
 # seconds, rounds, warm-up (HTTP); micro-benchmark iterations (sqlite, postgresql);
 # sample_seconds: least time one in-process sample lasts; similar_rows: images
-# in the near-duplicate search databases; scale: the big-data row counts
+# in the near-duplicate search databases; scale: the big-data row counts;
+# starts: fresh gunicorn starts of the starts section (keep-alive B1)
 PROFILES = {
     "default": dict(seconds=3.0, rounds=3, warmup=1.0, iterations=(2000, 300),
-                    sample_seconds=0.3, similar_rows=50_000, scale="default"),
+                    sample_seconds=0.3, similar_rows=50_000, scale="default", starts=5),
     "quick": dict(seconds=0.5, rounds=3, warmup=0.2, iterations=(400, 60),
-                  sample_seconds=0.05, similar_rows=10_000, scale="quick"),
+                  sample_seconds=0.05, similar_rows=10_000, scale="quick",
+                  starts=5),
 }
 
 
@@ -50,6 +53,8 @@ def parse_args(argv):
     p.add_argument("--seconds", type=float, help="length of one measured HTTP round")
     p.add_argument("--rounds", type=int, help="rounds per figure (medians are judged)")
     p.add_argument("--threads", type=int, default=8, help="client threads (connections)")
+    p.add_argument("--starts", type=int,
+                   help="fresh gunicorn starts of the starts section (default 5)")
     p.add_argument("--backends", default=",".join(BACKENDS),
                    help="comma-separated: sqlite,postgresql")
     p.add_argument("--log-level", default=None,
@@ -64,11 +69,11 @@ def parse_args(argv):
                         "'-' for none)")
     args = p.parse_args(argv)
     plan = dict(PROFILES["quick" if args.quick else "default"], threads=args.threads)
-    for name in ("seconds", "rounds", "similar_rows"):
+    for name in ("seconds", "rounds", "similar_rows", "starts"):
         if getattr(args, name) is not None:
             plan[name] = getattr(args, name)
-    if plan["rounds"] < 1 or plan["threads"] < 1:
-        p.error("--rounds and --threads must be at least 1")
+    if plan["rounds"] < 1 or plan["threads"] < 1 or plan["starts"] < 1:
+        p.error("--rounds, --threads and --starts must be at least 1")
     args.sections = _listed(p, args.sections, SECTIONS, "section")
     args.backends = _listed(p, args.backends, BACKENDS, "backend")
     return args, plan
@@ -117,7 +122,7 @@ def run(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
         result["skipped"].update(skipped)
     if "analysis" in args.sections:  # its own server, alone on the machine
         result["analysis"] = analysis_load.measure(env, tmp / "analysis")
-    if {"http", "workers", "fleet"} & set(args.sections):
+    if {"http", "starts", "workers", "fleet"} & set(args.sections):
         result.update(served.run(args, plan, env, tmp, stack))
         result["skipped"].update(result.pop("http_skipped"))
     return result

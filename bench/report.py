@@ -182,6 +182,7 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
         inprocess,
         logins,
         similarity,
+        starts,
         storage,
         targets,
         workers,
@@ -189,7 +190,7 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
 
     env_note = ", ".join(f"{name}={env.get(name, '(default)')}" for name in
                          ("JANUS_LOG_LEVEL", "JANUS_WORKERS", "JANUS_THREADS",
-                          "JANUS_DB_POOL_SIZE"))
+                          "JANUS_REUSE_PORT", "JANUS_DB_POOL_SIZE"))
     counts = next(iter(result.get("datasets", {}).values()), {})
     data_note = (", ".join(f"{n} {name}" for name, n in counts.items())
                  + " per backend (images with random phashes); one bearer token per user, "
@@ -225,6 +226,8 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
         login = next((s for s in result.get("targets", []) if s["scenario"] == "login"), None)
         print(logins.summary_line(result["argon2"], login, info["usable_cpus"]))
         print()
+    if result.get("starts"):
+        starts.print_table(result["starts"], settings)
     if result.get("workers"):
         print(f"gunicorn worker class x threads ({settings.get('workers')} workers each, "
               f"{plan['threads']} client connections; req/s medians over rounds)")

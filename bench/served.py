@@ -1,11 +1,12 @@
 """The sections that need the small HTTP datasets: B1c in-process, the argon2
-cost, Janus under gunicorn (B1, B2, L1, B6, the access line, logins), the
-gunicorn worker class / thread comparison and two hosts behind haproxy
-(bench/fleet.py).
+cost, Janus under gunicorn (B1, B2, L1, B6, the access line, logins), B1 over
+fresh starts with keep-alive clients, the gunicorn worker class / thread
+comparison and two hosts behind haproxy (bench/fleet.py).
 
 Order: datasets (per backend), then the in-process figures while no server
 runs, then the HTTP servers (measured in rounds, then stopped), then the
-worker configurations (all up at once, measured in rounds, stopped).
+fresh starts (one server at a time), then the worker configurations (all up
+at once, measured in rounds, stopped).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from bench import (
     memory,
     report,
     runner,
+    starts,
     workers,
 )
 from bench.server import Server
@@ -120,7 +122,7 @@ def run(args, plan, env: dict, tmp: Path, stack) -> dict:
     datasets, micro, skipped = prepare(args, plan, tmp, stack)
     out = {"http_skipped": skipped, "connections": micro, "targets": [], "logs": {},
            "datasets": {b: ds.counts for b, ds in datasets.items()}, "inprocess": {},
-           "argon2": None, "memory_kib": {}, "workers": {}}
+           "argon2": None, "memory_kib": {}, "workers": {}, "starts": None}
     if "http" in args.sections:
         for backend, ds in datasets.items():
             _say(f"  {backend}: in-process requests (CPU)")
@@ -136,6 +138,10 @@ def run(args, plan, env: dict, tmp: Path, stack) -> dict:
             out["logs"] = _logs(servers)
         out["targets"] = [t.summary() for t in targets]
         out["memory_kib"] = peaks
+    if "starts" in args.sections and "sqlite" in datasets:
+        _say("  B1 over fresh starts, keep-alive clients: " + starts.client_name())
+        out["starts"] = starts.measure(env, tmp, datasets["sqlite"], plan["starts"],
+                                       max(plan["seconds"], 1.0), plan["warmup"])
     if "workers" in args.sections and datasets:
         with contextlib.ExitStack() as servers_stack:
             started = workers.servers(env, tmp, datasets)

@@ -24,9 +24,9 @@ from unittest import mock
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONF = PROJECT_ROOT / "gunicorn.conf.py"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-SETTINGS = ("bind", "workers", "threads", "worker_class", "timeout", "graceful_timeout",
-            "keepalive", "max_requests", "max_requests_jitter", "loglevel", "accesslog",
-            "control_socket_disable", "control_socket")
+SETTINGS = ("bind", "workers", "threads", "worker_class", "reuse_port", "timeout",
+            "graceful_timeout", "keepalive", "max_requests", "max_requests_jitter", "loglevel",
+            "accesslog", "control_socket_disable", "control_socket")
 
 
 class ServerError(RuntimeError):

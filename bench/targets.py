@@ -93,6 +93,22 @@ def http_rows(summaries: list[dict]) -> list[dict]:
     return rows
 
 
+def starts_rows(result: dict | None) -> list[dict]:
+    """B1 from bench/starts.py: the worst of several fresh starts of Janus
+    against the median start of the bare app, both with keep-alive clients."""
+    if not result:
+        return []
+    janus, bare = result["janus"], result["baseline"]
+    subject = (f"GET /users/<id> (sqlite), {result['connections']} keep-alive connections, "
+               f"worst of {janus['starts']} fresh starts")
+    split = janus["worst_split"]["worker_connections"]
+    figures = (f"worst {janus['worst']:,.0f}, median {janus['median']:,.0f} vs "
+               f"{bare['median']:,.0f} req/s; worst start's workers held {split} connections"
+               + (f"; {janus['errors']} errors" if janus["errors"] else ""))
+    value = janus["worst"] / bare["median"] if bare["median"] and not janus["errors"] else None
+    return [row("B1", subject, value, figures)]
+
+
 def _label(scenario: str) -> str:
     return {"user_get": "GET /users/<id>", "auth_me": "GET /auth/me",
             "images_list": "GET /images?limit=50", "logs_list": "GET /logs?limit=50"}[scenario]
@@ -192,6 +208,7 @@ def all_rows(result: dict) -> list[dict]:
     section measured (not asked for, or its backend unreachable) gets one
     ``not measured`` row, so a missing figure never goes unnoticed."""
     rows = (http_rows(result.get("targets") or [])
+            + starts_rows(result.get("starts"))
             + inprocess_rows(result.get("inprocess") or {})
             + memory_rows(result.get("memory_kib") or {})
             + imaging_rows(result.get("imaging"))

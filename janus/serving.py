@@ -17,8 +17,9 @@ import os
 import socket
 import sys
 
-from janus import in_use, secret_key
+from janus import in_use, listeners, secret_key
 from janus.config import DEFAULT_BIND, Config, ConfigError
+from janus.config import _bool as env_bool
 from janus.db import DatabaseURLError, make_database, sqlite_path
 
 
@@ -34,6 +35,13 @@ def _int(name: str, default: str) -> int:
         return int(raw)
     except ValueError:
         stop(f"{name} must be an integer, got {raw!r}")
+
+
+def _bool(name: str, default: bool) -> bool:
+    try:
+        return env_bool(os.environ, name, default)
+    except ConfigError as exc:
+        stop(str(exc))
 
 
 def check_config() -> None:
@@ -101,6 +109,7 @@ def _prepare_metrics_dir(server) -> None:
 
 
 def child_exit(server, worker):
+    listeners.worker_exited(server, worker)
     # A dead worker's counters stay in the sum; its live-only values go.
     from prometheus_client import multiprocess
     multiprocess.mark_process_dead(worker.pid)
@@ -149,6 +158,7 @@ def settings() -> dict:
         "workers": _int("JANUS_WORKERS", "2"),
         "threads": _int("JANUS_THREADS", "8"),
         "worker_class": "gthread",
+        "reuse_port": _bool("JANUS_REUSE_PORT", True),
         "timeout": _int("JANUS_TIMEOUT", "30"),
         "graceful_timeout": _int("JANUS_GRACEFUL_TIMEOUT", "20"),
         "keepalive": _int("JANUS_KEEPALIVE", "5"),
@@ -161,6 +171,8 @@ def settings() -> dict:
         "errorlog": "-",
         "loglevel": os.environ.get("JANUS_LOG_LEVEL", "info").lower(),
         "on_starting": on_starting,
+        "pre_fork": listeners.pre_fork,
+        "post_fork": listeners.post_fork,
         "child_exit": child_exit,
         "on_exit": on_exit,
     }

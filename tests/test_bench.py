@@ -16,8 +16,10 @@ from bench import (
     logins,
     memory,
     report,
+    starts,
     summary_sql,
     targets,
+    workerload,
     workers,
 )
 from bench.__main__ import parse_args, server_env
@@ -141,10 +143,10 @@ def test_the_analysis_pngs_declare_49_megapixels_in_a_few_hundred_kb():
 def test_defaults_run_every_section_on_both_backends_and_write_bench_json():
     args, plan = parse_args([])
     assert args.sections == ["imaging", "storage", "similarity", "bigdata", "analysis", "http",
-                             "workers", "fleet"]
+                             "starts", "workers", "fleet"]
     assert args.backends == ["sqlite", "postgresql"]
     assert args.json == "bench.json" and args.log_level is None
-    assert plan["scale"] == "default" and plan["rounds"] == 3
+    assert plan["scale"] == "default" and plan["rounds"] == 3 and plan["starts"] == 5
 
 
 def test_quick_and_overrides():
@@ -156,7 +158,7 @@ def test_quick_and_overrides():
 
 
 @pytest.mark.parametrize("argv", [["--sections", "http,gpu"], ["--backends", "mysql"],
-                                  ["--sections", ","], ["--rounds", "0"]])
+                                  ["--sections", ","], ["--rounds", "0"], ["--starts", "0"]])
 def test_bad_arguments_stop_with_a_usage_error(argv, capsys):
     with pytest.raises(SystemExit) as stopped:
         parse_args(argv)
@@ -284,3 +286,77 @@ def test_the_fleet_ratio_is_the_median_of_two_hosts_over_one_per_round():
                           {"variant": fleet.VARIANTS[2], **rounds(600, 600, 400)}]}
     assert fleet.ratio(result) == pytest.approx(1.2)  # of 1.2, 1.5 and 0.5
     assert fleet.ratio({"skipped": "haproxy not installed"}) is None
+
+
+# -- B1 over fresh starts (bench/starts.py, bench/workerload.py) ---------------
+def _start(rps, held, ticks=(100, 100), errors=0):
+    return {"rps": rps, "requests": int(rps * 3), "errors": errors, "worker_ticks": list(ticks),
+            "worker_connections": list(held), "cpu_us_per_request": 400.0}
+
+
+def test_a_starts_summary_names_the_worst_and_median_start_and_its_split():
+    summary = starts.summary([_start(3000, [8, 8]), _start(1200, [16, 0], (700, 5)),
+                              _start(2900, [10, 6]), _start(3100, [9, 7]),
+                              _start(2500, [14, 2])])
+    assert (summary["worst"], summary["median"], summary["best"]) == (1200, 2900, 3100)
+    assert summary["worst_split"] == {"worker_ticks": [700, 5], "worker_connections": [16, 0]}
+    assert summary["uneven_starts"] == 1 and summary["starts"] == 5
+    assert summary["cpu_us_per_request_median"] == 400.0
+
+
+def test_b1_over_starts_is_the_worst_janus_start_against_the_median_bare_one():
+    result = {"connections": 16,
+              "baseline": starts.summary([_start(r, [8, 8]) for r in (5000, 6000, 5500)]),
+              "janus": starts.summary([_start(r, [8, 8]) for r in (3300, 2700, 3500)])}
+    row, = targets.starts_rows(result)
+    assert row["id"] == "B1" and "worst of 3 fresh starts" in row["what"]
+    assert row["value"] == pytest.approx(2700 / 5500) and row["verdict"] == targets.FAIL
+    assert "[8, 8] connections" in row["figures"]
+    result["janus"] = starts.summary([_start(3300, [8, 8], errors=4)])
+    assert targets.starts_rows(result)[0]["verdict"] == targets.MISSING
+    assert targets.starts_rows(None) == []
+
+
+WRK_REPORT = """Running 5s test @ http://127.0.0.1:8000/users/1
+  2 threads and 16 connections
+  14861 requests in 5.01s, 4.02MB read
+  Socket errors: connect 0, read 2, write 3, timeout 0
+  Non-2xx or 3xx responses: 5
+Requests/sec:   2966.22
+"""
+
+
+def test_wrk_report_gives_requests_time_and_errors():
+    assert starts.parse_wrk(WRK_REPORT) == {"requests": 14861, "seconds": 5.01, "errors": 10}
+    assert starts.parse_wrk("  9 requests in 900.00ms, 1KB read")["seconds"] == 0.9
+    with pytest.raises(RuntimeError):
+        starts.parse_wrk("unable to connect to 127.0.0.1:8000 Connection refused")
+
+
+def test_workerload_reads_each_workers_cpu_and_connections(tmp_path):
+    def process(pid, ppid, utime, stime, inodes=(), cutime=0, cstime=0):
+        (tmp_path / str(pid) / "fd").mkdir(parents=True)
+        fields = [str(ppid)] + ["0"] * 9 + [str(utime), str(stime), str(cutime), str(cstime)]
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} (gunicorn: w) S {' '.join(fields)}")
+        for fd, inode in enumerate(inodes):
+            (tmp_path / str(pid) / "fd" / str(fd)).symlink_to(f"socket:[{inode}]")
+
+    process(100, 1, 5, 1, cutime=30, cstime=10)  # the master; 40 ticks of reaped workers
+    process(101, 100, 300, 20, inodes=(11, 12, 13, 99))
+    process(102, 100, 40, 5, inodes=(14,))
+    (tmp_path / "net").mkdir()
+    header = "  sl  local_address rem_address   st tx_queue rx_queue ... uid  timeout inode\n"
+
+    def line(port, state, inode):
+        return (f"   0: 0100007F:{port:04X} 0100007F:D431 {state} 00000000:00000000 00:00000000 "
+                f"00000000  0 0 {inode} 1 0000000000000000 20 4 30 10 -1\n")
+
+    (tmp_path / "net" / "tcp").write_text(
+        header + line(8000, "0A", 99)  # the listening socket
+        + "".join(line(8000, "01", inode) for inode in (11, 12, 13, 14))
+        + line(5432, "01", 55))  # another port's connection
+    (tmp_path / "net" / "tcp6").write_text(header)
+    assert workerload.connections(100, 8000, tmp_path) == {101: 3, 102: 1}
+    assert workerload.workers_ticks(100, tmp_path) == {101: 320, 102: 45}
+    assert workerload.total_ticks(100, tmp_path) == 365 + 40
+    assert workerload.ticks_delta({101: 300}, {101: 320, 103: 7}) == {101: 20, 103: 7}

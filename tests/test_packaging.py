@@ -75,12 +75,17 @@ def test_gunicorn_conf_and_janus_serve_take_the_same_settings(monkeypatch):
     assert {name: conf[name] for name in values} == values
     assert (values["workers"], values["bind"], values["worker_class"]) == (3, "127.0.0.1:9123",
                                                                             "gthread")
+    assert values["reuse_port"] is True  # a socket per worker (janus/listeners.py)
+    monkeypatch.setenv("JANUS_REUSE_PORT", "false")
+    assert serving.settings()["reuse_port"] is False
 
 
 @pytest.mark.parametrize("args, variables, expected", [
     (["--workers", "4"], {}, "janus-serve: janus-serve takes no arguments"),
     ([], {"JANUS_WORKERS": "many"}, "janus: JANUS_WORKERS must be an integer, got 'many'"),
     ([], {"JANUS_DB_POOL_SIZE": "0"}, "janus: JANUS_DB_POOL_SIZE must be >= 1, got 0"),
+    ([], {"JANUS_REUSE_PORT": "maybe"},
+     "janus: JANUS_REUSE_PORT must be true or false, got 'maybe'"),
 ])
 def test_janus_serve_stops_on_a_bad_argument_or_setting_in_one_line(tmp_path, args, variables,
                                                                      expected):
