@@ -39,7 +39,7 @@ from janus.errors import (
     Unauthorized,
     disk_full_cause,
 )
-from janus.migrations_status import require_migrated
+from janus.migrate import require_migrated
 from janus.schemas.images import Upload
 from janus.schemas.validation import path_ids
 from janus.services.auth import resolve_token

@@ -24,7 +24,7 @@ from bottle import HTTPResponse, request, response
 
 from janus.db import database
 from janus.errors import Forbidden, JanusError
-from janus.migrations_status import require_migrated
+from janus.migrate import require_migrated
 from janus.schemas.validation import path_ids
 from janus.web.console import csrf, errors, inputs, session
 from janus.web.plugins import retried
