@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 from bench import analysis_load, bigdata, dataset, imaging, report, served, similarity, storage
-from bench.server import ServerError, gunicorn_settings
+from bench.machine import machine
+from bench.server import ServerError, gunicorn_settings, server_env
 
 BACKENDS = ("sqlite", "postgresql")
 SECTIONS = ("imaging", "storage", "similarity", "bigdata", "analysis", "http", "starts",
@@ -93,16 +94,6 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)  # unwinds the with-blocks: servers and databases go
 
 
-def server_env(args) -> dict:
-    """The environment everything measured gets (JANUS_BIND is added per server)."""
-    env = dict(os.environ)
-    if args.log_level:
-        env["JANUS_LOG_LEVEL"] = args.log_level
-    for name in ("DATABASE_URL", "JANUS_BIND"):
-        env.pop(name, None)
-    return env
-
-
 def run(args, plan, env: dict, tmp: Path, stack: contextlib.ExitStack) -> dict:
     """In-process sections first (no server running beside them), then HTTP."""
     result = {"skipped": {}, "imaging": None, "storage": None, "similarity": {},
@@ -133,7 +124,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     command = " ".join([Path(sys.executable).name, "-m", "bench",
                         *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
-    env = server_env(args)
+    env = server_env(args.log_level)
     if args.log_level:  # the in-process sections build their apps from os.environ
         os.environ["JANUS_LOG_LEVEL"] = args.log_level
     try:
@@ -142,7 +133,7 @@ def main(argv=None) -> int:
         print(f"bench: gunicorn.conf.py fails under this environment: {exc!r}", file=sys.stderr)
         return 2
     pg_version = dataset.postgres_version() if "postgresql" in args.backends else None
-    info = report.machine(pg_version)
+    info = machine(pg_version)
     began = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="janus-bench-") as tmp, \

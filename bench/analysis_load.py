@@ -19,7 +19,6 @@ figure.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import http.client
 import io
@@ -36,7 +35,7 @@ from PIL import Image, ImageDraw
 
 from bench import dataset
 from bench.memory import status_kib, worker_pids
-from bench.server import Server
+from bench.server import Server, server_env
 from janus.access import Actor
 from janus.config import Config
 from janus.services.auth import issue_token
@@ -179,9 +178,7 @@ def print_table(result: dict) -> None:
 
 
 def main() -> int:
-    from bench.__main__ import server_env
-
-    env = server_env(argparse.Namespace(log_level=None))
+    env = server_env()
     with tempfile.TemporaryDirectory(prefix="janus-bench-") as tmp:
         result = measure(env, Path(tmp))
     print_table(result)

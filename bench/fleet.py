@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bench import runner
 from bench.server import PROJECT_ROOT, Server, free_port
+from bench.tables import num, table
 
 HAPROXY_CONFIG = PROJECT_ROOT / "docs/deploy/haproxy.cfg"
 SCENARIO = "user_get"
@@ -127,23 +128,22 @@ def ratio(result: dict) -> float | None:
 
 
 def print_table(result: dict) -> None:
-    from bench.report import _num, _table
     if "skipped" in result:
         print(f"several hosts: skipped ({result['skipped']})\n")
         return
     targets = result["targets"]
     direct = targets[0]["rps_median"] or None
-    rows = [(t["variant"], _num(t["rps_median"], 0), _num(t["rps_min"], 0),
-             f"{t['spread'] * 100:.0f}%", _num(t["p50_ms"], 2), _num(t["p99_ms"], 2),
-             _num(t["rps_median"] / direct, 2) if direct else "-", str(t["errors"]))
+    rows = [(t["variant"], num(t["rps_median"], 0), num(t["rps_min"], 0),
+             f"{t['spread'] * 100:.0f}%", num(t["p50_ms"], 2), num(t["p99_ms"], 2),
+             num(t["rps_median"] / direct, 2) if direct else "-", str(t["errors"]))
             for t in targets]
     print(f"several hosts: {runner.SCENARIOS[SCENARIO]} on PostgreSQL through haproxy "
           "(docs/deploy/haproxy.cfg), both hosts on this machine (req/s: median and worst "
           "round)")
-    _table(("variant", "req/s", "worst", "spread", "p50 ms", "p99 ms", "x direct", "errors"),
+    table(("variant", "req/s", "worst", "spread", "p50 ms", "p99 ms", "x direct", "errors"),
            rows, right_from=1)
     two_over_one = ratio(result)
-    print(f"two hosts / one host behind the same haproxy: {_num(two_over_one, 2)} (median "
+    print(f"two hosts / one host behind the same haproxy: {num(two_over_one, 2)} (median "
           f"of per-round ratios); on {os.cpu_count()} cores both hosts share the machine, so "
           "this is haproxy's and a second host's overhead, not scaling")
     print()

@@ -20,7 +20,7 @@ import msgspec
 import psycopg2
 
 from bench import dataset
-from bench.report import machine
+from bench.machine import machine
 from janus.db import SQLITE_PRAGMAS, is_postgres, sqlite_path
 from janus.models import Log, utcnow
 from janus.seeds import generate, synthetic

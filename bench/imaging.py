@@ -18,7 +18,7 @@ import time
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from bench import timing
-from bench.report import _num, _table
+from bench.tables import num, table
 from janus.imaging import inspect_image, make_thumbnail
 from janus.imaging.analysis import analyse, fingerprint
 
@@ -130,9 +130,9 @@ def print_table(result: dict) -> None:
         for n, (name, label) in enumerate(OPS.items()):
             f = r["ops"][name]
             rows.append((f"{fmt} {_mb(r['bytes'])}" if n == 0 else "", label,
-                         _num(f["best_ms"]), f"{f['spread'] * 100:.0f}%", str(f["calls"]),
-                         _num(f["best_ms"] / base, 2)))
-    _table(cols, rows, right_from=2)
+                         num(f["best_ms"]), f"{f['spread'] * 100:.0f}%", str(f["calls"]),
+                         num(f["best_ms"] / base, 2)))
+    table(cols, rows, right_from=2)
     print(summary_line(result))
     print()
 

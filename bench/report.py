@@ -3,29 +3,9 @@ writes (--json); bench/imaging.py and bench/similarity.py print their own."""
 from __future__ import annotations
 
 import json
-import os
-import platform
 import re
-import sqlite3
-from importlib import metadata
 
-PACKAGES = ("gunicorn", "peewee", "bottle", "msgspec", "psycopg2-binary", "peewee-migrate",
-            "pillow")
-
-
-def machine(pg_version: str | None) -> dict:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "nproc": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)),
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(), "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version, "postgresql": pg_version, "packages": versions,
-    }
+from bench.tables import num, table
 
 
 def header(command: str, info: dict, settings: dict, plan: dict, env_note: str,
@@ -54,10 +34,6 @@ def header(command: str, info: dict, settings: dict, plan: dict, env_note: str,
     print()
 
 
-def _num(value, digits=1) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
 def http_table(summaries: list[dict]) -> None:
     base = next((s for s in summaries if s["backend"] == "baseline"), None)
     base_rps = base["rps"] if base else None
@@ -66,10 +42,10 @@ def http_table(summaries: list[dict]) -> None:
     rows = []
     for s in summaries:
         ratio = s["rps"] / base_rps if base_rps else None
-        rows.append((s["label"], s["backend"], s["variant"], _num(s["rps"], 0),
-                     f"{s['spread'] * 100:.0f}%", _num(s["p50_ms"], 2), _num(s["p99_ms"], 2),
-                     _num(s["client_cpu"], 2), _num(ratio, 2), _errors(s)))
-    _table(cols, rows, right_from=3)
+        rows.append((s["label"], s["backend"], s["variant"], num(s["rps"], 0),
+                     f"{s['spread'] * 100:.0f}%", num(s["p50_ms"], 2), num(s["p99_ms"], 2),
+                     num(s["client_cpu"], 2), num(ratio, 2), _errors(s)))
+    table(cols, rows, right_from=3)
     effects = pool_effect(summaries)
     if effects:
         print("pool on GET /health (pooled req/s / no-pool req/s): "
@@ -98,25 +74,9 @@ def connections_table(results: dict) -> None:
         unp, pool = r["unpooled"], r["pooled"]
         spread = (f"{(unp['max_us'] - unp['best_us']) / unp['best_us'] * 100:.0f}% / "
                   f"{(pool['max_us'] - pool['best_us']) / pool['best_us'] * 100:.0f}%")
-        rows.append((backend, str(r["iterations"]), _num(unp["best_us"]), _num(pool["best_us"]),
+        rows.append((backend, str(r["iterations"]), num(unp["best_us"]), num(pool["best_us"]),
                      spread, f"{r['ratio']:.1f}x"))
-    _table(cols, rows, right_from=1)
-
-
-def _table(cols, rows, right_from: int) -> None:
-    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) if rows else len(c)
-              for i, c in enumerate(cols)]
-
-    def line(values):
-        cells = [str(v).rjust(w) if i >= right_from else str(v).ljust(w)
-                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
-        return "  ".join(cells).rstrip()
-
-    print(line(cols))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print(line(row))
-    print()
+    table(cols, rows, right_from=1)
 
 
 def notes(summaries: list[dict], skipped: dict, logs: dict, extra: list[str] = ()) -> None:

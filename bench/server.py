@@ -29,6 +29,16 @@ SETTINGS = ("bind", "workers", "threads", "worker_class", "reuse_port", "timeout
             "accesslog", "control_socket_disable", "control_socket")
 
 
+def server_env(log_level: str | None = None) -> dict:
+    """The environment everything measured gets (JANUS_BIND is added per server)."""
+    env = dict(os.environ)
+    if log_level:
+        env["JANUS_LOG_LEVEL"] = log_level
+    for name in ("DATABASE_URL", "JANUS_BIND"):
+        env.pop(name, None)
+    return env
+
+
 class ServerError(RuntimeError):
     pass
 

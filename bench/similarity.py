@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import dataset, timing
-from bench.report import _num, _table
+from bench.tables import num, table
 from janus.models import Image
 from janus.similarity import MASK, similar
 
@@ -179,15 +179,15 @@ def print_table(results: dict) -> None:
                     found = f"{c['found']}/{c['planted']}" + (
                         f" +{c['decoys_returned']} decoys" if c["decoys_returned"] else "")
                 if method != "scan" and scope == "admin":  # owner: fixed costs dominate
-                    over = _num((f["best_ms"] - scan) * 1000 / max(n, 1), 2)
+                    over = num((f["best_ms"] - scan) * 1000 / max(n, 1), 2)
                 who = f"{n:,} ({'admin' if scope == 'admin' else 'one owner'})"
                 rows.append((backend if scope == "admin" and method == "scan" else "",
-                             who if method == "scan" else "", label, _num(f["best_ms"], 2),
-                             f"{f['spread'] * 100:.0f}%", _num(f["best_ms"] / scan, 2),
+                             who if method == "scan" else "", label, num(f["best_ms"], 2),
+                             f"{f['spread'] * 100:.0f}%", num(f["best_ms"] / scan, 2),
                              over, found))
             ratio = r["ops"][f"{scope}:python"]["best_ms"] / r["ops"][f"{scope}:sql"]["best_ms"]
             python_vs_sql.append(f"{backend} {scope} {ratio:.2f}x")
-    _table(cols, rows, right_from=3)
+    table(cols, rows, right_from=3)
     print("in Python / in SQL (ms per query; above 1 = SQL is faster): "
           + ", ".join(python_vs_sql))
     print()

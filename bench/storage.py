@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench import timing
 from bench.imaging import photo
-from bench.report import _num, _table
+from bench.tables import num, table
 
 TARGET_BYTES = 1_000_000
 ACCESS, SECRET = "janus-bench-access", "janus-bench-secret-key"
@@ -152,10 +152,10 @@ def print_table(result: dict) -> None:
         for kind in ("local", "s3"):
             f = result["ops"][f"{kind}_{what}"]
             store, label = OPS[f"{kind}_{what}"]
-            rows.append((label if kind == "local" else "", store, _num(f["best_ms"]),
+            rows.append((label if kind == "local" else "", store, num(f["best_ms"]),
                          f"{f['spread'] * 100:.0f}%", str(f["calls"]),
-                         "1.00" if kind == "local" else _num(ratio(result, what), 2)))
-    _table(cols, rows, right_from=2)
+                         "1.00" if kind == "local" else num(ratio(result, what), 2)))
+    table(cols, rows, right_from=2)
     print(f"with the files in an S3 bucket (rclone serve s3 on this machine), an upload of a "
           f"{result['bytes'] / 1e6:.1f} MB JPEG costs {ratio(result, 'upload'):.2f}x and its "
           f"GET /file {ratio(result, 'file'):.2f}x the local disk's (medians of per-round "

@@ -16,8 +16,9 @@ from __future__ import annotations
 import statistics
 
 from bench import baseline, runner
-from bench.report import _num, _table
 from bench.server import Server
+from bench.tables import num
+from bench.tables import table as print_rows
 
 # (worker class, threads); gunicorn turns "sync" with threads > 1 into gthread
 CONFIGS = (("sync", 1), ("gthread", 1), ("gthread", 2), ("gthread", 4), ("gthread", 8))
@@ -91,10 +92,10 @@ def print_table(results: dict) -> None:
     names = [n for n in next(iter(results.values()))["rps"] if n != "baseline"]
     cols = ("worker class x threads", "bare req/s", *(f"{n} req/s" for n in names),
             *(f"{n} p99 ms" for n in names))
-    rows = [(config, _num(r["rps"].get("baseline"), 0),
-             *(_num(r["rps"].get(n), 0) for n in names),
-             *(_num(r["p99"].get(n), 1) for n in names)) for config, r in results.items()]
-    _table(cols, rows, right_from=1)
+    rows = [(config, num(r["rps"].get("baseline"), 0),
+             *(num(r["rps"].get(n), 0) for n in names),
+             *(num(r["p99"].get(n), 1) for n in names)) for config, r in results.items()]
+    print_rows(cols, rows, right_from=1)
     best = choose(results)
     if best:
         print(f"most Janus req/s (summed over the columns): {best}")

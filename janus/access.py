@@ -34,7 +34,7 @@ class Client:
 class Actor:
     """Who is acting: the user, their admin level (loaded with the token in
     one query) and, for API callers, the bearer token in use. The operator
-    CLI (janus.admin) acts as a system actor: no user (audit rows and
+    CLI (janus.operator) acts as a system actor: no user (audit rows and
     ``granted_by`` are NULL), level superadmin."""
 
     user: User | None

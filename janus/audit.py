@@ -12,7 +12,7 @@ from datetime import datetime
 from janus.repos.logs import logs
 
 # Where the change came from when it was not an API request, merged into
-# every audit row's metadata while set: the operator CLI (janus.admin) sets
+# every audit row's metadata while set: the operator CLI (janus.operator) sets
 # {"via": "cli", "os_user": ..., "host": ...}, its actor having no user.
 _origin: ContextVar[dict | None] = ContextVar("audit_origin", default=None)
 

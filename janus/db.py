@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 import peewee as pw
@@ -99,6 +99,15 @@ register_database(PostgresPool, "janus+postgresql+pool")
 
 class DatabaseURLError(ValueError):
     """DATABASE_URL names a database Janus cannot use."""
+
+
+def shown_url(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
 
 
 def sqlite_path(url: str) -> str | None:

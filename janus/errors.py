@@ -57,7 +57,7 @@ class ServiceUnavailable(JanusError):
 
 
 class NotMigrated(ServiceUnavailable):
-    """The database lacks migrations this code needs (janus.migrations_status)."""
+    """The database lacks migrations this code needs (janus.migrate)."""
 
     code = "not_migrated"
 
@@ -84,6 +84,12 @@ class TooManyRequests(JanusError):
 _BY_STATUS = {cls.status: cls for cls in (
     BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
     PayloadTooLarge, UnsupportedMediaType, ValidationError, ServiceUnavailable)}
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception as one line, for the commands' one-line failures."""
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
 def for_status(status: int, message: str) -> JanusError:

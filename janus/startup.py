@@ -17,7 +17,7 @@ import peewee as pw
 
 from janus.config import Config
 from janus.db import make_database, sqlite_path
-from janus.migrations_status import MIGRATE_COMMAND
+from janus.migrate import MIGRATE_COMMAND
 from janus.services.health import OK, storage_writes
 from janus.storage import store_at
 

@@ -22,7 +22,8 @@ from bench import (
     workerload,
     workers,
 )
-from bench.__main__ import parse_args, server_env
+from bench.__main__ import parse_args
+from bench.server import server_env
 
 
 def _round(rps):
@@ -169,9 +170,10 @@ def test_bad_arguments_stop_with_a_usage_error(argv, capsys):
 def test_servers_get_the_default_log_level_unless_asked(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/elsewhere.db")
     monkeypatch.delenv("JANUS_LOG_LEVEL", raising=False)
-    env = server_env(parse_args([])[0])
+    env = server_env(parse_args([])[0].log_level)
     assert "DATABASE_URL" not in env and "JANUS_LOG_LEVEL" not in env
-    assert server_env(parse_args(["--log-level", "WARNING"])[0])["JANUS_LOG_LEVEL"] == "WARNING"
+    warning = parse_args(["--log-level", "WARNING"])[0].log_level
+    assert server_env(warning)["JANUS_LOG_LEVEL"] == "WARNING"
 
 
 # -- pieces the sections rely on -----------------------------------------------

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from janus import migrate as janus_migrate
 from janus.config import Config
 from janus.db import database
-from janus.migrations_status import MIGRATE_TABLE, migration_names
+from janus.migrate import MIGRATE_TABLE, migration_names
 from janus.models import MODELS
 from janus.web.app import create_app
 from tests.helpers import PROJECT_ROOT

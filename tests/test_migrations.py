@@ -5,7 +5,7 @@
   catch each kind of drift;
 - the CLI: ``pw_migrate migrate`` / ``rollback`` as a user types them, with
   ``DATABASE_URL`` or ``--database``;
-- ``janus.migrations_status``: the start-up check of the app and seed loader.
+- ``janus.migrate``'s check: the start-up check of the app and seed loader.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import pytest
 from peewee_migrate import Router
 
 import janus.models
-from janus import migrations_status
+from janus import migrate as janus_migrate
 from janus.db import database, make_database
 from janus.errors import NotMigrated
 from janus.models import MODELS
@@ -289,12 +289,12 @@ def tables(url) -> set[str]:
 
 def applied(url) -> list[str]:
     with opened(url) as db:
-        return migrations_status.applied(db)
+        return janus_migrate.applied(db)
 
 
 def test_cli_migrate_rollback_to_empty_and_migrate_again(db_factory, model_schema):
     url = db_factory.new_url()
-    names = migrations_status.migration_names()
+    names = janus_migrate.migration_names()
 
     result = pw_migrate("migrate", url=url)
     assert [f"- [x] {name}" for name in names] == [
@@ -322,37 +322,37 @@ def test_cli_database_option_wins_over_database_url(db_factory):
 
     pw_migrate("migrate", "--database", cli_url, url=env_url)
 
-    assert applied(cli_url) == migrations_status.migration_names()
+    assert applied(cli_url) == janus_migrate.migration_names()
     assert tables(cli_url) == APP_TABLES | {"migratehistory"}
     assert tables(env_url) == set()
 
 
-# -- janus.migrations_status -----------------------------------------------
+# -- janus.migrate: the start-up check ---------------------------------
 
 def test_status_constants_follow_peewee_migrate():
-    assert migrations_status.MIGRATE_TABLE == peewee_migrate.models.MIGRATE_TABLE
-    assert migrations_status.MIGRATION_FILE.pattern == Router.filemask.pattern
-    assert migrations_status.MIGRATIONS_DIR == MIGRATIONS_DIR
+    assert janus_migrate.MIGRATE_TABLE == peewee_migrate.models.MIGRATE_TABLE
+    assert janus_migrate.MIGRATION_FILE.pattern == Router.filemask.pattern
+    assert janus_migrate.MIGRATIONS_DIR == MIGRATIONS_DIR
     router = Router(pw.SqliteDatabase(None), migrate_dir=MIGRATIONS_DIR)
-    assert migrations_status.migration_names() == router.todo
+    assert janus_migrate.migration_names() == router.todo
 
 
 def test_migration_names_do_not_depend_on_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    names = migrations_status.migration_names()
+    names = janus_migrate.migration_names()
     assert names[0] == "001_initial"
     assert names == sorted(names)
 
 
 def test_status_before_and_after_migrating(db_factory):
-    names = migrations_status.migration_names()
+    names = janus_migrate.migration_names()
     with opened(db_factory.new_url()) as db:
         db.close()  # the checks open and close their own connection
 
-        assert migrations_status.applied(db) == []
-        assert migrations_status.pending(db) == names
+        assert janus_migrate.applied(db) == []
+        assert janus_migrate.pending(db) == names
         with pytest.raises(NotMigrated) as caught:
-            migrations_status.require_migrated(db)
+            janus_migrate.require_migrated(db)
         error = caught.value
         assert (error.status, error.code) == (503, "not_migrated")
         assert error.message == (f"database is not migrated (pending: {', '.join(names)}); "
@@ -360,19 +360,19 @@ def test_status_before_and_after_migrating(db_factory):
         assert "\n" not in error.message
         assert db.is_closed()
         db.connect()
-        assert not db.table_exists(migrations_status.MIGRATE_TABLE)  # a check, not a change
+        assert not db.table_exists(janus_migrate.MIGRATE_TABLE)  # a check, not a change
 
         migrate(db)
-        assert migrations_status.applied(db) == names
-        assert migrations_status.pending(db) == []
-        assert migrations_status.require_migrated(db) is None
+        assert janus_migrate.applied(db) == names
+        assert janus_migrate.pending(db) == []
+        assert janus_migrate.require_migrated(db) is None
         assert not db.is_closed()  # an open connection is left open
 
         # A migration shipped after the database was migrated shows as pending.
         db.execute_sql(f'DELETE FROM "migratehistory" WHERE name = {db.param}', (names[-1],))
-        assert migrations_status.pending(db) == [names[-1]]
+        assert janus_migrate.pending(db) == [names[-1]]
         with pytest.raises(NotMigrated, match=f"pending: {names[-1]}\\)"):
-            migrations_status.require_migrated(db)
+            janus_migrate.require_migrated(db)
 
 
 # -- 005: console sessions ----------------------------------------------------------

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import click
 
-from janus.backup.common import BackupError, first_line, human_size, shown_url
+from janus.backup.common import BackupError, human_size
 from janus.config import Config, ConfigError
+from janus.db import shown_url
+from janus.errors import first_line
 
 PROG = "python -m janus.backup"
 

@@ -2,16 +2,11 @@
 into a single stderr line, and small helpers for database URLs."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 
 class BackupError(Exception):
     """A failure reported as one line on stderr with a non-zero exit."""
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
 def backend_of(url: str) -> str:
@@ -23,15 +18,6 @@ def backend_of(url: str) -> str:
         return "postgresql"
     raise BackupError(f"unsupported database URL scheme {scheme!r}: "
                       "use sqlite:////abs/path.db or postgresql://...")
-
-
-def shown_url(url: str) -> str:
-    """The URL with any password replaced, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user, host = parts.netloc.rsplit("@", 1)
-    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
 
 
 def human_size(n: float) -> str:

@@ -8,7 +8,7 @@ import dataclasses
 
 from janus.backup.common import BackupError
 from janus.backup.manifest import is_storage_key
-from janus.migrations_status import MIGRATE_COMMAND, MIGRATE_TABLE
+from janus.migrate import MIGRATE_COMMAND, MIGRATE_TABLE
 from janus.models import MODELS
 
 TABLES = tuple(model._meta.table_name for model in MODELS)

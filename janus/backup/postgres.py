@@ -27,7 +27,9 @@ import psycopg2.extensions
 
 from janus import in_use
 from janus.backup import contents
-from janus.backup.common import BackupError, first_line, shown_url
+from janus.backup.common import BackupError
+from janus.db import shown_url
+from janus.errors import first_line
 
 
 def tool(name: str) -> str:

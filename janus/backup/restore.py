@@ -37,8 +37,9 @@ from pathlib import Path
 
 from janus import in_use
 from janus.backup import archive, files, postgres, sqlite
-from janus.backup.common import BackupError, backend_of, shown_url
+from janus.backup.common import BackupError, backend_of
 from janus.backup.manifest import STORAGE_PREFIX, Manifest
+from janus.db import shown_url
 from janus.errors import JanusError
 from janus.migrate import MigrateError, apply_pending
 from janus.storage import LocalStore, Store

@@ -24,8 +24,9 @@ import sqlite3
 from pathlib import Path
 
 from janus.backup import contents
-from janus.backup.common import BackupError, first_line
+from janus.backup.common import BackupError
 from janus.db import sqlite_path
+from janus.errors import first_line
 
 
 def path_of(url: str) -> Path:

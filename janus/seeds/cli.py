@@ -12,10 +12,11 @@ from pathlib import Path
 import peewee as pw
 
 from janus.config import Config, ConfigError
-from janus.db import is_postgres
+from janus.db import is_postgres, shown_url
+from janus.errors import first_line
 from janus.models import User, utcnow
 from janus.paths import SEEDS_DIR
-from janus.seeds.connection import connected, fail, first_line, shown_url
+from janus.seeds.connection import connected, fail
 from janus.seeds.files import read_file
 from janus.seeds.loader import Loader
 from janus.seeds.schema import DOMAINS, SeedError

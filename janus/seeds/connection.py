@@ -6,30 +6,14 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import peewee as pw
 
-from janus.db import DatabaseURLError, database, make_database, sqlite_path
-from janus.errors import NotMigrated
-from janus.migrations_status import MIGRATE_COMMAND, require_migrated
+from janus.db import DatabaseURLError, database, make_database, shown_url, sqlite_path
+from janus.errors import NotMigrated, first_line
+from janus.migrate import MIGRATE_COMMAND, require_migrated
 from janus.models import MODELS
 from janus.seeds.schema import SeedError
-
-
-def shown_url(url: str) -> str:
-    """The URL with any password replaced, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @contextlib.contextmanager

@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 
 from janus.config import DEFAULT_BIND, Config, ConfigError
+from janus.db import shown_url
+from janus.errors import first_line
 from janus.seeds.cli import SEED_DIR, load
-from janus.seeds.connection import fail, first_line, shown_url
+from janus.seeds.connection import fail
 from janus.seeds.schema import SeedError
 
 # The passwords of seeds/users.json (it stores only their argon2 hashes);

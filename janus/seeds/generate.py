@@ -35,9 +35,10 @@ import peewee as pw
 
 import janus.seeds.synthetic as synthetic
 from janus.config import Config, ConfigError
-from janus.db import is_postgres
+from janus.db import is_postgres, shown_url
+from janus.errors import first_line
 from janus.models import utcnow
-from janus.seeds.connection import connected, fail, first_line, shown_url
+from janus.seeds.connection import connected, fail
 from janus.seeds.schema import DOMAINS, SeedError
 from janus.seeds.writer import Writer
 

@@ -171,7 +171,7 @@ def delete_user(actor: Actor, user_id: int, store: Store) -> None:
         image_service.release_or_leave(store, key)
 
 
-# -- what the operator CLI (janus.admin) calls, beside the routes' own ----------
+# -- what the operator CLI (janus.operator) calls, beside the routes' own ----------
 def by_email(email: str) -> User:
     """The user with ``email`` (case-insensitive), or NotFound."""
     user = users.by_login(email) if "@" in (email or "") else None

@@ -21,7 +21,7 @@ from janus.access import Actor, changeable_row, visible, visible_row
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import Conflict, NotFound
-from janus.imaging import analyse, inspect_image, phash_to_int, safe_filename
+from janus.imaging import analyse, inspect_image, phash_to_int
 from janus.imaging.analysis import ANALYSIS_VERSION
 from janus.models import Analytics, Image, User
 from janus.repos.analytics import analytics, keep_result, stored_result
@@ -89,7 +89,7 @@ def upload(actor: Actor, data: bytes, filename: str, store: Store, max_pixels: i
     wholly before (``place`` puts the object back) or wholly after (it sees
     this row), so the committed row always has its object. A failure removes
     the object unless a row uses it (janus.services.files)."""
-    info = inspect_image(data, safe_filename(filename), max_pixels)
+    info = inspect_image(data, filename, max_pixels)  # the name is checked there, first
     existing = images.duplicate_of(actor.id, info.sha256)
     if existing is not None:
         raise _duplicate(existing)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bottle import request, response
 
 from janus.services.idempotency import HEADER, Answer, check_key, fingerprint, run_once
-from janus.web.jsonio import json_body, media_type, read_body
+from janus.web.jsonio import media_type, read_body, result_body
 
 # Answer headers stored with the body and sent again on a replay.
 REPLAYED_HEADERS = ("Content-Type", "Location")
@@ -42,13 +42,8 @@ def _fingerprinted_body(body: bytes, upload: bool) -> bytes:
 
 
 def _answer(result, status: int) -> Answer:
-    """Encode a handler's result as ErrorsPlugin would, and capture it."""
-    if result is None:
-        response.status, body = 204, b""
-    elif isinstance(result, bytes):
-        body = result
-    else:
-        body = json_body(result, status)
+    """Encode a handler's result as ErrorsPlugin does, and capture it."""
+    body = result_body(result, status)
     headers = {name: response.headers[name] for name in REPLAYED_HEADERS
                if name in response.headers}
     return Answer(response.status_code, headers, body)

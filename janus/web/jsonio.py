@@ -8,7 +8,7 @@ messages carry the field path (``... - at `$.owner.id```), which becomes the
 from __future__ import annotations
 
 import msgspec
-from bottle import request, response
+from bottle import HTTPResponse, request, response
 
 from janus.errors import (
     BadRequest,
@@ -30,6 +30,18 @@ def encode(obj) -> bytes:
 def json_body(obj, status: int = 200) -> bytes:
     """Set status and content type on the current response; return the body."""
     return json_bytes(encode(obj), status)
+
+
+def result_body(result, status: int = 200):
+    """A handler's result as the answer's body, the one encoding of the API
+    (ErrorsPlugin; IdempotencyPlugin stores what this returns): None is a 204,
+    bytes and an HTTPResponse go as they are, anything else is JSON."""
+    if result is None:
+        response.status = 204
+        return b""
+    if isinstance(result, (bytes, HTTPResponse)):
+        return result
+    return json_body(result, status)
 
 
 def json_bytes(body: bytes, status: int = 200) -> bytes:

@@ -1,6 +1,7 @@
 """GET /metrics (Prometheus text format 0.0.4) and what feeds it from the web
-side: a hook timing and counting every request by its route pattern, and two
-plugins counting database errors. The metrics themselves are in janus.metrics.
+side: a hook timing and counting every request by its route pattern, and the
+counts of database errors (called from janus.web.plugins). The metrics
+themselves are in janus.metrics.
 
 /metrics is public (no bearer token) and never touches the database, but only
 clients whose address is in ``JANUS_METRICS_ALLOW`` (addresses or CIDR
@@ -99,52 +100,26 @@ def install_hooks(app) -> None:
     app.add_hook("after_request", _observed)
 
 
-class _DatabasePlugin:
-    api = 2
-
-    def apply(self, callback, route):
-        spec = route.config.get("janus")
-        if spec is None or not spec.database:
-            return callback
-
-        def counted(*args, **kwargs):
-            try:
-                return callback(*args, **kwargs)
-            except HTTPResponse:
-                raise
-            except (pw.DatabaseError, pw.InterfaceError) as exc:
-                self.count(exc)
-                raise
-        return counted
-
-    def count(self, exc) -> None:
-        raise NotImplementedError
+# Counted by the plugins that already wrap the call (janus.web.plugins), not
+# by plugins of their own: two more wrappers on every route for two counters.
+def count_database_error(exc: BaseException) -> None:
+    """ErrorsPlugin: a database error that reached it, after the retries, by
+    the answer it gets."""
+    if disk_full_cause(exc) is not None:
+        kind = "disk_full"
+    elif is_retryable(exc):
+        kind = "conflict"
+    elif isinstance(exc, (pw.OperationalError, pw.InterfaceError)):
+        kind = "unavailable"
+    else:
+        return
+    DATABASE_ERRORS.labels(kind).inc()
 
 
-class DatabaseErrors(_DatabasePlugin):
-    """Just inside ErrorsPlugin: what reaches it from the database, after the
-    retries, by the answer it gets."""
-    name = "janus_metrics_database_errors"
-
-    def count(self, exc) -> None:
-        if disk_full_cause(exc) is not None:
-            kind = "disk_full"
-        elif is_retryable(exc):
-            kind = "conflict"
-        elif isinstance(exc, (pw.OperationalError, pw.InterfaceError)):
-            kind = "unavailable"
-        else:
-            return
-        DATABASE_ERRORS.labels(kind).inc()
-
-
-class DatabaseConflicts(_DatabasePlugin):
-    """Just inside DatabasePlugin: every attempt's deadlock or serialization failure."""
-    name = "janus_metrics_database_conflicts"
-
-    def count(self, exc) -> None:
-        if is_retryable(exc):
-            DATABASE_CONFLICTS.inc()
+def count_conflict(exc: BaseException) -> None:
+    """DatabasePlugin: every attempt's deadlock or serialization failure."""
+    if is_retryable(exc):
+        DATABASE_CONFLICTS.inc()
 
 
 def register(api) -> None:

@@ -4,10 +4,14 @@ concern, outermost first:
 1. ``ErrorsPlugin``: typed errors become the JSON envelope, a lost database
    a 503, a full disk (file store or database) a 507 whose log line names
    the cause, anything unexpected a generic 500 (the traceback goes to the
-   server log only); the handler's result is encoded as JSON.
+   server log only); the handler's result is encoded as JSON
+   (``jsonio.result_body``). It counts the database errors that reach it
+   (``janus_database_errors_total``).
 2. ``DatabasePlugin``: holds a pooled connection, checks, once, that the
    database is migrated, and runs the handler again (up to ``ATTEMPTS``
-   times in all) after a PostgreSQL deadlock or serialization failure.
+   times in all) after a PostgreSQL deadlock or serialization failure,
+   counting each (``janus_database_conflicts_total``). The console's pages
+   run through the same instance (``DatabasePlugin.run``).
 3. ``AuthPlugin``: resolves the bearer token to an ``Actor`` (user and
    admin level in one query) unless the route is public.
 4. ``IdempotencyPlugin`` (janus.web.idempotency): a POST carrying an
@@ -27,7 +31,7 @@ import random
 import time
 
 import peewee as pw
-from bottle import HTTPResponse, request, response
+from bottle import HTTPResponse, request
 
 from janus.access import Client
 from janus.db import database, is_retryable
@@ -39,13 +43,13 @@ from janus.errors import (
     Unauthorized,
     disk_full_cause,
 )
-from janus.migrations_status import require_migrated
+from janus.migrate import require_migrated
 from janus.schemas.images import Upload
 from janus.schemas.validation import path_ids
 from janus.services.auth import resolve_token
 from janus.web import metrics
 from janus.web.idempotency import IdempotencyPlugin
-from janus.web.jsonio import error_response, json_body, media_type, read_json, read_query
+from janus.web.jsonio import error_response, media_type, read_json, read_query, result_body
 from janus.web.multipart import read_upload
 from janus.web.registry import id_params
 
@@ -107,18 +111,15 @@ class ErrorsPlugin(_SpecPlugin):
                     _log_disk_full(exc)
                 return error_response(exc)
             except Exception as exc:
+                if isinstance(exc, (pw.DatabaseError, pw.InterfaceError)):
+                    metrics.count_database_error(exc)
                 if disk_full_cause(exc) is not None:  # SQLite or PostgreSQL: disk full
                     _log_disk_full(exc)
                     return error_response(InsufficientStorage(
                         "the database is out of disk space: nothing was stored; "
                         "retry once space is freed"))
                 return _unexpected(exc)
-            if isinstance(result, (bytes, HTTPResponse)):
-                return result
-            if result is None:
-                response.status = 204
-                return b""
-            return json_body(result, spec.status)
+            return result_body(result, spec.status)
         return errors_and_json
 
 
@@ -155,16 +156,27 @@ class DatabasePlugin(_SpecPlugin):
             return callback
 
         def with_connection(*args, **kwargs):
-            database.connect(reuse_if_open=True)
-            try:
-                if not self.migrated:
-                    require_migrated(database.obj, public=True)
-                    self.migrated = True
-                return retried(callback, *args, **kwargs)
-            finally:
-                if not database.is_closed():
-                    database.close()  # back to the pool
+            return self.run(callback, *args, **kwargs)
         return with_connection
+
+    def run(self, callback, *args, **kwargs):
+        """``callback`` on a pooled connection, once the database is known to
+        be migrated, retried (``retried``); the connection goes back to the
+        pool after. The console's wrapper calls it too."""
+        database.connect(reuse_if_open=True)
+        try:
+            if not self.migrated:
+                require_migrated(database.obj, public=True)
+                self.migrated = True
+            return retried(callback, *args, **kwargs)
+        finally:
+            if not database.is_closed():
+                database.close()  # back to the pool
+
+
+def database_plugin(app) -> DatabasePlugin:
+    """The app's one DatabasePlugin (installed by ``install``)."""
+    return next(p for p in app.plugins if isinstance(p, DatabasePlugin))
 
 
 def retried(callback, *args, **kwargs):
@@ -180,6 +192,7 @@ def retried(callback, *args, **kwargs):
         try:
             return callback(*args, **kwargs)
         except (pw.OperationalError, pw.InternalError) as exc:
+            metrics.count_conflict(exc)
             if attempt == ATTEMPTS or not is_retryable(exc):
                 raise
             if database.in_transaction():  # a handler's own atomic() left open
@@ -248,7 +261,6 @@ class RequestPlugin(_SpecPlugin):
 def install(app, config) -> None:
     """Install the plugins, outermost first (Bottle applies the last one
     installed closest to the handler)."""
-    for plugin in (ErrorsPlugin(), metrics.DatabaseErrors(), DatabasePlugin(),
-                   metrics.DatabaseConflicts(), AuthPlugin(), IdempotencyPlugin(config),
+    for plugin in (ErrorsPlugin(), DatabasePlugin(), AuthPlugin(), IdempotencyPlugin(config),
                    RequestPlugin(config)):
         app.install(plugin)

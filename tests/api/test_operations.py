@@ -10,7 +10,7 @@ import webtest
 
 from janus.db import database
 from janus.errors import RETRY_AFTER_UNAVAILABLE
-from janus.migrations_status import migration_names
+from janus.migrate import migration_names
 from janus.models import SecurityEvent
 from janus.repos.images import images
 from janus.web.app import JsonLineFormatter, create_app

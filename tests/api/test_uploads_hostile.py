@@ -87,6 +87,12 @@ HOSTILE = {
     "blank_name": (_png, "   ", {}, 422, "validation_error", "$.filename"),
     "name_too_long": (_png, "x" * 300 + ".png", {}, 422, "validation_error", "$.filename"),
     "control_character": (_png, "a\tb.png", {}, 422, "validation_error", "$.filename"),
+    # The name is checked once, first: before the bytes are looked at or decoded.
+    "path_name_on_garbage": (b"not an image", "../x.png", {}, 422, "validation_error",
+                             "$.filename"),
+    "path_name_on_a_bomb": (png_bomb(4000, 4000), "../bomb.png",
+                            {"JANUS_MAX_IMAGE_PIXELS": BOMB_LIMIT}, 422, "validation_error",
+                            "$.filename"),
 }
 
 

@@ -15,7 +15,7 @@ from janus.access import Actor
 from janus.backup.create import create_backup
 from janus.backup.restore import restore_backup
 from janus.db import database, make_database, sqlite_path
-from janus.migrations_status import applied, migration_names
+from janus.migrate import applied, migration_names
 from janus.models import Image, Log
 from janus.services.images import delete_image
 from tests.backup.helpers import (

@@ -13,7 +13,7 @@ from peewee_migrate import Router
 from janus.backup.create import create_backup
 from janus.backup.manifest import MANIFEST_NAME
 from janus.db import sqlite_path
-from janus.migrations_status import applied, migration_names
+from janus.migrate import applied, migration_names
 from janus.models import User
 from tests.backup.helpers import (
     assert_one_line_error,

@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
+import peewee as pw
 import pytest
 from markupsafe import escape
 from playhouse.test_utils import count_queries
@@ -163,3 +164,29 @@ def test_the_dashboard_names_who_is_signed_in(as_moderator):
     assert res.status_int == 200
     assert "<strong>mod</strong> (moderator)" in res.text
     assert '<a href="/console" aria-current="page">Dashboard</a>' in res.text
+
+
+def test_a_deadlock_on_a_page_is_retried_and_counted_as_the_apis(app, as_moderator,
+                                                                  monkeypatch):
+    """The console runs through the API's DatabasePlugin: the same retries,
+    the same janus_database_conflicts_total."""
+    import janus.web.console.pages_dashboard as dashboard
+    from janus.web import plugins
+    from tests.api.test_metrics import DriverError, delta, scrape
+
+    monkeypatch.setattr(plugins, "RETRY_PAUSE", 0)
+    original, calls = dashboard.summarise, []
+
+    def deadlocked(*args, **kwargs):
+        calls.append(1)
+        if len(calls) < plugins.ATTEMPTS:
+            exc = pw.OperationalError("deadlock detected")
+            exc.orig = DriverError()
+            raise exc
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard, "summarise", deadlocked)
+    before = scrape(app)
+    assert as_moderator.get("/console").status_int == 200
+    assert len(calls) == plugins.ATTEMPTS
+    assert delta(before, scrape(app), "janus_database_conflicts_total") == plugins.ATTEMPTS - 1

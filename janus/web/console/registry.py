@@ -2,8 +2,8 @@
 
 Console routes skip the JSON API's plugins (``skip=True``) and get instead:
 
-1. a pooled database connection (and the migrated check), PostgreSQL
-   deadlocks retried as for the API (``plugins.retried``);
+1. a pooled database connection, the migrated check and PostgreSQL
+   deadlocks retried: the API's own ``DatabasePlugin`` (``run``);
 2. the session cookie resolved to an ``Actor``: none → 303 to the sign-in
    page; not an admin, or below the route's level → 403 page;
 3. on POST, the CSRF token checked before anything else (403 page);
@@ -22,12 +22,10 @@ from collections.abc import Callable
 
 from bottle import HTTPResponse, request, response
 
-from janus.db import database
 from janus.errors import Forbidden, JanusError
-from janus.migrations_status import require_migrated
 from janus.schemas.validation import path_ids
 from janus.web.console import csrf, errors, inputs, session
-from janus.web.plugins import retried
+from janus.web.plugins import database_plugin
 from janus.web.registry import id_params
 
 LOGIN_PATH = "/console/login"
@@ -45,7 +43,7 @@ class Console:
     def __init__(self, app, config, limits, store):
         self.app, self.config, self.limits, self.store = app, config, limits, store
         self.routes: list[ConsoleRoute] = []
-        self._migrated = False
+        self._connected = database_plugin(app).run  # the API's: one migrated check
 
     # -- declaring routes --------------------------------------------------------
     def page(self, path: str, level: str = "moderator"):
@@ -96,7 +94,7 @@ class Console:
                     inputs.bounded_body(self.config.max_body_bytes)
                 if not uses_database:
                     return guarded(**url_args)
-                return self._with_connection(guarded, **url_args)
+                return self._connected(guarded, **url_args)
             except HTTPResponse:
                 raise
             except JanusError as exc:
@@ -104,17 +102,6 @@ class Console:
             except Exception as exc:  # noqa: BLE001 - the page must never be a traceback
                 return errors.for_exception(exc)
         return handled
-
-    def _with_connection(self, callback, **url_args):
-        database.connect(reuse_if_open=True)
-        try:
-            if not self._migrated:
-                require_migrated(database.obj, public=True)
-                self._migrated = True
-            return retried(callback, **url_args)
-        finally:
-            if not database.is_closed():
-                database.close()
 
 
 def see_other(path: str) -> None:

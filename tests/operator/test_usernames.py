@@ -6,7 +6,7 @@ from __future__ import annotations
 from janus.models import User
 from janus.repos.users import users
 from janus.usernames import canonical
-from tests.admin.conftest import STRONG, assert_failed, assert_from_cli, audit_rows
+from tests.operator.conftest import STRONG, assert_failed, assert_from_cli, audit_rows
 
 
 def _clash(db):

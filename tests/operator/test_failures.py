@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin.conftest import assert_failed
+from tests.operator.conftest import assert_failed
 
 
 @pytest.mark.parametrize("command", [["list-admins"], ["unlock", "a@example.com"]])

@@ -14,7 +14,8 @@ from janus.password_policy import ADMIN
 from janus.passwords import verify_password
 from janus.services import auth, lockout
 from janus.services.auth import issue_token
-from tests.admin.conftest import (
+from tests.helpers import set_admin_level
+from tests.operator.conftest import (
     OLD_PASSWORD,
     STRONG,
     assert_event_from_cli,
@@ -23,7 +24,6 @@ from tests.admin.conftest import (
     audit_rows,
     security_rows,
 )
-from tests.helpers import set_admin_level
 
 ADDRESS = Client(ip="198.51.100.9", user_agent="test")
 

@@ -5,8 +5,8 @@ import pytest
 
 from janus.models import Admin, User
 from janus.passwords import verify_password
-from tests.admin.conftest import STRONG, assert_failed, assert_from_cli, audit_rows
 from tests.helpers import set_admin_level
+from tests.operator.conftest import STRONG, assert_failed, assert_from_cli, audit_rows
 
 FIRST = {"JANUS_FIRST_SUPERADMIN_EMAIL": "first@example.com",
          "JANUS_FIRST_SUPERADMIN_PASSWORD": STRONG}

@@ -9,7 +9,7 @@ from janus.password_policy import ADMIN
 from janus.passwords import verify_password
 from janus.repos.users import users
 from janus.services.admins import level_of
-from tests.admin.conftest import (
+from tests.operator.conftest import (
     STRONG,
     assert_event_from_cli,
     assert_failed,
@@ -22,7 +22,7 @@ from tests.admin.conftest import (
 @pytest.fixture
 def terminal(monkeypatch):
     """CliRunner's stdin is no terminal; say it is, so the prompt asks."""
-    monkeypatch.setattr("janus.admin.cli.interactive", lambda: True)
+    monkeypatch.setattr("janus.operator.cli.interactive", lambda: True)
 
 
 @pytest.mark.parametrize("source", ["env", "stdin", "prompt"])

@@ -11,7 +11,9 @@ import peewee as pw
 from janus import audit, passwords
 from janus.access import Actor, Client
 from janus.config import Config
-from janus.seeds.connection import connected, first_line, shown_url
+from janus.db import shown_url
+from janus.errors import first_line
+from janus.seeds.connection import connected
 
 USER_AGENT = "janus-admin"
 

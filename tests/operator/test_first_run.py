@@ -1,5 +1,5 @@
 """The issue's "Done when": a fresh database without demo seeds, migrated;
-``python -m janus.admin create-superadmin`` in a real process; then that
+``python -m janus.operator create-superadmin`` in a real process; then that
 superadmin logs in over HTTP and uses an admin-only route."""
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ import webtest
 from janus.config import Config
 from janus.paths import PROJECT_ROOT
 from janus.web.app import create_app
-from tests.admin.conftest import CHEAP_ARGON2, STRONG
+from tests.operator.conftest import CHEAP_ARGON2, STRONG
 
 
 def _janus_admin(url: str, *args, stdin: str | None = None, **env):
     environ = {key: value for key, value in os.environ.items()
                if not key.startswith("JANUS_")}
     environ.update({"DATABASE_URL": url, **CHEAP_ARGON2, **env})
-    return subprocess.run([sys.executable, "-m", "janus.admin", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "janus.operator", *args], input=stdin,
                           capture_output=True, text=True, env=environ, cwd=PROJECT_ROOT,
                           timeout=120)
 

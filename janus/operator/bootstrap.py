@@ -19,7 +19,7 @@ def existing_superadmin() -> str | None:
 
 
 def bootstrap(actor, email: str, password: str, create) -> str:
-    """What was done, as one line. ``create``: janus.admin.cli's
+    """What was done, as one line. ``create``: janus.operator.cli's
     create-superadmin step (actor, email, username, password source)."""
     email = email.strip().lower()
     # Refuse a weak password even when there is nothing to create: the

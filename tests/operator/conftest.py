@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from janus.admin.cli import cli
 from janus.models import Log, SecurityEvent
+from janus.operator.cli import cli
 from janus.passwords import configure
 from janus.repos.users import users
 

@@ -1,4 +1,4 @@
-"""``janus-admin`` / ``python -m janus.admin``: click commands over the
+"""``janus-admin`` / ``python -m janus.operator``: click commands over the
 domain services. Every failure is one line on stderr and exit status 1
 (2: a usage error, click's own); never a traceback."""
 from __future__ import annotations
@@ -11,10 +11,10 @@ import click
 import msgspec
 
 from janus import password_policy
-from janus.admin.session import CommandError, session, system_actor
 from janus.config import Config, ConfigError
 from janus.errors import JanusError
 from janus.models import Admin, User
+from janus.operator.session import CommandError, session, system_actor
 from janus.schemas.users import UserCreateIn, UserPatchIn
 from janus.schemas.validation import decode_json
 from janus.services import accounts, admins, lockout
@@ -259,7 +259,7 @@ def rekey_usernames():
 def bootstrap():
     """Create the first superadmin from JANUS_FIRST_SUPERADMIN_EMAIL and
     JANUS_FIRST_SUPERADMIN_PASSWORD when no superadmin exists."""
-    from janus.admin.bootstrap import bootstrap as run_bootstrap
+    from janus.operator.bootstrap import bootstrap as run_bootstrap
     email, password = os.environ.get(FIRST_EMAIL_ENV), os.environ.get(FIRST_PASSWORD_ENV)
     if not email and not password:
         click.echo(f"bootstrap: {FIRST_EMAIL_ENV} is not set; nothing to do")

@@ -1,3 +1,0 @@
-from janus.admin.cli import main
-
-main()

@@ -1,0 +1,3 @@
+from janus.operator.cli import main
+
+main()
