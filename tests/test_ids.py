@@ -16,6 +16,7 @@ from janus.models import (
     Analytics,
     AuthToken,
     ConsoleSession,
+    AnalysisResult,
     IdempotencyKey,
     Image,
     Log,
@@ -25,8 +26,10 @@ from janus.models import (
 from tests.helpers import MIGRATIONS_DIR, make_image, make_user
 
 LATER = "2099-01-01 00:00:00"
-# The tables 004 converts: those of migrations 001-003 (console_sessions came in 005).
-MODELS_AT_004 = tuple(model for model in MODELS if model is not ConsoleSession)
+# The tables 004 converts: those of migrations 001-003 (console_sessions came
+# in 005, analysis_results in 010).
+MODELS_AT_004 = tuple(model for model in MODELS
+                      if model not in (ConsoleSession, AnalysisResult))
 
 
 def build(model, owner, image):
@@ -52,13 +55,16 @@ def build(model, owner, image):
     if model is ConsoleSession:
         return ConsoleSession.create(user=owner, expires_at=LATER,
                                      session_hash=make_user().username.ljust(64, "0"))
+    if model is AnalysisResult:
+        return AnalysisResult.create(sha256=make_user().username.ljust(64, "0"), k=4, version=1,
+                                     data={"n": 1})
     raise AssertionError(f"no builder for {model.__name__}")
 
 
 def test_every_model_has_a_builder():
     assert {m.__name__ for m in MODELS} == {
         "User", "Admin", "AuthToken", "Image", "Log", "Analytics", "SecurityEvent",
-        "IdempotencyKey", "ConsoleSession"}
+        "IdempotencyKey", "ConsoleSession", "AnalysisResult"}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -99,23 +105,25 @@ def snapshot(db):
     return out
 
 
-# users columns added after 004 (migrations/008): left out of the rows built here.
-LATER_USER_FIELDS = ("username_canonical", "password_rule")
+# Columns added after 004 (migrations 008, 009): left out of the rows built here.
+LATER_FIELDS = {User: ("username_canonical", "password_rule"), Log: ("source",),
+                SecurityEvent: ("source", "reported_by")}
 
 
 @contextlib.contextmanager
 def models_at_004(db):
-    """MODELS_AT_004 bound to ``db``, User without the later columns."""
-    removed = [User._meta.fields[name] for name in LATER_USER_FIELDS]
-    for field in removed:
-        User._meta.remove_field(field.name)
-        delattr(User, field.name)  # its accessor, through which create() would still set it
+    """MODELS_AT_004 bound to ``db``, without the later columns."""
+    removed = [(model, model._meta.fields[name])
+               for model, names in LATER_FIELDS.items() for name in names]
+    for model, field in removed:
+        model._meta.remove_field(field.name)
+        delattr(model, field.name)  # its accessor, through which create() would still set it
     try:
         with db.bind_ctx(MODELS_AT_004):
             yield
     finally:
-        for field in removed:
-            User._meta.add_field(field.name, field)
+        for model, field in removed:
+            model._meta.add_field(field.name, field)
 
 
 @pytest.fixture
