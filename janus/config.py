@@ -258,6 +258,9 @@ class Config:
     # The sender's sweep of the outbox (what a crashed worker left); 0: only
     # when woken after a commit.
     mail_sweep_seconds: int = 60
+    # A claimed mail is its sender's for this long: then, its sender taken
+    # for dead, another sends it (same Message-ID). Longer than a batch's SMTP.
+    mail_lease_seconds: int = 600
     reset_token_ttl_seconds: int = 3600
     # Per address, and per account (the email asked for).
     rate_limit_password_reset: str = "5/minute;30/hour"
@@ -349,6 +352,8 @@ class Config:
             mail_retry_seconds=number("mail_retry_seconds", "JANUS_MAIL_RETRY_SECONDS"),
             mail_sweep_seconds=number("mail_sweep_seconds", "JANUS_MAIL_SWEEP_SECONDS",
                                       minimum=0),
+            mail_lease_seconds=number("mail_lease_seconds", "JANUS_MAIL_LEASE_SECONDS",
+                                      minimum=1),
             reset_token_ttl_seconds=number("reset_token_ttl_seconds",
                                            "JANUS_RESET_TOKEN_TTL_SECONDS", minimum=60),
             rate_limit_password_reset=_rate(env, "JANUS_RATE_LIMIT_PASSWORD_RESET",

@@ -2,6 +2,7 @@
 keeping every delivered message; ``refuse`` makes it answer 451 instead."""
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -23,6 +24,7 @@ class Mailbox:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.refuse = False
+        self.delay = 0.0  # seconds between keeping a message and answering
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -31,6 +33,8 @@ class Mailbox:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+        if self.delay:  # kept, but the answer is late: a sender killed now sends it again
+            await asyncio.sleep(self.delay)
         return "250 OK"
 
 
@@ -53,6 +57,7 @@ class SmtpServer:
         with self.mailbox.lock:
             self.mailbox.messages.clear()
         self.mailbox.refuse = False
+        self.mailbox.delay = 0.0
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list:
         """At least ``count`` messages, waiting up to ``timeout`` seconds."""

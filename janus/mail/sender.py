@@ -29,9 +29,6 @@ from janus.models import OutboxMail, utcnow
 
 log = logging.getLogger("janus.mail")
 BATCH = 20
-# A claimed mail is the claimer's for this long: longer than one SMTP
-# session can take (its timeout is at most 300 s per step).
-LEASE = timedelta(minutes=10)
 # The longest wait between two attempts, however many came before.
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -42,8 +39,9 @@ def _due():
             | ((OutboxMail.status == "sending") & (OutboxMail.claimed_until < now)))
 
 
-def claim(limit: int = BATCH) -> list[OutboxMail]:
-    """Due mails, now ``sending`` under this caller's lease, attempt counted."""
+def claim(limit: int = BATCH, lease_seconds: int = 600) -> list[OutboxMail]:
+    """Due mails, now ``sending`` under this caller's lease
+    (JANUS_MAIL_LEASE_SECONDS), attempt counted."""
     with database.atomic():
         query = OutboxMail.select().where(_due()).order_by(OutboxMail.id).limit(limit)
         if isinstance(database.obj, pw.PostgresqlDatabase):
@@ -51,7 +49,8 @@ def claim(limit: int = BATCH) -> list[OutboxMail]:
         rows = list(query)
         if rows:
             now = utcnow()
-            OutboxMail.update(status="sending", claimed_until=now + LEASE,
+            until = now + timedelta(seconds=lease_seconds)
+            OutboxMail.update(status="sending", claimed_until=until,
                               attempts=OutboxMail.attempts + 1).where(
                 OutboxMail.id.in_([row.id for row in rows])).execute()
             for row in rows:
@@ -84,7 +83,7 @@ def deliver_due(config: Config) -> dict:
     """One pass: claim, deliver, record, until nothing is due. Returns the
     counts by outcome."""
     counts = {"sent": 0, "pending": 0, "failed": 0}
-    while rows := claim():
+    while rows := claim(lease_seconds=config.mail_lease_seconds):
         for row in rows:
             try:
                 transport.deliver(row, config.smtp, config.mail_from)
