@@ -196,3 +196,16 @@ def test_known_and_unknown_addresses_take_about_the_same_time(mail_client, alice
     known, unknown = median(alice.user.email), median("ghost@example.com")
     # The mail goes after the answer; what differs is two small inserts.
     assert abs(known - unknown) < 0.05, (known, unknown)
+
+
+def test_a_reset_ends_the_console_sessions_too(mail_client, moderator, smtp_server, make_config):
+    from janus.access import Client
+    from janus.errors import Unauthorized
+    from janus.services import console_sessions
+    _, issued = console_sessions.sign_in(moderator.user.username, PASSWORD, Client(CLIENT_IP),
+                                         make_config())
+    console_sessions.resolve(issued.plain)
+    ask(mail_client, moderator.user.email)
+    confirm(mail_client, mailed_token(smtp_server, moderator.user.email))
+    with pytest.raises(Unauthorized):
+        console_sessions.resolve(issued.plain)
