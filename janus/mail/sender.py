@@ -99,12 +99,18 @@ def deliver_due(config: Config) -> dict:
 
 
 def seconds_to_next_retry() -> float | None:
-    soonest = (OutboxMail.select(OutboxMail.next_attempt_at)
-               .where(OutboxMail.status == "pending")
-               .order_by(OutboxMail.next_attempt_at).first())
-    if soonest is None:
+    """Until the next pending mail is due, or the next lease (a dead
+    sender's, maybe) runs out; None when neither is waiting."""
+    waiting = [row for row in (
+        OutboxMail.select(OutboxMail.next_attempt_at.alias("at"))
+        .where(OutboxMail.status == "pending").order_by(OutboxMail.next_attempt_at).first(),
+        OutboxMail.select(OutboxMail.claimed_until.alias("at"))
+        .where(OutboxMail.status == "sending").order_by(OutboxMail.claimed_until).first(),
+    ) if row is not None]
+    if not waiting:
         return None
-    return max(0.05, (soonest.next_attempt_at - utcnow()).total_seconds())
+    soonest = min(row.at for row in waiting)
+    return max(0.05, (soonest - utcnow()).total_seconds())
 
 
 class Sender:

@@ -146,3 +146,22 @@ def test_without_smtp_the_mail_is_logged(db, make_config, caplog):
         assert sender.deliver_due(make_config())["sent"] == 1
     (record,) = [r for r in caplog.records if r.name == "janus.mail"]
     assert record.msg["message_id"] == mail.message_id and record.msg["body"] == "body 0\n"
+
+
+@pytest.mark.parametrize("state", ["retry", "lease"])
+def test_the_thread_wakes_itself_when_a_retry_or_a_lease_is_due(mail_config, smtp_server,
+                                                                state):
+    (mail,) = write()
+    soon = utcnow() + timedelta(seconds=1)
+    if state == "retry":
+        OutboxMail.update(next_attempt_at=soon).execute()
+    else:  # claimed by a sender that died
+        OutboxMail.update(status="sending", claimed_until=soon).execute()
+    sender.configure(mail_config(JANUS_MAIL_SWEEP_SECONDS=0))
+    try:
+        sender.wake()
+        assert smtp_server.messages == []  # not due yet
+        (message,) = smtp_server.wait_for(1, timeout=10)
+        assert message["Message-ID"] == mail.message_id
+    finally:
+        sender.stop()
