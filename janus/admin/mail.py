@@ -35,7 +35,7 @@ def group(run, fail) -> click.Group:
             fail("mail retry: give mail ids or --all, not both")
 
         def action(actor):
-            count = outbox.retry(None if retry_all else list(ids))
+            count = outbox.retry(actor, None if retry_all else list(ids))
             asked = len(set(ids))
             if ids and count < asked:
                 return f"{count} of {asked} mails queued again (the others are not failed)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import email.utils
 import secrets
 
+from janus.audit import record_change
 from janus.db import database
 from janus.models import OutboxMail, utcnow
 
@@ -36,12 +37,16 @@ def failed() -> list[OutboxMail]:
                 .order_by(OutboxMail.id))
 
 
-def retry(ids: list[int] | None = None) -> int:
+def retry(actor, ids: list[int] | None = None) -> int:
     """Failed mails (``ids``, else every one) back to pending, attempts from
-    zero; returns how many. Their Message-ID stays."""
+    zero, with their audit row; returns how many. Their Message-ID stays."""
     with database.atomic():
-        query = OutboxMail.update(status="pending", attempts=0, next_attempt_at=utcnow(),
-                                  claimed_until=None).where(OutboxMail.status == "failed")
+        chosen = OutboxMail.select(OutboxMail.id).where(OutboxMail.status == "failed")
         if ids is not None:
-            query = query.where(OutboxMail.id.in_(ids))
-        return query.execute()
+            chosen = chosen.where(OutboxMail.id.in_(ids))
+        retried = [row.id for row in chosen.order_by(OutboxMail.id)]
+        if retried:
+            OutboxMail.update(status="pending", attempts=0, next_attempt_at=utcnow(),
+                              claimed_until=None).where(OutboxMail.id.in_(retried)).execute()
+            record_change(actor.user, "mail.retried", "outbox", None, {"ids": retried})
+        return len(retried)

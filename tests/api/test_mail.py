@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from janus.admin.cli import cli
 from janus.db import database
 from janus.mail import outbox, sender
-from janus.models import OutboxMail, utcnow
+from janus.models import Log, OutboxMail, utcnow
 
 
 @pytest.fixture
@@ -79,6 +79,9 @@ def test_refusals_back_off_then_fail_and_the_cli_retries(mail_config, smtp_serve
     retried = CliRunner().invoke(cli, ["mail", "retry", str(mail.id)], env=env)
     assert (retried.exit_code, retried.output) == (0, "1 mail queued again\n")
     database.connect(reuse_if_open=True)
+    (audit,) = Log.select().where(Log.action == "mail.retried")
+    assert audit.user_id is None and audit.log_metadata["via"] == "cli"
+    assert audit.log_metadata["changes"] == {"ids": [mail.id]}
     smtp_server.mailbox.refuse = False
     assert sender.deliver_due(config)["sent"] == 1
     (message,) = smtp_server.wait_for(1)
