@@ -90,6 +90,9 @@ def deliver_due(config: Config) -> dict:
                 error = None
             except transport.DeliveryError as exc:
                 error = str(exc)
+            except Exception as exc:  # a mail that cannot be built counts as an attempt
+                log.exception("mail could not be sent")
+                error = f"{type(exc).__name__}: {exc}"[:255]
             status = record(row, config, error)
             counts[status] += 1
             if error is not None:

@@ -168,3 +168,12 @@ def test_the_thread_wakes_itself_when_a_retry_or_a_lease_is_due(mail_config, smt
         assert message["Message-ID"] == mail.message_id
     finally:
         sender.stop()
+
+
+def test_a_mail_that_cannot_be_built_fails_instead_of_looping(mail_config, smtp_server):
+    (mail,) = write()
+    # A subject no header can carry (written around enqueue's own check).
+    OutboxMail.update(subject="bad\nsubject").execute()
+    config = mail_config(JANUS_MAIL_MAX_ATTEMPTS=1)
+    assert sender.deliver_due(config) == {"sent": 0, "pending": 0, "failed": 1}
+    assert row(mail).status == "failed" and "ValueError" in row(mail).last_error
