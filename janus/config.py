@@ -16,6 +16,7 @@ import limits
 
 from janus import secret_key
 from janus.paths import default_data_dir
+from janus.smtp_url import SmtpSettings, parse_smtp_url
 from janus.storage.location import S3Location, S3Settings, check_endpoint
 
 # JANUS_DATA_DIR unset: a checkout's instance/, an installed package's
@@ -165,6 +166,28 @@ def _endpoint(env, name):
         raise ConfigError(f"{name} {exc}") from None
 
 
+def _smtp(env, name):
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_smtp_url(raw)
+    except ValueError as exc:
+        # Never the URL itself: it may hold the password.
+        raise ConfigError(f"{name} must be smtp://[user:password@]host[:port][?starttls=true] "
+                          f"or smtps://...: {exc}") from None
+
+
+def _mail_from(env, name, default):
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if any(c in raw for c in "\r\n\0") or "@" not in raw or len(raw) > 254:
+        raise ConfigError(f"{name} must be one address such as "
+                          f"\"Janus <janus@example.org>\", got {raw!r}")
+    return raw
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     database_url: str
@@ -237,6 +260,23 @@ class Config:
     # JANUS_SECRET_KEY (janus.secret_key); None: create_app uses the one
     # generated in <data_dir>/secret_key.
     secret_key: bytes | None = dataclasses.field(default=None, repr=False)
+    # Mail (janus.mail): None writes each mail to the log (development only).
+    smtp: SmtpSettings | None = None
+    mail_from: str = "Janus <janus@localhost>"
+    # Delivery attempts before a mail is marked failed; the first retry waits
+    # mail_retry_seconds, each next one twice as long.
+    mail_max_attempts: int = 5
+    mail_retry_seconds: int = 30
+    # The sender's sweep of the outbox (what a crashed worker left); 0: only
+    # when woken after a commit.
+    mail_sweep_seconds: int = 60
+    # A claimed mail is its sender's for this long: then, its sender taken
+    # for dead, another sends it (same Message-ID). Longer than a batch's SMTP.
+    mail_lease_seconds: int = 600
+    reset_token_ttl_seconds: int = 3600
+    # Per address, and per account (the email asked for).
+    rate_limit_password_reset: str = "5/minute;30/hour"
+    rate_limit_password_reset_account: str = "3/hour"
 
     def __post_init__(self):
         if self.storage_dir is None:  # built directly (tests): beside the data
@@ -319,4 +359,19 @@ class Config:
                                            "JANUS_CONSOLE_SESSION_SECONDS", minimum=60),
             cookie_secure=_bool(env, "JANUS_COOKIE_SECURE", default["cookie_secure"]),
             secret_key=_secret_key(env, "JANUS_SECRET_KEY"),
+            smtp=_smtp(env, "JANUS_SMTP_URL"),
+            mail_from=_mail_from(env, "JANUS_MAIL_FROM", default["mail_from"]),
+            mail_max_attempts=number("mail_max_attempts", "JANUS_MAIL_MAX_ATTEMPTS"),
+            mail_retry_seconds=number("mail_retry_seconds", "JANUS_MAIL_RETRY_SECONDS"),
+            mail_sweep_seconds=number("mail_sweep_seconds", "JANUS_MAIL_SWEEP_SECONDS",
+                                      minimum=0),
+            mail_lease_seconds=number("mail_lease_seconds", "JANUS_MAIL_LEASE_SECONDS",
+                                      minimum=1),
+            reset_token_ttl_seconds=number("reset_token_ttl_seconds",
+                                           "JANUS_RESET_TOKEN_TTL_SECONDS", minimum=60),
+            rate_limit_password_reset=_rate(env, "JANUS_RATE_LIMIT_PASSWORD_RESET",
+                                            default["rate_limit_password_reset"]),
+            rate_limit_password_reset_account=_rate(
+                env, "JANUS_RATE_LIMIT_PASSWORD_RESET_ACCOUNT",
+                default["rate_limit_password_reset_account"]),
         )

@@ -281,6 +281,48 @@ class AnalysisResult(BaseModel):
         indexes = ((("sha256", "k", "version"), True),)
 
 
+class OutboxMail(BaseModel):
+    """A mail to send, written in the transaction of the change that causes
+    it (janus.mail.outbox) and delivered after commit by janus.mail.sender.
+    ``message_id`` is fixed here, so a resend after a crash carries the same
+    one. ``status``: pending, sending (claimed until ``claimed_until``), sent,
+    failed. The body is erased once the mail is sent (it may hold a link)."""
+
+    kind = pw.CharField(max_length=32)
+    recipient = pw.CharField(max_length=254)
+    subject = pw.CharField(max_length=255)
+    body = pw.TextField()
+    message_id = pw.CharField(max_length=255, unique=True)
+    status = pw.CharField(max_length=8, default="pending")
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = pw.DateTimeField(default=utcnow)
+    claimed_until = pw.DateTimeField(null=True)
+    last_error = pw.CharField(max_length=255, null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    sent_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "outbox"
+        indexes = ((("status", "next_attempt_at"), False),)
+
+
+class PasswordReset(BaseModel):
+    """A password reset token (janus.services.password_reset): only its
+    SHA-256 is stored. Void once used, once a newer one is issued, or once
+    the password changes (``password_hash`` no longer the user's)."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="password_resets")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    # The password hash the token was issued against: another password voids it.
+    password_hash = pw.CharField(max_length=255)
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    used_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "password_resets"
+
+
 # Dependency order: parents before children (create), reversed to drop.
 MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent, IdempotencyKey,
-          ConsoleSession, AnalysisResult)
+          ConsoleSession, AnalysisResult, OutboxMail, PasswordReset)

@@ -29,7 +29,9 @@ from janus.config import Config
 from janus.errors import TooManyRequests
 
 # rule -> what its key is: a client address, or a user (the analysis route).
-RULES = {"login": "address", "register": "address", "upload": "address", "analysis": "user"}
+RULES = {"login": "address", "register": "address", "upload": "address", "analysis": "user",
+         "password_reset": "address", "password_reset_account": "account"}
+SOURCES = {"address": "this address", "user": "this user", "account": "this account"}
 # A Redis that does not answer must not hold a request for long.
 REDIS_TIMEOUT_SECONDS = 1.0
 log = logging.getLogger("janus.ratelimit")
@@ -38,7 +40,9 @@ log = logging.getLogger("janus.ratelimit")
 def rules_from(config: Config) -> dict[str, list]:
     """The configured rates, parsed; a rule set to "" is absent (no limit)."""
     text = {"login": config.rate_limit_login, "register": config.rate_limit_register,
-            "upload": config.rate_limit_upload, "analysis": config.rate_limit_analysis}
+            "upload": config.rate_limit_upload, "analysis": config.rate_limit_analysis,
+            "password_reset": config.rate_limit_password_reset,
+            "password_reset_account": config.rate_limit_password_reset_account}
     return {name: limits.parse_many(rate) for name, rate in text.items() if rate}
 
 
@@ -73,10 +77,12 @@ class RateLimits:
                            "rule": rule, "detail": repr(exc.storage_error)})
                 return
             retry_after = max(1, math.ceil(reset_at - time.time()))
+            # An account is logged by rule alone: the key is an email address.
             log.warning({"message": "rate limited", "rule": rule,
-                         ("ip" if who == "address" else "user_id"): key,
+                         **({"ip": key} if who == "address" else
+                            {"user_id": key} if who == "user" else {}),
                          "limit": str(item), "retry_after": retry_after})
-            source = "this address" if who == "address" else "this user"
-            raise TooManyRequests(f"too many {rule} requests from {source}; "
+            source = SOURCES[who]
+            raise TooManyRequests(f"too many {rule.replace('_', ' ')} requests from {source}; "
                                   "try again later", retry_after,
                                   details={"limit": str(item)})

@@ -142,11 +142,25 @@ def _hold_database() -> None:
             stop(str(exc))
 
 
+def _mail_notice() -> None:
+    if Config.from_env().smtp is None:
+        print("janus: JANUS_SMTP_URL is unset: mails are written to the log "
+              "(development only)", file=sys.stderr, flush=True)
+
+
 def on_starting(server) -> None:
     _check_bind(server)
     _check_startup()
     _hold_database()
     _prepare_metrics_dir(server)
+    _mail_notice()
+
+
+def post_worker_init(worker) -> None:
+    # The worker's mail sender (janus.mail.sender) from boot, so its sweep
+    # delivers what a killed worker left even before any new mail is written.
+    from janus.mail import sender
+    sender.start()
 
 
 def settings() -> dict:
@@ -175,6 +189,7 @@ def settings() -> dict:
         "post_fork": listeners.post_fork,
         "child_exit": child_exit,
         "on_exit": on_exit,
+        "post_worker_init": post_worker_init,
     }
     # gunicorn 27 opens a control socket under $HOME by default; two services on
     # one host would fight over it, and nothing here uses it. Opt in with a path.

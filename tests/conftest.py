@@ -127,3 +127,21 @@ def store_kind(request):
 def store(store_kind, tmp_path):
     """An empty store of the test's kind."""
     return storage.make_store(store_kind, tmp_path)
+
+
+# -- the SMTP server (tests/mail.py) --------------------------------------------------------
+@pytest.fixture(scope="session")
+def smtp_server_session():
+    from tests.mail import SmtpServer
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_server_session):
+    """The suite's SMTP server, its mailbox emptied for the test."""
+    smtp_server_session.clear()
+    yield smtp_server_session
+    smtp_server_session.clear()

@@ -13,23 +13,25 @@ from janus.db import make_database
 from janus.models import (
     MODELS,
     Admin,
+    AnalysisResult,
     Analytics,
     AuthToken,
     ConsoleSession,
-    AnalysisResult,
     IdempotencyKey,
     Image,
     Log,
+    OutboxMail,
+    PasswordReset,
     SecurityEvent,
     User,
 )
 from tests.helpers import MIGRATIONS_DIR, make_image, make_user
 
 LATER = "2099-01-01 00:00:00"
-# The tables 004 converts: those of migrations 001-003 (console_sessions came
-# in 005, analysis_results in 010).
-MODELS_AT_004 = tuple(model for model in MODELS
-                      if model not in (ConsoleSession, AnalysisResult))
+# The tables 004 converts: those of migrations 001-003 (console_sessions came in
+# 005, analysis_results in 010, outbox and password_resets in 013).
+MODELS_AT_004 = tuple(model for model in MODELS if model not in (
+    ConsoleSession, AnalysisResult, OutboxMail, PasswordReset))
 
 
 def build(model, owner, image):
@@ -56,15 +58,21 @@ def build(model, owner, image):
         return ConsoleSession.create(user=owner, expires_at=LATER,
                                      session_hash=make_user().username.ljust(64, "0"))
     if model is AnalysisResult:
-        return AnalysisResult.create(sha256=make_user().username.ljust(64, "0"), k=4, version=1,
+        return AnalysisResult.create(sha256=make_user().username.ljust(64, "0"), k=3, version=1,
                                      data={"n": 1})
+    if model is OutboxMail:
+        return OutboxMail.create(kind="test", recipient="a@example.com", subject="s", body="b",
+                                 message_id=f"<{make_user().username}@test>")
+    if model is PasswordReset:
+        return PasswordReset.create(user=owner, token_hash=make_user().username.ljust(64, "0"),
+                                    password_hash="h", expires_at=LATER)
     raise AssertionError(f"no builder for {model.__name__}")
 
 
 def test_every_model_has_a_builder():
     assert {m.__name__ for m in MODELS} == {
         "User", "Admin", "AuthToken", "Image", "Log", "Analytics", "SecurityEvent",
-        "IdempotencyKey", "ConsoleSession", "AnalysisResult"}
+        "IdempotencyKey", "ConsoleSession", "AnalysisResult", "OutboxMail", "PasswordReset"}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

@@ -14,6 +14,7 @@ from janus import password_policy
 from janus.config import Config, ConfigError
 from janus.errors import JanusError
 from janus.models import Admin, User
+from janus.operator import mail as mail_commands
 from janus.operator.session import CommandError, session, system_actor
 from janus.schemas.users import UserCreateIn, UserPatchIn
 from janus.schemas.validation import decode_json
@@ -267,6 +268,10 @@ def bootstrap():
     if not (email and password):
         _fail(f"bootstrap: set both {FIRST_EMAIL_ENV} and {FIRST_PASSWORD_ENV}, or neither")
     run(lambda actor: run_bootstrap(actor, email, password, _create_superadmin))
+
+
+# Command groups kept in modules of their own.
+cli.add_command(mail_commands.group(run, _fail), "mail")
 
 
 def main() -> None:

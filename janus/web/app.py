@@ -22,6 +22,7 @@ from janus.config import Config
 from janus.db import init_database, sqlite_path
 from janus.errors import for_status
 from janus.imaging import gate
+from janus.mail import sender as mail_sender
 from janus.ratelimit import RateLimits
 from janus.services.files import start_sweep
 from janus.storage import open_store
@@ -43,13 +44,14 @@ from janus.web.routes import (
     image_files,
     images,
     logs,
+    password_reset,
     security,
     summary,
     users,
 )
 
-ROUTE_MODULES = (health, auth, users, admins, images, image_files, image_analysis, logs,
-                 summary, analytics, security, docs, metrics)
+ROUTE_MODULES = (health, auth, password_reset, users, admins, images, image_files,
+                 image_analysis, logs, summary, analytics, security, docs, metrics)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("janus.access")
 
@@ -151,6 +153,7 @@ def create_app(config: Config | None = None) -> Bottle:
         in_use.hold_shared(Path(sqlite_path(config.database_url)))
     passwords.configure(config.argon2_time_cost, config.argon2_memory_kib)
     gate.configure(config.decode_concurrency)
+    mail_sender.configure(config)  # the process's sender: janus.mail.sender
 
     app = Bottle()
     app.config["janus.config"] = config

@@ -55,7 +55,12 @@ def make_config(database_url, tmp_path, store_kind):
                "JANUS_RATE_LIMIT_LOGIN": "100000/minute",
                "JANUS_RATE_LIMIT_REGISTER": "100000/minute",
                "JANUS_RATE_LIMIT_UPLOAD": "100000/minute",
-               "JANUS_RATE_LIMIT_ANALYSIS": "100000/minute"}
+               "JANUS_RATE_LIMIT_ANALYSIS": "100000/minute",
+               "JANUS_RATE_LIMIT_PASSWORD_RESET": "100000/minute",
+               "JANUS_RATE_LIMIT_PASSWORD_RESET_ACCOUNT": "100000/minute",
+               # The mail sender sweeps only when woken: no thread polls a
+               # database another test owns (tests/api/test_mail.py wakes it).
+               "JANUS_MAIL_SWEEP_SECONDS": "0"}
         env.update({key: str(value) for key, value in overrides.items()})
         return Config.from_env(env=env)
     return make
@@ -64,6 +69,24 @@ def make_config(database_url, tmp_path, store_kind):
 @pytest.fixture
 def app(db, make_config):
     return create_app(make_config())
+
+
+@pytest.fixture
+def mail_app(app, make_config, smtp_server):
+    """The app, mailing through the suite's SMTP server (tests/mail.py);
+    its sender thread stopped before the database is emptied. Built after
+    ``app`` (the actors' one): the process's one sender takes the config of
+    the last app built."""
+    from janus.mail import sender
+    app = create_app(make_config(JANUS_SMTP_URL=smtp_server.url, JANUS_MAIL_RETRY_SECONDS=1,
+                                 JANUS_PUBLIC_URL="https://janus.example"))
+    yield app
+    sender.stop()
+
+
+@pytest.fixture
+def mail_client(mail_app):
+    return webtest.TestApp(mail_app, extra_environ={"REMOTE_ADDR": CLIENT_IP})
 
 
 @pytest.fixture

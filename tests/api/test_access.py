@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import io
 import json
 from collections.abc import Callable
@@ -24,7 +25,17 @@ from datetime import timedelta
 import pytest
 from PIL import Image as PILImage
 
-from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User, utcnow
+from janus.models import (
+    Admin,
+    Analytics,
+    AuthToken,
+    Image,
+    Log,
+    PasswordReset,
+    SecurityEvent,
+    User,
+    utcnow,
+)
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from tests.api.helpers import AUTH_ROUTES, ID_ROUTES, PASSWORD, PUBLIC, SPECS, fill, route_id
@@ -302,6 +313,22 @@ def _register(client, actors):
     assert User.get_by_id(res.json["id"]).username == "new"
 
 
+def _password_reset(client, actors):
+    res = client.post_json("/auth/password-reset", {"email": "alice@example.com"}, status=202)
+    assert "reset link" in res.json["message"]
+    assert PasswordReset.get().user_id == actors["alice"].id
+
+
+def _password_reset_confirm(client, actors):
+    # A token as the mail would carry it (only its hash is stored).
+    PasswordReset.create(user=actors["alice"].id, token_hash=hashlib.sha256(b"t0ken").hexdigest(),
+                         password_hash=User.get_by_id(actors["alice"].id).password_hash,
+                         expires_at=utcnow() + timedelta(hours=1))
+    res = client.post_json("/auth/password-reset/confirm",
+                           {"token": "t0ken", "password": "difference-engine-no-2"}, status=200)
+    assert res.json["revoked_tokens"] >= 1
+
+
 def _index(client, actors):
     assert client.get("/", status=200).json["docs"] == "/docs"
 
@@ -331,6 +358,8 @@ PUBLIC_ROUTES = {
     ("GET", "/openapi.json"): _openapi,
     ("POST", "/auth/login"): _login,
     ("POST", "/auth/register"): _register,
+    ("POST", "/auth/password-reset"): _password_reset,
+    ("POST", "/auth/password-reset/confirm"): _password_reset_confirm,
 }
 
 

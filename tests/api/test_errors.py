@@ -23,6 +23,8 @@ WRITE_ROUTES = [
     ("POST", "/auth/register", "email", 5),
     ("POST", "/auth/login", "login", ["alice"]),
     ("POST", "/auth/password", "new_password", 12345678),
+    ("POST", "/auth/password-reset", "email", 5),
+    ("POST", "/auth/password-reset/confirm", "token", 7),
     ("POST", "/users", "is_active", "yes"),
     ("PATCH", "/users/{user}", "is_active", "no"),
     ("POST", "/admins", "user_id", "two"),

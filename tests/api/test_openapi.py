@@ -19,7 +19,8 @@ from tests.images import photo_like, save
 PUBLIC = {("get", "/health"), ("get", "/health/live"), ("get", "/health/ready"),
           ("get", "/openapi.json"), ("post", "/auth/login"),
           ("post", "/auth/register"), ("get", "/"), ("get", "/docs"),
-          ("get", "/docs/static/{name}"), ("get", "/metrics")}
+          ("get", "/docs/static/{name}"), ("get", "/metrics"),
+          ("post", "/auth/password-reset"), ("post", "/auth/password-reset/confirm")}
 # Routes that never touch the database (so never answer 503).
 NO_DATABASE = {"/health/live", "/openapi.json", "/", "/docs", "/docs/static/{name}", "/metrics"}
 # Write routes that take no body.

@@ -1,0 +1,112 @@
+"""Password reset by mail: a single-use link, then a new password.
+
+The token is 256 random bits handed out only in the mail; the table keeps
+its SHA-256. It is void once used, once a newer one is issued for the
+account (issuing deletes the older ones), once the password changes (the
+row keeps the password hash it was issued against), and after
+JANUS_RESET_TOKEN_TTL_SECONDS. Asking answers the same whether or not the
+account exists: both paths write one security row in one transaction, and
+the mail goes after commit (janus.mail.sender), so no SMTP time shows.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import peewee as pw
+
+from janus.access import Actor, Client
+from janus.audit import record_change
+from janus.config import Config
+from janus.db import database
+from janus.errors import ValidationError
+from janus.mail import outbox, sender
+from janus.models import PasswordReset, User, utcnow
+from janus.repos.security import security_events
+from janus.repos.users import normalise_email, users
+from janus.services import lockout
+from janus.services.auth import revoke_tokens
+
+RESET_PATH = "/password-reset?token="
+
+
+def _hash(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def _event(action: str, client: Client, user=None, account=None, **metadata):
+    return security_events.record(action, user=user, account=account, ip=client.ip,
+                                  user_agent=client.user_agent, metadata=metadata or None)
+
+
+def _link(config: Config, plain: str) -> str:
+    return config.link(RESET_PATH + plain)
+
+
+def request_reset(email: str, client: Client, config: Config) -> None:
+    """Mail a reset link when ``email`` is an active account's; else nothing
+    but the security row. Never says which."""
+    account = normalise_email(email)[:254]
+    user = User.get_or_none(User.email == account)
+    with database.atomic():
+        if user is None or not user.is_active:
+            _event("password_reset_requested", client, user=user, account=account,
+                   mailed=False)
+            return
+        plain = secrets.token_urlsafe(32)
+        now = utcnow()
+        # A newer token voids the older ones.
+        PasswordReset.delete().where(PasswordReset.user == user.id).execute()
+        PasswordReset.create(user=user, token_hash=_hash(plain),
+                             password_hash=user.password_hash, created_at=now,
+                             expires_at=now + timedelta(seconds=config.reset_token_ttl_seconds))
+        minutes = config.reset_token_ttl_seconds // 60
+        outbox.enqueue("password_reset", user.email, "Reset your Janus password", (
+            f"Hello {user.username},\n\n"
+            f"Someone (we hope you) asked to reset the password of your Janus account.\n"
+            f"To choose a new password, open this link within {minutes} minutes:\n\n"
+            f"{_link(config, plain)}\n\n"
+            f"The link works once. If you did not ask, ignore this mail: your password "
+            f"stays as it is.\n"))
+        _event("password_reset_requested", client, user=user, account=account, mailed=True)
+    sender.wake()
+
+
+def owner_email(plain: str) -> str | None:
+    """The account a token names (for the per-account rate limit), if any."""
+    row = (PasswordReset.select(User.email).join(User)
+           .where(PasswordReset.token_hash == _hash(plain or "")).dicts().first())
+    return row["email"] if row else None
+
+
+def confirm(plain: str, password: str, client: Client) -> int:
+    """Set the new password: every login token and console session ends,
+    the lockout is cleared, a security row, an audit row and a mail.
+    Returns how many login tokens ended."""
+    invalid = ValidationError.at("$.token", "invalid, used or expired reset token")
+    with database.atomic():
+        query = PasswordReset.select().where(PasswordReset.token_hash == _hash(plain))
+        if isinstance(database.obj, pw.PostgresqlDatabase):
+            query = query.for_update()  # two confirmations of one token take turns
+        row = query.first()
+        if row is None or row.used_at is not None or row.expires_at <= utcnow():
+            raise invalid
+        user = User.get_by_id(row.user_id)
+        if not user.is_active or user.password_hash != row.password_hash:
+            raise invalid
+        users.set_password(user, password, field="$.password")
+        PasswordReset.update(used_at=utcnow()).where(PasswordReset.id == row.id).execute()
+        revoked = revoke_tokens(user)
+        actor = Actor(user, None, None, client)
+        lockout.clear(actor, user)
+        _event("password_reset", client, user=user, account=user.email, revoked_tokens=revoked)
+        record_change(user, "user.password_reset", "user", user.id,
+                      {"password": "changed", "revoked_tokens": revoked})
+        outbox.enqueue("password_reset_done", user.email, "Your Janus password was reset", (
+            f"Hello {user.username},\n\n"
+            f"The password of your Janus account was just reset with a link mailed to "
+            f"this address, and every session was signed out.\n"
+            f"If this was not you, contact your Janus administrator at once.\n"))
+    sender.wake()
+    return revoked
