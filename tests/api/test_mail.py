@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from janus.operator.cli import cli
 from janus.db import database
 from janus.mail import outbox, sender
 from janus.models import Log, OutboxMail, utcnow
+from janus.operator.cli import cli
 
 
 @pytest.fixture
