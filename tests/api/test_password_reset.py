@@ -209,3 +209,28 @@ def test_a_reset_ends_the_console_sessions_too(mail_client, moderator, smtp_serv
     confirm(mail_client, mailed_token(smtp_server, moderator.user.email))
     with pytest.raises(Unauthorized):
         console_sessions.resolve(issued.plain)
+
+
+KEY = {"Idempotency-Key": "reset-retry-1"}
+
+
+def test_a_retry_with_its_key_replays_the_answer_and_mails_once(mail_client, alice, smtp_server):
+    """Both routes honour Idempotency-Key (tests/api/test_idempotency.py lists
+    them as covered here): a retried request mails no second link, and a
+    retried confirm gets its first answer instead of 'token used'."""
+    first = call(mail_client, "POST", "/auth/password-reset", json={"email": alice.user.email},
+                 headers=KEY)
+    again = call(mail_client, "POST", "/auth/password-reset", json={"email": alice.user.email},
+                 headers=KEY)
+    assert (first.status_int, again.status_int) == (202, 202)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.body == first.body
+    assert PasswordReset.select().count() == 1
+    token = mailed_token(smtp_server, alice.user.email)
+
+    body = {"token": token, "password": NEW_PASSWORD}
+    key = {"Idempotency-Key": "reset-retry-2"}  # a key names one request
+    done = call(mail_client, "POST", "/auth/password-reset/confirm", json=body, headers=key)
+    retried = call(mail_client, "POST", "/auth/password-reset/confirm", json=body, headers=key)
+    assert (done.status_int, retried.status_int) == (200, 200), retried.text
+    assert retried.headers["Idempotent-Replayed"] == "true" and retried.body == done.body
+    assert SecurityEvent.select().where(SecurityEvent.action == "password_reset").count() == 1
