@@ -15,10 +15,11 @@ from janus.db import database, make_database
 from janus.errors import JanusError
 from janus.hotpath import reads
 from janus.hotpath.compiler import HotQuery
+from janus.lists.images import ImageQuery
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
 from janus.repos.logs import logs
 from janus.repos.security import security_events
-from janus.schemas.images import ImagePage, ImageQuery, image_out
+from janus.schemas.images import ImagePage, image_out
 from janus.schemas.records import (
     AnalyticsPage,
     AnalyticsQuery,

@@ -9,11 +9,13 @@ import peewee as pw
 from janus.access import Actor, require_level, visible
 from janus.errors import NotFound
 from janus.hotpath.compiler import HotQuery, Slots
+from janus.lists import Listing
+from janus.lists.images import IMAGES
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
 from janus.repos.admins import admins
 from janus.repos.analytics import analytics
 from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
-from janus.repos.images import check_range, images
+from janus.repos.images import images
 from janus.repos.logs import logs
 from janus.repos.security import normalise_account, normalise_ip, security_events
 from janus.repos.users import normalise_email, users
@@ -215,15 +217,20 @@ def _admins(query, given: dict):
     return query
 
 
-def _images(query, given: dict):
-    names = {"owner_id": "owner", "format": "format", "color_type": "color_type",
-             "min_width": "min_width", "min_height": "min_height", "since": "since",
-             "until": "until"}
-    return images.search(query, **{names[name]: value for name, value in given.items()})
+def _declared(listing: Listing) -> dict:
+    """A Resource's filters, ``narrow`` and ``validate`` from the list's
+    declaration (janus.lists): the values are normalised before they reach
+    the query, so the stand-ins pass ``narrow`` untouched."""
+    def narrow(query, given: dict):
+        filters = {name: value for name, value in given.items() if name in listing.filters}
+        return listing.narrow(query, filters, given.get("since"), given.get("until"))
 
+    def validate(q):
+        if listing.check is not None:
+            listing.check(q.since, q.until)
 
-def _upper(value: str) -> str:
-    return value.strip().upper()
+    return {"filters": {name: (f.kind, f.normalise) for name, f in listing.filters.items()},
+            "narrow": narrow, "validate": validate}
 
 
 def _strip(value: str) -> str:
@@ -240,10 +247,7 @@ admin_reads = Resource(
 image_reads = Resource(
     images, View(ImageOut, Image, has_file=(Image.storage_key, _is_set),
                  image_metadata=(Image.image_metadata, _or_empty)), ImagePage, Image.owner,
-    {"owner_id": ("integer", None), "format": ("text", _upper), "color_type": ("text", None),
-     "min_width": ("integer", None), "min_height": ("integer", None)}, _images,
-    # 422 for an empty time range before any query, as images.search does.
-    validate=lambda q: check_range(q.since, q.until))
+    **_declared(IMAGES))
 log_reads = Resource(
     logs, View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, Log.user,
     {"user_id": ("integer", None), "action": ("text", None), "module": ("text", None),

@@ -6,7 +6,7 @@ deactivate, activate, change the admin level, revoke tokens."""
 from __future__ import annotations
 
 from janus.errors import Conflict
-from janus.schemas.images import ImageQuery
+from janus.lists.images import ImageQuery
 from janus.schemas.records import LogQuery, SecurityEventQuery
 from janus.schemas.users import UserPatchIn, UserSearch
 from janus.services import accounts, records

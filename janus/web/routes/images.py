@@ -3,12 +3,12 @@ metadata-only records."""
 from __future__ import annotations
 
 from janus.hotpath.reads import image_reads
+from janus.lists.images import ImageQuery
 from janus.schemas.images import (
     ImageCreateIn,
     ImageOut,
     ImagePage,
     ImagePatchIn,
-    ImageQuery,
     Upload,
     UploadForm,
     image_out,
