@@ -10,23 +10,22 @@ from datetime import timedelta
 import pytest
 from peewee import JOIN
 
-from janus.access import Actor
+from janus.access import Actor, visible, visible_row
 from janus.db import database, make_database
 from janus.errors import JanusError
 from janus.hotpath import reads
 from janus.hotpath.compiler import HotQuery
 from janus.lists.images import ImageQuery
+from janus.lists.records import ANALYTICS, AnalyticsQuery, LogQuery, SecurityEventQuery
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
+from janus.repos.analytics import analytics
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.schemas.images import ImagePage, image_out
 from janus.schemas.records import (
     AnalyticsPage,
-    AnalyticsQuery,
     LogPage,
-    LogQuery,
     SecurityEventPage,
-    SecurityEventQuery,
     analytics_out,
     log_out,
     security_event_out,
@@ -122,6 +121,23 @@ def orm_page(page_type, out, list_rows):
     return read
 
 
+def orm_list(listing, page_type, out):
+    """The ORM page of a declared list (janus.lists), what the services'
+    ``list_*`` run: the declaration's narrowing of what ``actor`` may see."""
+    def read(actor, q):
+        repo = listing.repo
+        query = listing.narrow(visible(repo.select(), repo.model.user, actor),
+                               listing.given(q), q.since, q.until)
+        page = repo.page(query, limit=q.limit, cursor=q.cursor)
+        return page_type([out(row) for row in page.items], page.next_cursor)
+    return read
+
+
+def orm_get(repo, out):
+    """GET by id on the ORM: the row if the actor may see it (else 404)."""
+    return lambda actor, row_id: out(visible_row(repo, repo.model.user, actor, row_id))
+
+
 # name: (hot reads, ORM page, ORM get by id, query type, model, filter variants)
 RESOURCES = {
     "users": (reads.user_reads, orm_page(UserPage, listed_user_out, accounts.list_users),
@@ -139,21 +155,21 @@ RESOURCES = {
                 {"min_height": 500}, {"owner_id": 1}, {"since": T0, "until": T0},
                 {"since": T0 + timedelta(seconds=1)}, {"until": T0 + timedelta(seconds=1)}]),
     "logs": (reads.log_reads, orm_page(LogPage, log_out, records.list_logs),
-             lambda a, i: log_out(records.visible_log(a, i)), LogQuery, Log,
+             orm_get(logs, log_out), LogQuery, Log,
              [{}, {"action": "image.created"}, {"module": "users", "level": "warning"},
               {"level": "debug"}, {"user_id": 1}, {"action": "image.created", "user_id": 2},
               {"since": T0 - timedelta(seconds=1), "until": T0 + timedelta(seconds=1)},
               {"source": "client"}, {"source": "service", "user_id": 1}]),
     "analytics": (reads.analytics_reads,
-                  orm_page(AnalyticsPage, analytics_out, records.list_analytics),
-                  lambda a, i: analytics_out(records.visible_analytics(a, i)), AnalyticsQuery,
+                  orm_list(ANALYTICS, AnalyticsPage, analytics_out),
+                  orm_get(analytics, analytics_out), AnalyticsQuery,
                   Analytics,
                   [{}, {"research_topic": " colour "}, {"image_id": 1}, {"user_id": 1},
                    {"research_topic": "shape", "image_id": 4}]),
     "security": (reads.security_event_reads,
                  orm_page(SecurityEventPage, security_event_out,
                           records.list_security_events),
-                 lambda a, i: security_event_out(records.visible_security_event(a, i)),
+                 orm_get(security_events, security_event_out),
                  SecurityEventQuery, SecurityEvent,
                  [{}, {"account": " Ghost@Example.com"}, {"ip": " 192.0.2.1 "},
                   {"ip": "2001:DB8::0:1"}, {"action": "login_success", "user_id": 2},
@@ -298,5 +314,5 @@ def test_json_msgspec_refuses_reads_as_peewee_reads_it(world, backend):
     row = logs.record("odd", "m", metadata={"s": "\ud800", "n": 10**30})
     boss = world["boss"]
     got = reads.log_reads.get(boss, row.id)
-    assert got == log_out(records.visible_log(boss, row.id))
+    assert got == orm_get(logs, log_out)(boss, row.id)
     assert got.log_metadata == {"s": "\ud800", "n": 10**30}

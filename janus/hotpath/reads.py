@@ -11,13 +11,14 @@ from janus.errors import NotFound
 from janus.hotpath.compiler import HotQuery, Slots
 from janus.lists import Listing
 from janus.lists.images import IMAGES
+from janus.lists.records import ANALYTICS, LOGS, SECURITY_EVENTS
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
 from janus.repos.admins import admins
 from janus.repos.analytics import analytics
 from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
 from janus.repos.images import images
 from janus.repos.logs import logs
-from janus.repos.security import normalise_account, normalise_ip, security_events
+from janus.repos.security import security_events
 from janus.repos.users import normalise_email, users
 from janus.schemas.images import ImageOut, ImagePage
 from janus.schemas.records import (
@@ -189,19 +190,6 @@ class Resource:
         return self.page_type([self.view.out(row) for row in page.items], page.next_cursor)
 
 
-def _records(repo, filters: dict):
-    """``narrow`` of the history tables, as janus.services.records pages
-    them: the time range, then each filter given, through ``filters``
-    (name -> the repository's ``by_*`` helper)."""
-    def narrow(query, given: dict):
-        query = repo.since(query, given.get("since"), given.get("until"))
-        for name, narrow_by in filters.items():
-            if name in given:
-                query = narrow_by(given[name], query)
-        return query
-    return narrow
-
-
 def _users(query, given: dict):
     query = users.since(query, given.get("since"), given.get("until"))
     for name in ("email", "username", "role", "is_active"):
@@ -233,10 +221,6 @@ def _declared(listing: Listing) -> dict:
             "narrow": narrow, "validate": validate}
 
 
-def _strip(value: str) -> str:
-    return value.strip()
-
-
 user_reads = Resource(
     users, View(UserOut, User, admin_level=(Admin.admin_level, None)), UserPage, User.id,
     {"email": ("text", normalise_email), "username": ("text", None), "role": ("text", None),
@@ -250,26 +234,11 @@ image_reads = Resource(
     **_declared(IMAGES))
 log_reads = Resource(
     logs, View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, Log.user,
-    {"user_id": ("integer", None), "action": ("text", None), "module": ("text", None),
-     "level": ("text", None), "source": ("shape", None)},
-    _records(logs, {"user_id": logs.by_user, "action": logs.by_action, "module": logs.by_module,
-              "level": logs.by_level, "source": logs.by_source}))
+    **_declared(LOGS))
 analytics_reads = Resource(
     analytics, View(AnalyticsOut, Analytics), AnalyticsPage, Analytics.user,
-    {"research_topic": ("text", _strip), "image_id": ("integer", None),
-     "user_id": ("integer", None)},
-    _records(analytics, {"research_topic": analytics.by_topic, "image_id": analytics.by_image,
-              "user_id": analytics.by_user}))
+    **_declared(ANALYTICS))
 security_event_reads = Resource(
     security_events, View(SecurityEventOut, SecurityEvent,
                           security_metadata=(SecurityEvent.security_metadata, _or_empty)),
-    SecurityEventPage, SecurityEvent.user,
-    {"user_id": ("integer", None), "action": ("text", None),
-     "account": ("text", normalise_account), "ip": ("text", normalise_ip),
-     "source": ("shape", None)},
-    _records(security_events, {"user_id": security_events.by_user,
-                               "action": security_events.by_action,
-                               "account": security_events.by_account,
-                               "ip": security_events.by_ip,
-                               "source": security_events.by_source}))
-
+    SecurityEventPage, SecurityEvent.user, **_declared(SECURITY_EVENTS))

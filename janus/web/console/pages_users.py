@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from janus.errors import Conflict
 from janus.lists.images import ImageQuery
-from janus.schemas.records import LogQuery, SecurityEventQuery
+from janus.lists.records import LogQuery, SecurityEventQuery
 from janus.schemas.users import UserPatchIn, UserSearch
 from janus.services import accounts, records
 from janus.services import images as image_service
