@@ -10,17 +10,20 @@ from datetime import timedelta
 import pytest
 from peewee import JOIN
 
-from janus.access import Actor, visible, visible_row
+from janus.access import Actor, require_level, visible, visible_row
 from janus.db import database, make_database
 from janus.errors import JanusError
 from janus.hotpath import reads
 from janus.hotpath.compiler import HotQuery
 from janus.lists.images import ImageQuery
 from janus.lists.records import ANALYTICS, AnalyticsQuery, LogQuery, SecurityEventQuery
+from janus.lists.users import ADMINS, USERS, AdminQuery, UserQuery
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
+from janus.repos.admins import admins
 from janus.repos.analytics import analytics
 from janus.repos.logs import logs
 from janus.repos.security import security_events
+from janus.repos.users import users
 from janus.schemas.images import ImagePage, image_out
 from janus.schemas.records import (
     AnalyticsPage,
@@ -30,15 +33,8 @@ from janus.schemas.records import (
     log_out,
     security_event_out,
 )
-from janus.schemas.users import (
-    AdminPage,
-    AdminQuery,
-    UserPage,
-    UserQuery,
-    admin_out,
-    listed_user_out,
-)
-from janus.services import accounts, admins, images, records
+from janus.schemas.users import AdminPage, UserPage, admin_out, listed_user_out
+from janus.services import accounts, images, records
 from janus.services.auth import issue_token, token_hash
 from tests.helpers import T0, make_analytics, make_image, make_user, set_admin_level, spread
 
@@ -121,16 +117,27 @@ def orm_page(page_type, out, list_rows):
     return read
 
 
-def orm_list(listing, page_type, out):
+def orm_list(listing, page_type, out, base=None, owner=None):
     """The ORM page of a declared list (janus.lists), what the services'
-    ``list_*`` run: the declaration's narrowing of what ``actor`` may see."""
+    ``list_*`` run: the declaration's narrowing of what ``actor`` may see
+    (``owner``: the owning column, default ``user``; False: every row)."""
     def read(actor, q):
         repo = listing.repo
-        query = listing.narrow(visible(repo.select(), repo.model.user, actor),
-                               listing.given(q), q.since, q.until)
+        query = repo.select() if base is None else base
+        if owner is not False:
+            query = visible(query, repo.model.user if owner is None else owner, actor)
+        query = listing.narrow(query, listing.given(q), q.since, q.until)
         page = repo.page(query, limit=q.limit, cursor=q.cursor)
         return page_type([out(row) for row in page.items], page.next_cursor)
     return read
+
+
+def moderators_only(read):
+    """``read`` for a moderator and up, else the 403 of ``require_level``."""
+    def checked(actor, *args):
+        require_level(actor, "moderator")
+        return read(actor, *args)
+    return checked
 
 
 def orm_get(repo, out):
@@ -140,13 +147,15 @@ def orm_get(repo, out):
 
 # name: (hot reads, ORM page, ORM get by id, query type, model, filter variants)
 RESOURCES = {
-    "users": (reads.user_reads, orm_page(UserPage, listed_user_out, accounts.list_users),
+    "users": (reads.user_reads,
+              orm_list(USERS, UserPage, listed_user_out, users.with_level(), User.id),
               lambda a, i: listed_user_out(accounts.visible_user(a, i)), UserQuery, User,
               [{}, {"email": " ALICE@example.com "}, {"username": "bob"}, {"role": "admin"},
                {"is_active": False}, {"is_active": True, "role": "admin"},
                {"since": T0, "until": T0 + timedelta(seconds=3)}]),
-    "admins": (reads.admin_reads, orm_page(AdminPage, admin_out, admins.list_admins),
-               lambda a, i: admin_out(admins.get_admin(a, i)), AdminQuery, Admin,
+    "admins": (reads.admin_reads, moderators_only(
+                   orm_list(ADMINS, AdminPage, admin_out, owner=False)),
+               moderators_only(lambda a, i: admin_out(admins.get_by_id(i))), AdminQuery, Admin,
                [{}, {"admin_level": "moderator"}, {"admin_level": "superadmin"},
                 {"until": T0 + timedelta(days=3650)}]),
     "images": (reads.image_reads, orm_page(ImagePage, image_out, images.list_images),

@@ -12,14 +12,10 @@ from janus.hotpath.compiler import HotQuery, Slots
 from janus.lists import Listing
 from janus.lists.images import IMAGES
 from janus.lists.records import ANALYTICS, LOGS, SECURITY_EVENTS
+from janus.lists.users import ADMINS, USERS
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
-from janus.repos.admins import admins
-from janus.repos.analytics import analytics
 from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
-from janus.repos.images import images
-from janus.repos.logs import logs
-from janus.repos.security import security_events
-from janus.repos.users import normalise_email, users
+from janus.repos.users import users
 from janus.schemas.images import ImageOut, ImagePage
 from janus.schemas.records import (
     AnalyticsOut,
@@ -115,15 +111,14 @@ class _Viewer:
 class Resource:
     """One resource's hot reads: GET by id and keyset pages, visible to the
     actor exactly as ``janus.access.visible`` says (``owner``: the owning
-    column; None: admins only, moderator and up). ``filters``: the list
-    query's fields, name -> (stand-in kind, normalise or None); ``narrow``
-    applies them (with ``since``/``until``) through the repository's helpers."""
+    column; None: admins only, moderator and up), filtered as the list's
+    declaration (janus.lists) says; ``base``: the select (default the
+    repository's)."""
 
-    def __init__(self, repo, view: View, page_type, owner, filters: dict, narrow, *,
-                 base=None, validate=None):
-        self.repo, self.view, self.page_type, self.owner = repo, view, page_type, owner
-        self.filters, self.narrow, self.validate = filters, narrow, validate
-        self.base = base or repo.select
+    def __init__(self, view: View, page_type, owner, listing: Listing, *, base=None):
+        self.view, self.page_type, self.owner, self.listing = view, page_type, owner, listing
+        self.repo = listing.repo
+        self.base = base or self.repo.select
         self._one, self._page = HotQuery(self._one_query), HotQuery(self._page_query)
 
     def _visible(self, slots: Slots, is_admin: bool) -> pw.Select:
@@ -138,14 +133,16 @@ class Resource:
         return query.where(self.view.model.id == slots.integer("id")).limit(1)
 
     def _page_query(self, slots: Slots, is_admin: bool, given: tuple, after: bool):
-        stand_ins = {}
+        filters, bounds = {}, {}
         for name in given:
             if isinstance(name, tuple):  # (name, value): a value that is part of the shape
-                stand_ins[name[0]] = name[1]
+                filters[name[0]] = name[1]
+            elif name in ("since", "until"):
+                bounds[name] = slots.moment(name)
             else:
-                kind = "moment" if name in ("since", "until") else self.filters[name][0]
-                stand_ins[name] = getattr(slots, kind)(name)
-        query = self.narrow(self._visible(slots, is_admin), stand_ins)
+                filters[name] = getattr(slots, self.listing.filters[name].kind)(name)
+        query = self.listing.narrow(self._visible(slots, is_admin), filters,
+                                    bounds.get("since"), bounds.get("until"))
         position = (slots.moment("after_when"), slots.integer("after_id")) if after else None
         return self.repo.keyset(query, slots.integer("fetch"), position)
 
@@ -165,23 +162,20 @@ class Resource:
     def page(self, actor: Actor, q):
         """One keyset page of the list query ``q`` as its response Struct."""
         self._check(actor)
-        if self.validate is not None:
-            self.validate(q)
+        declared = self.listing.filters
+        filters = self.listing.given(q)  # normalised; 422 for an empty time range
         values = {"viewer": actor.id, "fetch": q.limit + 1}
         given = []
         for name in ("since", "until"):
             if getattr(q, name) is not None:
                 given.append(name)
                 values[name] = naive_utc(getattr(q, name))
-        for name, (kind, normalise) in self.filters.items():
-            value = getattr(q, name)
-            if value is None:
-                continue
-            if kind == "shape":
+        for name, value in filters.items():
+            if declared[name].shape:
                 given.append((name, value))
             else:
                 given.append(name)
-                values[name] = value if normalise is None else normalise(value)
+                values[name] = value
         if q.cursor:
             values["after_when"], values["after_id"] = decode_cursor(q.cursor)
         rows = self._page.rows((actor.is_admin, tuple(given), bool(q.cursor)), values)
@@ -190,55 +184,20 @@ class Resource:
         return self.page_type([self.view.out(row) for row in page.items], page.next_cursor)
 
 
-def _users(query, given: dict):
-    query = users.since(query, given.get("since"), given.get("until"))
-    for name in ("email", "username", "role", "is_active"):
-        if name in given:
-            query = query.where(getattr(User, name) == given[name])
-    return query
-
-
-def _admins(query, given: dict):
-    query = admins.since(query, given.get("since"), given.get("until"))
-    if "admin_level" in given:
-        query = query.where(Admin.admin_level == given["admin_level"])
-    return query
-
-
-def _declared(listing: Listing) -> dict:
-    """A Resource's filters, ``narrow`` and ``validate`` from the list's
-    declaration (janus.lists): the values are normalised before they reach
-    the query, so the stand-ins pass ``narrow`` untouched."""
-    def narrow(query, given: dict):
-        filters = {name: value for name, value in given.items() if name in listing.filters}
-        return listing.narrow(query, filters, given.get("since"), given.get("until"))
-
-    def validate(q):
-        if listing.check is not None:
-            listing.check(q.since, q.until)
-
-    return {"filters": {name: (f.kind, f.normalise) for name, f in listing.filters.items()},
-            "narrow": narrow, "validate": validate}
-
-
 user_reads = Resource(
-    users, View(UserOut, User, admin_level=(Admin.admin_level, None)), UserPage, User.id,
-    {"email": ("text", normalise_email), "username": ("text", None), "role": ("text", None),
-     "is_active": ("shape", None)}, _users, base=users.with_level)
+    View(UserOut, User, admin_level=(Admin.admin_level, None)), UserPage, User.id,
+    USERS, base=users.with_level)
 admin_reads = Resource(
-    admins, View(AdminOut, Admin, username=(User.username, None), email=(User.email, None)),
-    AdminPage, None, {"admin_level": ("text", None)}, _admins)
+    View(AdminOut, Admin, username=(User.username, None), email=(User.email, None)),
+    AdminPage, None, ADMINS)
 image_reads = Resource(
-    images, View(ImageOut, Image, has_file=(Image.storage_key, _is_set),
-                 image_metadata=(Image.image_metadata, _or_empty)), ImagePage, Image.owner,
-    **_declared(IMAGES))
+    View(ImageOut, Image, has_file=(Image.storage_key, _is_set),
+         image_metadata=(Image.image_metadata, _or_empty)), ImagePage, Image.owner, IMAGES)
 log_reads = Resource(
-    logs, View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, Log.user,
-    **_declared(LOGS))
-analytics_reads = Resource(
-    analytics, View(AnalyticsOut, Analytics), AnalyticsPage, Analytics.user,
-    **_declared(ANALYTICS))
+    View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, Log.user, LOGS)
+analytics_reads = Resource(View(AnalyticsOut, Analytics), AnalyticsPage, Analytics.user,
+                           ANALYTICS)
 security_event_reads = Resource(
-    security_events, View(SecurityEventOut, SecurityEvent,
-                          security_metadata=(SecurityEvent.security_metadata, _or_empty)),
-    SecurityEventPage, SecurityEvent.user, **_declared(SECURITY_EVENTS))
+    View(SecurityEventOut, SecurityEvent,
+         security_metadata=(SecurityEvent.security_metadata, _or_empty)),
+    SecurityEventPage, SecurityEvent.user, SECURITY_EVENTS)
