@@ -5,7 +5,7 @@ fields sort and which fields text search reads.
 From a declaration come the query Struct (msgspec validation, and through
 it the OpenAPI parameters and their descriptions), the values a request
 filters by (normalised here, once), the narrowing of a query (``narrow``:
-the ORM form, and the compiled form janus.hotpath builds from it with
+the ORM form, and the compiled form janus.lists.reads builds from it with
 stand-in values, which pass through ``narrow`` untouched because nothing
 there changes a value), and the console's filter inputs.
 
@@ -47,7 +47,7 @@ class Filter:
     @property
     def kind(self) -> str:
         """What the compiled query holds for it: a stand-in of this kind
-        (janus.hotpath.compiler.Slots), or ``shape``."""
+        (janus.repos.compiled.Slots), or ``shape``."""
         if self.shape:
             return "shape"
         base = typing.get_args(self.type)[0] if typing.get_origin(self.type) is Annotated \

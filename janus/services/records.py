@@ -100,7 +100,7 @@ def delete_analytics(actor: Actor, record_id: int) -> None:
 # -- the audit trail ---------------------------------------------------------
 def list_logs(actor: Actor, q: LogQuery) -> Page:
     """A page of the audit trail as models: the console's user page (GET
-    /logs runs the same declaration compiled, janus.hotpath.reads)."""
+    /logs runs the same declaration compiled, janus.lists.reads)."""
     return _page(LOGS, actor, q)
 
 
@@ -116,7 +116,7 @@ def append_log(actor: Actor, body: LogCreateIn) -> Log:
 # -- security events ---------------------------------------------------------
 def list_security_events(actor: Actor, q: SecurityEventQuery) -> Page:
     """A page of security events as models: the console's user page (GET
-    /security-events runs the same declaration compiled, janus.hotpath.reads)."""
+    /security-events runs the same declaration compiled, janus.lists.reads)."""
     return _page(SECURITY_EVENTS, actor, q)
 
 

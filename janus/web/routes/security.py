@@ -2,7 +2,7 @@
 Read your own (admins: all); append-only; only admins append."""
 from __future__ import annotations
 
-from janus.hotpath.reads import security_event_reads
+from janus.lists.reads import security_event_reads
 from janus.lists.records import SecurityEventQuery
 from janus.schemas.records import (
     SecurityEventCreateIn,

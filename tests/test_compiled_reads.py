@@ -1,7 +1,8 @@
-"""janus.hotpath against the ORM: the compiled token check, GET by id and list
-pages give the same answers as the services' ORM forms, on both backends,
-over the same rows: every filter, owner and admin visibility, every cursor
-page to the end, missing and unreachable ids."""
+"""The compiled reads (janus.repos.tokens, janus.lists.reads) against the
+ORM: the token check, GET by id and list pages give the same answers as ORM
+forms built here from the same declarations (janus.lists), on both
+backends, over the same rows: every filter, owner and admin visibility,
+every cursor page to the end, missing and unreachable ids."""
 from __future__ import annotations
 
 import logging
@@ -13,14 +14,15 @@ from peewee import JOIN
 from janus.access import Actor, require_level, visible, visible_row
 from janus.db import database, make_database
 from janus.errors import JanusError
-from janus.hotpath import reads
-from janus.hotpath.compiler import HotQuery
+from janus.lists import reads
 from janus.lists.images import ImageQuery
 from janus.lists.records import ANALYTICS, AnalyticsQuery, LogQuery, SecurityEventQuery
 from janus.lists.users import ADMINS, USERS, AdminQuery, UserQuery
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
+from janus.repos import tokens
 from janus.repos.admins import admins
 from janus.repos.analytics import analytics
+from janus.repos.compiled import HotQuery
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.repos.users import users
@@ -42,13 +44,13 @@ from tests.helpers import T0, make_analytics, make_image, make_user, set_admin_l
 @pytest.fixture(autouse=True)
 def every_shape_prepares(caplog):
     """On PostgreSQL every hot query of these tests -- each shape of each
-    read -- is prepared (janus.hotpath.prepared), none sent plain for good.
+    read -- is prepared (janus.repos.prepared), none sent plain for good.
     The handler goes on the logger itself: "janus" may not propagate."""
-    logger = logging.getLogger("janus.hotpath")
+    logger = logging.getLogger("janus.repos.prepared")
     logger.addHandler(caplog.handler)
     yield
     logger.removeHandler(caplog.handler)
-    refused = [r.getMessage() for r in caplog.records if r.name == "janus.hotpath"]
+    refused = [r.getMessage() for r in caplog.records if r.name == "janus.repos.prepared"]
     assert not refused, refused
 
 
@@ -272,7 +274,7 @@ def test_token_owner_equals_the_orm(world, who):
     user = world[who].user
     issued = issue_token(user, 60)
     AuthToken.update(last_used_at=T0).where(AuthToken.id == issued.row.id).execute()
-    token, owner, level = reads.token_owner(token_hash(issued.plain))
+    token, owner, level = tokens.token_owner(token_hash(issued.plain))
     assert (token.__data__, owner.__data__, level) == orm_token(issued.plain)
     assert level == world[who].level
     assert token.user is owner and token.user_id == owner.id
@@ -280,7 +282,7 @@ def test_token_owner_equals_the_orm(world, who):
 
 
 def test_an_unknown_token_has_no_owner(world):
-    assert reads.token_owner(token_hash("nobody")) is None
+    assert tokens.token_owner(token_hash("nobody")) is None
     assert orm_token("nobody") is None
 
 

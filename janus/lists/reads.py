@@ -1,5 +1,6 @@
-"""The hot reads (janus.hotpath): the token check, GET by id and keyset
-pages of every resource, as response Structs built straight from rows."""
+"""Each list's compiled reads (janus.repos.compiled): GET by id and keyset
+pages of every resource, filtered as its declaration says, as response
+Structs built straight from rows (no model instance per listed row)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -8,13 +9,13 @@ import peewee as pw
 
 from janus.access import Actor, require_level, visible
 from janus.errors import NotFound
-from janus.hotpath.compiler import HotQuery, Slots
 from janus.lists import Listing
 from janus.lists.images import IMAGES
 from janus.lists.records import ANALYTICS, LOGS, SECURITY_EVENTS
 from janus.lists.users import ADMINS, USERS
-from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
+from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
+from janus.repos.compiled import HotQuery, Slots
 from janus.repos.users import users
 from janus.schemas.images import ImageOut, ImagePage
 from janus.schemas.records import (
@@ -26,39 +27,6 @@ from janus.schemas.records import (
     SecurityEventPage,
 )
 from janus.schemas.users import AdminOut, AdminPage, UserOut, UserPage
-
-# -- the token check -----------------------------------------------------------
-_TOKEN_FIELDS = tuple(AuthToken._meta.sorted_fields)
-_USER_FIELDS = tuple(User._meta.sorted_fields)
-
-
-def _token_query(slots: Slots) -> pw.Select:
-    return (AuthToken.select(*_TOKEN_FIELDS, *_USER_FIELDS, Admin.admin_level).join(User)
-            .join(Admin, pw.JOIN.LEFT_OUTER, on=(Admin.user == User.id))
-            .where(AuthToken.token_hash == slots.text("token_hash")).limit(1))
-
-
-_TOKEN = HotQuery(_token_query)
-
-
-def _instance(model, fields, values):
-    """A model instance as peewee's cursor builds one: no defaults, nothing dirty."""
-    obj = model(__no_default__=1)
-    obj.__data__ = {field.name: value for field, value in zip(fields, values, strict=True)}
-    return obj
-
-
-def token_owner(token_hash: str) -> tuple[AuthToken, User, str | None] | None:
-    """The token with this hash, its user and their admin level (None: not
-    an admin), in one query; None when no token has this hash."""
-    rows = _TOKEN.rows((), {"token_hash": token_hash})
-    if not rows:
-        return None
-    row, split = rows[0], len(_TOKEN_FIELDS)
-    token = _instance(AuthToken, _TOKEN_FIELDS, row[:split])
-    user = _instance(User, _USER_FIELDS, row[split:-1])
-    token.__rel__["user"] = user
-    return token, user, row[-1]
 
 
 # -- response Structs straight from rows ------------------------------------------
