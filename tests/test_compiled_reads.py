@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from peewee import JOIN
 
-from janus.access import Actor, require_level, visible, visible_row
+from janus.access import Actor, require_level, visible_row
 from janus.db import database, make_database
 from janus.errors import JanusError
 from janus.lists import reads
@@ -119,15 +119,12 @@ def orm_page(page_type, out, list_rows):
     return read
 
 
-def orm_list(listing, page_type, out, base=None, owner=None):
+def orm_list(listing, page_type, out, base=None):
     """The ORM page of a declared list (janus.lists), what the services'
-    ``list_*`` run: the declaration's narrowing of what ``actor`` may see
-    (``owner``: the owning column, default ``user``; False: every row)."""
+    ``list_*`` run: the declaration's narrowing of what ``actor`` may see."""
     def read(actor, q):
         repo = listing.repo
-        query = repo.select() if base is None else base
-        if owner is not False:
-            query = visible(query, repo.model.user if owner is None else owner, actor)
+        query = listing.visible(repo.select() if base is None else base, actor)
         query = listing.narrow(query, listing.given(q), q.since, q.until)
         page = repo.page(query, limit=q.limit, cursor=q.cursor)
         return page_type([out(row) for row in page.items], page.next_cursor)
@@ -150,13 +147,12 @@ def orm_get(repo, out):
 # name: (hot reads, ORM page, ORM get by id, query type, model, filter variants)
 RESOURCES = {
     "users": (reads.user_reads,
-              orm_list(USERS, UserPage, listed_user_out, users.with_level(), User.id),
+              orm_list(USERS, UserPage, listed_user_out, users.with_level()),
               lambda a, i: listed_user_out(accounts.visible_user(a, i)), UserQuery, User,
               [{}, {"email": " ALICE@example.com "}, {"username": "bob"}, {"role": "admin"},
                {"is_active": False}, {"is_active": True, "role": "admin"},
                {"since": T0, "until": T0 + timedelta(seconds=3)}]),
-    "admins": (reads.admin_reads, moderators_only(
-                   orm_list(ADMINS, AdminPage, admin_out, owner=False)),
+    "admins": (reads.admin_reads, orm_list(ADMINS, AdminPage, admin_out),
                moderators_only(lambda a, i: admin_out(admins.get_by_id(i))), AdminQuery, Admin,
                [{}, {"admin_level": "moderator"}, {"admin_level": "superadmin"},
                 {"until": T0 + timedelta(days=3650)}]),

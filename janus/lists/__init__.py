@@ -1,6 +1,6 @@
 """Each list route's one declaration (``Listing``): its filters -- field,
-column, operator, normaliser, description, console label -- and which
-fields sort and which fields text search reads.
+column, operator, normaliser, description, console label -- who may read
+which rows, which fields sort and which fields text search reads.
 
 From a declaration come the query Struct (msgspec validation, and through
 it the OpenAPI parameters and their descriptions), the values a request
@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import msgspec
 import peewee as pw
 
+from janus.access import Actor, require_level, visible
 from janus.repos.base import Repository
 
 # What a filter compares with: the column on the left, the value on the right.
@@ -61,16 +62,26 @@ class Filter:
 
 
 class Listing:
-    """One list: ``repo`` pages it, newest first; ``filters`` narrow it;
-    ``check(since, until)`` refuses a query before it runs (422)."""
+    """One list: ``repo`` pages it, newest first; ``owner``: the column that
+    says whose a row is (each user sees their own, admins every row), None:
+    moderators and up only; ``filters`` narrow it; ``check(since, until)``
+    refuses a query before it runs (422)."""
 
-    def __init__(self, repo: Repository, *filters: Filter, sort: tuple = (),
-                 search: tuple = (), check: Callable | None = None):
-        self.repo, self.filters = repo, {f.name: f for f in filters}
+    def __init__(self, repo: Repository, *filters: Filter, owner: pw.Field | None,
+                 sort: tuple = (), search: tuple = (), check: Callable | None = None):
+        self.repo, self.owner, self.filters = repo, owner, {f.name: f for f in filters}
         self.sort, self.search, self.check = sort, search, check
         for f in filters:
             if f.op not in OPERATORS:
                 raise ValueError(f"{f.name}: unknown operator {f.op!r}")
+
+    def visible(self, query: pw.ModelSelect, actor: Actor) -> pw.ModelSelect:
+        """``query`` narrowed to what ``actor`` may read (403 below moderator
+        on a list without owners)."""
+        if self.owner is None:
+            require_level(actor, "moderator")
+            return query
+        return visible(query, self.owner, actor)
 
     def query_struct(self, name: str, base: type) -> type:
         """The list's query: ``base`` (limit, cursor, since, until) and an

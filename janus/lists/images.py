@@ -22,6 +22,6 @@ IMAGES = Listing(
            label="Minimum width (px)"),
     Filter("min_height", Image.height, Positive, "Only images at least this high.", op="ge",
            label="Minimum height (px)"),
-    check=check_range,
+    owner=Image.owner, check=check_range,
 )
 ImageQuery = IMAGES.query_struct("ImageQuery", ListQuery)

@@ -3,8 +3,6 @@ pages of every resource, filtered as its declaration says, as response
 Structs built straight from rows (no model instance per listed row)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import peewee as pw
 
 from janus.access import Actor, require_level, visible
@@ -17,6 +15,7 @@ from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
 from janus.repos.compiled import HotQuery, Slots
 from janus.repos.users import users
+from janus.schemas.common import utc
 from janus.schemas.images import ImageOut, ImagePage
 from janus.schemas.records import (
     AnalyticsOut,
@@ -30,10 +29,6 @@ from janus.schemas.users import AdminOut, AdminPage, UserOut, UserPage
 
 
 # -- response Structs straight from rows ------------------------------------------
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=UTC)
-
-
 def _or_empty(value):
     return value or {}
 
@@ -53,7 +48,7 @@ class View:
         for name in struct.__struct_fields__:
             column, fix = special.get(name) or (getattr(model, name), None)
             if fix is None and isinstance(column, pw.DateTimeField):
-                fix = _utc
+                fix = utc
             columns.append(column)
             fixes.append(fix)
         self.columns = tuple(columns)
@@ -83,8 +78,9 @@ class Resource:
     declaration (janus.lists) says; ``base``: the select (default the
     repository's)."""
 
-    def __init__(self, view: View, page_type, owner, listing: Listing, *, base=None):
-        self.view, self.page_type, self.owner, self.listing = view, page_type, owner, listing
+    def __init__(self, view: View, page_type, listing: Listing, *, base=None):
+        self.view, self.page_type, self.listing = view, page_type, listing
+        self.owner = listing.owner
         self.repo = listing.repo
         self.base = base or self.repo.select
         self._one, self._page = HotQuery(self._one_query), HotQuery(self._page_query)
@@ -153,19 +149,18 @@ class Resource:
 
 
 user_reads = Resource(
-    View(UserOut, User, admin_level=(Admin.admin_level, None)), UserPage, User.id,
+    View(UserOut, User, admin_level=(Admin.admin_level, None)), UserPage,
     USERS, base=users.with_level)
 admin_reads = Resource(
     View(AdminOut, Admin, username=(User.username, None), email=(User.email, None)),
-    AdminPage, None, ADMINS)
+    AdminPage, ADMINS)
 image_reads = Resource(
     View(ImageOut, Image, has_file=(Image.storage_key, _is_set),
-         image_metadata=(Image.image_metadata, _or_empty)), ImagePage, Image.owner, IMAGES)
+         image_metadata=(Image.image_metadata, _or_empty)), ImagePage, IMAGES)
 log_reads = Resource(
-    View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, Log.user, LOGS)
-analytics_reads = Resource(View(AnalyticsOut, Analytics), AnalyticsPage, Analytics.user,
-                           ANALYTICS)
+    View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, LOGS)
+analytics_reads = Resource(View(AnalyticsOut, Analytics), AnalyticsPage, ANALYTICS)
 security_event_reads = Resource(
     View(SecurityEventOut, SecurityEvent,
          security_metadata=(SecurityEvent.security_metadata, _or_empty)),
-    SecurityEventPage, SecurityEvent.user, SECURITY_EVENTS)
+    SecurityEventPage, SECURITY_EVENTS)

@@ -21,7 +21,8 @@ USERS = Listing(
     Filter("role", User.role, Role, "user or admin."),
     # Two values: each its own compiled shape rather than a parameter.
     Filter("is_active", User.is_active, bool,
-           "False for a deactivated account, which cannot log in.", shape=True))
+           "False for a deactivated account, which cannot log in.", shape=True),
+    owner=User.id)  # a user sees themselves
 UserQuery = USERS.query_struct("UserQuery", ListQuery)
 
 
@@ -37,5 +38,6 @@ ADMINS = Listing(
     admins,
     Filter("admin_level", Admin.admin_level, AdminLevel,
            "Admin rights: moderator (read everything, moderate) or superadmin (also manage "
-           "admins); null for a plain user."))
+           "admins); null for a plain user."),
+    owner=None)  # moderators and up
 AdminQuery = ADMINS.query_struct("AdminQuery", ListQuery)

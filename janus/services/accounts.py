@@ -42,7 +42,7 @@ def search_users(actor: Actor, q: UserSearch) -> Page:
     """The console's list: GET /users's filters (janus.lists.users) plus a
     substring of the username or email (wildcards in it are literal) and
     the admin level; one query."""
-    query = USERS.narrow(visible(users.with_level(), User.id, actor), USERS.given(q),
+    query = USERS.narrow(USERS.visible(users.with_level(), actor), USERS.given(q),
                          q.since, q.until)
     text = (q.q or "").strip()
     if text:

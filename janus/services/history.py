@@ -14,7 +14,7 @@ from typing import Any
 import peewee as pw
 from peewee import JOIN
 
-from janus.access import Actor, visible
+from janus.access import Actor
 from janus.lists import Listing
 from janus.lists.records import SECURITY_EVENTS, TIMELINE, SecurityEventQuery, TimelineQuery
 from janus.models import Log, SecurityEvent, User
@@ -61,7 +61,7 @@ def _page(listing: Listing, actor: Actor, q, select=_with_user) -> Page:
     """A visible keyset page of the list ``listing`` declares, filtered by
     ``q``, with the users (one query)."""
     repo = listing.repo
-    query = listing.narrow(visible(select(repo), repo.model.user, actor), listing.given(q),
+    query = listing.narrow(listing.visible(select(repo), actor), listing.given(q),
                            q.since, q.until)
     return repo.page(query, limit=q.limit, cursor=q.cursor)
 

@@ -66,7 +66,7 @@ def list_images(actor: Actor, q: ImageQuery) -> Page:
     """A keyset page of the visible images matching ``q``, each row's
     ``owner`` (id and username) in the same query: the console's gallery.
     GET /images runs the same declaration compiled (janus.lists.reads)."""
-    query = IMAGES.narrow(visible(_with_owners(), Image.owner, actor), IMAGES.given(q),
+    query = IMAGES.narrow(IMAGES.visible(_with_owners(), actor), IMAGES.given(q),
                           q.since, q.until)
     return images.page(query, limit=q.limit, cursor=q.cursor)
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import msgspec
 
-from janus.access import Actor, changeable_row, require_level, visible
+from janus.access import Actor, changeable_row, require_level
 from janus.audit import record_change
 from janus.db import database
 from janus.lists import Listing
@@ -45,7 +45,7 @@ def _changeable_analytics(actor: Actor, record_id: int) -> Analytics:
 def _page(listing: Listing, actor: Actor, q) -> Page:
     """One visible keyset page of the list ``listing`` declares, as ``q`` filters it."""
     repo = listing.repo
-    query = listing.narrow(visible(repo.select(), repo.model.user, actor), listing.given(q),
+    query = listing.narrow(listing.visible(repo.select(), actor), listing.given(q),
                            q.since, q.until)
     return repo.page(query, limit=q.limit, cursor=q.cursor)
 
