@@ -22,6 +22,8 @@ IMAGES = Listing(
            label="Minimum width (px)"),
     Filter("min_height", Image.height, Positive, "Only images at least this high.", op="ge",
            label="Minimum height (px)"),
+    Filter("max_width", Image.width, Positive, "Only images at most this wide.", op="le",
+           label="Maximum width (px)"),
     owner=Image.owner, check=check_range,
 )
 ImageQuery = IMAGES.query_struct("ImageQuery", ListQuery)
