@@ -1,6 +1,7 @@
 """Each list route's one declaration (``Listing``): its filters -- field,
-column, operator, normaliser, description, console label -- who may read
-which rows, which fields sort and which fields text search reads.
+column, operator, normaliser, description, console label -- and who may
+read which rows. (Which fields sort and which text search reads come with
+``?sort=`` and ``?q=``, issue 17 part 2.)
 
 From a declaration come the query Struct (msgspec validation, and through
 it the OpenAPI parameters and their descriptions), the values a request
@@ -68,9 +69,9 @@ class Listing:
     refuses a query before it runs (422)."""
 
     def __init__(self, repo: Repository, *filters: Filter, owner: pw.Field | None,
-                 sort: tuple = (), search: tuple = (), check: Callable | None = None):
+                 check: Callable | None = None):
         self.repo, self.owner, self.filters = repo, owner, {f.name: f for f in filters}
-        self.sort, self.search, self.check = sort, search, check
+        self.check = check
         for f in filters:
             if f.op not in OPERATORS:
                 raise ValueError(f"{f.name}: unknown operator {f.op!r}")
