@@ -196,7 +196,7 @@ class Config:
     data_dir: Path = DEFAULT_INSTANCE_DIR
     # Connections kept per gunicorn worker (PostgreSQL pool size).
     db_pool_size: int = 8
-    # PostgreSQL: prepare the hot queries once per connection (janus.hotpath.prepared);
+    # PostgreSQL: prepare the hot queries once per connection (janus.repos.prepared);
     # off behind a pooler in transaction mode.
     pg_prepare: bool = True
     # Start even when the database cannot be reached (janus.startup); else refuse.

@@ -11,10 +11,11 @@ from playhouse.test_utils import count_queries
 from janus.access import Actor
 from janus.audit import record_change
 from janus.db import database
+from janus.lists.records import SecurityEventQuery, TimelineQuery
 from janus.models import Log, User
 from janus.repos.logs import logs
 from janus.repos.security import security_events
-from janus.schemas.records import LogCreateIn, SecurityEventQuery, TimelineQuery
+from janus.schemas.records import LogCreateIn
 from janus.schemas.users import UserPatchIn
 from janus.services import accounts, admins, history, records
 from tests.helpers import T0, make_user, set_admin_level, spread

@@ -1,4 +1,4 @@
-"""Images: normalisation, constraint failures, search() over owner, format,
+"""Images: normalisation, constraint failures, the list's filters over owner, format,
 colour type, size and dates, and paging. Field types and limits are the
 request Structs' (see the matrices in tests/api/test_images.py and
 tests/api/test_errors.py)."""
@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from janus.errors import Conflict, NotFound, ValidationError
+from janus.lists.images import IMAGES, ImageQuery
 from janus.models import Analytics, Image, User
 from janus.repos.images import images
 from tests.helpers import T0, make_analytics, make_image, make_user, set_time, spread, walk
@@ -23,8 +24,11 @@ META = {
 }
 
 
-def search(**filters):
-    return images.search(images.select(), **filters)
+def search(query=None, *, owner=None, since=None, until=None, **filters):
+    """The images GET /images's declaration (janus.lists.images) keeps."""
+    q = ImageQuery(owner_id=owner, since=since, until=until, **filters)
+    return IMAGES.narrow(images.select() if query is None else query, IMAGES.given(q),
+                         q.since, q.until)
 
 
 def ids(query) -> set[int]:
@@ -149,7 +153,7 @@ def test_search_by_owner_format_and_color_type(db):
     assert ids(search(color_type="L")) == {a_jpg.id}
     assert ids(search(color_type="RGB", owner=bob.id)) == {b_png.id}
     # search() narrows the query it is given (routes pass what the actor may see).
-    narrowed = images.search(images.select().where(Image.owner == bob.id), format="PNG")
+    narrowed = search(images.select().where(Image.owner == bob.id), format="PNG")
     assert ids(narrowed) == {b_png.id}
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import peewee as pw
-
 from janus.errors import ValidationError
 from janus.imaging.filenames import safe_filename
 from janus.models import Image
@@ -44,24 +42,6 @@ class ImageRepository(Repository):
         """The owner's image with these bytes, if any (uploads answer 409)."""
         return self.select().where((Image.owner == owner_id)
                                    & (Image.sha256 == sha256.lower())).first()
-
-    def search(self, query: pw.ModelSelect, *, owner: int | None = None,
-               format: str | None = None, color_type: str | None = None,
-               min_width: int | None = None, min_height: int | None = None,
-               since: datetime | None = None, until: datetime | None = None) -> pw.ModelSelect:
-        """Every filter of the list route at once (None: unused)."""
-        if owner is not None:
-            query = query.where(Image.owner == owner)
-        if format is not None:
-            query = query.where(Image.format == format.strip().upper())
-        if color_type is not None:
-            query = query.where(Image.color_type == color_type)
-        if min_width is not None:
-            query = query.where(Image.width >= min_width)
-        if min_height is not None:
-            query = query.where(Image.height >= min_height)
-        check_range(since, until)
-        return self.since(query, since, until)
 
 
 images = ImageRepository()

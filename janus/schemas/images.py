@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.schemas.common import Id, ListQuery, Positive, Request, Text, from_row
+from janus.schemas.common import Positive, Request, Text, from_row
 
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
@@ -41,14 +41,6 @@ class ImageOut(msgspec.Struct):
 class ImagePage(msgspec.Struct):
     items: list[ImageOut]
     next_cursor: str | None
-
-
-class ImageQuery(ListQuery, kw_only=True):
-    owner_id: Id | None = None
-    format: str | None = None
-    color_type: str | None = None
-    min_width: Positive | None = None
-    min_height: Positive | None = None
 
 
 class ImageFields(Request):

@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from janus.models import LOG_LEVELS, SOURCES
-from janus.schemas.common import Id, ListQuery, Request, from_row
+from janus.schemas.common import Id, Request, from_row
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
 Module = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[\w.-]+$")]
@@ -40,22 +40,6 @@ class LogPage(msgspec.Struct):
     next_cursor: str | None
 
 
-class LogQuery(ListQuery, kw_only=True):
-    user_id: Id | None = None
-    action: str | None = None
-    module: str | None = None
-    level: Level | None = None
-    source: Source | None = None
-
-
-class TimelineQuery(LogQuery, kw_only=True):
-    """The console's audit timeline: the filters of GET /logs, and the object
-    a row is about (``object_type`` and ``object_id`` of its metadata)."""
-
-    object_type: Module | None = None
-    object_id: Id | None = None
-
-
 class LogCreateIn(Request):
     """A client-side event for the audit trail; it is recorded as yours."""
 
@@ -83,14 +67,6 @@ class SecurityEventPage(msgspec.Struct):
     next_cursor: str | None
 
 
-class SecurityEventQuery(ListQuery, kw_only=True):
-    user_id: Id | None = None
-    action: str | None = None
-    account: str | None = None
-    ip: str | None = None
-    source: Source | None = None
-
-
 class SecurityEventCreateIn(Request):
     """An event reported by another component (a gateway, say). Admins only."""
 
@@ -115,12 +91,6 @@ class AnalyticsOut(msgspec.Struct):
 class AnalyticsPage(msgspec.Struct):
     items: list[AnalyticsOut]
     next_cursor: str | None
-
-
-class AnalyticsQuery(ListQuery, kw_only=True):
-    research_topic: str | None = None
-    image_id: Id | None = None
-    user_id: Id | None = None
 
 
 class AnalyticsFields(Request):

@@ -9,7 +9,7 @@ from msgspec import UNSET, UnsetType
 
 from janus import password_policy
 from janus.models import ADMIN_LEVELS, ROLES
-from janus.schemas.common import Id, ListQuery, Request, from_row
+from janus.schemas.common import Id, Request, from_row
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
@@ -38,21 +38,6 @@ class UserOut(msgspec.Struct):
 class UserPage(msgspec.Struct):
     items: list[UserOut]
     next_cursor: str | None
-
-
-class UserQuery(ListQuery, kw_only=True):
-    email: str | None = None
-    username: str | None = None
-    role: Role | None = None
-    is_active: bool | None = None
-
-
-class UserSearch(UserQuery, kw_only=True):
-    """The console's user list: the API's filters, plus a piece of the
-    username or email (case-insensitive) and the admin level ("none": plain
-    users)."""
-    q: Annotated[str, msgspec.Meta(max_length=254)] | None = None
-    admin_level: Literal[(*ADMIN_LEVELS, "none")] | None = None
 
 
 class RegisterIn(Request):
@@ -129,10 +114,6 @@ class AdminOut(msgspec.Struct):
 class AdminPage(msgspec.Struct):
     items: list[AdminOut]
     next_cursor: str | None
-
-
-class AdminQuery(ListQuery, kw_only=True):
-    admin_level: AdminLevel | None = None
 
 
 class AdminCreateIn(Request):

@@ -10,6 +10,7 @@ from janus.access import Actor, require_level, visible
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import NotFound, ValidationError
+from janus.lists.users import USERS, UserSearch
 from janus.models import Admin, User
 from janus.repos.base import Page
 from janus.repos.security import security_events
@@ -20,8 +21,6 @@ from janus.schemas.users import (
     UserCreateIn,
     UserImportIn,
     UserPatchIn,
-    UserQuery,
-    UserSearch,
 )
 from janus.services import admins as admin_service
 from janus.services import dated
@@ -39,26 +38,12 @@ def visible_user(actor: Actor, user_id: int) -> User:
     return users.get_by_id(user_id, visible(users.with_level(), User.id, actor))
 
 
-def _filtered(actor: Actor, q: UserQuery):
-    query = users.since(visible(users.with_level(), User.id, actor), q.since, q.until)
-    for name in ("email", "username", "role", "is_active"):
-        value = getattr(q, name)
-        if value is not None:
-            query = query.where(getattr(User, name) == (
-                value.strip().lower() if name == "email" else value))
-    return query
-
-
-def list_users(actor: Actor, q: UserQuery) -> Page:
-    """The ORM form of GET /users; the route runs its compiled twin
-    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
-    return users.page(_filtered(actor, q), limit=q.limit, cursor=q.cursor)
-
-
 def search_users(actor: Actor, q: UserSearch) -> Page:
-    """The console's list: ``list_users`` plus a substring of the username or
-    email (wildcards in it are literal) and the admin level; one query."""
-    query = _filtered(actor, q)
+    """The console's list: GET /users's filters (janus.lists.users) plus a
+    substring of the username or email (wildcards in it are literal) and
+    the admin level; one query."""
+    query = USERS.narrow(USERS.visible(users.with_level(), actor), USERS.given(q),
+                         q.since, q.until)
     text = (q.q or "").strip()
     if text:
         query = query.where(User.username.contains(text) | User.email.contains(text.lower()))

@@ -21,10 +21,9 @@ from janus.db import database, is_postgres, locked
 from janus.errors import Conflict, NotFound
 from janus.models import ADMIN_LEVELS, Admin, User, utcnow
 from janus.repos.admins import admins
-from janus.repos.base import Page
 from janus.repos.security import security_events
 from janus.repos.users import users
-from janus.schemas.users import AdminCreateIn, AdminQuery
+from janus.schemas.users import AdminCreateIn
 from janus.services import dated
 
 
@@ -141,23 +140,6 @@ def revoke(actor: Actor, target: User) -> None:
 
 
 # -- what the /admins routes call ---------------------------------------------
-def get_admin(actor: Actor, admin_id: int) -> Admin:
-    """The ORM form of GET /admins/{id}; the route runs its compiled twin
-    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
-    require_level(actor, "moderator")
-    return admins.get_by_id(admin_id)
-
-
-def list_admins(actor: Actor, q: AdminQuery) -> Page:
-    """The ORM form of GET /admins; the route runs its compiled twin
-    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
-    require_level(actor, "moderator")
-    query = admins.since(admins.select(), q.since, q.until)
-    if q.admin_level:
-        query = query.where(Admin.admin_level == q.admin_level)
-    return admins.page(query, limit=q.limit, cursor=q.cursor)
-
-
 def create_admin(actor: Actor, body: AdminCreateIn) -> Admin:
     require_level(actor, "superadmin")
     with database.atomic():

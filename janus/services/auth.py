@@ -20,10 +20,10 @@ from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
 from janus.errors import TooManyRequests, Unauthorized, ValidationError
-from janus.hotpath.reads import token_owner
 from janus.models import Admin, AuthToken, ConsoleSession, User, utcnow
 from janus.passwords import hash_password, needs_rehash
 from janus.repos.security import security_events
+from janus.repos.tokens import token_owner
 from janus.repos.users import users
 from janus.services import lockout
 
@@ -57,7 +57,7 @@ def issue_token(user: User, ttl_seconds: int) -> IssuedToken:
 
 def resolve_token(plain: str, client: Client | None = None) -> Actor:
     """The actor a bearer token belongs to (user and admin level, one
-    compiled query: janus.hotpath), or Unauthorized."""
+    compiled query: janus.repos.tokens), or Unauthorized."""
     found = token_owner(token_hash(plain))
     now = utcnow()
     if found is None or found[0].revoked_at is not None:

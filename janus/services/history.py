@@ -14,12 +14,11 @@ from typing import Any
 import peewee as pw
 from peewee import JOIN
 
-from janus.access import Actor, visible
+from janus.access import Actor
+from janus.lists import Listing
+from janus.lists.records import SECURITY_EVENTS, TIMELINE, SecurityEventQuery, TimelineQuery
 from janus.models import Log, SecurityEvent, User
 from janus.repos.base import Page
-from janus.repos.logs import logs
-from janus.repos.security import security_events
-from janus.schemas.records import SecurityEventQuery, TimelineQuery
 
 # The user columns a timeline shows (never the password hash).
 USER_COLUMNS = (User.id, User.email, User.username, User.is_active)
@@ -58,41 +57,25 @@ def _with_reporter(repo) -> pw.ModelSelect:
                        on=(SecurityEvent.reported_by == reporter.id), attr="reporter"))
 
 
-def _page(repo, actor: Actor, q, filters: dict, select=_with_user) -> Page:
-    """A visible, filtered keyset page with the users (one query): ``filters``
-    maps a query field to the repository filter it feeds (None: not applied)."""
-    query = repo.since(visible(select(repo), repo.model.user, actor), q.since, q.until)
-    for name, narrow in filters.items():
-        value = getattr(q, name)
-        if value is not None:
-            query = narrow(value, query)
+def _page(listing: Listing, actor: Actor, q, select=_with_user) -> Page:
+    """A visible keyset page of the list ``listing`` declares, filtered by
+    ``q``, with the users (one query)."""
+    repo = listing.repo
+    query = listing.narrow(listing.visible(select(repo), actor), listing.given(q),
+                           q.since, q.until)
     return repo.page(query, limit=q.limit, cursor=q.cursor)
-
-
-def _about_type(object_type: str, query: pw.ModelSelect) -> pw.ModelSelect:
-    return query.where(Log.log_metadata["object_type"] == object_type)
-
-
-def _about_id(object_id: int, query: pw.ModelSelect) -> pw.ModelSelect:
-    return query.where(Log.log_metadata["object_id"] == object_id)
 
 
 def timeline(actor: Actor, q: TimelineQuery) -> Page:
     """Audit rows by actor (``user_id``), action, module, level, object and
     time window ([since, until)), newest first; ``row.user`` is loaded."""
-    return _page(logs, actor, q, {"user_id": logs.by_user, "action": logs.by_action,
-                                  "module": logs.by_module, "level": logs.by_level,
-                                  "source": logs.by_source,
-                                  "object_type": _about_type, "object_id": _about_id})
+    return _page(TIMELINE, actor, q)
 
 
 def security_timeline(actor: Actor, q: SecurityEventQuery) -> Page:
     """Security events by kind (``action``), user, account, address and time
     window, newest first; ``row.user`` and ``row.reporter`` are loaded."""
-    events = security_events
-    return _page(events, actor, q, {"user_id": events.by_user, "action": events.by_action,
-                                    "account": events.by_account, "ip": events.by_ip,
-                                    "source": events.by_source}, select=_with_reporter)
+    return _page(SECURITY_EVENTS, actor, q, select=_with_reporter)
 
 
 def user_of(row) -> User | None:

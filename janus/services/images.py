@@ -23,12 +23,13 @@ from janus.db import database
 from janus.errors import Conflict, NotFound
 from janus.imaging import analyse, inspect_image, phash_to_int
 from janus.imaging.analysis import ANALYSIS_VERSION
+from janus.lists.images import IMAGES, ImageQuery
 from janus.models import Analytics, Image, User
 from janus.repos.analytics import analytics, keep_result, stored_result
 from janus.repos.base import Page
 from janus.repos.images import images
 from janus.schemas.common import provided
-from janus.schemas.images import TECHNICAL_FIELDS, ImageCreateIn, ImagePatchIn, ImageQuery
+from janus.schemas.images import TECHNICAL_FIELDS, ImageCreateIn, ImagePatchIn
 from janus.services import dated
 from janus.services.files import key_lock, release_or_leave
 from janus.similarity import similar
@@ -61,15 +62,12 @@ def stored_image(actor: Actor, image_id: int) -> Image:
     return image
 
 
-def list_images(actor: Actor, q: ImageQuery, *, with_owners: bool = False) -> Page:
-    """A keyset page of the visible images matching ``q``; ``with_owners``:
-    each row's ``owner`` (id and username) comes in the same query. It is also
-    the ORM form of GET /images: the route runs its compiled twin
-    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
-    base = _with_owners() if with_owners else images.select()
-    query = images.search(visible(base, Image.owner, actor), owner=q.owner_id,
-                          format=q.format, color_type=q.color_type, min_width=q.min_width,
-                          min_height=q.min_height, since=q.since, until=q.until)
+def list_images(actor: Actor, q: ImageQuery) -> Page:
+    """A keyset page of the visible images matching ``q``, each row's
+    ``owner`` (id and username) in the same query: the console's gallery.
+    GET /images runs the same declaration compiled (janus.lists.reads)."""
+    query = IMAGES.narrow(IMAGES.visible(_with_owners(), actor), IMAGES.given(q),
+                          q.since, q.until)
     return images.page(query, limit=q.limit, cursor=q.cursor)
 
 

@@ -12,9 +12,11 @@ from datetime import datetime
 
 import msgspec
 
-from janus.access import Actor, changeable_row, require_level, visible, visible_row
+from janus.access import Actor, changeable_row, require_level
 from janus.audit import record_change
 from janus.db import database
+from janus.lists import Listing
+from janus.lists.records import LOGS, SECURITY_EVENTS, LogQuery, SecurityEventQuery
 from janus.models import Analytics, Log, SecurityEvent
 from janus.repos.analytics import analytics
 from janus.repos.base import Page
@@ -25,11 +27,8 @@ from janus.schemas.common import provided
 from janus.schemas.records import (
     AnalyticsCreateIn,
     AnalyticsPatchIn,
-    AnalyticsQuery,
     LogCreateIn,
-    LogQuery,
     SecurityEventCreateIn,
-    SecurityEventQuery,
 )
 from janus.services import dated
 from janus.services import images as image_service
@@ -39,31 +38,16 @@ NOT_COPIED = frozenset({"data"})
 
 
 # -- analytics -------------------------------------------------------------
-def visible_analytics(actor: Actor, record_id: int) -> Analytics:
-    return visible_row(analytics, Analytics.user, actor, record_id)
-
-
 def _changeable_analytics(actor: Actor, record_id: int) -> Analytics:
     return changeable_row(analytics, Analytics.user, actor, record_id)
 
 
-def _page(repo, actor: Actor, q, filters: dict) -> Page:
-    """One visible, filtered keyset page: ``filters`` maps a query field to
-    the repository filter it feeds (fields left at None are not applied)."""
-    query = repo.since(visible(repo.select(), repo.model.user, actor), q.since, q.until)
-    for name, narrow in filters.items():
-        value = getattr(q, name)
-        if value is not None:
-            query = narrow(value, query)
+def _page(listing: Listing, actor: Actor, q) -> Page:
+    """One visible keyset page of the list ``listing`` declares, as ``q`` filters it."""
+    repo = listing.repo
+    query = listing.narrow(listing.visible(repo.select(), actor), listing.given(q),
+                           q.since, q.until)
     return repo.page(query, limit=q.limit, cursor=q.cursor)
-
-
-def list_analytics(actor: Actor, q: AnalyticsQuery) -> Page:
-    """The ORM form of GET /analytics; the route runs its compiled twin
-    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
-    return _page(analytics, actor, q, {"research_topic": analytics.by_topic,
-                                       "image_id": analytics.by_image,
-                                       "user_id": analytics.by_user})
 
 
 def _audit_summary(fields: dict) -> dict:
@@ -114,16 +98,10 @@ def delete_analytics(actor: Actor, record_id: int) -> None:
 
 
 # -- the audit trail ---------------------------------------------------------
-def visible_log(actor: Actor, log_id: int) -> Log:
-    return visible_row(logs, Log.user, actor, log_id)
-
-
 def list_logs(actor: Actor, q: LogQuery) -> Page:
-    """The ORM form of GET /logs; the route runs its compiled twin
-    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
-    return _page(logs, actor, q, {"user_id": logs.by_user, "action": logs.by_action,
-                                  "module": logs.by_module, "level": logs.by_level,
-                                  "source": logs.by_source})
+    """A page of the audit trail as models: the console's user page (GET
+    /logs runs the same declaration compiled, janus.lists.reads)."""
+    return _page(LOGS, actor, q)
 
 
 def append_log(actor: Actor, body: LogCreateIn) -> Log:
@@ -136,17 +114,10 @@ def append_log(actor: Actor, body: LogCreateIn) -> Log:
 
 
 # -- security events ---------------------------------------------------------
-def visible_security_event(actor: Actor, event_id: int) -> SecurityEvent:
-    return visible_row(security_events, SecurityEvent.user, actor, event_id)
-
-
 def list_security_events(actor: Actor, q: SecurityEventQuery) -> Page:
-    """The ORM form of GET /security-events; the route runs its compiled twin
-    (janus.hotpath.reads), and tests/test_hotpath.py holds the two equal."""
-    events = security_events
-    return _page(events, actor, q, {"user_id": events.by_user, "action": events.by_action,
-                                    "account": events.by_account, "ip": events.by_ip,
-                                    "source": events.by_source})
+    """A page of security events as models: the console's user page (GET
+    /security-events runs the same declaration compiled, janus.lists.reads)."""
+    return _page(SECURITY_EVENTS, actor, q)
 
 
 def report_security_event(actor: Actor, body: SecurityEventCreateIn) -> SecurityEvent:

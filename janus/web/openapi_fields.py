@@ -63,8 +63,6 @@ FIELDS = {
     "logs": "Recent audit actions of the user.",
     "max_distance": "The largest distance counted as similar.",
     "message": "What went wrong, for a human.",
-    "min_height": "Only images at least this high.",
-    "min_width": "Only images at least this wide.",
     "module": "The part of the application the event comes from.",
     "name": "The service's name.",
     "new_password": "The new password. " + _POLICY,

@@ -105,7 +105,7 @@ class Api:
 
     def get_one(self, path: str, fetch: Callable, *, name: str, **options):
         """GET of one object: ``fetch(actor, id)``, the response Struct (the
-        resource's compiled read in janus.hotpath), registered as ``name`` (the
+        resource's compiled read in janus.lists.reads), registered as ``name`` (the
         operationId). Every resource reads one object the same way."""
         (param,) = _PARAM_RE.findall(path)
 

@@ -9,7 +9,7 @@ import logging
 import pytest
 import webtest
 
-from janus.hotpath.reads import image_reads, log_reads, user_reads
+from janus.lists.reads import image_reads, log_reads, user_reads
 from janus.models import Admin
 from janus.repos.images import images
 from janus.repos.logs import logs

@@ -98,6 +98,7 @@ def _catalogue(alice, bob):
     ({"format": "JPEG"}, lambda i, a: i.format == "JPEG"),
     ({"color_type": "RGB"}, lambda i, a: i.color_type == "RGB"),
     ({"min_width": 800}, lambda i, a: i.width >= 800),
+    ({"max_width": 800}, lambda i, a: i.width <= 800),
     ({"min_height": 1080}, lambda i, a: i.height >= 1080),
     ({"min_width": 500, "min_height": 500}, lambda i, a: i.width >= 500 and i.height >= 500),
     ({"owner_id": "ALICE"}, lambda i, a: i.owner_id == a.id),

@@ -80,7 +80,7 @@ def plan(sql: str, params) -> str:
 def page_plan(sent: list, index: str) -> str:
     """The plan of the request's page query. SQLite: the one statement with
     the row-value cursor condition. PostgreSQL runs the hot queries as
-    prepared statements (janus.hotpath.prepared): the EXECUTE whose plan
+    prepared statements (janus.repos.prepared): the EXECUTE whose plan
     reads the keyset index (the token check's does not)."""
     if is_postgres():
         plans = [plan(sql, params) for sql, params in sent if sql.startswith("EXECUTE ")]

@@ -3,8 +3,8 @@ test rather than a benchmark. Counted from peewee's log of every statement
 it sends (SELECT, INSERT, UPDATE, BEGIN ...), after one warm-up request (the
 first request of an app checks migrations, and a fresh token's first use
 records ``last_used_at``). Not counted: PostgreSQL's ``PREPARE`` of a hot
-query, sent once per connection, not per request (janus.hotpath.prepared;
-tests/test_hotpath_prepared.py)."""
+query, sent once per connection, not per request (janus.repos.prepared;
+tests/test_prepared.py)."""
 from __future__ import annotations
 
 import contextlib

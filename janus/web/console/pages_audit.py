@@ -6,7 +6,7 @@ their actors (janus.services.history), whatever the page size."""
 from __future__ import annotations
 
 from janus.errors import ValidationError
-from janus.schemas.records import TimelineQuery
+from janus.lists.records import TimelineQuery
 from janus.services import history
 from janus.web.console.inputs import given, problem, read
 from janus.web.console.render import page_links, render

@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from janus.errors import Conflict, NotFound, ServiceUnavailable, TooManyRequests, ValidationError
 from janus.imaging import ALLOWED_FORMATS
 from janus.imaging.analysis import MAX_K
+from janus.lists.images import IMAGES, ImageQuery
 from janus.repos.users import users
-from janus.schemas.images import AnalysisQuery, ImageQuery
+from janus.schemas.images import AnalysisQuery
 from janus.schemas.validation import convert
 from janus.services import images
 from janus.web.console import charts, image_view, session
@@ -29,9 +30,13 @@ NEAR_DISTANCE, NEAR_LIMIT = 10, 12
 DEFAULT_K = 5
 # Formats a browser shows in an <img>; the others (TIFF) get a thumbnail.
 INLINE_FORMATS = ("BMP", "GIF", "JPEG", "PNG", "WEBP")
-FILTERS = ("owner", "format", "color_type", "min_width", "min_height", "since", "until", "limit")
+# The declared filters with a label (janus.lists.images) are the form's
+# generic inputs; owner (a name or an id), format (a choice) and the dates
+# have inputs of their own.
+DECLARED = tuple(f.name for f in IMAGES.form())
+FILTERS = ("owner", "format", "color_type", *DECLARED, "since", "until", "limit")
 FILTER_LABELS = {"owner_id": "Owner", "format": "Format", "color_type": "Colour type",
-                 "min_width": "Minimum width", "min_height": "Minimum height",
+                 **{f.name: f.label for f in IMAGES.form()},
                  "since": "Uploaded from", "until": "Uploaded until", "limit": "Per page",
                  "cursor": "Page"}
 
@@ -50,7 +55,7 @@ def gallery_query(raw: dict) -> tuple[ImageQuery, str | None]:
     """The filters as the API's ImageQuery, and a message when the owner is
     unknown (then nothing matches). Raises ValidationError."""
     params, missing = {"limit": raw["limit"] or str(PAGE_SIZES[0])}, None
-    for name in ("format", "color_type", "min_width", "min_height", "cursor"):
+    for name in ("format", "color_type", *DECLARED, "cursor"):
         if raw.get(name):
             params[name] = raw[name]
     if raw["since"]:
@@ -111,11 +116,14 @@ def register(console) -> None:
     @console.page("/console/images")
     def console_images(actor):
         raw = texts((*FILTERS, "cursor"))
+        kept = {name: raw[name] for name in FILTERS if raw[name]}
         context = {"title": "Images", "filters": raw, "formats": ALLOWED_FORMATS,
-                   "page_sizes": PAGE_SIZES, "thumb_size": GALLERY_THUMB, "thumb_box": thumb_box}
+                   "page_sizes": PAGE_SIZES, "declared": IMAGES.form(),
+                   "first_url": url("/console/images", **kept), "thumb_size": GALLERY_THUMB,
+                   "thumb_box": thumb_box}
         try:
             query, missing = gallery_query(raw)
-            page = None if missing else images.list_images(actor, query, with_owners=True)
+            page = None if missing else images.list_images(actor, query)
         except ValidationError as exc:
             return render("images.html", status=422, error=_problems(exc), items=[],
                           next_url=None, **context)
@@ -123,7 +131,6 @@ def register(console) -> None:
             return render("images.html", error=missing, items=[], next_url=None, **context)
         next_url = None
         if page.next_cursor:
-            kept = {name: raw[name] for name in FILTERS if raw[name]}
             next_url = url("/console/images", **kept, cursor=page.next_cursor)
         return render("images.html", error=None, items=page.items, next_url=next_url,
                       **context)

@@ -9,7 +9,7 @@ unlocks nothing, and the lockouts list ignores it."""
 from __future__ import annotations
 
 from janus.errors import ValidationError
-from janus.schemas.records import SecurityEventQuery
+from janus.lists.records import SecurityEventQuery
 from janus.services import history, lockout
 from janus.web.console import session
 from janus.web.console.inputs import given, problem, read

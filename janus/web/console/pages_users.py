@@ -6,9 +6,10 @@ deactivate, activate, change the admin level, revoke tokens."""
 from __future__ import annotations
 
 from janus.errors import Conflict
-from janus.schemas.images import ImageQuery
-from janus.schemas.records import LogQuery, SecurityEventQuery
-from janus.schemas.users import UserPatchIn, UserSearch
+from janus.lists.images import ImageQuery
+from janus.lists.records import LogQuery, SecurityEventQuery
+from janus.lists.users import UserSearch
+from janus.schemas.users import UserPatchIn
 from janus.services import accounts, records
 from janus.services import images as image_service
 from janus.web.console import session

@@ -2,15 +2,9 @@
 revokes, and the last superadmin stays (409)."""
 from __future__ import annotations
 
-from janus.hotpath.reads import admin_reads
-from janus.schemas.users import (
-    AdminCreateIn,
-    AdminOut,
-    AdminPage,
-    AdminPatchIn,
-    AdminQuery,
-    admin_out,
-)
+from janus.lists.reads import admin_reads
+from janus.lists.users import AdminQuery
+from janus.schemas.users import AdminCreateIn, AdminOut, AdminPage, AdminPatchIn, admin_out
 from janus.services import admins
 
 

@@ -2,13 +2,13 @@
 change; admins read all; linking an image needs it to be visible to you."""
 from __future__ import annotations
 
-from janus.hotpath.reads import analytics_reads
+from janus.lists.reads import analytics_reads
+from janus.lists.records import AnalyticsQuery
 from janus.schemas.records import (
     AnalyticsCreateIn,
     AnalyticsOut,
     AnalyticsPage,
     AnalyticsPatchIn,
-    AnalyticsQuery,
     analytics_out,
 )
 from janus.services import records

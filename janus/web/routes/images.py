@@ -2,13 +2,13 @@
 metadata-only records."""
 from __future__ import annotations
 
-from janus.hotpath.reads import image_reads
+from janus.lists.images import ImageQuery
+from janus.lists.reads import image_reads
 from janus.schemas.images import (
     ImageCreateIn,
     ImageOut,
     ImagePage,
     ImagePatchIn,
-    ImageQuery,
     Upload,
     UploadForm,
     image_out,

@@ -2,8 +2,9 @@
 is no PATCH or DELETE (405)."""
 from __future__ import annotations
 
-from janus.hotpath.reads import log_reads
-from janus.schemas.records import LogCreateIn, LogOut, LogPage, LogQuery, log_out
+from janus.lists.reads import log_reads
+from janus.lists.records import LogQuery
+from janus.schemas.records import LogCreateIn, LogOut, LogPage, log_out
 from janus.services import records
 
 REPORTED = ("Recorded as yours, with source \"client\". Any action name is accepted, the "

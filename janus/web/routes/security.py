@@ -2,12 +2,12 @@
 Read your own (admins: all); append-only; only admins append."""
 from __future__ import annotations
 
-from janus.hotpath.reads import security_event_reads
+from janus.lists.reads import security_event_reads
+from janus.lists.records import SecurityEventQuery
 from janus.schemas.records import (
     SecurityEventCreateIn,
     SecurityEventOut,
     SecurityEventPage,
-    SecurityEventQuery,
     security_event_out,
 )
 from janus.services import records

@@ -2,14 +2,14 @@
 superadmin creates, deactivates, re-roles or deletes other users."""
 from __future__ import annotations
 
-from janus.hotpath.reads import user_reads
+from janus.lists.reads import user_reads
+from janus.lists.users import UserQuery
 from janus.schemas.users import (
     ActivityOut,
     UserCreateIn,
     UserOut,
     UserPage,
     UserPatchIn,
-    UserQuery,
     listed_user_out,
 )
 from janus.services import accounts

@@ -1,7 +1,8 @@
-"""janus.hotpath against the ORM: the compiled token check, GET by id and list
-pages give the same answers as the services' ORM forms, on both backends,
-over the same rows: every filter, owner and admin visibility, every cursor
-page to the end, missing and unreachable ids."""
+"""The compiled reads (janus.repos.tokens, janus.lists.reads) against the
+ORM: the token check, GET by id and list pages give the same answers as ORM
+forms built here from the same declarations (janus.lists), on both
+backends, over the same rows: every filter, owner and admin visibility,
+every cursor page to the end, missing and unreachable ids."""
 from __future__ import annotations
 
 import logging
@@ -10,35 +11,32 @@ from datetime import timedelta
 import pytest
 from peewee import JOIN
 
-from janus.access import Actor
+from janus.access import Actor, require_level, visible_row
 from janus.db import database, make_database
 from janus.errors import JanusError
-from janus.hotpath import reads
-from janus.hotpath.compiler import HotQuery
+from janus.lists import reads
+from janus.lists.images import ImageQuery
+from janus.lists.records import ANALYTICS, AnalyticsQuery, LogQuery, SecurityEventQuery
+from janus.lists.users import ADMINS, USERS, AdminQuery, UserQuery
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
+from janus.repos import tokens
+from janus.repos.admins import admins
+from janus.repos.analytics import analytics
+from janus.repos.compiled import HotQuery
 from janus.repos.logs import logs
 from janus.repos.security import security_events
-from janus.schemas.images import ImagePage, ImageQuery, image_out
+from janus.repos.users import users
+from janus.schemas.images import ImagePage, image_out
 from janus.schemas.records import (
     AnalyticsPage,
-    AnalyticsQuery,
     LogPage,
-    LogQuery,
     SecurityEventPage,
-    SecurityEventQuery,
     analytics_out,
     log_out,
     security_event_out,
 )
-from janus.schemas.users import (
-    AdminPage,
-    AdminQuery,
-    UserPage,
-    UserQuery,
-    admin_out,
-    listed_user_out,
-)
-from janus.services import accounts, admins, images, records
+from janus.schemas.users import AdminPage, UserPage, admin_out, listed_user_out
+from janus.services import accounts, images, records
 from janus.services.auth import issue_token, token_hash
 from tests.helpers import T0, make_analytics, make_image, make_user, set_admin_level, spread
 
@@ -46,13 +44,13 @@ from tests.helpers import T0, make_analytics, make_image, make_user, set_admin_l
 @pytest.fixture(autouse=True)
 def every_shape_prepares(caplog):
     """On PostgreSQL every hot query of these tests -- each shape of each
-    read -- is prepared (janus.hotpath.prepared), none sent plain for good.
+    read -- is prepared (janus.repos.prepared), none sent plain for good.
     The handler goes on the logger itself: "janus" may not propagate."""
-    logger = logging.getLogger("janus.hotpath")
+    logger = logging.getLogger("janus.repos.prepared")
     logger.addHandler(caplog.handler)
     yield
     logger.removeHandler(caplog.handler)
-    refused = [r.getMessage() for r in caplog.records if r.name == "janus.hotpath"]
+    refused = [r.getMessage() for r in caplog.records if r.name == "janus.repos.prepared"]
     assert not refused, refused
 
 
@@ -121,15 +119,41 @@ def orm_page(page_type, out, list_rows):
     return read
 
 
+def orm_list(listing, page_type, out, base=None):
+    """The ORM page of a declared list (janus.lists), what the services'
+    ``list_*`` run: the declaration's narrowing of what ``actor`` may see."""
+    def read(actor, q):
+        repo = listing.repo
+        query = listing.visible(repo.select() if base is None else base, actor)
+        query = listing.narrow(query, listing.given(q), q.since, q.until)
+        page = repo.page(query, limit=q.limit, cursor=q.cursor)
+        return page_type([out(row) for row in page.items], page.next_cursor)
+    return read
+
+
+def moderators_only(read):
+    """``read`` for a moderator and up, else the 403 of ``require_level``."""
+    def checked(actor, *args):
+        require_level(actor, "moderator")
+        return read(actor, *args)
+    return checked
+
+
+def orm_get(repo, out):
+    """GET by id on the ORM: the row if the actor may see it (else 404)."""
+    return lambda actor, row_id: out(visible_row(repo, repo.model.user, actor, row_id))
+
+
 # name: (hot reads, ORM page, ORM get by id, query type, model, filter variants)
 RESOURCES = {
-    "users": (reads.user_reads, orm_page(UserPage, listed_user_out, accounts.list_users),
+    "users": (reads.user_reads,
+              orm_list(USERS, UserPage, listed_user_out, users.with_level()),
               lambda a, i: listed_user_out(accounts.visible_user(a, i)), UserQuery, User,
               [{}, {"email": " ALICE@example.com "}, {"username": "bob"}, {"role": "admin"},
                {"is_active": False}, {"is_active": True, "role": "admin"},
                {"since": T0, "until": T0 + timedelta(seconds=3)}]),
-    "admins": (reads.admin_reads, orm_page(AdminPage, admin_out, admins.list_admins),
-               lambda a, i: admin_out(admins.get_admin(a, i)), AdminQuery, Admin,
+    "admins": (reads.admin_reads, orm_list(ADMINS, AdminPage, admin_out),
+               moderators_only(lambda a, i: admin_out(admins.get_by_id(i))), AdminQuery, Admin,
                [{}, {"admin_level": "moderator"}, {"admin_level": "superadmin"},
                 {"until": T0 + timedelta(days=3650)}]),
     "images": (reads.image_reads, orm_page(ImagePage, image_out, images.list_images),
@@ -138,21 +162,21 @@ RESOURCES = {
                 {"min_height": 500}, {"owner_id": 1}, {"since": T0, "until": T0},
                 {"since": T0 + timedelta(seconds=1)}, {"until": T0 + timedelta(seconds=1)}]),
     "logs": (reads.log_reads, orm_page(LogPage, log_out, records.list_logs),
-             lambda a, i: log_out(records.visible_log(a, i)), LogQuery, Log,
+             orm_get(logs, log_out), LogQuery, Log,
              [{}, {"action": "image.created"}, {"module": "users", "level": "warning"},
               {"level": "debug"}, {"user_id": 1}, {"action": "image.created", "user_id": 2},
               {"since": T0 - timedelta(seconds=1), "until": T0 + timedelta(seconds=1)},
               {"source": "client"}, {"source": "service", "user_id": 1}]),
     "analytics": (reads.analytics_reads,
-                  orm_page(AnalyticsPage, analytics_out, records.list_analytics),
-                  lambda a, i: analytics_out(records.visible_analytics(a, i)), AnalyticsQuery,
+                  orm_list(ANALYTICS, AnalyticsPage, analytics_out),
+                  orm_get(analytics, analytics_out), AnalyticsQuery,
                   Analytics,
                   [{}, {"research_topic": " colour "}, {"image_id": 1}, {"user_id": 1},
                    {"research_topic": "shape", "image_id": 4}]),
     "security": (reads.security_event_reads,
                  orm_page(SecurityEventPage, security_event_out,
                           records.list_security_events),
-                 lambda a, i: security_event_out(records.visible_security_event(a, i)),
+                 orm_get(security_events, security_event_out),
                  SecurityEventQuery, SecurityEvent,
                  [{}, {"account": " Ghost@Example.com"}, {"ip": " 192.0.2.1 "},
                   {"ip": "2001:DB8::0:1"}, {"action": "login_success", "user_id": 2},
@@ -246,7 +270,7 @@ def test_token_owner_equals_the_orm(world, who):
     user = world[who].user
     issued = issue_token(user, 60)
     AuthToken.update(last_used_at=T0).where(AuthToken.id == issued.row.id).execute()
-    token, owner, level = reads.token_owner(token_hash(issued.plain))
+    token, owner, level = tokens.token_owner(token_hash(issued.plain))
     assert (token.__data__, owner.__data__, level) == orm_token(issued.plain)
     assert level == world[who].level
     assert token.user is owner and token.user_id == owner.id
@@ -254,7 +278,7 @@ def test_token_owner_equals_the_orm(world, who):
 
 
 def test_an_unknown_token_has_no_owner(world):
-    assert reads.token_owner(token_hash("nobody")) is None
+    assert tokens.token_owner(token_hash("nobody")) is None
     assert orm_token("nobody") is None
 
 
@@ -297,5 +321,5 @@ def test_json_msgspec_refuses_reads_as_peewee_reads_it(world, backend):
     row = logs.record("odd", "m", metadata={"s": "\ud800", "n": 10**30})
     boss = world["boss"]
     got = reads.log_reads.get(boss, row.id)
-    assert got == log_out(records.visible_log(boss, row.id))
+    assert got == orm_get(logs, log_out)(boss, row.id)
     assert got.log_metadata == {"s": "\ud800", "n": 10**30}

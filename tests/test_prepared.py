@@ -1,5 +1,5 @@
 """PostgreSQL runs the compiled hot queries as prepared statements
-(janus.hotpath.prepared): prepared once per connection, then EXECUTEd with
+(janus.repos.prepared): prepared once per connection, then EXECUTEd with
 each request's values; sent plain where preparing is not possible or wise."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 from janus.config import Config
 from janus.db import database
-from janus.hotpath import prepared
-from janus.hotpath.compiler import HotQuery
 from janus.models import Log
+from janus.repos import prepared
+from janus.repos.compiled import HotQuery
 from janus.repos.logs import logs
 from tests.helpers import T0
 
@@ -79,8 +79,8 @@ def test_inside_a_transaction_an_unprepared_query_is_sent_plain(rows, sent):
 
 @pytest.fixture
 def warned(caplog):
-    """caplog fed by janus.hotpath itself ("janus" may not propagate)."""
-    logger = logging.getLogger("janus.hotpath")
+    """caplog fed by janus.repos.prepared itself ("janus" may not propagate)."""
+    logger = logging.getLogger("janus.repos.prepared")
     logger.addHandler(caplog.handler)
     yield caplog
     logger.removeHandler(caplog.handler)
@@ -93,7 +93,8 @@ def test_a_statement_postgresql_will_not_prepare_is_sent_plain(rows, sent, warne
         assert prepared.cursor(statement, "SELECT %s IS NULL", [None]).fetchall() == [(True,)]
     assert kinds(sent) == ["PREPARE", "SELECT", "SELECT"]  # tried once
     assert not statement.usable
-    assert {r.name for r in warned.records if r.name.startswith("janus")} == {"janus.hotpath"}
+    names = {r.name for r in warned.records if r.name.startswith("janus")}
+    assert names == {"janus.repos.prepared"}
 
 
 def test_sql_with_a_literal_percent_is_not_prepared():

@@ -24,7 +24,7 @@ import peewee as pw
 
 from janus.db import database
 
-log = logging.getLogger("janus.hotpath")
+log = logging.getLogger("janus.repos.prepared")
 _names = itertools.count(1)
 _held: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> {name}
 _PLACEHOLDER = re.compile(r"%s")

@@ -1,0 +1,43 @@
+"""GET /users and GET /admins, and the console's user list: their one
+declaration each."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from janus.lists import Filter, Listing
+from janus.models import ADMIN_LEVELS, Admin, User
+from janus.repos.admins import admins
+from janus.repos.users import normalise_email, users
+from janus.schemas.common import ListQuery
+from janus.schemas.users import AdminLevel, Role
+
+USERS = Listing(
+    users,
+    Filter("email", User.email, str, "Email address (unique, compared case-insensitively).",
+           normalise=normalise_email),
+    Filter("username", User.username, str, "User name (unique; letters, digits, _ . -)."),
+    Filter("role", User.role, Role, "user or admin."),
+    # Two values: each its own compiled shape rather than a parameter.
+    Filter("is_active", User.is_active, bool,
+           "False for a deactivated account, which cannot log in.", shape=True),
+    owner=User.id)  # a user sees themselves
+UserQuery = USERS.query_struct("UserQuery", ListQuery)
+
+
+class UserSearch(UserQuery, kw_only=True):
+    """The console's user list: the API's filters, plus a piece of the
+    username or email (case-insensitive) and the admin level ("none": plain
+    users)."""
+    q: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    admin_level: Literal[(*ADMIN_LEVELS, "none")] | None = None
+
+
+ADMINS = Listing(
+    admins,
+    Filter("admin_level", Admin.admin_level, AdminLevel,
+           "Admin rights: moderator (read everything, moderate) or superadmin (also manage "
+           "admins); null for a plain user."),
+    owner=None)  # moderators and up
+AdminQuery = ADMINS.query_struct("AdminQuery", ListQuery)
