@@ -331,12 +331,14 @@ class PasswordReset(BaseModel):
 class EmailVerification(BaseModel):
     """A mailed link confirming ``email`` for ``user``
     (janus.services.email_verification): only the token's SHA-256 is stored.
-    Void once used, once a newer one is issued, or once the account's email
-    is no longer ``email``."""
+    ``previous_email`` is the account's email when it was issued (``email``
+    itself, but for a change of address): void once used, once a newer one is
+    issued, or once the account's email is no longer ``previous_email``."""
 
     user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="email_verifications")
     token_hash = pw.CharField(max_length=64, unique=True)
     email = pw.CharField(max_length=254)
+    previous_email = pw.CharField(max_length=254)
     created_at = pw.DateTimeField(default=utcnow)
     expires_at = pw.DateTimeField()
     used_at = pw.DateTimeField(null=True)

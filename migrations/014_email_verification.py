@@ -1,5 +1,6 @@
 """Add users.email_verified_at and email_verifications (mailed links that
-confirm an address, only their SHA-256; janus.services.email_verification).
+confirm an address, only their SHA-256, and the account's email when each
+was issued; janus.services.email_verification).
 
 Every existing account counts as verified: its email_verified_at becomes
 its created_at. Rollback drops both.
@@ -31,6 +32,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
                                   model=migrator.orm["users"], on_delete="CASCADE")
         token_hash = pw.CharField(max_length=64, unique=True)
         email = pw.CharField(max_length=254)
+        previous_email = pw.CharField(max_length=254)
         created_at = pw.DateTimeField()
         expires_at = pw.DateTimeField()
         used_at = pw.DateTimeField(null=True)

@@ -70,6 +70,7 @@ def build(model, owner, image):
                                     password_hash="h", expires_at=LATER)
     if model is EmailVerification:
         return EmailVerification.create(user=owner, email=owner.email, expires_at=LATER,
+                                        previous_email=owner.email,
                                         token_hash=make_user().username.ljust(64, "0"))
     raise AssertionError(f"no builder for {model.__name__}")
 

@@ -551,8 +551,9 @@ def test_014_marks_every_existing_account_verified_and_rolls_back(db_factory):
         assert [str(at)[:10] for (at,) in db.execute_sql(
             "SELECT email_verified_at FROM users ORDER BY id")] == ["2024-01-01"] * len(ids)
         db.execute_sql("INSERT INTO email_verifications (user_id, token_hash, email, "
-                       f"created_at, expires_at) VALUES ({ids[0]}, '{'0' * 64}', "
-                       "'ada@example.com', '2024-01-01', '2024-01-02')")
+                       f"previous_email, created_at, expires_at) VALUES ({ids[0]}, "
+                       f"'{'0' * 64}', 'ada@example.com', 'ada@example.com', '2024-01-01', "
+                       "'2024-01-02')")
         # A link goes with its user (ON DELETE CASCADE).
         db.execute_sql(f"DELETE FROM users WHERE id = {ids[0]}")
         assert db.execute_sql("SELECT count(*) FROM email_verifications").fetchone() == (0,)

@@ -20,7 +20,7 @@ from janus.access import Client
 from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
-from janus.errors import ValidationError
+from janus.errors import Conflict, ValidationError
 from janus.mail import outbox, sender
 from janus.models import EmailVerification, User, utcnow
 from janus.repos.security import security_events
@@ -41,23 +41,53 @@ def _event(action: str, client: Client, user=None, account=None, **metadata):
                                   user_agent=client.user_agent, metadata=metadata or None)
 
 
-def issue(user: User, config: Config) -> None:
-    """Mail ``user`` a link confirming their email; call inside the
-    transaction of the change, and ``sender.wake()`` after its commit."""
+def issue(user: User, config: Config, email: str | None = None) -> None:
+    """Mail a link confirming ``email`` (default: the account's own) for
+    ``user``; call inside the transaction of the change, and
+    ``sender.wake()`` after its commit."""
+    address = email or user.email
     plain = secrets.token_urlsafe(32)
     now = utcnow()
     # A newer link voids the older ones.
     EmailVerification.delete().where(EmailVerification.user == user.id).execute()
-    EmailVerification.create(user=user, email=user.email, token_hash=_hash(plain),
-                             created_at=now,
+    EmailVerification.create(user=user, email=address, previous_email=user.email,
+                             token_hash=_hash(plain), created_at=now,
                              expires_at=now + timedelta(seconds=VERIFY_TOKEN_TTL_SECONDS))
-    outbox.enqueue("verify_email", user.email, "Confirm your email address for Janus", (
+    after = ("Your account's email changes to this one when you do; until then it stays "
+             "the old one." if address != user.email else
+             "Until you do, your Janus account cannot sign in. If you did not create one, "
+             "ignore this mail.")
+    outbox.enqueue("verify_email", address, "Confirm your email address for Janus", (
         f"Hello {user.username},\n\n"
         f"To confirm that this address is yours, open this link within "
         f"{VERIFY_TOKEN_TTL_SECONDS // 3600} hours:\n\n"
-        f"{config.link(VERIFY_PATH + plain)}\n\n"
-        f"Until you do, your Janus account cannot sign in. If you did not "
-        f"create one, ignore this mail.\n"))
+        f"{config.link(VERIFY_PATH + plain)}\n\n{after}\n"))
+
+
+def request_change(user: User, new_email: str, config: Config) -> None:
+    """A user's own new address: a link to it, a notice to the old one. The
+    email changes when the link is used (``verify``). Inside the change's
+    transaction; a taken address is the 409 a direct change would meet."""
+    if User.select().where(User.email == new_email).exists():
+        raise Conflict("email is taken", details={"constraint": "unique", "field": "email"})
+    issue(user, config, email=new_email)
+    outbox.enqueue("email_change_requested", user.email, "Your Janus email is changing", (
+        f"Hello {user.username},\n\n"
+        f"Someone signed in to your Janus account asked to change its email to "
+        f"{new_email}. It changes once that address confirms; until then it stays this "
+        f"one.\nIf this was not you, change your password and contact your Janus "
+        f"administrator.\n"))
+
+
+def tell_admin_change(user: User, old_email: str) -> None:
+    """A superadmin set ``user``'s email: both addresses are told. Inside the
+    change's transaction."""
+    for address in (old_email, user.email):
+        outbox.enqueue("email_changed", address, "Your Janus email was changed", (
+            f"Hello {user.username},\n\n"
+            f"An administrator changed the email of your Janus account from {old_email} "
+            f"to {user.email}. If you did not expect this, contact your Janus "
+            f"administrator.\n"))
 
 
 def register(body: RegisterIn, client: Client, config: Config) -> None:
@@ -126,10 +156,13 @@ def verify(plain: str, client: Client) -> User:
         if row is None or row.used_at is not None or row.expires_at <= utcnow():
             raise invalid
         user = User.get_by_id(row.user_id)
-        if not user.is_active or user.email != row.email:
+        if not user.is_active or user.email != row.previous_email:
             raise invalid
         now = utcnow()
         EmailVerification.update(used_at=now).where(EmailVerification.id == row.id).execute()
+        if row.email != user.email:  # a change of address, confirmed (409 if taken since)
+            changes = users.update_with_changes(user, {"email": row.email})
+            record_change(user, "user.updated", "user", user.id, changes)
         User.update(email_verified_at=now, updated_at=now).where(User.id == user.id).execute()
         user.email_verified_at = now
         _event("email_verified", client, user=user, account=user.email)

@@ -333,6 +333,7 @@ def _password_reset_confirm(client, actors):
 def _verify_email(client, actors):
     # A link as the mail would carry it (only its hash is stored).
     EmailVerification.create(user=actors["alice"].id, email="alice@example.com",
+                             previous_email="alice@example.com",
                              token_hash=hashlib.sha256(b"t0ken").hexdigest(),
                              expires_at=utcnow() + timedelta(hours=1))
     res = client.post_json("/auth/verify-email", {"token": "t0ken"}, status=200)

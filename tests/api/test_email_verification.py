@@ -244,3 +244,74 @@ def test_the_console_sign_in_waits_for_the_link_too(verifying, moderator):
     User.update(email_verified_at=utcnow()).where(User.id == moderator.id).execute()
     _, res = sign_in(verifying.app, moderator.user.username, PASSWORD)
     assert res.status_int == 303
+
+
+# -- a change of email (PATCH /users/{id}) ---------------------------------------
+
+def patch_email(client, actor, user_id, email, status=200):
+    res = call(client, "PATCH", f"/users/{user_id}", actor=actor, json={"email": email})
+    assert res.status_int == status, res.text
+    return res
+
+
+def test_your_own_new_email_waits_for_its_link(verifying, alice, smtp_server):
+    res = patch_email(verifying, alice, alice.id, "Alice.New@Example.com")
+    assert res.json["email"] == alice.user.email  # not yet
+    smtp_server.wait_for(2)
+    (notice,) = smtp_server.to(alice.user.email)
+    assert notice["Subject"] == "Your Janus email is changing"
+    assert "alice.new@example.com" in notice.get_content()
+    assert "?token=" not in notice.get_content()
+    token = link_token(mailed(smtp_server, "alice.new@example.com"))
+    assert User.get_by_id(alice.id).email == alice.user.email
+
+    done = post(verifying, "/auth/verify-email", {"token": token}, 200).json
+    assert done["email"] == "alice.new@example.com"
+    login(verifying, "alice.new@example.com", PASSWORD)
+    (audit,) = Log.select().where(Log.action == "user.updated")
+    assert audit.log_metadata["changes"]["email"] == [alice.user.email, "alice.new@example.com"]
+
+
+def test_a_change_link_is_void_once_the_email_changes_otherwise(verifying, alice, smtp_server):
+    patch_email(verifying, alice, alice.id, "one@example.com")
+    token = link_token(mailed(smtp_server, "one@example.com"))
+    User.update(email="two@example.com").where(User.id == alice.id).execute()
+    post(verifying, "/auth/verify-email", {"token": token}, 422)
+
+
+def test_a_change_link_to_an_address_taken_meanwhile_is_a_409(verifying, alice, make_actor,
+                                                              smtp_server):
+    patch_email(verifying, alice, alice.id, "wanted@example.com")
+    token = link_token(mailed(smtp_server, "wanted@example.com"))
+    other = make_actor()
+    User.update(email="wanted@example.com").where(User.id == other.id).execute()
+    res = post(verifying, "/auth/verify-email", {"token": token}, 409)
+    assert assert_error(res, 409, "conflict")["details"]["field"] == "email"
+    assert User.get_by_id(alice.id).email == alice.user.email
+
+
+def test_a_taken_new_email_is_a_409_at_once(verifying, alice, make_actor):
+    other = make_actor()
+    res = patch_email(verifying, alice, alice.id, other.user.email, 409)
+    assert assert_error(res, 409, "conflict")["details"]["field"] == "email"
+    assert OutboxMail.select().count() == 0
+
+
+def test_a_superadmin_sets_another_email_at_once_and_both_are_told(verifying, alice,
+                                                                    superadmin, smtp_server):
+    res = patch_email(verifying, superadmin, alice.id, "alice.set@example.com")
+    assert res.json["email"] == "alice.set@example.com"
+    smtp_server.wait_for(2)
+    for address in (alice.user.email, "alice.set@example.com"):
+        (message,) = smtp_server.to(address)
+        assert message["Subject"] == "Your Janus email was changed"
+    (audit,) = Log.select().where(Log.action == "user.updated")
+    assert audit.user_id == superadmin.id
+    login(verifying, "alice.set@example.com", PASSWORD)
+
+
+def test_with_verification_off_your_email_changes_at_once(make_client, alice):
+    client = make_client(verify=False)
+    res = patch_email(client, alice, alice.id, "alice.off@example.com")
+    assert res.json["email"] == "alice.off@example.com"
+    assert OutboxMail.select().count() == 0

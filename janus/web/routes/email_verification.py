@@ -22,13 +22,15 @@ def register(api) -> None:
                "mailed token", tag="auth", auth=False, body=VerifyEmailIn,
                response=EmailVerified,
                example={"token": "mH2gYb0c3o9c8pP2oXxv2W5mJfQb9K0w3s6T1u2V4yA"},
-               rate_limit="verify_email", errors=(422, 429),
+               rate_limit="verify_email", errors=(409, 422, 429),
                description="The token comes from the link mailed at registration, or by "
                            "POST /auth/verify-email/resend (JANUS_PUBLIC_URL + "
                            "/verify-email?token=...). It works once, for 48 hours, and only "
                            "while the account's email is the one it was mailed to; a newer "
                            "link voids it. An unknown, used, expired or void token is a 422 "
-                           "on $.token. Then the account can log in. Rate-limited per "
+                           "on $.token. Then the account can log in. A link for a change "
+                           "of address (PATCH /users/{id}) sets the new email now, or is a "
+                           "409 if another account took it meanwhile. Rate-limited per "
                            "address and per account (JANUS_RATE_LIMIT_VERIFY_EMAIL*).")
     def verify_email(body, client):
         account = email_verification.owner_email(body.token)
