@@ -277,6 +277,12 @@ class Config:
     # Per address, and per account (the email asked for).
     rate_limit_password_reset: str = "5/minute;30/hour"
     rate_limit_password_reset_account: str = "3/hour"
+    # On: open registration mails a link and login waits for it (janus.services.
+    # email_verification); a taken email at registration is no longer told apart.
+    require_email_verification: bool = False
+    # Resending the link: per address, and per account (the email asked for).
+    rate_limit_verify_email: str = "5/minute;30/hour"
+    rate_limit_verify_email_account: str = "3/hour"
 
     def __post_init__(self):
         if self.storage_dir is None:  # built directly (tests): beside the data
@@ -374,4 +380,11 @@ class Config:
             rate_limit_password_reset_account=_rate(
                 env, "JANUS_RATE_LIMIT_PASSWORD_RESET_ACCOUNT",
                 default["rate_limit_password_reset_account"]),
+            require_email_verification=_bool(env, "JANUS_REQUIRE_EMAIL_VERIFICATION",
+                                             default["require_email_verification"]),
+            rate_limit_verify_email=_rate(env, "JANUS_RATE_LIMIT_VERIFY_EMAIL",
+                                          default["rate_limit_verify_email"]),
+            rate_limit_verify_email_account=_rate(
+                env, "JANUS_RATE_LIMIT_VERIFY_EMAIL_ACCOUNT",
+                default["rate_limit_verify_email_account"]),
         )

@@ -31,6 +31,10 @@ def _kind(name: str, status: int, code: str, doc: str = "") -> type[JanusError]:
 BadRequest = _kind("BadRequest", 400, "bad_request")
 Unauthorized = _kind("Unauthorized", 401, "unauthorized")
 Forbidden = _kind("Forbidden", 403, "forbidden")
+EmailNotVerified = _kind(
+    "EmailNotVerified", 403, "email_not_verified",
+    "The right password, but the account's email is not verified yet "
+    "(JANUS_REQUIRE_EMAIL_VERIFICATION): use the mailed link, or ask for another.")
 NotFound = _kind("NotFound", 404, "not_found")
 MethodNotAllowed = _kind("MethodNotAllowed", 405, "method_not_allowed")
 Conflict = _kind("Conflict", 409, "conflict")

@@ -101,6 +101,11 @@ class User(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)  # (created_at, id) covers it
     updated_at = pw.DateTimeField(default=utcnow)
     last_login_at = pw.DateTimeField(null=True)
+    # When the email was confirmed by a mailed link (janus.services.
+    # email_verification). Every account is created verified (seeds,
+    # janus-admin, POST /users; migration 014 marked the older ones) but
+    # open registration under JANUS_REQUIRE_EMAIL_VERIFICATION, which leaves it NULL.
+    email_verified_at = pw.DateTimeField(null=True, default=utcnow)
 
     class Meta:
         table_name = "users"
@@ -323,6 +328,25 @@ class PasswordReset(BaseModel):
         table_name = "password_resets"
 
 
+class EmailVerification(BaseModel):
+    """A mailed link confirming ``email`` for ``user``
+    (janus.services.email_verification): only the token's SHA-256 is stored.
+    ``previous_email`` is the account's email when it was issued (``email``
+    itself, but for a change of address): void once used, once a newer one is
+    issued, or once the account's email is no longer ``previous_email``."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="email_verifications")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    email = pw.CharField(max_length=254)
+    previous_email = pw.CharField(max_length=254)
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    used_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "email_verifications"
+
+
 # Dependency order: parents before children (create), reversed to drop.
 MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent, IdempotencyKey,
-          ConsoleSession, AnalysisResult, OutboxMail, PasswordReset)
+          ConsoleSession, AnalysisResult, OutboxMail, PasswordReset, EmailVerification)

@@ -30,7 +30,8 @@ from janus.errors import TooManyRequests
 
 # rule -> what its key is: a client address, or a user (the analysis route).
 RULES = {"login": "address", "register": "address", "upload": "address", "analysis": "user",
-         "password_reset": "address", "password_reset_account": "account"}
+         "password_reset": "address", "password_reset_account": "account",
+         "verify_email": "address", "verify_email_account": "account"}
 SOURCES = {"address": "this address", "user": "this user", "account": "this account"}
 # A Redis that does not answer must not hold a request for long.
 REDIS_TIMEOUT_SECONDS = 1.0
@@ -42,7 +43,9 @@ def rules_from(config: Config) -> dict[str, list]:
     text = {"login": config.rate_limit_login, "register": config.rate_limit_register,
             "upload": config.rate_limit_upload, "analysis": config.rate_limit_analysis,
             "password_reset": config.rate_limit_password_reset,
-            "password_reset_account": config.rate_limit_password_reset_account}
+            "password_reset_account": config.rate_limit_password_reset_account,
+            "verify_email": config.rate_limit_verify_email,
+            "verify_email_account": config.rate_limit_verify_email_account}
     return {name: limits.parse_many(rate) for name, rate in text.items() if rate}
 
 

@@ -17,6 +17,7 @@ from janus.models import (
     Analytics,
     AuthToken,
     ConsoleSession,
+    EmailVerification,
     IdempotencyKey,
     Image,
     Log,
@@ -29,9 +30,10 @@ from tests.helpers import MIGRATIONS_DIR, make_image, make_user
 
 LATER = "2099-01-01 00:00:00"
 # The tables 004 converts: those of migrations 001-003 (console_sessions came in
-# 005, analysis_results in 010, outbox and password_resets in 013).
+# 005, analysis_results in 010, outbox and password_resets in 013,
+# email_verifications in 014).
 MODELS_AT_004 = tuple(model for model in MODELS if model not in (
-    ConsoleSession, AnalysisResult, OutboxMail, PasswordReset))
+    ConsoleSession, AnalysisResult, OutboxMail, PasswordReset, EmailVerification))
 
 
 def build(model, owner, image):
@@ -66,13 +68,18 @@ def build(model, owner, image):
     if model is PasswordReset:
         return PasswordReset.create(user=owner, token_hash=make_user().username.ljust(64, "0"),
                                     password_hash="h", expires_at=LATER)
+    if model is EmailVerification:
+        return EmailVerification.create(user=owner, email=owner.email, expires_at=LATER,
+                                        previous_email=owner.email,
+                                        token_hash=make_user().username.ljust(64, "0"))
     raise AssertionError(f"no builder for {model.__name__}")
 
 
 def test_every_model_has_a_builder():
     assert {m.__name__ for m in MODELS} == {
         "User", "Admin", "AuthToken", "Image", "Log", "Analytics", "SecurityEvent",
-        "IdempotencyKey", "ConsoleSession", "AnalysisResult", "OutboxMail", "PasswordReset"}
+        "IdempotencyKey", "ConsoleSession", "AnalysisResult", "OutboxMail", "PasswordReset",
+        "EmailVerification"}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -114,7 +121,8 @@ def snapshot(db):
 
 
 # Columns added after 004 (migrations 008, 009): left out of the rows built here.
-LATER_FIELDS = {User: ("username_canonical", "password_rule"), Log: ("source",),
+LATER_FIELDS = {User: ("username_canonical", "password_rule", "email_verified_at"),
+                Log: ("source",),
                 SecurityEvent: ("source", "reported_by")}
 
 

@@ -529,3 +529,38 @@ def test_009_labels_existing_rows_as_far_as_the_data_tells(db_factory):
         router.run()  # and forward again
         assert db.execute_sql("SELECT count(*) FROM security WHERE source = 'client'"
                               ).fetchone() == (2,)
+
+
+# -- 014: email verification -----------------------------------------------------------
+
+def test_014_marks_every_existing_account_verified_and_rolls_back(db_factory):
+    url = db_factory.new_url()
+    with opened(url) as db:
+        router = Router(db, migrate_dir=MIGRATIONS_DIR)
+        router.run("013_outbox_and_password_resets")
+        for name in ("ada", "bob"):
+            db.execute_sql("INSERT INTO users (email, username, username_canonical, "
+                           "password_hash, password_rule, role, is_active, created_at, "
+                           f"updated_at) VALUES ('{name}@example.com', '{name}', '{name}', 'x', "
+                           "'unchecked', 'user', TRUE, '2024-01-01', '2024-01-01')")
+        ids = [row_id for (row_id,) in db.execute_sql("SELECT id FROM users ORDER BY id")]
+        assert "email_verifications" not in db.get_tables()
+
+        router.run("014_email_verification")
+        # Verified when created: an account made before the feature counts as verified.
+        assert [str(at)[:10] for (at,) in db.execute_sql(
+            "SELECT email_verified_at FROM users ORDER BY id")] == ["2024-01-01"] * len(ids)
+        db.execute_sql("INSERT INTO email_verifications (user_id, token_hash, email, "
+                       f"previous_email, created_at, expires_at) VALUES ({ids[0]}, "
+                       f"'{'0' * 64}', 'ada@example.com', 'ada@example.com', '2024-01-01', "
+                       "'2024-01-02')")
+        # A link goes with its user (ON DELETE CASCADE).
+        db.execute_sql(f"DELETE FROM users WHERE id = {ids[0]}")
+        assert db.execute_sql("SELECT count(*) FROM email_verifications").fetchone() == (0,)
+
+        router.rollback()
+        assert "email_verifications" not in db.get_tables()
+        assert "email_verified_at" not in {c.name for c in db.get_columns("users")}
+        router.run()  # and forward again
+        assert db.execute_sql("SELECT count(*) FROM users WHERE email_verified_at IS NULL"
+                              ).fetchone() == (0,)

@@ -125,6 +125,8 @@ class Sender:
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
+        # Per thread: a wake asked for inside a transaction (``wake``).
+        self.deferred = threading.local()
 
     def configure(self, config: Config) -> None:
         self.config = config
@@ -138,8 +140,20 @@ class Sender:
             self.thread.start()
 
     def wake(self) -> None:
+        """Send what was just committed. Called inside a transaction still
+        open (a service run under an outer one, such as Idempotency-Key's),
+        it waits for ``wake_deferred``, which the request calls once that
+        transaction is over: woken earlier, the sender would find nothing."""
+        if database.in_transaction():
+            self.deferred.flag = True
+            return
         self.start()
         self.woken.set()
+
+    def wake_deferred(self) -> None:
+        if getattr(self.deferred, "flag", False):
+            self.deferred.flag = False
+            self.wake()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stopping.set()
@@ -169,3 +183,4 @@ class Sender:
 
 SENDER = Sender()
 configure, start, wake, stop = SENDER.configure, SENDER.start, SENDER.wake, SENDER.stop
+wake_deferred = SENDER.wake_deferred

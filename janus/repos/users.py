@@ -12,6 +12,10 @@ from janus.passwords import hash_password
 from janus.repos.base import Repository
 from janus.usernames import assign, canonical
 
+LOOKALIKE_TAKEN = ("username is taken: it looks like an existing username "
+                   "(case, full-width and lookalike letters do not count)")
+USERNAME_TAKEN = {"constraint": "unique", "field": "username"}
+
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
@@ -35,9 +39,7 @@ class UserRepository(Repository):
         text = str(exc).lower()
         if isinstance(error, Conflict):
             if "username_canonical" in text:
-                return Conflict("username is taken: it looks like an existing username "
-                                "(case, full-width and lookalike letters do not count)",
-                                details={"constraint": "unique", "field": "username"})
+                return Conflict(LOOKALIKE_TAKEN, details=dict(USERNAME_TAKEN))
             for field in ("email", "username"):
                 if f"users.{field}" in text or f"users_{field}" in text:
                     return Conflict(f"{field} is taken",
@@ -62,12 +64,23 @@ class UserRepository(Repository):
         return {"password_hash": hash_password(password), "password_rule": rule}
 
     def register(self, email: str, username: str, password: str, is_active: bool = True, *,
-                 admin: bool = False) -> User:
+                 admin: bool = False, verified: bool = True) -> User:
         """Create a user from a plain password (checked, hashed, never
-        stored); ``admin``: the account is about to get an admin level."""
-        return self.create(email=email, username=username, is_active=is_active,
+        stored); ``admin``: the account is about to get an admin level;
+        ``verified``: False leaves its email to be confirmed by a mailed link."""
+        extra = {} if verified else {"email_verified_at": None}
+        return self.create(email=email, username=username, is_active=is_active, **extra,
                            **self.new_password(password, email=normalise_email(email),
                                               username=username, admin=admin))
+
+    def username_conflict(self, username: str) -> Conflict | None:
+        """The 409 a new account named ``username`` would meet, if any."""
+        name = username.strip()
+        holder = User.get_or_none(User.username_canonical == canonical(name))
+        if holder is None:
+            return None
+        return Conflict("username is taken" if holder.username == name else LOOKALIKE_TAKEN,
+                        details=dict(USERNAME_TAKEN))
 
     def set_password(self, user: User, password: str, *, field: str = "$.password") -> None:
         """A new password for ``user``, checked against the admin rule when

@@ -8,13 +8,15 @@ from datetime import datetime
 
 from janus.access import Actor, require_level, visible
 from janus.audit import record_change
+from janus.config import Config
 from janus.db import database
 from janus.errors import NotFound, ValidationError
 from janus.lists.users import USERS, UserSearch
-from janus.models import Admin, User
+from janus.mail import sender
+from janus.models import Admin, User, utcnow
 from janus.repos.base import Page
 from janus.repos.security import security_events
-from janus.repos.users import users
+from janus.repos.users import normalise_email, users
 from janus.schemas.common import provided
 from janus.schemas.users import (
     RegisterIn,
@@ -23,7 +25,7 @@ from janus.schemas.users import (
     UserPatchIn,
 )
 from janus.services import admins as admin_service
-from janus.services import dated
+from janus.services import dated, email_verification
 from janus.services import images as image_service
 from janus.services.auth import revoke_tokens
 from janus.storage import Store
@@ -106,11 +108,23 @@ def create_user(actor: Actor, body: UserCreateIn) -> User:
     return visible_user(actor, user.id)
 
 
-def update_user(actor: Actor, user_id: int, body: UserPatchIn) -> User:
+def update_user(actor: Actor, user_id: int, body: UserPatchIn,
+                config: Config | None = None) -> User:
     """Users change their own email and username; is_active, role and
-    admin_level, and any change to another user, take a superadmin."""
+    admin_level, and any change to another user, take a superadmin. With
+    ``config.require_email_verification``, your own new email waits for its
+    mailed link (the old one is told), and a superadmin's change to another's
+    tells both addresses."""
     fields = provided(body)
     _check_role(fields.get("role"), fields.get("admin_level"))
+    verify = config is not None and config.require_email_verification
+    user = _update(actor, user_id, fields, config if verify else None)
+    if verify:
+        sender.wake()
+    return user
+
+
+def _update(actor: Actor, user_id: int, fields: dict, config: Config | None) -> User:
     with database.atomic():
         admin_service.lock_user(user_id)  # the lock order: target user first
         target = visible_user(actor, user_id)
@@ -123,9 +137,16 @@ def update_user(actor: Actor, user_id: int, body: UserPatchIn) -> User:
             revoke_tokens(target)
         _apply_role(actor, target, fields.get("role"), fields.get("admin_level"))
         plain = {k: v for k, v in fields.items() if k not in ROLE_FIELDS}
+        old_email, new_email = target.email, normalise_email(plain.get("email") or target.email)
+        if config is not None and new_email != old_email and target.id == actor.id:
+            plain.pop("email")
+            email_verification.request_change(target, new_email, config)
         changes = users.update_with_changes(target, plain)
         if changes:
             record_change(actor.user, "user.updated", "user", target.id, changes)
+        if config is not None and "email" in changes:  # a superadmin's, for another
+            users.update(target, email_verified_at=utcnow())  # the superadmin vouches
+            email_verification.tell_admin_change(target, old_email)
         # The answer is read inside the transaction: a delete committing right
         # after must not turn this acknowledged change into a 404.
         return visible_user(actor, user_id)

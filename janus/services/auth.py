@@ -19,7 +19,7 @@ from janus.access import Actor, Client
 from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
-from janus.errors import TooManyRequests, Unauthorized, ValidationError
+from janus.errors import EmailNotVerified, TooManyRequests, Unauthorized, ValidationError
 from janus.models import Admin, AuthToken, ConsoleSession, User, utcnow
 from janus.passwords import hash_password, needs_rehash
 from janus.repos.security import security_events
@@ -136,6 +136,12 @@ def login(login_name: str, password: str, client: Client, config: Config,
         # tell which emails do (the security row, admins only, still says).
         metrics.login_failed("inactive" if ok else "invalid_credentials")
         raise Unauthorized("invalid credentials")
+    if config.require_email_verification and user.email_verified_at is None:
+        # Told only to whoever knows the password: the account is theirs.
+        security_events.settle(attempt, "login_failed", dict(
+            attempt.security_metadata, reason="email_not_verified"))
+        raise EmailNotVerified("confirm your email address first: open the link mailed "
+                               "to it, or ask for another (POST /auth/verify-email/resend)")
     with database.atomic():
         fields = {"last_login_at": utcnow()}
         if needs_rehash(user.password_hash):

@@ -39,6 +39,7 @@ from janus.web.routes import (
     analytics,
     auth,
     docs,
+    email_verification,
     health,
     image_analysis,
     image_files,
@@ -50,8 +51,8 @@ from janus.web.routes import (
     users,
 )
 
-ROUTE_MODULES = (health, auth, password_reset, users, admins, images, image_files,
-                 image_analysis, logs, summary, analytics, security, docs, metrics)
+ROUTE_MODULES = (health, auth, password_reset, email_verification, users, admins, images,
+                 image_files, image_analysis, logs, summary, analytics, security, docs, metrics)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("janus.access")
 

@@ -24,7 +24,8 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             400: "Malformed request",
             401: "Not authenticated: a missing, invalid, expired or revoked token, or (login) "
                  "wrong credentials",
-            403: "Not allowed for this role", 404: "No such object (or not yours)",
+            403: "Not allowed for this role (on login: email_not_verified, the email "
+                 "awaits its mailed link)", 404: "No such object (or not yours)",
             405: "Method not allowed", 409: "Conflict with existing data",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
@@ -196,6 +197,7 @@ def build(api, version: str = "1.0.0") -> dict:
         if spec.query is not None:
             types.add(spec.query)
         types.update(spec.error_responses.values())
+        types.update(spec.other_responses.values())
     _, components = msgspec.json.schema_components(
         sorted(types, key=lambda t: t.__name__), ref_template="#/components/schemas/{name}")
     _mark_times(types, components)
@@ -231,6 +233,10 @@ def build(api, version: str = "1.0.0") -> dict:
             # A body without a Struct of its own (this document): say at least what it is.
             ok["content"] = {spec.response_media: {"schema": {"type": "object"}}}
         responses = {str(spec.status): ok}
+        for status, struct in spec.other_responses.items():
+            responses[str(status)] = {"description": _REASONS.get(status, "OK"),
+                                      "headers": ok["headers"],
+                                      "content": _content(JSON, struct)}
         errors = set(spec.errors) | {500}
         if spec.database:
             errors.add(503)  # the database is down or not migrated

@@ -36,6 +36,7 @@ FIELDS = {
     "docs": "Path of the interactive API reference.",
     "distance": "Hamming distance of the perceptual hashes (0 = identical).",
     "email": "Email address (unique, compared case-insensitively).",
+    "email_verified_at": "When the account's email was confirmed by its mailed link (UTC).",
     "error": "The error.",
     "expires_at": "When the token stops being accepted (UTC).",
     "failed_logins_per_day": "Failed logins per day in the window.",
@@ -110,6 +111,10 @@ OWN = {
     "SimilarList.image_id": "The image the others are compared with.",
     "TokenOut.user": "The user the token belongs to.",
     "AdminCreateIn.user_id": "Id of the user to give the admin level to.",
+    "VerifyEmailIn.token": "The token of the mailed verification link (its ?token=).",
+    "PasswordResetConfirmIn.token": "The token of the mailed reset link (its ?token=).",
+    "EmailVerified.email": "The address now verified.",
+    "Accepted.message": "The same text whatever the address: it tells nothing about it.",
 }
 
 

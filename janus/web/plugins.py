@@ -43,6 +43,7 @@ from janus.errors import (
     Unauthorized,
     disk_full_cause,
 )
+from janus.mail import sender
 from janus.migrate import require_migrated
 from janus.schemas.images import Upload
 from janus.schemas.validation import path_ids
@@ -170,6 +171,7 @@ class DatabasePlugin(_SpecPlugin):
                 self.migrated = True
             return retried(callback, *args, **kwargs)
         finally:
+            sender.wake_deferred()  # a mail committed by an outer transaction
             if not database.is_closed():
                 database.close()  # back to the pool
 

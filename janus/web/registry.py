@@ -46,6 +46,9 @@ class RouteSpec:
     response: type | None = None
     response_media: str = JSON
     status: int = 200
+    # Other success answers a setting may choose instead ({202: Accepted}): the
+    # handler returns janus.web.jsonio.json_body(obj, status) for those.
+    other_responses: dict = dataclasses.field(default_factory=dict)
     errors: tuple[int, ...] = ()
     # A janus.ratelimit rule ("login", "register", "upload": per address,
     # counted by RateLimitPlugin; "analysis": per user, counted by the

@@ -29,6 +29,7 @@ from janus.models import (
     Admin,
     Analytics,
     AuthToken,
+    EmailVerification,
     Image,
     Log,
     PasswordReset,
@@ -329,6 +330,22 @@ def _password_reset_confirm(client, actors):
     assert res.json["revoked_tokens"] >= 1
 
 
+def _verify_email(client, actors):
+    # A link as the mail would carry it (only its hash is stored).
+    EmailVerification.create(user=actors["alice"].id, email="alice@example.com",
+                             previous_email="alice@example.com",
+                             token_hash=hashlib.sha256(b"t0ken").hexdigest(),
+                             expires_at=utcnow() + timedelta(hours=1))
+    res = client.post_json("/auth/verify-email", {"token": "t0ken"}, status=200)
+    assert res.json["email"] == "alice@example.com"
+
+
+def _verify_email_resend(client, actors):
+    res = client.post_json("/auth/verify-email/resend", {"email": "alice@example.com"},
+                           status=202)
+    assert "new link" in res.json["message"]
+
+
 def _index(client, actors):
     assert client.get("/", status=200).json["docs"] == "/docs"
 
@@ -360,6 +377,8 @@ PUBLIC_ROUTES = {
     ("POST", "/auth/register"): _register,
     ("POST", "/auth/password-reset"): _password_reset,
     ("POST", "/auth/password-reset/confirm"): _password_reset_confirm,
+    ("POST", "/auth/verify-email"): _verify_email,
+    ("POST", "/auth/verify-email/resend"): _verify_email_resend,
 }
 
 

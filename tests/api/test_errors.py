@@ -25,6 +25,8 @@ WRITE_ROUTES = [
     ("POST", "/auth/password", "new_password", 12345678),
     ("POST", "/auth/password-reset", "email", 5),
     ("POST", "/auth/password-reset/confirm", "token", 7),
+    ("POST", "/auth/verify-email", "token", 7),
+    ("POST", "/auth/verify-email/resend", "email", 5),
     ("POST", "/users", "is_active", "yes"),
     ("PATCH", "/users/{user}", "is_active", "no"),
     ("POST", "/admins", "user_id", "two"),

@@ -45,9 +45,11 @@ def test_the_replay_cases_cover_every_post_route(app):
                for case in POSTS}
     # Login's answer (a token) is never stored; /logs and /auth/logout have
     # cases of their own below, the password reset routes in
-    # test_password_reset.py (they need a mailed token).
+    # test_password_reset.py and the email verification routes in
+    # test_email_verification.py (they need a mailed token).
     assert posts - covered == {"/auth/login", "/logs", "/auth/logout", "/auth/password-reset",
-                               "/auth/password-reset/confirm"}
+                               "/auth/password-reset/confirm", "/auth/verify-email",
+                               "/auth/verify-email/resend"}
 
 
 @pytest.mark.parametrize("case", POSTS, ids=[c.name for c in POSTS])

@@ -23,7 +23,8 @@ PUBLIC = {("get", "/health"), ("get", "/health/live"), ("get", "/health/ready"),
           ("get", "/openapi.json"), ("post", "/auth/login"),
           ("post", "/auth/register"), ("get", "/"), ("get", "/docs"),
           ("get", "/docs/static/{name}"), ("get", "/metrics"),
-          ("post", "/auth/password-reset"), ("post", "/auth/password-reset/confirm")}
+          ("post", "/auth/password-reset"), ("post", "/auth/password-reset/confirm"),
+          ("post", "/auth/verify-email"), ("post", "/auth/verify-email/resend")}
 # Routes that never touch the database (so never answer 503).
 NO_DATABASE = {"/health/live", "/openapi.json", "/", "/docs", "/docs/static/{name}", "/metrics"}
 # Write routes that take no body.

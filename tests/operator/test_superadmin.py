@@ -40,6 +40,7 @@ def test_creates_a_superadmin_with_the_password_from(run, terminal, source):
     assert "created superadmin root@example.com" in result.stdout
     user = User.get(User.email == "root@example.com")
     assert user.username == "root" and user.role == "admin"
+    assert user.email_verified_at is not None  # an operator's account counts as verified
     assert level_of(user) == "superadmin"
     assert verify_password(user.password_hash, STRONG)
     assert Admin.get(Admin.user == user.id).granted_by_id is None

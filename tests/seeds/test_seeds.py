@@ -56,6 +56,7 @@ def test_load_adds_every_record_with_roles_and_links(db, database_url, capsys):
     admin_levels = {a["user"]: a["admin_level"] for a in data["admins"]}
     for user in User.select():
         assert user.role == ("admin" if user.email in admin_levels else "user")
+        assert user.email_verified_at is not None  # seeded accounts count as verified
     assert {row.user.email: row.admin_level for row in Admin.select()} == admin_levels
     # References by email / (owner, filename) became the right foreign keys.
     linked = {(a.data["seed"], a.image.owner.email, a.image.filename)

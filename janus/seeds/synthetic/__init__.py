@@ -32,7 +32,8 @@ __all__ = ["COLUMNS", "GENERATED_PASSWORD", "GENERATED_PASSWORD_HASH", "Picker",
 
 COLUMNS = {
     "users": ("email", "username", "username_canonical", "password_hash", "password_rule",
-              "role", "is_active", "created_at", "updated_at", "last_login_at"),
+              "role", "is_active", "created_at", "updated_at", "last_login_at",
+              "email_verified_at"),
     "admins": ("user_id", "admin_level", "granted_by_id", "created_at"),
     "images": ("owner_id", "filename", "format", "width", "height", "color_type", "bit_depth",
                "compression_method", "file_size", "sha256", "storage_key", "image_metadata",

@@ -48,10 +48,10 @@ def users(rng: random.Random, now: datetime, count: int, first_number: int, batc
             if rng.random() < 0.9:  # one in ten never came back
                 last_login = max(created, now - timedelta(seconds=rng.expovariate(1 / 432000)))
             # Hashed once, never checked by the policy: "unchecked", as the
-            # seed loader's accounts are.
+            # seed loader's accounts are; verified when created, as seeded accounts are.
             rows.append((email, username, canonical(username), GENERATED_PASSWORD_HASH,
                          UNCHECKED, "user", rng.random() < 0.97, created, last_login or created,
-                         last_login))
+                         last_login, created))
         made += k
         yield rows
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 from bottle import request, response
 
 from janus import password_policy
-from janus.errors import Forbidden, TooManyRequests, Unauthorized, ValidationError
+from janus.errors import (
+    EmailNotVerified,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    ValidationError,
+)
 from janus.schemas.users import LoginIn
 from janus.schemas.validation import convert
 from janus.services import console_sessions
@@ -60,6 +66,9 @@ def register(console) -> None:
             return login_form(422, "Enter your email or username, and your password.", login)
         except Unauthorized:
             return login_form(401, "Wrong email, username or password.", login)
+        except EmailNotVerified:
+            return login_form(403, "Confirm your email address first, with the link mailed "
+                                   "to it.", login)
         except Forbidden:
             raise Forbidden("The console is for admins only; "
                             "your account can use the API.") from None

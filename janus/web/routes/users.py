@@ -43,9 +43,14 @@ def register(api) -> None:
                body=UserPatchIn, response=UserOut, errors=(403, 404, 409),
                example={"username": "ada_lovelace"},
                description="Users change their own email and username. is_active, role "
-               "and admin_level, and any change to another user, need a superadmin.")
+               "and admin_level, and any change to another user, need a superadmin. With "
+               "JANUS_REQUIRE_EMAIL_VERIFICATION=true, your own new email is not set: "
+               "the answer still shows the old one, the new address gets a link "
+               "(POST /auth/verify-email sets it) and the old one a notice; a "
+               "superadmin's change to another user's email is set at once (the answer "
+               "shows it) and both addresses are told.")
     def update_user(user_id, actor, body):
-        return listed_user_out(accounts.update_user(actor, user_id, body))
+        return listed_user_out(accounts.update_user(actor, user_id, body, api.config))
 
     @api.route("DELETE", "/users/<user_id:int>", summary="Delete a user (yourself, or anyone "
                "as superadmin); their images and tokens go too, logs stay", tag="users",
