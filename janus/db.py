@@ -8,9 +8,7 @@ per request.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -171,30 +169,6 @@ def init_database(url: str, pool_size: int = 8) -> pw.Database:
     db.janus_url = url
     database.initialize(db)
     return db
-
-
-_after_commit = threading.local()
-
-
-def after_commit(callback: Callable[[], None]) -> None:
-    """Run ``callback`` when this thread's outermost transaction has ended
-    (at once outside one): a service's own ``atomic()`` may be nested in a
-    request-wide one (an Idempotency-Key's), whose commit comes later. Only
-    for callbacks that are harmless after a rollback too, such as waking the
-    mail sender: whoever owns an outer transaction calls run_after_commit()."""
-    if not database.in_transaction():
-        callback()
-        return
-    pending = getattr(_after_commit, "callbacks", None)
-    if pending is None:
-        pending = _after_commit.callbacks = []
-    if callback not in pending:
-        pending.append(callback)
-
-
-def run_after_commit() -> None:
-    for callback in _after_commit.__dict__.pop("callbacks", []):
-        callback()
 
 
 def is_postgres(db: pw.Database | None = None) -> bool:

@@ -1,8 +1,8 @@
 """Writing mails: ``enqueue`` adds a row to the outbox inside the caller's
 transaction, so the mail exists exactly when the change that causes it
-commits. The caller wakes the sender once the outermost commit is done
-(janus.db.after_commit(sender.wake)); the sender's sweep finds anything a
-crash left."""
+commits. The caller then calls janus.mail.sender.wake, which waits for an
+outer transaction (an Idempotency-Key's) to end; the sender's sweep finds
+anything a crash left."""
 from __future__ import annotations
 
 import email.utils

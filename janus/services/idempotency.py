@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 
 import peewee as pw
 
-from janus.db import database, run_after_commit
+from janus.db import database
 from janus.errors import Conflict, JanusError, ValidationError
 from janus.models import IdempotencyKey, utcnow
 
@@ -122,13 +122,6 @@ def run_once(scope: str, key: str, print_: str, ttl: int,
     """Answer with the stored answer for (scope, key), or run ``execute`` and
     store its answer in the same transaction as its changes."""
     now = now or utcnow()
-    try:
-        return _run_once(scope, key, print_, ttl, execute, now)
-    finally:
-        run_after_commit()  # what the request's services deferred (janus.db.after_commit)
-
-
-def _run_once(scope, key, print_, ttl, execute, now) -> Answer:
     failure: JanusError | None = None
     with database.atomic() as txn:
         _maybe_purge(now)

@@ -19,7 +19,7 @@ import peewee as pw
 from janus.access import Actor, Client
 from janus.audit import record_change
 from janus.config import Config
-from janus.db import after_commit, database
+from janus.db import database
 from janus.errors import ValidationError
 from janus.mail import outbox, sender
 from janus.models import PasswordReset, User, utcnow
@@ -70,7 +70,7 @@ def request_reset(email: str, client: Client, config: Config) -> None:
             f"The link works once. If you did not ask, ignore this mail: your password "
             f"stays as it is.\n"))
         _event("password_reset_requested", client, user=user, account=account, mailed=True)
-    after_commit(sender.wake)  # an Idempotency-Key's transaction commits later
+    sender.wake()
 
 
 def owner_email(plain: str) -> str | None:
@@ -108,5 +108,5 @@ def confirm(plain: str, password: str, client: Client) -> int:
             f"The password of your Janus account was just reset with a link mailed to "
             f"this address, and every session was signed out.\n"
             f"If this was not you, contact your Janus administrator at once.\n"))
-    after_commit(sender.wake)  # an Idempotency-Key's transaction commits later
+    sender.wake()
     return revoked
