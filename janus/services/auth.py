@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar, overload
 
+import peewee as pw
+
 from janus import metrics, passwords
 from janus.access import Actor, Client
 from janus.audit import record_change
@@ -45,6 +47,27 @@ class IssuedToken:
 
 def token_hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def claim_mailed_token(model, plain: str, invalid: ValidationError):
+    """The unused, unexpired row of a mailed single-use token (a password
+    reset's, an email verification's), inside the caller's transaction and
+    locked on PostgreSQL so two confirmations take turns; else ``invalid``."""
+    query = model.select().where(model.token_hash == token_hash(plain))
+    if isinstance(database.obj, pw.PostgresqlDatabase):
+        query = query.for_update()
+    row = query.first()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise invalid
+    return row
+
+
+def mailed_token_email(model, plain: str) -> str | None:
+    """The email of the account a mailed token names (for its per-account
+    rate limit), if any."""
+    row = (model.select(User.email).join(User)
+           .where(model.token_hash == token_hash(plain or "")).dicts().first())
+    return row["email"] if row else None
 
 
 def issue_token(user: User, ttl_seconds: int) -> IssuedToken:

@@ -10,11 +10,8 @@ whatever the address, and the mail goes after commit (janus.mail.sender).
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
-
-import peewee as pw
 
 from janus.access import Client
 from janus.audit import record_change
@@ -26,14 +23,12 @@ from janus.models import EmailVerification, User, utcnow
 from janus.repos.security import security_events
 from janus.repos.users import normalise_email, users
 from janus.schemas.users import RegisterIn
+from janus.services.auth import claim_mailed_token, mailed_token_email, token_hash
 
 VERIFY_PATH = "/verify-email?token="
 # Two days: long enough for a mail read after a weekend's first day.
 VERIFY_TOKEN_TTL_SECONDS = 48 * 3600
 
-
-def _hash(plain: str) -> str:
-    return hashlib.sha256(plain.encode()).hexdigest()
 
 
 def _event(action: str, client: Client, user=None, account=None, **metadata):
@@ -51,7 +46,7 @@ def issue(user: User, config: Config, email: str | None = None) -> None:
     # A newer link voids the older ones.
     EmailVerification.delete().where(EmailVerification.user == user.id).execute()
     EmailVerification.create(user=user, email=address, previous_email=user.email,
-                             token_hash=_hash(plain), created_at=now,
+                             token_hash=token_hash(plain), created_at=now,
                              expires_at=now + timedelta(seconds=VERIFY_TOKEN_TTL_SECONDS))
     after = ("Your account's email changes to this one when you do; until then it stays "
              "the old one." if address != user.email else
@@ -140,21 +135,14 @@ def resend(email: str, client: Client, config: Config) -> None:
 
 def owner_email(plain: str) -> str | None:
     """The account a token names (for the per-account rate limit), if any."""
-    row = (EmailVerification.select(User.email).join(User)
-           .where(EmailVerification.token_hash == _hash(plain or "")).dicts().first())
-    return row["email"] if row else None
+    return mailed_token_email(EmailVerification, plain)
 
 
 def verify(plain: str, client: Client) -> User:
     """Mark the account's email verified: a security row and an audit row."""
     invalid = ValidationError.at("$.token", "invalid, used or expired verification token")
     with database.atomic():
-        query = EmailVerification.select().where(EmailVerification.token_hash == _hash(plain))
-        if isinstance(database.obj, pw.PostgresqlDatabase):
-            query = query.for_update()  # two confirmations of one link take turns
-        row = query.first()
-        if row is None or row.used_at is not None or row.expires_at <= utcnow():
-            raise invalid
+        row = claim_mailed_token(EmailVerification, plain, invalid)
         user = User.get_by_id(row.user_id)
         if not user.is_active or user.email != row.previous_email:
             raise invalid

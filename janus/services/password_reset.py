@@ -10,11 +10,8 @@ the mail goes after commit (janus.mail.sender), so no SMTP time shows.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
-
-import peewee as pw
 
 from janus.access import Actor, Client
 from janus.audit import record_change
@@ -26,13 +23,10 @@ from janus.models import PasswordReset, User, utcnow
 from janus.repos.security import security_events
 from janus.repos.users import normalise_email, users
 from janus.services import lockout
-from janus.services.auth import revoke_tokens
+from janus.services.auth import claim_mailed_token, mailed_token_email, revoke_tokens, token_hash
 
 RESET_PATH = "/password-reset?token="
 
-
-def _hash(plain: str) -> str:
-    return hashlib.sha256(plain.encode()).hexdigest()
 
 
 def _event(action: str, client: Client, user=None, account=None, **metadata):
@@ -58,7 +52,7 @@ def request_reset(email: str, client: Client, config: Config) -> None:
         now = utcnow()
         # A newer token voids the older ones.
         PasswordReset.delete().where(PasswordReset.user == user.id).execute()
-        PasswordReset.create(user=user, token_hash=_hash(plain),
+        PasswordReset.create(user=user, token_hash=token_hash(plain),
                              password_hash=user.password_hash, created_at=now,
                              expires_at=now + timedelta(seconds=config.reset_token_ttl_seconds))
         minutes = config.reset_token_ttl_seconds // 60
@@ -75,9 +69,7 @@ def request_reset(email: str, client: Client, config: Config) -> None:
 
 def owner_email(plain: str) -> str | None:
     """The account a token names (for the per-account rate limit), if any."""
-    row = (PasswordReset.select(User.email).join(User)
-           .where(PasswordReset.token_hash == _hash(plain or "")).dicts().first())
-    return row["email"] if row else None
+    return mailed_token_email(PasswordReset, plain)
 
 
 def confirm(plain: str, password: str, client: Client) -> int:
@@ -86,12 +78,7 @@ def confirm(plain: str, password: str, client: Client) -> int:
     Returns how many login tokens ended."""
     invalid = ValidationError.at("$.token", "invalid, used or expired reset token")
     with database.atomic():
-        query = PasswordReset.select().where(PasswordReset.token_hash == _hash(plain))
-        if isinstance(database.obj, pw.PostgresqlDatabase):
-            query = query.for_update()  # two confirmations of one token take turns
-        row = query.first()
-        if row is None or row.used_at is not None or row.expires_at <= utcnow():
-            raise invalid
+        row = claim_mailed_token(PasswordReset, plain, invalid)
         user = User.get_by_id(row.user_id)
         if not user.is_active or user.password_hash != row.password_hash:
             raise invalid
