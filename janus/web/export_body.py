@@ -23,15 +23,16 @@ _encoder = msgspec.json.Encoder()
 
 def cell(value) -> str:
     """One CSV cell, as the value reads in the JSON list."""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return _encoder.encode(value).decode()
-    if not isinstance(value, str):  # an object or array: its JSON text
-        value = _encoder.encode(value).decode()
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if kind is int:
+        return str(value)  # a number, even negative, is no formula
+    return _encoder.encode(value).decode()  # a float, or nested JSON ({ or [) as its text
 
 
 def csv_lines(struct: type, batches: Iterable[list]) -> Iterator[bytes]:

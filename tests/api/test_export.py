@@ -287,3 +287,21 @@ def test_error_mid_stream_cuts_the_transfer(client, actors, monkeypatch, janus_l
     for _ in range(3):  # the default 2 slots are free again
         assert_same(export(client, "/logs", actors["alice"], {"action": "row"}), "ndjson",
                     walk(client, "/logs", actors["alice"], limit=100, action="row")[0])
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_the_document_declares_the_export(client, path):
+    op = client.get("/openapi.json").json["paths"][f"{path}/export"]["get"]
+    ok = op["responses"]["200"]
+    assert set(ok["content"]) == {"text/csv", "application/x-ndjson"}
+    assert "Content-Disposition" in ok["headers"]
+    params = {p["name"]: p for p in op["parameters"]}
+    assert params["format"]["schema"]["enum"] == ["csv", "ndjson"]
+    assert not {"limit", "cursor"} & set(params)
+    listed = {p["name"] for p in client.get("/openapi.json").json["paths"][path]["get"][
+        "parameters"]} - {"limit", "cursor"}
+    renamed = {"format": "image_format"} if path == "/images" else {}
+    assert set(params) - {"format"} == {renamed.get(name, name) for name in listed}
+    assert {"401", "422", "429", "503"} <= set(op["responses"])
+    assert ("403" in op["responses"]) == (path == "/admins")
+    assert op["responses"]["429"]["headers"]["Retry-After"]
