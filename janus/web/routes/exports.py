@@ -119,11 +119,10 @@ def _register(api, export: Export, slots: Slots) -> None:
             if export.audited:
                 record_export(actor, export.name, export.audited, query)
             day = datetime.now(UTC).date().isoformat()
-            extension = "csv" if query.output == "csv" else "ndjson"
             response.content_type = export_body.MEDIA[query.output]
             response.set_header("Content-Disposition", f'attachment; filename='
-                                f'"{export.path[1:]}-{day}.{extension}"')
-            counted = _counted(batches)
+                                f'"{export.path[1:]}-{day}.{query.output}"')
+            counted = Counted(batches)
             outcome = {"request_id": request.environ.get("janus.request_id"),
                        "list": export.name, "format": query.output, "user_id": actor.id}
             return _stream(export_body.body(query.output, struct, counted), counted, outcome,
@@ -142,7 +141,7 @@ def _register(api, export: Export, slots: Slots) -> None:
                        "(or .ndjson)"})(handler)
 
 
-class _counted:
+class Counted:
     """The batches, counting the rows that went by."""
 
     def __init__(self, batches):
@@ -154,7 +153,7 @@ class _counted:
             yield items
 
 
-def _stream(chunks, counted: _counted, outcome: dict, slots: Slots):
+def _stream(chunks, counted: Counted, outcome: dict, slots: Slots):
     """The body: ``chunks``, the slot given back and the outcome logged
     however it ends (read to the end, an error, the client gone)."""
     ended = "aborted"  # the server closed the body early: the client went away
