@@ -17,6 +17,8 @@ perceptual hashes) and 200,000 security events (``--quick``: a tenth), then
 - B5: ``GET /analytics/summary?days=30`` as the admin against the same four
   aggregations written by hand (bench/summary_sql.py), run on the same pooled
   database; their totals are checked against the route's answer first.
+- E1: ``GET /logs/export`` of every log, the process's RSS sampled
+  (bench/bigdata_export.py).
 - S1: ``GET /images/<id>/similar`` (defaults: max_distance=10, limit=20) as
   the admin against ``SELECT COUNT(*) FROM images WHERE phash IS NOT NULL``.
 
@@ -33,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from bench import dataset, inprocess, summary_sql, timing
+from bench import bigdata_export, dataset, inprocess, summary_sql, timing
 from bench.generate import _empty_logs, raw_insert
 from janus.db import database
 from janus.models import Admin, User, utcnow
@@ -157,6 +159,8 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
         _say(f"  big data, {backend}: {rounds} rounds ", end="")
         figures = timing.measure(ops, rounds, min_seconds, lambda: _say(".", end=""))
         _say("")
+        _say(f"  big data, {backend}: exporting every log (E1)")
+        exports = bigdata_export.measure(app, token)
     finally:
         with contextlib.suppress(Exception):
             database.close_all()
@@ -164,7 +168,7 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
             "users": scale["users"] + 1, "generate": filled["generate"],
             "follow_seconds": follow_s, "pages": PAGE, "summary_checks": checks,
             "similar_returned": len(similar["items"]),
-            "ops": figures}
+            "ops": figures, "exports": exports}
 
 
 def measure(backends: list[str], tmp: Path, scale: dict, rounds: int,
@@ -193,6 +197,7 @@ def notes(results: dict) -> list[str]:
                      f"images+security {g['images_security_seconds']:.1f} s; raw executemany "
                      f"baseline on {g['raw_rows']:,} rows x {RAW_ROUNDS}; following the cursor "
                      f"to page {r['pages']:,} took {r['follow_seconds']:.1f} s")
+        lines += bigdata_export.notes(backend, r.get("exports") or {})
         if r["summary_checks"]:
             lines.append(f"big data {backend}: hand-written summary SQL differs from the "
                          f"route: {'; '.join(r['summary_checks'])}")

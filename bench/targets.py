@@ -38,6 +38,8 @@ SPECS = {spec.id: spec for spec in (
     Spec("B4", "--generate logs (rows/s)", "raw executemany (rows/s)", ">=", 0.5),
     Spec("B5", "GET /analytics/summary?days=30 as admin, in-process",
          "the same aggregates, hand-written SQL", "<=", 2.0),
+    Spec("E1", "GET /logs/export (CSV, NDJSON) of every log, in-process: RSS growth",
+         "RSS before the export", "<=", 64, unit="MB"),
     Spec("B6", "peak RSS of one worker (VmHWM)", "none", "<=", 80, "MB"),
     Spec("B7", "inspect_image of a 12 MP JPEG (upload)", "Pillow full decode", "<=", 0.5),
     Spec("S1", "GET /images/<id>/similar as admin, in-process", "COUNT(*) over the same rows",
@@ -152,7 +154,8 @@ def imaging_rows(result: dict | None) -> list[dict]:
 
 
 def bigdata_rows(results: dict) -> list[dict]:
-    """B3, B4, B5, S1 from bench/bigdata.py: {backend: {...}}."""
+    """B3, B4, B5, S1 from bench/bigdata.py, E1 from bench/bigdata_export.py:
+    {backend: {...}}."""
     rows = []
     for backend, r in results.items():
         ops = r["ops"]
@@ -168,6 +171,12 @@ def bigdata_rows(results: dict) -> list[dict]:
                             paired_ratio(ops[name]["rounds_ms"], ops[base]["rounds_ms"]),
                             f"{ops[name]['median_ms']:,.1f} vs {ops[base]['median_ms']:,.1f} "
                             f"{unit}"))
+        for output, f in (r.get("exports") or {}).items():
+            rows.append(row("E1", f"{f['rows']:,} logs, {output} ({backend})",
+                            (f["rss_peak_kib"] - f["rss_start_kib"]) / 1024,
+                            f"{f['rows_per_s']:,.0f} rows/s; RSS {f['rss_start_kib'] / 1024:,.0f}"
+                            f" -> peak {f['rss_peak_kib'] / 1024:,.0f} -> "
+                            f"{f['rss_end_kib'] / 1024:,.0f} MB"))
         gen = r.get("generate")
         if gen:
             raw = statistics.median(gen["raw_rows_per_s"])

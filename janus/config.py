@@ -244,8 +244,11 @@ class Config:
     rate_limit_register: str = "10/hour"
     rate_limit_upload: str = "60/minute"
     rate_limit_analysis: str = "20/minute"
+    rate_limit_export: str = "10/minute"
     # Full image decodes one worker runs at once (janus.imaging.gate).
     decode_concurrency: int = 2
+    # Exports (GET /<list>/export) one worker streams at once (janus.web.routes.exports).
+    export_concurrency: int = 2
     # None: argon2-cffi's current recommended defaults.
     argon2_time_cost: int | None = None
     argon2_memory_kib: int | None = None
@@ -354,7 +357,9 @@ class Config:
             rate_limit_upload=_rate(env, "JANUS_RATE_LIMIT_UPLOAD", default["rate_limit_upload"]),
             rate_limit_analysis=_rate(env, "JANUS_RATE_LIMIT_ANALYSIS",
                                       default["rate_limit_analysis"]),
+            rate_limit_export=_rate(env, "JANUS_RATE_LIMIT_EXPORT", default["rate_limit_export"]),
             decode_concurrency=number("decode_concurrency", "JANUS_DECODE_CONCURRENCY"),
+            export_concurrency=number("export_concurrency", "JANUS_EXPORT_CONCURRENCY"),
             log_level=(env.get("JANUS_LOG_LEVEL") or default["log_level"]).upper(),
             argon2_time_cost=number("argon2_time_cost", "JANUS_ARGON2_TIME_COST"),
             argon2_memory_kib=number("argon2_memory_kib", "JANUS_ARGON2_MEMORY_KIB", minimum=8),

@@ -1,5 +1,5 @@
 """Request rates, with the ``limits`` library: per client address (login,
-register, upload) and per user (analysis).
+register, upload) and per user (analysis, export).
 
 A moving window per rule and per key. By default the counters live in a
 small SQLite file in the data directory (``janus.ratelimit_store``), which
@@ -30,6 +30,7 @@ from janus.errors import TooManyRequests
 
 # rule -> what its key is: a client address, or a user (the analysis route).
 RULES = {"login": "address", "register": "address", "upload": "address", "analysis": "user",
+         "export": "user",
          "password_reset": "address", "password_reset_account": "account",
          "verify_email": "address", "verify_email_account": "account"}
 SOURCES = {"address": "this address", "user": "this user", "account": "this account"}
@@ -42,6 +43,7 @@ def rules_from(config: Config) -> dict[str, list]:
     """The configured rates, parsed; a rule set to "" is absent (no limit)."""
     text = {"login": config.rate_limit_login, "register": config.rate_limit_register,
             "upload": config.rate_limit_upload, "analysis": config.rate_limit_analysis,
+            "export": config.rate_limit_export,
             "password_reset": config.rate_limit_password_reset,
             "password_reset_account": config.rate_limit_password_reset_account,
             "verify_email": config.rate_limit_verify_email,

@@ -13,6 +13,7 @@ def test_defaults():
     assert (config.rate_limit_login, config.rate_limit_register, config.rate_limit_upload,
             config.rate_limit_analysis) == ("10/minute", "10/hour", "60/minute", "20/minute")
     assert config.decode_concurrency == 2
+    assert (config.rate_limit_export, config.export_concurrency) == ("10/minute", 2)
 
 
 def test_values_are_read():
@@ -23,13 +24,16 @@ def test_values_are_read():
         "JANUS_RATE_LIMIT_REGISTER": "",  # off
         "JANUS_RATE_LIMIT_UPLOAD": "100 per hour",
         "JANUS_RATE_LIMIT_ANALYSIS": "3/minute",
-        "JANUS_DECODE_CONCURRENCY": "1"})
+        "JANUS_DECODE_CONCURRENCY": "1",
+        "JANUS_RATE_LIMIT_EXPORT": "",  # off
+        "JANUS_EXPORT_CONCURRENCY": "5"})
     assert config.lockout_account_threshold == 50
     assert config.rate_limit_storage == "redis://127.0.0.1:6379/2"
     assert config.rate_limit_login == "5/minute;50/hour"
     assert config.rate_limit_register == ""
     assert config.rate_limit_upload == "100 per hour"
     assert (config.rate_limit_analysis, config.decode_concurrency) == ("3/minute", 1)
+    assert (config.rate_limit_export, config.export_concurrency) == ("", 5)
 
 
 def test_an_empty_storage_is_the_default():
@@ -53,6 +57,10 @@ def test_an_empty_storage_is_the_default():
      "JANUS_RATE_LIMIT_ANALYSIS must be a rate such as 10/minute or 10/minute;100/hour, "
      "got 'often'"),
     ({"JANUS_DECODE_CONCURRENCY": "0"}, "JANUS_DECODE_CONCURRENCY must be >= 1, got 0"),
+    ({"JANUS_RATE_LIMIT_EXPORT": "whenever"},
+     "JANUS_RATE_LIMIT_EXPORT must be a rate such as 10/minute or 10/minute;100/hour, "
+     "got 'whenever'"),
+    ({"JANUS_EXPORT_CONCURRENCY": "0"}, "JANUS_EXPORT_CONCURRENCY must be >= 1, got 0"),
     ({"JANUS_RATE_LIMIT_STORAGE": "redis"},
      "JANUS_RATE_LIMIT_STORAGE must be sqlite://, memory:// or a redis:// URL, got 'redis'"),
 ])

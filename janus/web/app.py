@@ -40,6 +40,7 @@ from janus.web.routes import (
     auth,
     docs,
     email_verification,
+    exports,
     health,
     image_analysis,
     image_files,
@@ -52,7 +53,8 @@ from janus.web.routes import (
 )
 
 ROUTE_MODULES = (health, auth, password_reset, email_verification, users, admins, images,
-                 image_files, image_analysis, logs, summary, analytics, security, docs, metrics)
+                 image_files, image_analysis, logs, summary, analytics, security, exports, docs,
+                 metrics)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("janus.access")
 

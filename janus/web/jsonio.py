@@ -7,6 +7,8 @@ messages carry the field path (``... - at `$.owner.id```), which becomes the
 """
 from __future__ import annotations
 
+from types import GeneratorType
+
 import msgspec
 from bottle import HTTPResponse, request, response
 
@@ -35,11 +37,12 @@ def json_body(obj, status: int = 200) -> bytes:
 def result_body(result, status: int = 200):
     """A handler's result as the answer's body, the one encoding of the API
     (ErrorsPlugin; IdempotencyPlugin stores what this returns): None is a 204,
-    bytes and an HTTPResponse go as they are, anything else is JSON."""
+    bytes, an HTTPResponse and a generator (a streamed body) go as they are,
+    anything else is JSON."""
     if result is None:
         response.status = 204
         return b""
-    if isinstance(result, (bytes, HTTPResponse)):
+    if isinstance(result, (bytes, HTTPResponse, GeneratorType)):
         return result
     return json_body(result, status)
 

@@ -31,7 +31,8 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             422: "Validation failed; details name the field path",
             429: "Too many requests; see Retry-After", 500: "Internal error",
             503: "Database or file store unavailable, too many image decodes under way "
-                 "(uploads, analyses, thumbnails), or database not migrated (or, on "
+                 "(uploads, analyses, thumbnails) or exports streaming, or database not "
+                 "migrated (or, on "
                  "/health, degraded); "
                  "see Retry-After",
             507: "The file store or the database is full; nothing was stored"}
@@ -173,6 +174,11 @@ def _content(media: str, model) -> dict:
     return {media: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
 
 
+def _media(spec) -> tuple[str, ...]:
+    media = spec.response_media
+    return media if isinstance(media, tuple) else (media,)
+
+
 def _form_schema(form) -> dict:
     """A multipart form: bytes fields are files, the rest plain strings."""
     fields = msgspec.structs.fields(form)
@@ -192,7 +198,7 @@ def build(api, version: str = "1.0.0") -> dict:
     for spec in api.specs:
         if spec.body is not None and spec.body_media == JSON:
             types.add(spec.body)
-        if spec.response is not None and spec.response_media == JSON:
+        if spec.response is not None and JSON in _media(spec):
             types.add(spec.response)
         if spec.query is not None:
             types.add(spec.query)
@@ -228,7 +234,9 @@ def build(api, version: str = "1.0.0") -> dict:
         ok["headers"] = {**_header_refs("X-Request-ID", *(
             ["Idempotent-Replayed"] if idempotency.applies(spec) else [])), **own_headers}
         if spec.response is not None:
-            ok["content"] = _content(spec.response_media, spec.response)
+            ok["content"] = {}
+            for media in _media(spec):
+                ok["content"].update(_content(media, spec.response))
         elif spec.status != 204:
             # A body without a Struct of its own (this document): say at least what it is.
             ok["content"] = {spec.response_media: {"schema": {"type": "object"}}}

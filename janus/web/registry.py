@@ -44,7 +44,8 @@ class RouteSpec:
     upload: type | None = None
     query: type | None = None
     response: type | None = None
-    response_media: str = JSON
+    # Or several (an export: CSV and NDJSON), each declared in the document.
+    response_media: str | tuple[str, ...] = JSON
     status: int = 200
     # Other success answers a setting may choose instead ({202: Accepted}): the
     # handler returns janus.web.jsonio.json_body(obj, status) for those.

@@ -56,6 +56,7 @@ def make_config(database_url, tmp_path, store_kind):
                "JANUS_RATE_LIMIT_REGISTER": "100000/minute",
                "JANUS_RATE_LIMIT_UPLOAD": "100000/minute",
                "JANUS_RATE_LIMIT_ANALYSIS": "100000/minute",
+               "JANUS_RATE_LIMIT_EXPORT": "100000/minute",
                "JANUS_RATE_LIMIT_PASSWORD_RESET": "100000/minute",
                "JANUS_RATE_LIMIT_PASSWORD_RESET_ACCOUNT": "100000/minute",
                # The mail sender sweeps only when woken: no thread polls a
