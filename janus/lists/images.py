@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from janus.lists import Filter, Listing
+from janus.lists.views import View, is_set, or_empty
 from janus.models import Image
 from janus.repos.images import check_range, images
 from janus.schemas.common import Id, ListQuery, Positive
+from janus.schemas.images import ImageOut
 
 
 def _upper(value: str) -> str:
@@ -27,3 +29,5 @@ IMAGES = Listing(
     owner=Image.owner, check=check_range,
 )
 ImageQuery = IMAGES.query_struct("ImageQuery", ListQuery)
+IMAGE_VIEW = View(ImageOut, Image, has_file=(Image.storage_key, is_set),
+                  image_metadata=(Image.image_metadata, or_empty))

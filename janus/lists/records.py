@@ -3,12 +3,20 @@ timeline: their one declaration each."""
 from __future__ import annotations
 
 from janus.lists import Filter, Listing
+from janus.lists.views import View, or_empty
 from janus.models import Analytics, Log, SecurityEvent
 from janus.repos.analytics import analytics
 from janus.repos.logs import logs
 from janus.repos.security import normalise_account, normalise_ip, security_events
 from janus.schemas.common import Id, ListQuery
-from janus.schemas.records import Level, Module, Source
+from janus.schemas.records import (
+    AnalyticsOut,
+    Level,
+    LogOut,
+    Module,
+    SecurityEventOut,
+    Source,
+)
 
 _SOURCE = ("Who wrote the row: service (the service recorded it itself) or client (posted "
            "to POST /logs or POST /security-events: stored and shown, never acted on: no "
@@ -39,6 +47,7 @@ LOGS = Listing(
     Filter("level", Log.level, Level, "Severity."),
     _source(Log), owner=Log.user)
 LogQuery = LOGS.query_struct("LogQuery", ListQuery)
+LOG_VIEW = View(LogOut, Log, log_metadata=(Log.log_metadata, or_empty))
 
 # The console's audit timeline: the filters of GET /logs, and the object a
 # row is about (``object_type`` and ``object_id`` of its metadata).
@@ -59,6 +68,8 @@ SECURITY_EVENTS = Listing(
            normalise=normalise_ip),
     _source(SecurityEvent), owner=SecurityEvent.user)
 SecurityEventQuery = SECURITY_EVENTS.query_struct("SecurityEventQuery", ListQuery)
+SECURITY_EVENT_VIEW = View(SecurityEventOut, SecurityEvent,
+                           security_metadata=(SecurityEvent.security_metadata, or_empty))
 
 ANALYTICS = Listing(
     analytics,
@@ -67,3 +78,4 @@ ANALYTICS = Listing(
     Filter("image_id", Analytics.image, Id, "Id of the image this is about, or null."),
     _user(Analytics), owner=Analytics.user)
 AnalyticsQuery = ANALYTICS.query_struct("AnalyticsQuery", ListQuery)
+ANALYTICS_VIEW = View(AnalyticsOut, Analytics)
