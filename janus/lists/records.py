@@ -23,18 +23,19 @@ _SOURCE = ("Who wrote the row: service (the service recorded it itself) or clien
            "lockout, unlock or count reads it).")
 
 
-def _user(model) -> Filter:
-    return Filter("user_id", model.user, Id, "Id of the user this is about, or null.")
+def _user(model, label: str | None = None) -> Filter:
+    return Filter("user_id", model.user, Id, "Id of the user this is about, or null.",
+                  label=label)
 
 
-def _action(model) -> Filter:
+def _action(model, label: str | None = None) -> Filter:
     return Filter("action", model.action, str,
-                  "What happened, e.g. login_failed or image.create.")
+                  "What happened, e.g. login_failed or image.create.", label=label)
 
 
 def _source(model) -> Filter:
     # Two values: each its own compiled shape rather than a parameter.
-    return Filter("source", model.source, Source, _SOURCE, shape=True)
+    return Filter("source", model.source, Source, _SOURCE, shape=True, label="Source")
 
 
 def _strip(value: str) -> str:
@@ -42,8 +43,9 @@ def _strip(value: str) -> str:
 
 
 LOGS = Listing(
-    logs, _user(Log), _action(Log),
-    Filter("module", Log.module, str, "The part of the application the event comes from."),
+    logs, _user(Log, "Actor (user id)"), _action(Log, "Action"),
+    Filter("module", Log.module, str, "The part of the application the event comes from.",
+           label="Module"),
     Filter("level", Log.level, Level, "Severity."),
     _source(Log), owner=Log.user)
 LogQuery = LOGS.query_struct("LogQuery", ListQuery)
@@ -54,18 +56,19 @@ LOG_VIEW = View(LogOut, Log, log_metadata=(Log.log_metadata, or_empty))
 TIMELINE = Listing(
     logs, *LOGS.filters.values(),
     Filter("object_type", Log.log_metadata["object_type"], Module,
-           "The kind of object the row is about."),
-    Filter("object_id", Log.log_metadata["object_id"], Id, "The object the row is about."),
+           "The kind of object the row is about.", label="Object type"),
+    Filter("object_id", Log.log_metadata["object_id"], Id, "The object the row is about.",
+           label="Object id"),
     owner=Log.user)
 TimelineQuery = TIMELINE.query_struct("TimelineQuery", ListQuery)
 
 SECURITY_EVENTS = Listing(
-    security_events, _user(SecurityEvent), _action(SecurityEvent),
+    security_events, _user(SecurityEvent, "User id"), _action(SecurityEvent, "Kind"),
     Filter("account", SecurityEvent.account, str,
            "The account name the event is about (an email or username, as typed).",
-           normalise=normalise_account),
+           normalise=normalise_account, label="Account"),
     Filter("ip", SecurityEvent.ip, str, "Client address (IPv4 or IPv6).",
-           normalise=normalise_ip),
+           normalise=normalise_ip, label="Address"),
     _source(SecurityEvent), owner=SecurityEvent.user)
 SecurityEventQuery = SECURITY_EVENTS.query_struct("SecurityEventQuery", ListQuery)
 SECURITY_EVENT_VIEW = View(SecurityEventOut, SecurityEvent,

@@ -19,10 +19,10 @@ USERS = Listing(
     Filter("email", User.email, str, "Email address (unique, compared case-insensitively).",
            normalise=normalise_email),
     Filter("username", User.username, str, "User name (unique; letters, digits, _ . -)."),
-    Filter("role", User.role, Role, "user or admin."),
+    Filter("role", User.role, Role, "user or admin.", label="Role"),
     # Two values: each its own compiled shape rather than a parameter.
     Filter("is_active", User.is_active, bool,
-           "False for a deactivated account, which cannot log in.", shape=True),
+           "False for a deactivated account, which cannot log in.", shape=True, label="Active"),
     owner=User.id)  # a user sees themselves
 UserQuery = USERS.query_struct("UserQuery", ListQuery)
 # admin_level: a listed user's (janus.repos.users.with_level); given otherwise.

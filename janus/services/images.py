@@ -137,10 +137,10 @@ def create_record(actor: Actor, body: ImageCreateIn, *, at: datetime | None = No
 
 def update_image(actor: Actor, image_id: int, body: ImagePatchIn) -> Image:
     fields = provided(body)
-    if "filename" in fields:
-        fields["filename"] = safe_filename(fields["filename"])
     with database.atomic():
-        image = _changeable_image(actor, image_id)
+        image = _changeable_image(actor, image_id)  # 404 / 403 before a 422
+        if "filename" in fields:
+            fields["filename"] = safe_filename(fields["filename"])
         # An upload's technical fields come from its bytes, never from a client.
         technical = sorted(set(fields) & set(TECHNICAL_FIELDS))
         if technical and image.storage_key is not None:
