@@ -75,10 +75,10 @@ def _decode(data: bytes) -> None:
         im.load()
 
 
-def _ops(data: bytes, filename: str) -> dict:
+def _ops(data: bytes) -> dict:
     return {
         BASELINE: lambda: _decode(data),
-        "inspect_image": lambda: inspect_image(data, filename),
+        "inspect_image": lambda: inspect_image(data),
         "fingerprint": lambda: fingerprint(data),
         "analyse": lambda: analyse(data, k=K),
         "make_thumbnail": lambda: make_thumbnail(data, THUMBNAIL),
@@ -109,7 +109,7 @@ def measure(rounds: int, min_seconds: float) -> dict:
           f"{rounds} rounds ", end="", file=sys.stderr, flush=True)
     formats = {}
     for fmt, data in encoded.items():
-        figures = timing.measure(_ops(data, f"photo.{fmt.lower()}"), rounds, min_seconds,
+        figures = timing.measure(_ops(data), rounds, min_seconds,
                                  lambda: print(".", end="", file=sys.stderr, flush=True))
         formats[fmt] = {"bytes": len(data), "check": _check(data), "ops": figures}
     print(file=sys.stderr)

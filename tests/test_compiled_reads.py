@@ -15,9 +15,17 @@ from janus.access import Actor, require_level, visible_row
 from janus.db import database, make_database
 from janus.errors import JanusError
 from janus.lists import reads
-from janus.lists.images import ImageQuery
-from janus.lists.records import ANALYTICS, AnalyticsQuery, LogQuery, SecurityEventQuery
-from janus.lists.users import ADMINS, USERS, AdminQuery, UserQuery
+from janus.lists.images import IMAGE_VIEW, ImageQuery
+from janus.lists.records import (
+    ANALYTICS,
+    ANALYTICS_VIEW,
+    LOG_VIEW,
+    SECURITY_EVENT_VIEW,
+    AnalyticsQuery,
+    LogQuery,
+    SecurityEventQuery,
+)
+from janus.lists.users import ADMIN_VIEW, ADMINS, USER_VIEW, USERS, AdminQuery, UserQuery
 from janus.models import Admin, Analytics, AuthToken, Image, Log, SecurityEvent, User
 from janus.repos import tokens
 from janus.repos.admins import admins
@@ -26,16 +34,9 @@ from janus.repos.compiled import HotQuery
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.repos.users import users
-from janus.schemas.images import ImagePage, image_out
-from janus.schemas.records import (
-    AnalyticsPage,
-    LogPage,
-    SecurityEventPage,
-    analytics_out,
-    log_out,
-    security_event_out,
-)
-from janus.schemas.users import AdminPage, UserPage, admin_out, listed_user_out
+from janus.schemas.images import ImagePage
+from janus.schemas.records import AnalyticsPage, LogPage, SecurityEventPage
+from janus.schemas.users import AdminPage, UserPage
 from janus.services import accounts, images, records
 from janus.services.auth import issue_token, token_hash
 from tests.helpers import T0, make_analytics, make_image, make_user, set_admin_level, spread
@@ -112,7 +113,7 @@ def world(db):
 
 def orm_page(page_type, out, list_rows):
     """The list response as the routes built it on the ORM: each row of the
-    service's ``Page`` through the resource's ``*_out``."""
+    service's ``Page`` as the resource's View maps a model instance."""
     def read(actor, q):
         page = list_rows(actor, q)
         return page_type([out(row) for row in page.items], page.next_cursor)
@@ -147,36 +148,37 @@ def orm_get(repo, out):
 # name: (hot reads, ORM page, ORM get by id, query type, model, filter variants)
 RESOURCES = {
     "users": (reads.user_reads,
-              orm_list(USERS, UserPage, listed_user_out, users.with_level()),
-              lambda a, i: listed_user_out(accounts.visible_user(a, i)), UserQuery, User,
+              orm_list(USERS, UserPage, USER_VIEW.from_model, users.with_level()),
+              lambda a, i: USER_VIEW.from_model(accounts.visible_user(a, i)), UserQuery, User,
               [{}, {"email": " ALICE@example.com "}, {"username": "bob"}, {"role": "admin"},
                {"is_active": False}, {"is_active": True, "role": "admin"},
                {"since": T0, "until": T0 + timedelta(seconds=3)}]),
-    "admins": (reads.admin_reads, orm_list(ADMINS, AdminPage, admin_out),
-               moderators_only(lambda a, i: admin_out(admins.get_by_id(i))), AdminQuery, Admin,
+    "admins": (reads.admin_reads, orm_list(ADMINS, AdminPage, ADMIN_VIEW.from_model),
+               moderators_only(lambda a, i: ADMIN_VIEW.from_model(admins.get_by_id(i))),
+               AdminQuery, Admin,
                [{}, {"admin_level": "moderator"}, {"admin_level": "superadmin"},
                 {"until": T0 + timedelta(days=3650)}]),
-    "images": (reads.image_reads, orm_page(ImagePage, image_out, images.list_images),
-               lambda a, i: image_out(images.visible_image(a, i)), ImageQuery, Image,
+    "images": (reads.image_reads, orm_page(ImagePage, IMAGE_VIEW.from_model, images.list_images),
+               lambda a, i: IMAGE_VIEW.from_model(images.visible_image(a, i)), ImageQuery, Image,
                [{}, {"format": " png "}, {"color_type": "RGB", "min_width": 600},
                 {"min_height": 500}, {"owner_id": 1}, {"since": T0, "until": T0},
                 {"since": T0 + timedelta(seconds=1)}, {"until": T0 + timedelta(seconds=1)}]),
-    "logs": (reads.log_reads, orm_page(LogPage, log_out, records.list_logs),
-             orm_get(logs, log_out), LogQuery, Log,
+    "logs": (reads.log_reads, orm_page(LogPage, LOG_VIEW.from_model, records.list_logs),
+             orm_get(logs, LOG_VIEW.from_model), LogQuery, Log,
              [{}, {"action": "image.created"}, {"module": "users", "level": "warning"},
               {"level": "debug"}, {"user_id": 1}, {"action": "image.created", "user_id": 2},
               {"since": T0 - timedelta(seconds=1), "until": T0 + timedelta(seconds=1)},
               {"source": "client"}, {"source": "service", "user_id": 1}]),
     "analytics": (reads.analytics_reads,
-                  orm_list(ANALYTICS, AnalyticsPage, analytics_out),
-                  orm_get(analytics, analytics_out), AnalyticsQuery,
+                  orm_list(ANALYTICS, AnalyticsPage, ANALYTICS_VIEW.from_model),
+                  orm_get(analytics, ANALYTICS_VIEW.from_model), AnalyticsQuery,
                   Analytics,
                   [{}, {"research_topic": " colour "}, {"image_id": 1}, {"user_id": 1},
                    {"research_topic": "shape", "image_id": 4}]),
     "security": (reads.security_event_reads,
-                 orm_page(SecurityEventPage, security_event_out,
+                 orm_page(SecurityEventPage, SECURITY_EVENT_VIEW.from_model,
                           records.list_security_events),
-                 orm_get(security_events, security_event_out),
+                 orm_get(security_events, SECURITY_EVENT_VIEW.from_model),
                  SecurityEventQuery, SecurityEvent,
                  [{}, {"account": " Ghost@Example.com"}, {"ip": " 192.0.2.1 "},
                   {"ip": "2001:DB8::0:1"}, {"action": "login_success", "user_id": 2},
@@ -321,5 +323,5 @@ def test_json_msgspec_refuses_reads_as_peewee_reads_it(world, backend):
     row = logs.record("odd", "m", metadata={"s": "\ud800", "n": 10**30})
     boss = world["boss"]
     got = reads.log_reads.get(boss, row.id)
-    assert got == orm_get(logs, log_out)(boss, row.id)
+    assert got == orm_get(logs, LOG_VIEW.from_model)(boss, row.id)
     assert got.log_metadata == {"s": "\ud800", "n": 10**30}

@@ -1,7 +1,8 @@
 """What an uploaded image really is, read from its bytes.
 
-Only the bytes and the file name are inputs: format, size, mode and the rest
-are what Pillow finds, never what the client claims.
+Only the bytes are input: format, size, mode and the rest are what Pillow
+finds, never what the client claims. (The file name is the images
+repository's to check, on every write: janus.imaging.filenames.)
 """
 from __future__ import annotations
 
@@ -21,11 +22,10 @@ from janus.imaging.decode import (
     webp_header,
 )
 from janus.imaging.exif import exif_subset
-from janus.imaging.filenames import safe_filename
 from janus.imaging.gate import full_decode
 from janus.imaging.phash import phash_to_int
 
-__all__ = ["ImageInfo", "MEDIA_TYPES", "inspect_image", "safe_filename", "bit_depth"]
+__all__ = ["ImageInfo", "MEDIA_TYPES", "inspect_image", "bit_depth"]
 
 MEDIA_TYPES = {
     "BMP": "image/bmp",
@@ -40,7 +40,6 @@ _BMP_COMPRESSION = {v: k.lower() for k, v in BmpImagePlugin.BmpImageFile.COMPRES
 
 
 class ImageInfo(msgspec.Struct, frozen=True, kw_only=True):
-    filename: str
     format: str  # Pillow's name: "PNG", "JPEG", ...
     media_type: str
     width: int
@@ -121,23 +120,22 @@ def _metadata(im: Image.Image, fmt: str, data: bytes, frames: int) -> dict:
     return meta
 
 
-def inspect_image(data: bytes, filename: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+def inspect_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
     """Validate an upload and describe it.
 
-    Raises ValidationError ($.filename, or $.file for corrupt/truncated data),
+    Raises ValidationError ($.file for corrupt/truncated data),
     UnsupportedMediaType (not an image / format not allowed) or
     PayloadTooLarge (more than ``max_pixels`` pixels, checked before decoding).
     """
-    filename = safe_filename(filename)
     data = bytes(data)
     # The pixels only feed the perceptual hash, which works on a copy reduced
     # to MAX_SIDE anyway: a JPEG is decoded straight at 1/2..1/8 scale, as
     # fingerprint() and analyse() do, so all three give the same hash.
     with full_decode():
-        return _inspect(data, filename, max_pixels)
+        return _inspect(data, max_pixels)
 
 
-def _inspect(data: bytes, filename: str, max_pixels: int) -> ImageInfo:
+def _inspect(data: bytes, max_pixels: int) -> ImageInfo:
     decoded = decode(data, max_pixels, reduce_to=(MAX_SIDE, MAX_SIDE))
     with decoded.image as im:
         frames = _frames(im)
@@ -151,7 +149,6 @@ def _inspect(data: bytes, filename: str, max_pixels: int) -> ImageInfo:
             raise too_many_pixels(width, height, max_pixels)
         fmt = "JPEG" if im.format == "MPO" else im.format  # MPO: a JPEG with extra pictures
         return ImageInfo(
-            filename=filename,
             format=fmt,
             media_type=MEDIA_TYPES[fmt],
             width=width,

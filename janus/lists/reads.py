@@ -1,6 +1,7 @@
 """Each list's compiled reads (janus.repos.compiled): GET by id and keyset
 pages of every resource, filtered as its declaration says, as response
-Structs built straight from rows (no model instance per listed row)."""
+Structs built straight from rows by its View (janus.lists.views; no model
+instance per listed row)."""
 from __future__ import annotations
 
 import peewee as pw
@@ -8,60 +9,23 @@ import peewee as pw
 from janus.access import Actor, require_level, visible
 from janus.errors import NotFound
 from janus.lists import Listing
-from janus.lists.images import IMAGES
-from janus.lists.records import ANALYTICS, LOGS, SECURITY_EVENTS
-from janus.lists.users import ADMINS, USERS
-from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
+from janus.lists.images import IMAGE_VIEW, IMAGES
+from janus.lists.records import (
+    ANALYTICS,
+    ANALYTICS_VIEW,
+    LOG_VIEW,
+    LOGS,
+    SECURITY_EVENT_VIEW,
+    SECURITY_EVENTS,
+)
+from janus.lists.users import ADMIN_VIEW, ADMINS, USER_VIEW, USERS
+from janus.lists.views import View
 from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
 from janus.repos.compiled import HotQuery, Slots
 from janus.repos.users import users
-from janus.schemas.common import utc
-from janus.schemas.images import ImageOut, ImagePage
-from janus.schemas.records import (
-    AnalyticsOut,
-    AnalyticsPage,
-    LogOut,
-    LogPage,
-    SecurityEventOut,
-    SecurityEventPage,
-)
-from janus.schemas.users import AdminOut, AdminPage, UserOut, UserPage
-
-
-# -- response Structs straight from rows ------------------------------------------
-def _or_empty(value):
-    return value or {}
-
-
-def _is_set(value) -> bool:
-    return value is not None
-
-
-class View:
-    """A response Struct read from one row: a column per Struct field, in the
-    Struct's order (the model's field of the same name unless ``special``
-    says ``name=(column, fix)``); times become aware UTC, as ``from_row`` does."""
-
-    def __init__(self, struct, model, **special):
-        self.struct, self.model = struct, model
-        columns, fixes = [], []
-        for name in struct.__struct_fields__:
-            column, fix = special.get(name) or (getattr(model, name), None)
-            if fix is None and isinstance(column, pw.DateTimeField):
-                fix = utc
-            columns.append(column)
-            fixes.append(fix)
-        self.columns = tuple(columns)
-        self.fixes = tuple((i, fix) for i, fix in enumerate(fixes) if fix is not None)
-        # By identity: ``==`` on peewee fields builds an expression.
-        when = getattr(model, model.ordering_field)
-        self.position = tuple(next(i for i, column in enumerate(self.columns) if column is field)
-                              for field in (when, model.id))
-
-    def out(self, row: list):
-        for i, fix in self.fixes:
-            row[i] = fix(row[i])
-        return self.struct(*row)
+from janus.schemas.images import ImagePage
+from janus.schemas.records import AnalyticsPage, LogPage, SecurityEventPage
+from janus.schemas.users import AdminPage, UserPage
 
 
 class _Viewer:
@@ -148,19 +112,9 @@ class Resource:
         return self.page_type([self.view.out(row) for row in page.items], page.next_cursor)
 
 
-user_reads = Resource(
-    View(UserOut, User, admin_level=(Admin.admin_level, None)), UserPage,
-    USERS, base=users.with_level)
-admin_reads = Resource(
-    View(AdminOut, Admin, username=(User.username, None), email=(User.email, None)),
-    AdminPage, ADMINS)
-image_reads = Resource(
-    View(ImageOut, Image, has_file=(Image.storage_key, _is_set),
-         image_metadata=(Image.image_metadata, _or_empty)), ImagePage, IMAGES)
-log_reads = Resource(
-    View(LogOut, Log, log_metadata=(Log.log_metadata, _or_empty)), LogPage, LOGS)
-analytics_reads = Resource(View(AnalyticsOut, Analytics), AnalyticsPage, ANALYTICS)
-security_event_reads = Resource(
-    View(SecurityEventOut, SecurityEvent,
-         security_metadata=(SecurityEvent.security_metadata, _or_empty)),
-    SecurityEventPage, SECURITY_EVENTS)
+user_reads = Resource(USER_VIEW, UserPage, USERS, base=users.with_level)
+admin_reads = Resource(ADMIN_VIEW, AdminPage, ADMINS)
+image_reads = Resource(IMAGE_VIEW, ImagePage, IMAGES)
+log_reads = Resource(LOG_VIEW, LogPage, LOGS)
+analytics_reads = Resource(ANALYTICS_VIEW, AnalyticsPage, ANALYTICS)
+security_event_reads = Resource(SECURITY_EVENT_VIEW, SecurityEventPage, SECURITY_EVENTS)

@@ -7,23 +7,26 @@ from typing import Annotated, Literal
 import msgspec
 
 from janus.lists import Filter, Listing
+from janus.lists.views import View
 from janus.models import ADMIN_LEVELS, Admin, User
 from janus.repos.admins import admins
 from janus.repos.users import normalise_email, users
 from janus.schemas.common import ListQuery
-from janus.schemas.users import AdminLevel, Role
+from janus.schemas.users import AdminLevel, AdminOut, Role, UserOut
 
 USERS = Listing(
     users,
     Filter("email", User.email, str, "Email address (unique, compared case-insensitively).",
            normalise=normalise_email),
     Filter("username", User.username, str, "User name (unique; letters, digits, _ . -)."),
-    Filter("role", User.role, Role, "user or admin."),
+    Filter("role", User.role, Role, "user or admin.", label="Role"),
     # Two values: each its own compiled shape rather than a parameter.
     Filter("is_active", User.is_active, bool,
-           "False for a deactivated account, which cannot log in.", shape=True),
+           "False for a deactivated account, which cannot log in.", shape=True, label="Active"),
     owner=User.id)  # a user sees themselves
 UserQuery = USERS.query_struct("UserQuery", ListQuery)
+# admin_level: a listed user's (janus.repos.users.with_level); given otherwise.
+USER_VIEW = View(UserOut, User, admin_level=(Admin.admin_level, None))
 
 
 class UserSearch(UserQuery, kw_only=True):
@@ -41,3 +44,5 @@ ADMINS = Listing(
            "admins); null for a plain user."),
     owner=None)  # moderators and up
 AdminQuery = ADMINS.query_struct("AdminQuery", ListQuery)
+ADMIN_VIEW = View(AdminOut, Admin, username=(User.username, None, "user.username"),
+                  email=(User.email, None, "user.email"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from janus.errors import ValidationError
-from janus.imaging.filenames import safe_filename
 from janus.models import Image
 from janus.repos.base import Repository, naive_utc
 from janus.repos.common import text
@@ -24,9 +23,6 @@ class ImageRepository(Repository):
     model = Image
 
     def _normalise(self, fields: dict) -> dict:
-        if fields.get("filename") is not None:
-            # Every way in (upload, JSON record, PATCH, seeds) meets the same rules.
-            fields["filename"] = safe_filename(fields["filename"])
         if fields.get("color_type") is not None:
             fields["color_type"] = text(fields["color_type"], "$.color_type")
         if fields.get("format") is not None:

@@ -39,14 +39,3 @@ def provided(body: msgspec.Struct) -> dict:
 def utc(value: datetime | None) -> datetime | None:
     """Naive-UTC database time -> aware UTC, which msgspec renders with Z."""
     return None if value is None else value.replace(tzinfo=UTC)
-
-
-def from_row(struct_type, row, **values):
-    """A response Struct filled from a model row by field name (``values``
-    override or add); naive-UTC datetimes become aware UTC. A new column
-    reaches a response by naming it in the Struct, with no mapping code."""
-    for name in struct_type.__struct_fields__:
-        if name not in values:
-            value = getattr(row, name)
-            values[name] = utc(value) if isinstance(value, datetime) else value
-    return struct_type(**values)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.schemas.common import Positive, Request, Text, from_row
+from janus.schemas.common import Positive, Request, Text
 
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
@@ -80,11 +80,6 @@ class ImagePatchIn(Request):
 
 TECHNICAL_FIELDS = ("format", "width", "height", "color_type", "bit_depth", "file_size",
                     "compression_method", "sha256")
-
-
-def image_out(image) -> ImageOut:
-    return from_row(ImageOut, image, has_file=image.storage_key is not None,
-                    image_metadata=image.image_metadata or {})
 
 
 class ThumbnailQuery(Request):

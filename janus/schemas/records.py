@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from janus.models import LOG_LEVELS, SOURCES
-from janus.schemas.common import Id, Request, from_row
+from janus.schemas.common import Id, Request
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
 Module = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[\w.-]+$")]
@@ -110,15 +110,3 @@ class AnalyticsPatchIn(Request):
     research_topic: Topic | UnsetType = UNSET
     data: dict[str, Any] | list[Any] | UnsetType = UNSET
     image_id: Id | None | UnsetType = UNSET
-
-
-def log_out(row) -> LogOut:
-    return from_row(LogOut, row, log_metadata=row.log_metadata or {})
-
-
-def security_event_out(row) -> SecurityEventOut:
-    return from_row(SecurityEventOut, row, security_metadata=row.security_metadata or {})
-
-
-def analytics_out(row) -> AnalyticsOut:
-    return from_row(AnalyticsOut, row)

@@ -9,7 +9,7 @@ from msgspec import UNSET, UnsetType
 
 from janus import password_policy
 from janus.models import ADMIN_LEVELS, ROLES
-from janus.schemas.common import Id, Request, from_row
+from janus.schemas.common import Id, Request
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
@@ -123,16 +123,3 @@ class AdminCreateIn(Request):
 
 class AdminPatchIn(Request):
     admin_level: AdminLevel
-
-
-def user_out(user, admin_level: str | None = None) -> UserOut:
-    return from_row(UserOut, user, admin_level=admin_level)
-
-
-def listed_user_out(user) -> UserOut:
-    """A user loaded with its ``admin_level`` (janus.services.accounts)."""
-    return user_out(user, user.admin_level)
-
-
-def admin_out(row) -> AdminOut:
-    return from_row(AdminOut, row, username=row.user.username, email=row.user.email)

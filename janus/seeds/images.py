@@ -68,16 +68,14 @@ def _from_file(seed: ImageFileSeed, now: datetime, directory: Path, config: Conf
     filename = seed.filename if seed.filename is not None else PurePosixPath(seed.file).name
     shown = json.dumps(seed.file, ensure_ascii=False)
     try:
-        info = inspect_image(data, filename, config.max_image_pixels)
+        info = inspect_image(data, config.max_image_pixels)
     except ValidationError as exc:
-        detail = exc.details[0]
-        if detail["path"] == "$.filename":
-            raise Problem(f'field "filename": {detail["message"]}') from None
-        raise Problem(f"file {shown}: {detail['message']}") from None
+        raise Problem(f"file {shown}: {exc.details[0]['message']}") from None
     except JanusError as exc:  # not an image / unsupported format / too many pixels
         raise Problem(f"file {shown}: {exc.message}") from None
-    return dict(key=(owner, info.filename), at=at, refs={"owner": owner},
-                values={"sha256": info.sha256}, upload=Upload(seed.file, info.filename, data))
+    # The name is checked where it is stored (janus.repos.images), as for a record.
+    return dict(key=(owner, filename.strip()), at=at, refs={"owner": owner},
+                values={"sha256": info.sha256}, upload=Upload(seed.file, filename, data))
 
 
 def read_seed_file(directory: Path, value: str, max_bytes: int) -> bytes:

@@ -49,17 +49,24 @@ def token_hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def claim_mailed_token(model, plain: str, invalid: ValidationError):
-    """The unused, unexpired row of a mailed single-use token (a password
-    reset's, an email verification's), inside the caller's transaction and
-    locked on PostgreSQL so two confirmations take turns; else ``invalid``."""
+def claim_mailed_token(model, plain: str, invalid: ValidationError, unchanged) -> tuple:
+    """Use a mailed single-use token (a password reset's, an email
+    verification's): its unused, unexpired row, marked used (``used_at``), and
+    its user, who must be active and ``unchanged(user, row)`` since the mail;
+    else ``invalid``. Inside the caller's transaction, locked on PostgreSQL so
+    two confirmations take turns."""
     query = model.select().where(model.token_hash == token_hash(plain))
     if isinstance(database.obj, pw.PostgresqlDatabase):
         query = query.for_update()
     row = query.first()
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         raise invalid
-    return row
+    user = User.get_by_id(row.user_id)
+    if not user.is_active or not unchanged(user, row):
+        raise invalid
+    row.used_at = utcnow()
+    model.update(used_at=row.used_at).where(model.id == row.id).execute()
+    return row, user
 
 
 def mailed_token_email(model, plain: str) -> str | None:

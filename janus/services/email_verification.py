@@ -142,12 +142,10 @@ def verify(plain: str, client: Client) -> User:
     """Mark the account's email verified: a security row and an audit row."""
     invalid = ValidationError.at("$.token", "invalid, used or expired verification token")
     with database.atomic():
-        row = claim_mailed_token(EmailVerification, plain, invalid)
-        user = User.get_by_id(row.user_id)
-        if not user.is_active or user.email != row.previous_email:
-            raise invalid
-        now = utcnow()
-        EmailVerification.update(used_at=now).where(EmailVerification.id == row.id).execute()
+        # Unchanged: the account's email is still the one it had when mailed.
+        row, user = claim_mailed_token(EmailVerification, plain, invalid,
+                                       lambda user, row: user.email == row.previous_email)
+        now = row.used_at
         if row.email != user.email:  # a change of address, confirmed (409 if taken since)
             changes = users.update_with_changes(user, {"email": row.email})
             record_change(user, "user.updated", "user", user.id, changes)

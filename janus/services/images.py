@@ -6,7 +6,8 @@ images get exactly the metadata a real upload would. Files are shared by
 content: one stored file may back several owners' rows, and it is removed
 only when the last row that uses it is gone (``release``, after the commit).
 Uploads and releases of one key are serialised by its lock: the order is in
-janus.services.files.
+janus.services.files. A client's file name is checked here, once on each way
+in (upload, record, PATCH; the seed loader comes through the first two).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from janus.access import Actor, changeable_row, visible, visible_row
 from janus.audit import record_change
 from janus.db import database
 from janus.errors import Conflict, NotFound
-from janus.imaging import analyse, inspect_image, phash_to_int
+from janus.imaging import analyse, inspect_image, phash_to_int, safe_filename
 from janus.imaging.analysis import ANALYSIS_VERSION
 from janus.lists.images import IMAGES, ImageQuery
 from janus.models import Analytics, Image, User
@@ -87,7 +88,8 @@ def upload(actor: Actor, data: bytes, filename: str, store: Store, max_pixels: i
     wholly before (``place`` puts the object back) or wholly after (it sees
     this row), so the committed row always has its object. A failure removes
     the object unless a row uses it (janus.services.files)."""
-    info = inspect_image(data, filename, max_pixels)  # the name is checked there, first
+    filename = safe_filename(filename)  # before any decoding: a path on a bomb is a 422
+    info = inspect_image(data, max_pixels)
     existing = images.duplicate_of(actor.id, info.sha256)
     if existing is not None:
         raise _duplicate(existing)
@@ -96,7 +98,8 @@ def upload(actor: Actor, data: bytes, filename: str, store: Store, max_pixels: i
         key = staged.key
         try:
             with key_lock(key):
-                image = images.create(owner=actor.id, storage_key=key, **info.fields(),
+                image = images.create(owner=actor.id, storage_key=key, filename=filename,
+                                      **info.fields(),
                                       **dated(at, "created_at", "updated_at"))
                 record_change(actor.user, "image.uploaded", "image", image.id,
                               {"filename": image.filename, "format": image.format,
@@ -124,8 +127,9 @@ def _duplicate(existing: Image) -> Conflict:
 def create_record(actor: Actor, body: ImageCreateIn, *, at: datetime | None = None) -> Image:
     """A metadata-only record: the client describes an image it keeps itself."""
     with database.atomic():
-        image = images.create(owner=actor.id, **msgspec.structs.asdict(body),
-                              **dated(at, "created_at", "updated_at"))
+        fields = msgspec.structs.asdict(body)
+        fields["filename"] = safe_filename(body.filename)
+        image = images.create(owner=actor.id, **fields, **dated(at, "created_at", "updated_at"))
         record_change(actor.user, "image.created", "image", image.id,
                       {"filename": image.filename, "format": image.format}, at=at)
     return image
@@ -134,7 +138,9 @@ def create_record(actor: Actor, body: ImageCreateIn, *, at: datetime | None = No
 def update_image(actor: Actor, image_id: int, body: ImagePatchIn) -> Image:
     fields = provided(body)
     with database.atomic():
-        image = _changeable_image(actor, image_id)
+        image = _changeable_image(actor, image_id)  # 404 / 403 before a 422
+        if "filename" in fields:
+            fields["filename"] = safe_filename(fields["filename"])
         # An upload's technical fields come from its bytes, never from a client.
         technical = sorted(set(fields) & set(TECHNICAL_FIELDS))
         if technical and image.storage_key is not None:

@@ -78,12 +78,10 @@ def confirm(plain: str, password: str, client: Client) -> int:
     Returns how many login tokens ended."""
     invalid = ValidationError.at("$.token", "invalid, used or expired reset token")
     with database.atomic():
-        row = claim_mailed_token(PasswordReset, plain, invalid)
-        user = User.get_by_id(row.user_id)
-        if not user.is_active or user.password_hash != row.password_hash:
-            raise invalid
+        # Unchanged: the password is still the one it had when mailed.
+        _, user = claim_mailed_token(PasswordReset, plain, invalid,
+                                     lambda user, row: user.password_hash == row.password_hash)
         users.set_password(user, password, field="$.password")
-        PasswordReset.update(used_at=utcnow()).where(PasswordReset.id == row.id).execute()
         revoked = revoke_tokens(user)
         actor = Actor(user, None, None, client)
         lockout.clear(actor, user)

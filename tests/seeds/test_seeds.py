@@ -6,8 +6,10 @@ never breaks these tests. Failures are in test_seed_errors.py.
 """
 
 import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from datetime import timedelta
@@ -164,6 +166,22 @@ def test_file_backed_images_are_stored_like_uploads(db, database_url, capsys, st
     audited = {(row.user.email, row.log_metadata["object_id"]) for row in
                Log.select().where(Log.action == "image.uploaded")}
     assert audited == {(seed["owner"], seeded_image(seed).id) for seed in records}
+
+
+@pytest.mark.parametrize("kind", ["file", "metadata-only"])
+def test_a_seed_filename_is_cleaned_as_an_upload_is(db, database_url, capsys, tmp_path, kind):
+    # The seeds' way in to janus.repos.images's one filename rule
+    # (the refused names: tests/seeds/test_seed_errors.py, file-bad-filename).
+    directory = tmp_path / "seeds"
+    shutil.copytree(SEED_DIR, directory)
+    records = json.loads((directory / "images.json").read_text())
+    seed = next(r for r in records if ("file" in r) == (kind == "file"))
+    seed["filename"] = " e\u0301t\u00e9.png "
+    (directory / "images.json").write_text(json.dumps(records))
+    code, _, err = run(capsys, "--database", database_url, "--dir", directory,
+                       "--only", "users,images")  # analytics name the renamed image
+    assert code == 0, err
+    assert seeded_image({**seed, "filename": "\u00e9t\u00e9.png"}) is not None
 
 
 def test_near_duplicates_are_found(db, database_url, capsys):

@@ -6,8 +6,9 @@ their actors (janus.services.history), whatever the page size."""
 from __future__ import annotations
 
 from janus.errors import ValidationError
-from janus.lists.records import TimelineQuery
+from janus.lists.records import TIMELINE, TimelineQuery
 from janus.services import history
+from janus.web.console.filters import declared_form
 from janus.web.console.inputs import given, problem, read
 from janus.web.console.render import page_links, render
 from janus.web.console.values import shown
@@ -69,8 +70,10 @@ def register(console) -> None:
     @console.page(PATH)
     def console_audit(actor):
         form = given(TimelineQuery)
-        context = {"title": "Audit log", "form": form, "object_types": OBJECT_TYPES,
-                   "sources": SOURCES,
+        context = {"title": "Audit log", "form": form,
+                   **declared_form(TIMELINE, form, choices={
+                       "object_type": [(kind, kind) for kind in OBJECT_TYPES],
+                       "source": SOURCES}, hints={"action": "user.updated", "module": "user"}),
                    "page_sizes": PAGE_SIZES, "entries": [], "next_url": None, "first_url": None,
                    "error": None}
         try:  # a bad value, or a cursor this service never issued

@@ -19,6 +19,7 @@ from janus.schemas.images import AnalysisQuery
 from janus.schemas.validation import convert
 from janus.services import images
 from janus.web.console import charts, image_view, session
+from janus.web.console.filters import declared_form
 from janus.web.console.inputs import form_text, texts
 from janus.web.console.pages_dashboard import Figure
 from janus.web.console.registry import see_other
@@ -31,12 +32,11 @@ DEFAULT_K = 5
 # Formats a browser shows in an <img>; the others (TIFF) get a thumbnail.
 INLINE_FORMATS = ("BMP", "GIF", "JPEG", "PNG", "WEBP")
 # The declared filters with a label (janus.lists.images) are the form's
-# generic inputs; owner (a name or an id), format (a choice) and the dates
-# have inputs of their own.
+# inputs (janus.web.console.filters); owner (a name or an id) and the dates
+# (days) have inputs of their own.
 DECLARED = tuple(f.name for f in IMAGES.form())
-FILTERS = ("owner", "format", "color_type", *DECLARED, "since", "until", "limit")
-FILTER_LABELS = {"owner_id": "Owner", "format": "Format", "color_type": "Colour type",
-                 **{f.name: f.label for f in IMAGES.form()},
+FILTERS = ("owner", *DECLARED, "since", "until", "limit")
+FILTER_LABELS = {"owner_id": "Owner", **{f.name: f.label for f in IMAGES.form()},
                  "since": "Uploaded from", "until": "Uploaded until", "limit": "Per page",
                  "cursor": "Page"}
 
@@ -55,7 +55,7 @@ def gallery_query(raw: dict) -> tuple[ImageQuery, str | None]:
     """The filters as the API's ImageQuery, and a message when the owner is
     unknown (then nothing matches). Raises ValidationError."""
     params, missing = {"limit": raw["limit"] or str(PAGE_SIZES[0])}, None
-    for name in ("format", "color_type", *DECLARED, "cursor"):
+    for name in (*DECLARED, "cursor"):
         if raw.get(name):
             params[name] = raw[name]
     if raw["since"]:
@@ -117,8 +117,10 @@ def register(console) -> None:
     def console_images(actor):
         raw = texts((*FILTERS, "cursor"))
         kept = {name: raw[name] for name in FILTERS if raw[name]}
-        context = {"title": "Images", "filters": raw, "formats": ALLOWED_FORMATS,
-                   "page_sizes": PAGE_SIZES, "declared": IMAGES.form(),
+        context = {"title": "Images", "filters": raw, "page_sizes": PAGE_SIZES,
+                   **declared_form(IMAGES, {**raw, "format": raw["format"].strip().upper()},
+                                   choices={"format": [(f, f) for f in ALLOWED_FORMATS]},
+                                   hints={"color_type": "RGB, RGBA, L, P…"}),
                    "first_url": url("/console/images", **kept), "thumb_size": GALLERY_THUMB,
                    "thumb_box": thumb_box}
         try:

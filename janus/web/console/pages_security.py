@@ -9,9 +9,10 @@ unlocks nothing, and the lockouts list ignores it."""
 from __future__ import annotations
 
 from janus.errors import ValidationError
-from janus.lists.records import SecurityEventQuery
+from janus.lists.records import SECURITY_EVENTS, SecurityEventQuery
 from janus.services import history, lockout
 from janus.web.console import session
+from janus.web.console.filters import declared_form
 from janus.web.console.inputs import given, problem, read
 from janus.web.console.registry import see_other
 from janus.web.console.render import page_links, render
@@ -64,8 +65,9 @@ def register(console) -> None:
     @console.page(PATH)
     def console_security(actor):
         form = given(SecurityEventQuery)
-        context = {"title": "Security", "form": form, "kinds": KINDS, "page_sizes": PAGE_SIZES,
-                   "sources": SOURCES,
+        context = {"title": "Security", "form": form, "page_sizes": PAGE_SIZES,
+                   **declared_form(SECURITY_EVENTS, form, choices={"source": SOURCES},
+                                   suggestions={"action": KINDS}),
                    "events": [], "next_url": None, "first_url": None, "error": None,
                    "lockouts": [locked(lock, config.known_address_days)
                                 for lock in lockout.current(config)]}

@@ -8,17 +8,19 @@ from __future__ import annotations
 from janus.errors import Conflict
 from janus.lists.images import ImageQuery
 from janus.lists.records import LogQuery, SecurityEventQuery
-from janus.lists.users import UserSearch
+from janus.lists.users import USERS, UserSearch
 from janus.schemas.users import UserPatchIn
 from janus.services import accounts, records
 from janus.services import images as image_service
 from janus.web.console import session
-from janus.web.console.inputs import form_text, query
+from janus.web.console.filters import declared_form
+from janus.web.console.inputs import form_text, query, texts
 from janus.web.console.registry import see_other
 from janus.web.console.render import render
 
 FILTERS = frozenset({"q", "role", "admin_level", "is_active", "limit", "cursor"})
 LEVEL_CHOICES = ("none", "moderator", "superadmin")
+ACTIVE = (("true", "active"), ("false", "deactivated"))
 RECENT = 10  # audit rows and security events on a user's page
 # users.password_rule, for a superadmin: raising a level needs "admin".
 PASSWORD_STATES = {
@@ -45,7 +47,8 @@ def register(console) -> None:
         filters = query(UserSearch, FILTERS)
         page = accounts.search_users(actor, filters)
         return render("users.html", title="Users", page=page, filters=filters,
-                      level_choices=LEVEL_CHOICES)
+                      level_choices=LEVEL_CHOICES,
+                      **declared_form(USERS, texts(FILTERS), choices={"is_active": ACTIVE}))
 
     @console.page("/console/users/<user_id:int>")
     def console_user(actor, user_id):

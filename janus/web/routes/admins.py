@@ -3,8 +3,8 @@ revokes, and the last superadmin stays (409)."""
 from __future__ import annotations
 
 from janus.lists.reads import admin_reads
-from janus.lists.users import AdminQuery
-from janus.schemas.users import AdminCreateIn, AdminOut, AdminPage, AdminPatchIn, admin_out
+from janus.lists.users import ADMIN_VIEW, AdminQuery
+from janus.schemas.users import AdminCreateIn, AdminOut, AdminPage, AdminPatchIn
 from janus.services import admins
 
 
@@ -22,13 +22,13 @@ def register(api) -> None:
                body=AdminCreateIn, response=AdminOut, status=201, errors=(403, 404, 409),
                example={"user_id": 2, "admin_level": "moderator"})
     def grant_admin(actor, body):
-        return admin_out(admins.create_admin(actor, body))
+        return ADMIN_VIEW.from_model(admins.create_admin(actor, body))
 
     @api.route("PATCH", "/admins/<admin_id:int>", summary="Change an admin level "
                "(superadmin)", tag="admins", body=AdminPatchIn, response=AdminOut,
                errors=(403, 404, 409), example={"admin_level": "superadmin"})
     def update_admin(admin_id, actor, body):
-        return admin_out(admins.change_admin(actor, admin_id, body.admin_level))
+        return ADMIN_VIEW.from_model(admins.change_admin(actor, admin_id, body.admin_level))
 
     @api.route("DELETE", "/admins/<admin_id:int>", summary="Revoke admin rights "
                "(superadmin)", tag="admins", status=204, errors=(403, 404, 409))

@@ -3,13 +3,12 @@ change; admins read all; linking an image needs it to be visible to you."""
 from __future__ import annotations
 
 from janus.lists.reads import analytics_reads
-from janus.lists.records import AnalyticsQuery
+from janus.lists.records import ANALYTICS_VIEW, AnalyticsQuery
 from janus.schemas.records import (
     AnalyticsCreateIn,
     AnalyticsOut,
     AnalyticsPage,
     AnalyticsPatchIn,
-    analytics_out,
 )
 from janus.services import records
 
@@ -25,7 +24,7 @@ def register(api) -> None:
                example={"research_topic": "colour balance",
                         "data": {"mean_rgb": [112, 96, 80], "samples": 3}})
     def create_analytics(actor, body):
-        return analytics_out(records.create_analytics(actor, body))
+        return ANALYTICS_VIEW.from_model(records.create_analytics(actor, body))
 
     api.get_one("/analytics/<record_id:int>", analytics_reads.get, name="get_analytics",
                 summary="One analytics record", tag="analytics",
@@ -36,7 +35,7 @@ def register(api) -> None:
                example={"data": [0.25, 0.5, 0.75]},
                errors=(403, 404))
     def update_analytics(record_id, actor, body):
-        return analytics_out(records.update_analytics(actor, record_id, body))
+        return ANALYTICS_VIEW.from_model(records.update_analytics(actor, record_id, body))
 
     @api.route("DELETE", "/analytics/<record_id:int>", summary="Delete an analytics record",
                tag="analytics", status=204, errors=(403, 404))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from janus.errors import Forbidden
+from janus.lists.users import USER_VIEW
 from janus.schemas.common import utc
 from janus.schemas.email_verification import Accepted
 from janus.schemas.users import (
@@ -11,7 +12,6 @@ from janus.schemas.users import (
     RegisterIn,
     TokenOut,
     UserOut,
-    user_out,
 )
 from janus.services import accounts, auth, email_verification
 from janus.web.jsonio import json_body
@@ -42,7 +42,7 @@ def register(api) -> None:
         if config.require_email_verification:
             email_verification.register(body, client, config)
             return json_body(Accepted(message=REGISTERED), 202)
-        return user_out(accounts.register(body))
+        return USER_VIEW.from_model(accounts.register(body), admin_level=None)
 
     @api.route("POST", "/auth/login", summary="Exchange email or username and password "
                "for a bearer token", tag="auth", auth=False, body=LoginIn, response=TokenOut,
@@ -56,7 +56,7 @@ def register(api) -> None:
         actor, issued = auth.login(body.login, body.password, client, config)
         return TokenOut(token=issued.plain, token_type="bearer",
                         expires_at=utc(issued.row.expires_at),
-                        user=user_out(actor.user, actor.level))
+                        user=USER_VIEW.from_model(actor.user, admin_level=actor.level))
 
     @api.route("POST", "/auth/logout", summary="Revoke the token of this request", tag="auth",
                status=204)
@@ -66,7 +66,7 @@ def register(api) -> None:
     @api.route("GET", "/auth/me", summary="The authenticated user", tag="auth",
                response=UserOut)
     def me(actor):
-        return user_out(actor.user, actor.level)
+        return USER_VIEW.from_model(actor.user, admin_level=actor.level)
 
     @api.route("POST", "/auth/password", summary="Change password; revokes the user's "
                "other tokens", tag="auth", body=PasswordIn, response=PasswordOut,

@@ -1,8 +1,10 @@
 """POST /images/<id>/analysis and GET /images/<id>/similar."""
 from __future__ import annotations
 
-from janus.schemas.images import AnalysisQuery, SimilarImage, SimilarList, SimilarQuery, image_out
-from janus.schemas.records import AnalyticsOut, analytics_out
+from janus.lists.images import IMAGE_VIEW
+from janus.lists.records import ANALYTICS_VIEW
+from janus.schemas.images import AnalysisQuery, SimilarImage, SimilarList, SimilarQuery
+from janus.schemas.records import AnalyticsOut
 from janus.services import images
 
 
@@ -22,7 +24,8 @@ def register(api) -> None:
                "the server is decoding too many images at once.")
     def analyse_image(image_id, actor, query):
         limits.hit("analysis", actor.id)  # per user, before any work
-        return analytics_out(images.analyse_image(actor, image_id, query.k, store, max_pixels))
+        record = images.analyse_image(actor, image_id, query.k, store, max_pixels)
+        return ANALYTICS_VIEW.from_model(record)
 
     @api.route("GET", "/images/<image_id:int>/similar", summary="Near-duplicates by "
                "perceptual hash", tag="images", query=SimilarQuery, response=SimilarList,
@@ -32,5 +35,5 @@ def register(api) -> None:
     def similar_images(image_id, actor, query):
         found = images.similar_images(actor, image_id, query.max_distance, query.limit)
         return SimilarList(image_id=image_id, max_distance=query.max_distance,
-                           items=[SimilarImage(distance=d, image=image_out(i))
+                           items=[SimilarImage(distance=d, image=IMAGE_VIEW.from_model(i))
                                   for i, d in found])

@@ -2,7 +2,7 @@
 metadata-only records."""
 from __future__ import annotations
 
-from janus.lists.images import ImageQuery
+from janus.lists.images import IMAGE_VIEW, ImageQuery
 from janus.lists.reads import image_reads
 from janus.schemas.images import (
     ImageCreateIn,
@@ -11,7 +11,6 @@ from janus.schemas.images import (
     ImagePatchIn,
     Upload,
     UploadForm,
-    image_out,
 )
 from janus.services import images
 
@@ -36,8 +35,9 @@ def register(api) -> None:
                "creates a metadata-only record instead.")
     def create_image(actor, body):
         if isinstance(body, Upload):
-            return image_out(images.upload(actor, body.data, body.filename, store, max_pixels))
-        return image_out(images.create_record(actor, body))
+            image = images.upload(actor, body.data, body.filename, store, max_pixels)
+            return IMAGE_VIEW.from_model(image)
+        return IMAGE_VIEW.from_model(images.create_record(actor, body))
 
     api.get_one("/images/<image_id:int>", image_reads.get, name="get_image",
                 summary="One image record", tag="images", response=ImageOut)
@@ -47,7 +47,7 @@ def register(api) -> None:
                example={"filename": "harbour-at-dusk.png",
                         "image_metadata": {"album": "holiday"}})
     def update_image(image_id, actor, body):
-        return image_out(images.update_image(actor, image_id, body))
+        return IMAGE_VIEW.from_model(images.update_image(actor, image_id, body))
 
     @api.route("DELETE", "/images/<image_id:int>", summary="Delete an image record",
                tag="images", status=204, errors=(403, 404))

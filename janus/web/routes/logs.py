@@ -3,8 +3,8 @@ is no PATCH or DELETE (405)."""
 from __future__ import annotations
 
 from janus.lists.reads import log_reads
-from janus.lists.records import LogQuery
-from janus.schemas.records import LogCreateIn, LogOut, LogPage, log_out
+from janus.lists.records import LOG_VIEW, LogQuery
+from janus.schemas.records import LogCreateIn, LogOut, LogPage
 from janus.services import records
 
 REPORTED = ("Recorded as yours, with source \"client\". Any action name is accepted, the "
@@ -29,4 +29,4 @@ def register(api) -> None:
                example={"action": "export", "module": "gallery", "level": "info",
                         "log_metadata": {"rows": 12}})
     def create_log(actor, body):
-        return log_out(records.append_log(actor, body))
+        return LOG_VIEW.from_model(records.append_log(actor, body))

@@ -3,12 +3,11 @@ Read your own (admins: all); append-only; only admins append."""
 from __future__ import annotations
 
 from janus.lists.reads import security_event_reads
-from janus.lists.records import SecurityEventQuery
+from janus.lists.records import SECURITY_EVENT_VIEW, SecurityEventQuery
 from janus.schemas.records import (
     SecurityEventCreateIn,
     SecurityEventOut,
     SecurityEventPage,
-    security_event_out,
 )
 from janus.services import records
 
@@ -36,4 +35,4 @@ def register(api) -> None:
                example={"action": "blocked_request", "ip": "203.0.113.7",
                         "security_metadata": {"rule": "geo"}})
     def create_security_event(actor, body):
-        return security_event_out(records.report_security_event(actor, body))
+        return SECURITY_EVENT_VIEW.from_model(records.report_security_event(actor, body))

@@ -3,14 +3,13 @@ superadmin creates, deactivates, re-roles or deletes other users."""
 from __future__ import annotations
 
 from janus.lists.reads import user_reads
-from janus.lists.users import UserQuery
+from janus.lists.users import USER_VIEW, UserQuery
 from janus.schemas.users import (
     ActivityOut,
     UserCreateIn,
     UserOut,
     UserPage,
     UserPatchIn,
-    listed_user_out,
 )
 from janus.services import accounts
 
@@ -28,7 +27,7 @@ def register(api) -> None:
                example={"email": "grace@example.com", "username": "grace",
                         "password": "a-compiler-in-1952", "role": "user"})
     def create_user(actor, body):
-        return listed_user_out(accounts.create_user(actor, body))
+        return USER_VIEW.from_model(accounts.create_user(actor, body))
 
     api.get_one("/users/<user_id:int>", user_reads.get, name="get_user", summary="One user",
                 tag="users", response=UserOut)
@@ -50,7 +49,7 @@ def register(api) -> None:
                "superadmin's change to another user's email is set at once (the answer "
                "shows it) and both addresses are told.")
     def update_user(user_id, actor, body):
-        return listed_user_out(accounts.update_user(actor, user_id, body, api.config))
+        return USER_VIEW.from_model(accounts.update_user(actor, user_id, body, api.config))
 
     @api.route("DELETE", "/users/<user_id:int>", summary="Delete a user (yourself, or anyone "
                "as superadmin); their images and tokens go too, logs stay", tag="users",

@@ -1,0 +1,66 @@
+"""Rows become responses in one way: each resource's ``View`` maps its
+response Struct to columns once, and fills it from a row tuple (``out``: the
+compiled reads, janus.lists.reads) or from a model instance (``from_model``:
+the answer to a write)."""
+from __future__ import annotations
+
+from operator import attrgetter
+
+import peewee as pw
+
+from janus.schemas.common import utc
+
+
+def or_empty(value):
+    return value or {}
+
+
+def is_set(value) -> bool:
+    return value is not None
+
+
+class View:
+    """A response Struct read from one row: a column per Struct field, in the
+    Struct's order (the model's field of the same name unless ``special``
+    says ``name=(column, fix)``, or ``name=(column, fix, path)`` where a model
+    instance reaches a joined column by the attribute ``path``); times become
+    aware UTC."""
+
+    def __init__(self, struct, model, **special):
+        self.struct, self.model = struct, model
+        columns, fixes, readers = [], [], []
+        for name in struct.__struct_fields__:
+            column, fix, *path = special.get(name) or (getattr(model, name), None)
+            if fix is None and isinstance(column, pw.DateTimeField):
+                fix = utc
+            # A special column of the model itself is read by its own name
+            # (storage_key for has_file); any other by the Struct's.
+            own = name in special and column.model is model
+            readers.append(attrgetter(path[0] if path else column.name if own else name))
+            columns.append(column)
+            fixes.append(fix)
+        self.columns = tuple(columns)
+        self.fixes = tuple((i, fix) for i, fix in enumerate(fixes) if fix is not None)
+        self.readers = tuple(zip(struct.__struct_fields__, readers, fixes, strict=True))
+        # By identity: ``==`` on peewee fields builds an expression.
+        when = getattr(model, model.ordering_field)
+        self.position = tuple(next(i for i, column in enumerate(self.columns) if column is field)
+                              for field in (when, model.id))
+
+    def out(self, row: list):
+        """The Struct of a row tuple read with ``columns`` (changed in place)."""
+        for i, fix in self.fixes:
+            row[i] = fix(row[i])
+        return self.struct(*row)
+
+    def from_model(self, obj, **given):
+        """The Struct of a model instance; ``given``: values it does not carry
+        (a new account's admin level)."""
+        values = []
+        for name, read, fix in self.readers:
+            if name in given:
+                values.append(given[name])
+            else:
+                value = read(obj)
+                values.append(value if fix is None else fix(value))
+        return self.struct(*values)
