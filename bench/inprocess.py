@@ -8,8 +8,8 @@ and checks both stores for writes: the file store's probe write is kept
 2 s), and against ``GET /`` (no database) as an extra figure; and the same routes with the
 per-request JSON access line switched off (the ``janus.access`` logger raised
 to WARNING), in the same rounds, which gives that line's cost inside a
-request; and one access line logged alone (same logger, handler and
-formatter). The app is Janus's default
+request; and one access line written alone (janus.web.access_line, to the same
+handler's file). The app is Janus's default
 configuration (access line at INFO); its log handler writes to a file in the
 bench's temp directory, as gunicorn's stderr does under the bench.
 """
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bench import timing
 from janus.config import Config
+from janus.web import access_line as janus_access_line
 from janus.web.app import create_app
 
 OPS = ("health", "root", "user_get", "auth_me")
@@ -123,14 +124,10 @@ def measure(ds, tmp: Path, backend: str, rounds: int, min_seconds: float) -> dic
             "line": line}
 
 
-_access = logging.getLogger("janus.access")
-
-
 def _one_line() -> None:
-    """What janus.web.app's after_request hook logs for one request."""
-    _access.info({"message": "request", "request_id": "0123456789abcdef0123456789abcdef",
-                  "method": "GET", "path": "/users/1", "status": 200, "duration_ms": 1.23,
-                  "user_id": 1, "ip": "127.0.0.1"})
+    """What janus.web.app's after_request hook writes for one request."""
+    janus_access_line.write("0123456789abcdef0123456789abcdef", "GET", "/users/1", 200, 1.23,
+                            1, "127.0.0.1")
 
 
 def access_line_cost(result: dict) -> dict:
