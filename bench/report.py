@@ -37,13 +37,16 @@ def header(command: str, info: dict, settings: dict, plan: dict, env_note: str,
 def http_table(summaries: list[dict]) -> None:
     base = next((s for s in summaries if s["backend"] == "baseline"), None)
     base_rps = base["rps"] if base else None
-    cols = ("scenario", "backend", "variant", "req/s", "spread", "p50 ms", "p99 ms",
-            "client CPU", "x baseline", "errors")
+    cols = ("scenario", "backend", "variant", "req/s", "spread", "CPU us/req", "CPU spread",
+            "p50 ms", "p99 ms", "client CPU", "x baseline", "errors")
     rows = []
     for s in summaries:
         ratio = s["rps"] / base_rps if base_rps else None
+        cpu_spread = s.get("cpu_spread")
         rows.append((s["label"], s["backend"], s["variant"], num(s["rps"], 0),
-                     f"{s['spread'] * 100:.0f}%", num(s["p50_ms"], 2), num(s["p99_ms"], 2),
+                     f"{s['spread'] * 100:.0f}%", num(s.get("cpu_us_median"), 0),
+                     "-" if cpu_spread is None else f"{cpu_spread * 100:.0f}%",
+                     num(s["p50_ms"], 2), num(s["p99_ms"], 2),
                      num(s["client_cpu"], 2), num(ratio, 2), _errors(s)))
     table(cols, rows, right_from=3)
     effects = pool_effect(summaries)
