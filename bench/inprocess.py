@@ -121,7 +121,32 @@ def measure(ds, tmp: Path, backend: str, rounds: int, min_seconds: float) -> dic
     return {"ops": {name: timing.summary(ms, calls[name]) for name, ms in with_line.items()},
             "no_access_line": {name: timing.summary(ms, calls[name])
                                for name, ms in without.items()},
-            "line": line}
+            "line": line, "cold": cold_and_hot(ops["user_get"], COLD_CALLS)}
+
+
+COLD_CALLS = 300
+_EVICT = bytearray(8 * 1024 * 1024)  # larger than the CPU's caches here
+
+
+def evict_caches() -> int:
+    """Read 8 MB, so the next call finds little of its code and data cached."""
+    return _EVICT.count(b"\x01")
+
+
+def cold_and_hot(op, calls: int, evict=evict_caches) -> dict:
+    """{"hot_us", "cold_us"}: median CPU of one call of ``op`` timed alone,
+    right after the previous call (hot) and right after ``evict`` (cold):
+    why a served request costs more than the in-process loop
+    (docs/benchmarks.md)."""
+    hot, cold = [], []
+    for _ in range(calls):
+        for into in (hot, cold):
+            if into is cold:
+                evict()
+            began = timing.cpu()
+            op()
+            into.append((timing.cpu() - began) * 1e6)
+    return {"hot_us": statistics.median(hot), "cold_us": statistics.median(cold)}
 
 
 def _one_line() -> None:

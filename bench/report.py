@@ -176,6 +176,10 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
             print(f"  in-process, {backend}: one line logged alone {line:.0f} us CPU; with "
                   "minus without it, per request (median of per-round differences): "
                   + ", ".join(f"{name} {us:+.0f} us" for name, us in cost.items()))
+            if r.get("cold"):
+                print(f"  in-process, {backend}: GET /users/<id> alone {r['cold']['hot_us']:.0f} "
+                      f"us CPU hot, {r['cold']['cold_us']:.0f} us right after 8 MB read "
+                      "(caches evicted: what a served request pays)")
         quiet = next((s for s in result["targets"] if s["variant"] == "no access line"), None)
         loud = next((s for s in result["targets"] if s["backend"] == quiet["backend"]
                      and s["scenario"] == quiet["scenario"] and s["variant"] == "pooled"),

@@ -402,3 +402,18 @@ def test_a_target_summary_gives_cpu_per_request_and_its_spread():
     assert [r["reconnects"] for r in s["restarted_rounds"]] == [9]
     no_cpu = runner.Target("baseline", "health", "bare WSGI", 1, [], rounds=target.rounds)
     assert (no_cpu.summary()["cpu_us_median"], no_cpu.summary()["cpu_spread"]) == (None, None)
+
+
+def test_cold_and_hot_time_each_call_alone_and_evict_before_the_cold_one(monkeypatch):
+    events = []
+    clock = iter(range(0, 10_000))  # every reading one "second" after the previous
+    monkeypatch.setattr(inprocess.timing, "cpu", lambda: next(clock))
+    figures = inprocess.cold_and_hot(lambda: events.append("call"), 3,
+                                     evict=lambda: events.append("evict"))
+    assert events == ["call", "evict", "call"] * 3
+    assert figures == {"hot_us": 1e6, "cold_us": 1e6}  # one tick between the readings
+
+
+def test_evicting_reads_more_than_a_cache_holds():
+    assert len(inprocess._EVICT) >= 8 * 1024 * 1024
+    assert inprocess.evict_caches() == 0
