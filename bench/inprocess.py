@@ -8,8 +8,8 @@ and checks both stores for writes: the file store's probe write is kept
 2 s), and against ``GET /`` (no database) as an extra figure; and the same routes with the
 per-request JSON access line switched off (the ``janus.access`` logger raised
 to WARNING), in the same rounds, which gives that line's cost inside a
-request; and one access line logged alone (same logger, handler and
-formatter). The app is Janus's default
+request; and one access line written alone (janus.web.access_line, to the same
+handler's file). The app is Janus's default
 configuration (access line at INFO); its log handler writes to a file in the
 bench's temp directory, as gunicorn's stderr does under the bench.
 """
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bench import timing
 from janus.config import Config
+from janus.web import access_line as janus_access_line
 from janus.web.app import create_app
 
 OPS = ("health", "root", "user_get", "auth_me")
@@ -120,17 +121,38 @@ def measure(ds, tmp: Path, backend: str, rounds: int, min_seconds: float) -> dic
     return {"ops": {name: timing.summary(ms, calls[name]) for name, ms in with_line.items()},
             "no_access_line": {name: timing.summary(ms, calls[name])
                                for name, ms in without.items()},
-            "line": line}
+            "line": line, "cold": cold_and_hot(ops["user_get"], COLD_CALLS)}
 
 
-_access = logging.getLogger("janus.access")
+COLD_CALLS = 300
+_EVICT = bytearray(8 * 1024 * 1024)  # larger than the CPU's caches here
+
+
+def evict_caches() -> int:
+    """Read 8 MB, so the next call finds little of its code and data cached."""
+    return _EVICT.count(b"\x01")
+
+
+def cold_and_hot(op, calls: int, evict=evict_caches) -> dict:
+    """{"hot_us", "cold_us"}: median CPU of one call of ``op`` timed alone,
+    right after the previous call (hot) and right after ``evict`` (cold):
+    why a served request costs more than the in-process loop
+    (docs/benchmarks.md)."""
+    hot, cold = [], []
+    for _ in range(calls):
+        for into in (hot, cold):
+            if into is cold:
+                evict()
+            began = timing.cpu()
+            op()
+            into.append((timing.cpu() - began) * 1e6)
+    return {"hot_us": statistics.median(hot), "cold_us": statistics.median(cold)}
 
 
 def _one_line() -> None:
-    """What janus.web.app's after_request hook logs for one request."""
-    _access.info({"message": "request", "request_id": "0123456789abcdef0123456789abcdef",
-                  "method": "GET", "path": "/users/1", "status": 200, "duration_ms": 1.23,
-                  "user_id": 1, "ip": "127.0.0.1"})
+    """What janus.web.app's after_request hook writes for one request."""
+    janus_access_line.write("0123456789abcdef0123456789abcdef", "GET", "/users/1", 200, 1.23,
+                            1, "127.0.0.1")
 
 
 def access_line_cost(result: dict) -> dict:

@@ -37,13 +37,16 @@ def header(command: str, info: dict, settings: dict, plan: dict, env_note: str,
 def http_table(summaries: list[dict]) -> None:
     base = next((s for s in summaries if s["backend"] == "baseline"), None)
     base_rps = base["rps"] if base else None
-    cols = ("scenario", "backend", "variant", "req/s", "spread", "p50 ms", "p99 ms",
-            "client CPU", "x baseline", "errors")
+    cols = ("scenario", "backend", "variant", "req/s", "spread", "CPU us/req", "CPU spread",
+            "p50 ms", "p99 ms", "client CPU", "x baseline", "errors")
     rows = []
     for s in summaries:
         ratio = s["rps"] / base_rps if base_rps else None
+        cpu_spread = s.get("cpu_spread")
         rows.append((s["label"], s["backend"], s["variant"], num(s["rps"], 0),
-                     f"{s['spread'] * 100:.0f}%", num(s["p50_ms"], 2), num(s["p99_ms"], 2),
+                     f"{s['spread'] * 100:.0f}%", num(s.get("cpu_us_median"), 0),
+                     "-" if cpu_spread is None else f"{cpu_spread * 100:.0f}%",
+                     num(s["p50_ms"], 2), num(s["p99_ms"], 2),
                      num(s["client_cpu"], 2), num(ratio, 2), _errors(s)))
     table(cols, rows, right_from=3)
     effects = pool_effect(summaries)
@@ -173,6 +176,10 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
             print(f"  in-process, {backend}: one line logged alone {line:.0f} us CPU; with "
                   "minus without it, per request (median of per-round differences): "
                   + ", ".join(f"{name} {us:+.0f} us" for name, us in cost.items()))
+            if r.get("cold"):
+                print(f"  in-process, {backend}: GET /users/<id> alone {r['cold']['hot_us']:.0f} "
+                      f"us CPU hot, {r['cold']['cold_us']:.0f} us right after 8 MB read "
+                      "(caches evicted: what a served request pays)")
         quiet = next((s for s in result["targets"] if s["variant"] == "no access line"), None)
         loud = next((s for s in result["targets"] if s["backend"] == quiet["backend"]
                      and s["scenario"] == quiet["scenario"] and s["variant"] == "pooled"),

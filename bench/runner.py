@@ -4,7 +4,17 @@ A *target* is one scenario against one running server. Every target is warmed
 up once, then measured in rounds: each round runs the baseline first and then
 every Janus target, so slow drifts of a shared machine land on both sides of
 a ratio. A target's figure is its best round (most req/s, and that round's
-latencies); the spread is (best - worst) / best of its req/s.
+latencies); the spread is (best - worst) / best of its req/s. Each round also
+records the CPU the server's workers used per request (/proc ticks), which a
+busy machine moves far less than req/s: a row whose req/s spreads while its
+CPU per request does not was slowed by the machine, not by Janus.
+
+A round in which a gunicorn worker restarted (``max_requests``: its clients'
+connections were closed and reopened) is measured again, up to
+``RESTART_RETRIES`` times: for the second or two the new worker takes to
+boot, the connections that land on its socket wait, which can cut a 3 s
+round's req/s by half or more (docs/benchmarks.md, "Why a row is noisy").
+The discarded rounds stay in the JSON.
 """
 from __future__ import annotations
 
@@ -13,7 +23,7 @@ import json
 import statistics
 import sys
 
-from bench import load
+from bench import load, workerload
 from bench.dataset import Dataset
 
 # name -> label printed in the table
@@ -28,6 +38,7 @@ SCENARIOS = {
     "analytics_post": "POST /analytics",
     "login": "POST /auth/login",
 }
+RESTART_RETRIES = 2
 LOGIN_PASSWORD = "bench-login-password-1"  # bench/logins.py gives the users its hash
 ANALYTICS_BODY = json.dumps({"research_topic": "bench",
                              "data": {"score": 0.93, "labels": ["cat", "sofa"]}}).encode()
@@ -73,6 +84,9 @@ class Target:
     port: int
     per_thread: list
     rounds: list = dataclasses.field(default_factory=list)  # load.Result per round
+    master_pid: int | None = None  # the gunicorn serving it: CPU per request per round
+    cpu_us: list = dataclasses.field(default_factory=list)  # per round, when master_pid
+    restarted: list = dataclasses.field(default_factory=list)  # discarded rounds
 
     @property
     def label(self) -> str:
@@ -93,7 +107,16 @@ class Target:
             "reconnects": sum(r.reconnects for r in self.rounds),
             "statuses": _merge(r.statuses for r in self.rounds),
             "rounds": [r.to_dict() for r in self.rounds],
+            "cpu_us_rounds": self.cpu_us,
+            "cpu_us_median": statistics.median(self.cpu_us) if self.cpu_us else None,
+            "cpu_spread": _spread(self.cpu_us),
+            "restarted_rounds": [r.to_dict() for r in self.restarted],
         }
+
+
+def _spread(values: list[float]) -> float | None:
+    """(most - least) / least: how far the worst round is from the best."""
+    return (max(values) - min(values)) / min(values) if values and min(values) else None
 
 
 def _merge(dicts) -> dict:
@@ -104,6 +127,20 @@ def _merge(dicts) -> dict:
     return merged
 
 
+def measure_round(target: Target, seconds: float) -> None:
+    """One round of ``target``, measured again if a worker restarted in it."""
+    for attempt in range(RESTART_RETRIES + 1):
+        ticks = workerload.total_ticks(target.master_pid) if target.master_pid else None
+        result = load.run(target.port, target.per_thread, seconds)
+        if not result.reconnects or attempt == RESTART_RETRIES:
+            break
+        target.restarted.append(result)
+    target.rounds.append(result)
+    if ticks is not None and result.requests:
+        used = workerload.total_ticks(target.master_pid) - ticks
+        target.cpu_us.append(used / workerload.TICKS_PER_SECOND * 1e6 / result.requests)
+
+
 def measure(targets: list[Target], rounds: int, seconds: float, warmup: float) -> None:
     """Fill every target's ``rounds``; progress goes to stderr."""
     for target in targets:
@@ -111,6 +148,6 @@ def measure(targets: list[Target], rounds: int, seconds: float, warmup: float) -
     for n in range(1, rounds + 1):
         print(f"  round {n}/{rounds} ", end="", file=sys.stderr, flush=True)
         for target in targets:
-            target.rounds.append(load.run(target.port, target.per_thread, seconds))
+            measure_round(target, seconds)
             print(".", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr, flush=True)

@@ -69,7 +69,8 @@ def http_targets(env: dict, tmp: Path, plan, datasets: dict, stack) -> tuple[lis
     servers = [stack.enter_context(Server("baseline", "bench.baseline:app",
                                            {**env, **baseline.ENV}, tmp, "/"))]
     targets = [runner.Target("baseline", "health", "bare WSGI", servers[0].port,
-                             runner.requests_for("health", threads, None))]
+                             runner.requests_for("health", threads, None),
+                             master_pid=servers[0].pid)]
     janus_servers = {}
     for backend, ds in datasets.items():
         janus_env = dict(env, DATABASE_URL=ds.url, JANUS_STORAGE_DIR=str(tmp / "storage"))
@@ -83,17 +84,21 @@ def http_targets(env: dict, tmp: Path, plan, datasets: dict, stack) -> tuple[lis
         janus = janus_servers[backend] = start(f"janus-{backend}")
         for scenario in PER_BACKEND:
             targets.append(runner.Target(backend, scenario, "pooled", janus.port,
-                                         runner.requests_for(scenario, threads, ds)))
+                                         runner.requests_for(scenario, threads, ds),
+                                         master_pid=janus.pid))
         nopool = start(f"janus-{backend}-nopool", "bench.nopool:app")
         targets.append(runner.Target(backend, "health", "no pool", nopool.port,
-                                     runner.requests_for("health", threads, ds)))
+                                     runner.requests_for("health", threads, ds),
+                                     master_pid=nopool.pid))
         if backend == "sqlite":
             quiet = start("janus-sqlite-no-access-line", extra={"JANUS_LOG_LEVEL": "WARNING"})
             targets.append(runner.Target(backend, "user_get", "no access line", quiet.port,
-                                         runner.requests_for("user_get", threads, ds)))
+                                         runner.requests_for("user_get", threads, ds),
+                                         master_pid=quiet.pid))
             login = start("janus-sqlite-logins", extra={"JANUS_RATE_LIMIT_LOGIN": ""})
             targets.append(runner.Target(backend, "login", "pooled", login.port,
-                                         runner.requests_for("login", threads, ds)))
+                                         runner.requests_for("login", threads, ds),
+                                         master_pid=login.pid))
     return servers, targets, janus_servers
 
 

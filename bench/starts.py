@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from bench import load, runner, workerload
+from bench import baseline, load, runner, workerload
 from bench.server import Server
 
 CONNECTIONS = 16
@@ -120,7 +120,7 @@ def measure(env: dict, tmp, ds, starts: int, seconds: float, warmup: float,
     for n in range(1, starts + 1):
         print(f"  fresh start {n}/{starts}", file=sys.stderr, flush=True)
         for name, app, server_env, ready, request in (
-                ("baseline", "bench.baseline:app", env, "/", load.get("/")),
+                ("baseline", "bench.baseline:app", {**env, **baseline.ENV}, "/", load.get("/")),
                 ("janus", "app:app", janus_env, "/health", janus_request)):
             server = Server(f"starts-{name}-{n}", app, server_env, tmp, ready)
             runs[name].append(measure_start(server, request, connections, seconds, warmup))

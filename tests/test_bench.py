@@ -13,9 +13,11 @@ from bench import (
     analysis_load,
     fleet,
     inprocess,
+    load,
     logins,
     memory,
     report,
+    runner,
     starts,
     summary_sql,
     targets,
@@ -362,3 +364,56 @@ def test_workerload_reads_each_workers_cpu_and_connections(tmp_path):
     assert workerload.workers_ticks(100, tmp_path) == {101: 320, 102: 45}
     assert workerload.total_ticks(100, tmp_path) == 365 + 40
     assert workerload.ticks_delta({101: 300}, {101: 320, 103: 7}) == {101: 20, 103: 7}
+
+
+def _result(requests, reconnects):
+    return load.Result(requests=requests, errors=0, reconnects=reconnects, seconds=1.0,
+                       client_cpu=0.1, p50_ms=1.0, p99_ms=2.0, statuses={})
+
+
+@pytest.mark.parametrize(("reconnects", "kept", "discarded"), [
+    ((0,), 0, 0),          # no restart: one measurement
+    ((4, 0), 1, 1),        # a restart: measured again, the clean one kept
+    ((4, 2, 1), 2, 2),     # restarts every time: the last try is kept anyway
+])
+def test_a_round_with_a_worker_restart_is_measured_again(monkeypatch, reconnects, kept,
+                                                          discarded):
+    tries = iter([_result(1000 + n, r) for n, r in enumerate(reconnects)])
+    ticks = iter(range(0, 1000, 50))  # every reading 50 ticks after the previous one
+    monkeypatch.setattr(load, "run", lambda port, per_thread, seconds: next(tries))
+    monkeypatch.setattr(workerload, "total_ticks", lambda pid: next(ticks))
+    target = runner.Target("sqlite", "images_list", "pooled", 1, [], master_pid=4242)
+    runner.measure_round(target, 3.0)
+    assert [r.requests for r in target.rounds] == [1000 + kept]
+    assert [r.requests for r in target.restarted] == [1000 + n for n in range(discarded)]
+    # the kept try's own ticks: 50 between its two readings
+    assert target.cpu_us == [pytest.approx(50 / workerload.TICKS_PER_SECOND * 1e6
+                                           / (1000 + kept))]
+
+
+def test_a_target_summary_gives_cpu_per_request_and_its_spread():
+    target = runner.Target("sqlite", "images_list", "pooled", 1, [])
+    target.rounds = [_result(1000, 0), _result(500, 0), _result(800, 0)]
+    target.cpu_us = [1000.0, 1100.0, 1250.0]
+    target.restarted = [_result(200, 9)]
+    s = target.summary()
+    assert (s["cpu_us_median"], s["cpu_spread"]) == (1100.0, pytest.approx(0.25))
+    assert s["spread"] == pytest.approx(0.5)
+    assert [r["reconnects"] for r in s["restarted_rounds"]] == [9]
+    no_cpu = runner.Target("baseline", "health", "bare WSGI", 1, [], rounds=target.rounds)
+    assert (no_cpu.summary()["cpu_us_median"], no_cpu.summary()["cpu_spread"]) == (None, None)
+
+
+def test_cold_and_hot_time_each_call_alone_and_evict_before_the_cold_one(monkeypatch):
+    events = []
+    clock = iter(range(0, 10_000))  # every reading one "second" after the previous
+    monkeypatch.setattr(inprocess.timing, "cpu", lambda: next(clock))
+    figures = inprocess.cold_and_hot(lambda: events.append("call"), 3,
+                                     evict=lambda: events.append("evict"))
+    assert events == ["call", "evict", "call"] * 3
+    assert figures == {"hot_us": 1e6, "cold_us": 1e6}  # one tick between the readings
+
+
+def test_evicting_reads_more_than_a_cache_holds():
+    assert len(inprocess._EVICT) >= 8 * 1024 * 1024
+    assert inprocess.evict_caches() == 0

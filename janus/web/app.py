@@ -26,7 +26,7 @@ from janus.mail import sender as mail_sender
 from janus.ratelimit import RateLimits
 from janus.services.files import start_sweep
 from janus.storage import open_store
-from janus.web import console, cors, metrics, openapi, plugins
+from janus.web import access_line, console, cors, metrics, openapi, plugins
 from janus.web.addresses import AddressList, client_address
 from janus.web.console import errors as console_errors
 from janus.web.console.headers import is_console
@@ -56,7 +56,6 @@ ROUTE_MODULES = (health, auth, password_reset, email_verification, users, admins
                  image_files, image_analysis, logs, summary, analytics, security, exports, docs,
                  metrics)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-access_log = logging.getLogger("janus.access")
 
 
 _line_encoder = msgspec.json.Encoder(enc_hook=str)
@@ -89,6 +88,7 @@ def configure_logging(level: str) -> None:
     logger.setLevel(level)
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
+        handler.name = access_line.HANDLER_NAME  # where the access line is written too
         handler.setFormatter(JsonLineFormatter())
         handler.formatter.converter = time.gmtime
         logger.addHandler(handler)
@@ -128,12 +128,10 @@ def _after_request():
     env = request.environ
     response.set_header("X-Request-ID", env.get("janus.request_id", "-"))
     started = env.get("janus.started")
-    access_log.info({
-        "message": "request", "request_id": env.get("janus.request_id"),
-        "method": request.method, "path": request.path, "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-        "user_id": env.get("janus.user_id"), "ip": env.get("janus.client_ip"),
-    })
+    access_line.write(
+        env.get("janus.request_id"), request.method, request.path, response.status_code,
+        round((time.perf_counter() - started) * 1000, 2) if started else None,
+        env.get("janus.user_id"), env.get("janus.client_ip"))
 
 
 def _with_secret_key(config: Config) -> Config:

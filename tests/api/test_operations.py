@@ -2,8 +2,11 @@
 request ids, the access log and CORS."""
 from __future__ import annotations
 
+import io
 import json
+import logging
 import re
+import time
 
 import pytest
 import webtest
@@ -13,6 +16,7 @@ from janus.errors import RETRY_AFTER_UNAVAILABLE
 from janus.migrate import migration_names
 from janus.models import SecurityEvent
 from janus.repos.images import images
+from janus.web import access_line
 from janus.web.app import JsonLineFormatter, create_app
 from tests.api.helpers import CLIENT_IP, assert_error, call, image_body, upload
 from tests.helpers import migrate
@@ -174,11 +178,35 @@ def test_user_agent_in_utf8_is_decoded(client, alice):
 
 # -- access log -------------------------------------------------------------
 
-def _access(records):
-    return [r for r in records if r.name == "janus.access"]
+@pytest.fixture(params=["file", "memory", "logger"])
+def access_lines(request, tmp_path, janus_log, monkeypatch):
+    """The access lines written from now on, parsed, wherever they go: the
+    JSON handler's file (one os.write per line), a stream with no file
+    behind it, or, with logging set up without that handler, records of
+    the janus.access logger formatted as JSON lines."""
+    logger = logging.getLogger("janus")
+    (handler,) = [h for h in logger.handlers if h.name == access_line.HANDLER_NAME]
+    formatter = JsonLineFormatter()
+    if request.param == "logger":
+        monkeypatch.setattr(logger, "handlers", [h for h in logger.handlers if h is not handler])
+        return lambda: [formatter.format(r) for r in janus_log.records
+                        if r.name == "janus.access"]
+    if request.param == "file":
+        stream = open(tmp_path / "access.log", "w+")  # noqa: SIM115 -- closed below
+        request.addfinalizer(stream.close)
+    else:
+        stream = io.StringIO()
+    previous = handler.setStream(stream)
+    request.addfinalizer(lambda: handler.setStream(previous))
+
+    def lines():
+        stream.seek(0)
+        return [line for line in stream.read().splitlines(keepends=True)
+                if '"janus.access"' in line]
+    return lines
 
 
-def test_one_json_access_line_per_request(make_config, janus_log, alice, monkeypatch):
+def test_one_json_access_line_per_request(make_config, access_lines, alice, monkeypatch):
     client = webtest.TestApp(create_app(make_config(JANUS_LOG_LEVEL="INFO")),
                              extra_environ={"REMOTE_ADDR": CLIENT_IP})
     monkeypatch.setattr(images, "delete", lambda *a, **k: 1 / 0)
@@ -192,21 +220,23 @@ def test_one_json_access_line_per_request(make_config, janus_log, alice, monkeyp
         ("GET", "/images", None, None, 401, None),
         ("DELETE", f"/images/{image['id']}", alice, None, 500, alice.id),
     ]
-    formatter = JsonLineFormatter()
     for method, path, actor, data, status, user_id in requests:
-        janus_log.clear()
+        before = len(access_lines())
         if method == "POST":
             res = call(client, method, path, actor, json=data)
         else:
             res = call(client, method, path, actor, params=data or "")
         assert res.status_int == status, res.text
-        lines = _access(janus_log.records)
+        lines = access_lines()[before:]
         assert len(lines) == 1, (method, path, lines)
-        line = formatter.format(lines[0])
+        line = lines[0].rstrip("\n")
         assert "\n" not in line
         entry = json.loads(line)
-        assert entry["logger"] == "janus.access"
-        assert entry["level"] == "info"
+        assert list(entry) == ["ts", "level", "logger", "message", "request_id", "method",
+                               "path", "status", "duration_ms", "user_id", "ip"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["ts"])
+        assert (entry["logger"], entry["level"], entry["message"]) == \
+            ("janus.access", "info", "request")
         assert (entry["method"], entry["path"], entry["status"], entry["user_id"]) == \
             (method, path, status, user_id)
         assert isinstance(entry["duration_ms"], (int, float)) and entry["duration_ms"] >= 0
@@ -215,11 +245,23 @@ def test_one_json_access_line_per_request(make_config, janus_log, alice, monkeyp
         assert "Authorization" not in line and alice.token not in line
 
 
-def test_access_log_follows_the_configured_level(make_config, janus_log):
+def test_access_line_time_is_the_formatters(make_config, access_lines):
+    """The access line's ts is what the JSON formatter writes for a record made
+    at the same moment (UTC, to the second)."""
+    client = webtest.TestApp(create_app(make_config(JANUS_LOG_LEVEL="INFO")))
+    formatter = JsonLineFormatter()
+    formatter.converter = time.gmtime
+    for _ in range(3):
+        before = formatter.formatTime(logging.makeLogRecord({}), "%Y-%m-%dT%H:%M:%S") + "Z"
+        assert client.get("/health").status_int == 200
+        after = formatter.formatTime(logging.makeLogRecord({}), "%Y-%m-%dT%H:%M:%S") + "Z"
+        assert json.loads(access_lines()[-1])["ts"] in (before, after)
+
+
+def test_access_log_follows_the_configured_level(make_config, access_lines):
     client = webtest.TestApp(create_app(make_config(JANUS_LOG_LEVEL="WARNING")))
-    janus_log.clear()
     assert client.get("/health").status_int == 200
-    assert _access(janus_log.records) == []
+    assert access_lines() == []
 
 
 # -- CORS -------------------------------------------------------------------
@@ -296,7 +338,7 @@ def test_foreign_origin_gets_no_cors_headers(cors_client, alice, origin):
     ("10.0.0.2", "203.0.113.9", CLIENT_IP),               # the peer is not a trusted proxy
 ])
 def test_client_address_comes_from_trusted_proxies_only(db, make_config, alice, trusted,
-                                                        forwarded, recorded, janus_log):
+                                                        forwarded, recorded, access_lines):
     config = make_config(JANUS_TRUSTED_PROXIES=trusted, JANUS_LOG_LEVEL="INFO")
     client = webtest.TestApp(create_app(config), extra_environ={"REMOTE_ADDR": CLIENT_IP})
     res = client.post_json("/auth/login", {"login": "alice", "password": "wrong password"},
@@ -304,5 +346,5 @@ def test_client_address_comes_from_trusted_proxies_only(db, make_config, alice, 
     assert res.json["error"]["code"] == "unauthorized"
     event = SecurityEvent.select().order_by(SecurityEvent.id.desc()).first()
     assert (event.action, event.ip) == ("login_failed", recorded)
-    lines = _access(janus_log.records)
-    assert lines and lines[-1].msg["ip"] == recorded
+    lines = access_lines()
+    assert lines and json.loads(lines[-1])["ip"] == recorded
