@@ -33,11 +33,12 @@ def _strip(value: str) -> str:
     return value.strip()
 
 
+LOG_SORT = ("action", "module")
 LOGS = Listing(
     logs, _user(Log), _action(Log),
     Filter("module", Log.module, str, "The part of the application the event comes from."),
     Filter("level", Log.level, Level, "Severity."),
-    _source(Log), owner=Log.user)
+    _source(Log), owner=Log.user, sort=LOG_SORT)
 LogQuery = LOGS.query_struct("LogQuery", ListQuery)
 
 # The console's audit timeline: the filters of GET /logs, and the object a
@@ -47,7 +48,7 @@ TIMELINE = Listing(
     Filter("object_type", Log.log_metadata["object_type"], Module,
            "The kind of object the row is about."),
     Filter("object_id", Log.log_metadata["object_id"], Id, "The object the row is about."),
-    owner=Log.user)
+    owner=Log.user, sort=LOG_SORT)
 TimelineQuery = TIMELINE.query_struct("TimelineQuery", ListQuery)
 
 SECURITY_EVENTS = Listing(
@@ -57,7 +58,7 @@ SECURITY_EVENTS = Listing(
            normalise=normalise_account),
     Filter("ip", SecurityEvent.ip, str, "Client address (IPv4 or IPv6).",
            normalise=normalise_ip),
-    _source(SecurityEvent), owner=SecurityEvent.user)
+    _source(SecurityEvent), owner=SecurityEvent.user, sort=("action",))
 SecurityEventQuery = SECURITY_EVENTS.query_struct("SecurityEventQuery", ListQuery)
 
 ANALYTICS = Listing(
@@ -65,5 +66,5 @@ ANALYTICS = Listing(
     Filter("research_topic", Analytics.research_topic, str, "What the record is about.",
            normalise=_strip),
     Filter("image_id", Analytics.image, Id, "Id of the image this is about, or null."),
-    _user(Analytics), owner=Analytics.user)
+    _user(Analytics), owner=Analytics.user, sort=("research_topic",))
 AnalyticsQuery = ANALYTICS.query_struct("AnalyticsQuery", ListQuery)

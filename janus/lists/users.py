@@ -22,7 +22,8 @@ USERS = Listing(
     # Two values: each its own compiled shape rather than a parameter.
     Filter("is_active", User.is_active, bool,
            "False for a deactivated account, which cannot log in.", shape=True),
-    owner=User.id)  # a user sees themselves
+    owner=User.id,  # a user sees themselves
+    sort=("email", "username"))
 UserQuery = USERS.query_struct("UserQuery", ListQuery)
 
 
@@ -39,5 +40,6 @@ ADMINS = Listing(
     Filter("admin_level", Admin.admin_level, AdminLevel,
            "Admin rights: moderator (read everything, moderate) or superadmin (also manage "
            "admins); null for a plain user."),
-    owner=None)  # moderators and up
+    owner=None,  # moderators and up
+    sort=("admin_level",))
 AdminQuery = ADMINS.query_struct("AdminQuery", ListQuery)
