@@ -132,8 +132,9 @@ def _name_allowed(error: ValidationError, struct_type, root: str) -> None:
     name = detail["path"].removeprefix(root + ".")
     info = msgspec.inspect.type_info(struct_type)
     field = next((f for f in getattr(info, "fields", ()) if f.encode_name == name), None)
-    options = [field.type] if field is not None else []
-    options += getattr(field.type, "types", ()) if field is not None else []
+    kind = field.type if field is not None else None
+    kind = kind.type if isinstance(kind, msgspec.inspect.Metadata) else kind
+    options = [kind, *getattr(kind, "types", ())]  # Literal, or Literal | None
     values = next((t.values for t in options if isinstance(t, msgspec.inspect.LiteralType)),
                   None)
     if values is not None:
