@@ -41,7 +41,7 @@ class ImageOut(msgspec.Struct):
 class ImagePage(msgspec.Struct):
     items: list[ImageOut]
     next_cursor: str | None
-    total: Total = None
+    total: Total
 
 
 class ImageFields(Request):

@@ -38,7 +38,7 @@ class LogOut(msgspec.Struct):
 class LogPage(msgspec.Struct):
     items: list[LogOut]
     next_cursor: str | None
-    total: Total = None
+    total: Total
 
 
 class LogCreateIn(Request):
@@ -66,7 +66,7 @@ class SecurityEventOut(msgspec.Struct):
 class SecurityEventPage(msgspec.Struct):
     items: list[SecurityEventOut]
     next_cursor: str | None
-    total: Total = None
+    total: Total
 
 
 class SecurityEventCreateIn(Request):
@@ -93,7 +93,7 @@ class AnalyticsOut(msgspec.Struct):
 class AnalyticsPage(msgspec.Struct):
     items: list[AnalyticsOut]
     next_cursor: str | None
-    total: Total = None
+    total: Total
 
 
 class AnalyticsFields(Request):

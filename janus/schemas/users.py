@@ -38,7 +38,7 @@ class UserOut(msgspec.Struct):
 class UserPage(msgspec.Struct):
     items: list[UserOut]
     next_cursor: str | None
-    total: Total = None
+    total: Total
 
 
 class RegisterIn(Request):
@@ -115,7 +115,7 @@ class AdminOut(msgspec.Struct):
 class AdminPage(msgspec.Struct):
     items: list[AdminOut]
     next_cursor: str | None
-    total: Total = None
+    total: Total
 
 
 class AdminCreateIn(Request):
