@@ -72,9 +72,11 @@ class Order:
         return self.key.startswith("-")
 
 
-def encode_cursor(order: Order, value, row_id: int) -> str:
+def encode_cursor(sort: str, value, row_id: int) -> str:
+    """The cursor after the row ``row_id`` whose value is ``value`` in the
+    order ``sort`` names (``Order.key``)."""
     shown = value.isoformat() if isinstance(value, datetime) else value
-    raw = json.dumps([CURSOR_VERSION, order.key, shown, row_id], ensure_ascii=False).encode()
+    raw = json.dumps([CURSOR_VERSION, sort, shown, row_id], ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -134,7 +136,7 @@ def page_of(rows: list, limit: int, order: Order, position) -> Page:
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
-    return Page(rows, encode_cursor(order, *position(rows[-1])))
+    return Page(rows, encode_cursor(order.key, *position(rows[-1])))
 
 
 class Repository:
