@@ -121,12 +121,13 @@ class Api:
         options.setdefault("errors", (404,))
         self.route("GET", path, **options)(handler)
 
-    def get_list(self, path: str, page: Callable, **options):
-        """GET of a list: ``page(actor, query)``, one page Struct (the list's
-        compiled read in janus.lists.reads), with a ``Link: rel="next"``
-        header when there is a next page. Every list pages the same way."""
+    def get_list(self, path: str, reads, **options):
+        """GET of a list: ``reads.page(actor, query)``, one page Struct (the
+        list's compiled reads, janus.lists.reads.Resource), with a ``Link:
+        rel="next"`` header when there is a next page. Every list pages the
+        same way."""
         def handler(actor, query):
-            result = page(actor, query)
+            result = reads.page(actor, query)
             if result.next_cursor is not None:
                 response.set_header("Link", f'<{self._next_page(result.next_cursor)}>; '
                                     'rel="next"')

@@ -9,7 +9,7 @@ from janus.services import admins
 
 
 def register(api) -> None:
-    api.get_list("/admins", admin_reads.page, name="list_admins",
+    api.get_list("/admins", admin_reads, name="list_admins",
                  summary="List admins (admins only)", tag="admins", query=AdminQuery,
                  response=AdminPage, errors=(403,))
 

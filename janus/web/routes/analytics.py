@@ -15,7 +15,7 @@ from janus.services import records
 
 
 def register(api) -> None:
-    api.get_list("/analytics", analytics_reads.page, name="list_analytics",
+    api.get_list("/analytics", analytics_reads, name="list_analytics",
                  summary="List analytics records (newest first by default)", tag="analytics",
                  query=AnalyticsQuery, response=AnalyticsPage)
 

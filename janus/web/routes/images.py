@@ -19,7 +19,7 @@ from janus.services import images
 def register(api) -> None:
     store, max_pixels = api.store, api.config.max_image_pixels
 
-    api.get_list("/images", image_reads.page, name="list_images",
+    api.get_list("/images", image_reads, name="list_images",
                  summary="List images (newest first by default)", tag="images", query=ImageQuery,
                  response=ImagePage)
 

@@ -15,7 +15,7 @@ REPORTED = ("Recorded as yours, with source \"client\". Any action name is accep
 
 
 def register(api) -> None:
-    api.get_list("/logs", log_reads.page, name="list_logs",
+    api.get_list("/logs", log_reads, name="list_logs",
                  summary="List audit rows (newest first by default)", tag="logs", query=LogQuery,
                  response=LogPage)
 

@@ -21,7 +21,7 @@ REPORTED = ("For another component (a gateway, say) to pass on what it saw. Stor
 
 
 def register(api) -> None:
-    api.get_list("/security-events", security_event_reads.page, name="list_security_events",
+    api.get_list("/security-events", security_event_reads, name="list_security_events",
                  summary="List security events (newest first by default)", tag="security",
                  query=SecurityEventQuery, response=SecurityEventPage)
 

@@ -18,7 +18,7 @@ from janus.services import accounts
 def register(api) -> None:
     store = api.store
 
-    api.get_list("/users", user_reads.page, name="list_users",
+    api.get_list("/users", user_reads, name="list_users",
                  summary="List users (yourself, or everyone for admins)", tag="users",
                  query=UserQuery, response=UserPage)
 
