@@ -1,4 +1,4 @@
-"""The million-row targets, in-process through the WSGI app (B3, B4, B5, S1).
+"""The million-row targets, in-process through the WSGI app (B3, B4, B5, S1, C1).
 
 Per backend, ONE temporary database (SQLite file in the temp directory;
 PostgreSQL ``janus_bench_<random>``, dropped at the end) is migrated and
@@ -21,6 +21,8 @@ perceptual hashes) and 200,000 security events (``--quick``: a tenth), then
   (bench/bigdata_export.py).
 - S1: ``GET /images/<id>/similar`` (defaults: max_distance=10, limit=20) as
   the admin against ``SELECT COUNT(*) FROM images WHERE phash IS NOT NULL``.
+- C1: ``GET /logs?limit=50&count=true`` against the same page without the
+  count, over every log and over one user's (bench/bigdata_counts.py).
 
 Times are wall-clock (a PostgreSQL query's time is spent in the server
 process), one call at a time, in rounds (bench/timing.py).
@@ -35,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from bench import bigdata_export, dataset, inprocess, summary_sql, timing
+from bench import bigdata_counts, bigdata_export, dataset, inprocess, summary_sql, timing
 from bench.generate import _empty_logs, raw_insert
 from janus.db import database
 from janus.models import Admin, User, utcnow
@@ -148,6 +150,8 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
         checks = summary_sql.check(summary, summary_sql.run(30, naive_utc(since)))
         probe = f"/images/{_probe()}/similar"
         similar = inprocess.get_json(app, probe, token)
+        counted_user = bigdata_counts.busiest_user()
+        totals = bigdata_counts.check(app, token, counted_user, scale["logs"])
         ops = {
             "page_1": lambda: inprocess.call(app, "GET", f"/logs?limit={LIMIT}", token),
             "page_1000": lambda: inprocess.call(app, "GET", page_1000, token),
@@ -155,6 +159,7 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
             "summary": lambda: inprocess.call(app, "GET", "/analytics/summary?days=30", token),
             "count": _count_hashes,
             "similar": lambda: inprocess.call(app, "GET", probe, token),
+            **bigdata_counts.ops(app, token, counted_user),
         }
         _say(f"  big data, {backend}: {rounds} rounds ", end="")
         figures = timing.measure(ops, rounds, min_seconds, lambda: _say(".", end=""))
@@ -167,7 +172,7 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
     return {"logs": scale["logs"], "images": scale["images"], "security": scale["security"],
             "users": scale["users"] + 1, "generate": filled["generate"],
             "follow_seconds": follow_s, "pages": PAGE, "summary_checks": checks,
-            "similar_returned": len(similar["items"]),
+            "similar_returned": len(similar["items"]), "counted": totals,
             "ops": figures, "exports": exports}
 
 

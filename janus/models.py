@@ -32,6 +32,16 @@ def utcnow() -> datetime:
 KEYSET_INDEX = (("created_at", "id"), False)
 KEYSET_TIMESTAMP_INDEX = (("timestamp", "id"), False)
 
+
+def sort_indexes(*fields: str, owner: str | None = None) -> tuple:
+    """The indexes that make a page sorted by each of ``fields`` (``?sort=``,
+    janus.lists) an index range: (field, id), and (owner, field, id) for one
+    owner's rows (migrations/015_sort_indexes.py)."""
+    found = [((field, "id"), False) for field in fields]
+    if owner is not None:
+        found += [((owner, field, "id"), False) for field in fields]
+    return tuple(found)
+
 # Who wrote a logs or security row: the service itself, or a client through
 # POST /logs or POST /security-events (migrations/009_row_source.py). Only
 # the service's rows act: lockout, unlock and every count read those alone.
@@ -109,7 +119,7 @@ class User(BaseModel):
 
     class Meta:
         table_name = "users"
-        indexes = (KEYSET_INDEX,)
+        indexes = (KEYSET_INDEX, *sort_indexes("email", "username"))
 
 
 class Admin(BaseModel):
@@ -125,6 +135,7 @@ class Admin(BaseModel):
 
     class Meta:
         table_name = "admins"
+        indexes = (KEYSET_INDEX, *sort_indexes("admin_level"))
 
 
 class AuthToken(BaseModel):
@@ -167,6 +178,7 @@ class Image(BaseModel):
             (("owner", "created_at", "id"), False),  # one owner's pages
             # One owner never holds the same bytes twice.
             (("owner", "sha256"), True),
+            *sort_indexes("filename", "width", "file_size", owner="owner"),
         )
 
 
@@ -177,7 +189,7 @@ class Log(BaseModel):
 
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="logs",
                              index=False)  # (user, timestamp, id) covers it
-    action = pw.CharField(max_length=64, index=True)
+    action = pw.CharField(max_length=64)  # (action, id) covers it
     module = pw.CharField(max_length=32)
     level = pw.CharField(max_length=16, default="info")
     timestamp = pw.DateTimeField(default=utcnow)  # (timestamp, id) covers it
@@ -186,11 +198,12 @@ class Log(BaseModel):
 
     class Meta:
         table_name = "logs"
-        indexes = (KEYSET_TIMESTAMP_INDEX, (("user", "timestamp", "id"), False))
+        indexes = (KEYSET_TIMESTAMP_INDEX, (("user", "timestamp", "id"), False),
+                   *sort_indexes("action", "module", owner="user"))
 
 
 class Analytics(BaseModel):
-    research_topic = pw.CharField(max_length=128, index=True)
+    research_topic = pw.CharField(max_length=128)  # (research_topic, id) covers it
     data = pw.JSONField()
     image = pw.ForeignKeyField(Image, null=True, on_delete="CASCADE", backref="analytics")
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="analytics",
@@ -200,7 +213,8 @@ class Analytics(BaseModel):
 
     class Meta:
         table_name = "analytics"
-        indexes = (KEYSET_INDEX, (("user", "created_at", "id"), False))
+        indexes = (KEYSET_INDEX, (("user", "created_at", "id"), False),
+                   *sort_indexes("research_topic", owner="user"))
 
 
 class SecurityEvent(BaseModel):
@@ -212,7 +226,7 @@ class SecurityEvent(BaseModel):
     # Not indexed alone: (user, timestamp, id) covers it.
     user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL",
                              backref="security_events", index=False)
-    action = pw.CharField(max_length=32, index=True)
+    action = pw.CharField(max_length=32)  # (action, id) covers it
     account = pw.CharField(max_length=254, null=True)
     ip = pw.CharField(max_length=45, null=True)
     user_agent = pw.CharField(max_length=512, null=True)
@@ -231,6 +245,7 @@ class SecurityEvent(BaseModel):
             # The lockout's reads: one account's service rows of some actions
             # in a time range (janus.repos.security).
             (("account", "source", "action", "timestamp"), False),
+            *sort_indexes("action", owner="user"),
         )
 
 

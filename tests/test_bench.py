@@ -92,14 +92,21 @@ def test_all_rows_name_every_target_once_at_least_in_order():
     assert targets.summary_line(rows).startswith(f"1 of {len(rows)} rows pass, 1 fail")
 
 
-def test_bigdata_rows_give_b3_b4_b5_s1_per_backend():
+def test_bigdata_rows_give_b3_b4_b5_s1_c1_per_backend():
     ops = {name: {"rounds_ms": rounds, "median_ms": rounds[1]} for name, rounds in {
         "page_1": [2.0, 2.0, 2.0], "page_1000": [2.2, 2.4, 2.6],
         "summary_sql": [10, 10, 10], "summary": [30, 30, 30],
-        "count": [5, 5, 5], "similar": [10, 10, 10]}.items()}
+        "count": [5, 5, 5], "similar": [10, 10, 10],
+        "list": [1.0, 1.0, 1.0], "list_count": [40, 50, 60],
+        "user_list": [1.0, 1.0, 1.0], "user_list_count": [2.0, 3.0, 4.0]}.items()}
     result = {"sqlite": {"logs": 1_000_000, "images": 1_000_000, "security": 200_000,
-                         "ops": ops, "generate": {"rows": 1_000_000, "rows_per_s": 20_000,
-                                                  "raw_rows_per_s": [50_000, 40_000, 30_000]}}}
+                         "ops": ops, "counted": {"list_count": 1_000_000,
+                                                 "user_list_count": 2_000},
+                         "generate": {"rows": 1_000_000, "rows_per_s": 20_000,
+                                      "raw_rows_per_s": [50_000, 40_000, 30_000]}}}
+    c1 = [r for r in targets.bigdata_rows(result) if r["id"] == "C1"]
+    assert [r["value"] for r in c1] == [pytest.approx(50), pytest.approx(3)]
+    assert "one user's 2,000 logs" in c1[1]["what"]
     rows = {r["id"]: r for r in targets.bigdata_rows(result)}
     assert rows["B3"]["value"] == pytest.approx(1.2) and rows["B3"]["verdict"] == targets.PASS
     assert rows["B5"]["value"] == pytest.approx(3.0) and rows["B5"]["verdict"] == targets.FAIL

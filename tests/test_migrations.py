@@ -160,12 +160,12 @@ def dropped_composite_index(m):
 
 
 def dropped_column_index(m):
-    class Log(m.Log):
-        action = pw.CharField(max_length=64)
+    class AuthToken(m.AuthToken):
+        expires_at = pw.DateTimeField()
 
         class Meta:
-            table_name = "logs"
-    return {m.Log: Log}
+            table_name = "auth_tokens"
+    return {m.AuthToken: AuthToken}
 
 
 def lost_unique(m):
@@ -216,7 +216,7 @@ DRIFTS = [
     (column_type, "images", "+ images.width: "),
     (varchar_length, "users", "+ users.email: "),
     (dropped_composite_index, "logs", "- logs index (user_id, timestamp, id): non-unique"),
-    (dropped_column_index, "logs", "- logs index (action): non-unique"),
+    (dropped_column_index, "auth_tokens", "- auth_tokens index (expires_at): non-unique"),
     (lost_unique, "users", "+ users index (username): non-unique"),
     (renamed_index, "images", "name=images_one_copy_per_owner"),
     (on_delete, "analytics",
@@ -564,3 +564,35 @@ def test_014_marks_every_existing_account_verified_and_rolls_back(db_factory):
         router.run()  # and forward again
         assert db.execute_sql("SELECT count(*) FROM users WHERE email_verified_at IS NULL"
                               ).fetchone() == (0,)
+
+
+# -- 015: sort indexes ---------------------------------------------------------------
+
+def _index_columns(db, table: str) -> set[tuple[str, ...]]:
+    return {tuple(index.columns) for index in db.get_indexes(table)}
+
+
+def test_015_adds_the_sort_indexes_and_rolls_back(db_factory):
+    url = db_factory.new_url()
+    with opened(url) as db:
+        router = Router(db, migrate_dir=MIGRATIONS_DIR)
+        router.run("014_email_verification")
+        assert ("action",) in _index_columns(db, "logs")
+        assert ("user_id", "action", "id") not in _index_columns(db, "logs")
+
+        router.run("015_sort_indexes")
+        for table, wanted in [("users", {("email", "id"), ("username", "id")}),
+                              ("admins", {("created_at", "id"), ("admin_level", "id")}),
+                              ("images", {("owner_id", "width", "id"), ("file_size", "id")}),
+                              ("logs", {("action", "id"), ("user_id", "module", "id")}),
+                              ("security", {("user_id", "action", "id")}),
+                              ("analytics", {("research_topic", "id")})]:
+            assert wanted <= _index_columns(db, table), table
+        # Each replaced index is a leading prefix of a new one.
+        assert ("action",) not in _index_columns(db, "logs")
+        assert ("research_topic",) not in _index_columns(db, "analytics")
+
+        router.rollback()
+        assert ("action",) in _index_columns(db, "logs")
+        assert ("user_id", "action", "id") not in _index_columns(db, "logs")
+        assert ("email", "id") not in _index_columns(db, "users")

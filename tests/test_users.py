@@ -237,6 +237,10 @@ def _raw(payload) -> str:
     _raw(["not a time", 5]), _raw(["2024-01-01T00:00:00", "5"]),
     _raw(["2024-01-01T00:00:00", True]), _raw([None, 5]),
     _raw(["2024-01-01T00:00:00", 10**30]), _raw(["2024-01-01T00:00:00", -3]),
+    # the current format: another sort, or a value or id the order cannot hold
+    _raw([2, "email", "a@example.com", 5]), _raw([2, "-created_at", "not a time", 5]),
+    _raw([2, "-created_at", 5, 5]), _raw([2, "-created_at", "2024-01-01T00:00:00", 0]),
+    _raw([3, "-created_at", "2024-01-01T00:00:00", 5]), _raw([2, "-created_at", None, 5]),
 ])
 def test_invalid_cursor_is_a_validation_error(db, cursor):
     make_user()
@@ -249,7 +253,7 @@ def test_cursor_encoding_round_trips(db):
     rows = [make_user() for _ in range(3)]
     spread(rows, [0, 0, 0])
     newest = max(r.id for r in rows)
-    page = users.page(limit=10, cursor=encode_cursor(T0, newest))
+    page = users.page(limit=10, cursor=encode_cursor("-created_at", T0, newest))
     assert sorted(r.id for r in page.items) == sorted(r.id for r in rows if r.id != newest)
 
 

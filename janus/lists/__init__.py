@@ -1,14 +1,14 @@
 """Each list route's one declaration (``Listing``): its filters -- field,
 column, operator, normaliser, description, console label -- and who may
-read which rows. (Which fields sort and which text search reads come with
-``?sort=`` and ``?q=``, issue 17 part 2.)
+read which rows, and which fields sort (``?sort=``).
 
 From a declaration come the query Struct (msgspec validation, and through
 it the OpenAPI parameters and their descriptions), the values a request
 filters by (normalised here, once), the narrowing of a query (``narrow``:
 the ORM form, and the compiled form janus.lists.reads builds from it with
 stand-in values, which pass through ``narrow`` untouched because nothing
-there changes a value), and the console's filter inputs.
+there changes a value), the keyset order of a page (``order``), and the
+console's filter inputs.
 
 Adding a filter to a list is one ``Filter`` in its declaration.
 """
@@ -18,13 +18,13 @@ import dataclasses
 import operator
 import typing
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import peewee as pw
 
 from janus.access import Actor, require_level, visible
-from janus.repos.base import Repository
+from janus.repos.base import Order, Page, Repository
 
 # What a filter compares with: the column on the left, the value on the right.
 OPERATORS = {"eq": operator.eq, "ge": operator.ge, "le": operator.le}
@@ -63,18 +63,37 @@ class Filter:
 
 
 class Listing:
-    """One list: ``repo`` pages it, newest first; ``owner``: the column that
-    says whose a row is (each user sees their own, admins every row), None:
-    moderators and up only; ``filters`` narrow it; ``check(since, until)``
-    refuses a query before it runs (422)."""
+    """One list: ``repo`` pages it, newest first unless ``?sort=`` names one
+    of the ``sort`` fields (columns of ``repo.model``; its ordering time is
+    always one); ``owner``: the column that says whose a row is (each user
+    sees their own, admins every row), None: moderators and up only;
+    ``filters`` narrow it; ``check(since, until)`` refuses a query before it
+    runs (422)."""
 
     def __init__(self, repo: Repository, *filters: Filter, owner: pw.Field | None,
-                 check: Callable | None = None):
+                 check: Callable | None = None, sort: tuple[str, ...] = ()):
         self.repo, self.owner, self.filters = repo, owner, {f.name: f for f in filters}
         self.check = check
         for f in filters:
             if f.op not in OPERATORS:
                 raise ValueError(f"{f.name}: unknown operator {f.op!r}")
+        default = repo.newest_first
+        fields = dict.fromkeys((default.column.name, *sort))
+        # "-field": largest (newest) first; "field": smallest first. Id breaks ties.
+        self.orders = {key: Order(key, getattr(repo.model, name))
+                       for name in fields for key in ("-" + name, name)}
+        self.default_sort = default.key
+
+    def order(self, query: pw.ModelSelect, sort: str, fetch: int, after=None):
+        """``query`` in the order ``?sort=`` names, from just after ``after``
+        (a decoded cursor), ``fetch`` rows at most (export reuses it)."""
+        return self.repo.keyset(query, fetch, after, self.orders[sort])
+
+    def page(self, query: pw.ModelSelect, q) -> Page:
+        """One keyset page of ``query`` (already narrowed) as the list query
+        ``q`` asks: its sort, cursor, limit and ``count``."""
+        return self.repo.page(query, limit=q.limit, cursor=q.cursor,
+                              order=self.orders[q.sort], count=q.count)
 
     def visible(self, query: pw.ModelSelect, actor: Actor) -> pw.ModelSelect:
         """``query`` narrowed to what ``actor`` may read (403 below moderator
@@ -85,10 +104,20 @@ class Listing:
         return visible(query, self.owner, actor)
 
     def query_struct(self, name: str, base: type) -> type:
-        """The list's query: ``base`` (limit, cursor, since, until) and an
-        optional field per filter, described for the OpenAPI document."""
+        """The list's query: ``base`` (limit, cursor, since, until), an
+        optional field per filter, described for the OpenAPI document, the
+        sort (an enum of the declared orders) and ``count``."""
         fields = [(f.name, Annotated[f.type | None, msgspec.Meta(description=f.description)],
                    None) for f in self.filters.values()]
+        sorts = Literal[tuple(self.orders)]  # type: ignore[valid-type]
+        fields.append(("sort", Annotated[sorts, msgspec.Meta(description=(
+            "Order of the rows: a field, smallest first, or -field, largest (newest) "
+            "first; rows that tie are ordered by id the same way. A cursor continues "
+            "the sort it was issued for."))], self.default_sort))
+        fields.append(("count", Annotated[bool, msgspec.Meta(description=(
+            "true: the page also carries total, the number of rows the filters match "
+            "(one more query, costly on large tables: see the docs); else total is "
+            "null."))], False))
         return msgspec.defstruct(name, fields, bases=(base,), kw_only=True,
                                  module=base.__module__)
 

@@ -24,8 +24,9 @@ from janus.schemas.common import Request
 
 FORMATS = ("csv", "ndjson")
 BATCH_ROWS = 1000
-# The list query's fields an export does not take: it streams every page.
-PAGING = frozenset({"limit", "cursor"})
+# The list query's fields an export does not take: it streams every page
+# (and a total would cost a count for nothing).
+PAGING = frozenset({"limit", "cursor", "count"})
 Format = Annotated[Literal[FORMATS], msgspec.Meta(
     description="csv (a header row, then one row per item) or ndjson (one JSON object "
                 "per line, as in the list's items).")]
@@ -57,7 +58,7 @@ def list_query_of(query, list_query: type, *, cursor: str | None):
 
 def export_rows(resource: Resource, list_query: type, actor: Actor, query) -> Iterator[list]:
     """The batches of response Structs ``actor`` may read that ``query``
-    matches, newest first. The first batch is read at once (a refusal --
+    matches, in the list's order (its ?sort=). The first batch is read at once (a refusal --
     403, 422 -- is raised here, before anything is sent); the rest as the
     iterator is consumed, each on a connection of its own.
 

@@ -48,6 +48,11 @@ class Resource:
         self.repo = listing.repo
         self.base = base or self.repo.select
         self._one, self._page = HotQuery(self._one_query), HotQuery(self._page_query)
+        self._count = HotQuery(self._count_query)
+        # Where each order's column and the id are in a row (every sortable
+        # field is one the response shows: its cursor is built from the row).
+        self.positions = {key: (view.place(order.column), view.place(view.model.id))
+                          for key, order in listing.orders.items()}
 
     def _visible(self, slots: Slots, is_admin: bool) -> pw.Select:
         query = self.base(*self.view.columns)
@@ -60,7 +65,7 @@ class Resource:
         query = self._visible(slots, is_admin)
         return query.where(self.view.model.id == slots.integer("id")).limit(1)
 
-    def _page_query(self, slots: Slots, is_admin: bool, given: tuple, after: bool):
+    def _narrowed(self, slots: Slots, is_admin: bool, given: tuple):
         filters, bounds = {}, {}
         for name in given:
             if isinstance(name, tuple):  # (name, value): a value that is part of the shape
@@ -69,10 +74,23 @@ class Resource:
                 bounds[name] = slots.moment(name)
             else:
                 filters[name] = getattr(slots, self.listing.filters[name].kind)(name)
-        query = self.listing.narrow(self._visible(slots, is_admin), filters,
-                                    bounds.get("since"), bounds.get("until"))
-        position = (slots.moment("after_when"), slots.integer("after_id")) if after else None
-        return self.repo.keyset(query, slots.integer("fetch"), position)
+        return self.listing.narrow(self._visible(slots, is_admin), filters,
+                                   bounds.get("since"), bounds.get("until"))
+
+    def _page_query(self, slots: Slots, is_admin: bool, given: tuple, sort: str, after: bool):
+        query = self._narrowed(slots, is_admin, given)
+        # The sort is part of the shape; the cursor's value a stand-in of its column's kind.
+        column = self.listing.orders[sort].column
+        kind = ("moment" if isinstance(column, pw.DateTimeField)
+                else "integer" if isinstance(column, pw.IntegerField) else "text")
+        position = (getattr(slots, kind)("after_value"), slots.integer("after_id")) \
+            if after else None
+        return self.listing.order(query, sort, slots.integer("fetch"), position)
+
+    def _count_query(self, slots: Slots, is_admin: bool, given: tuple):
+        # Joins of the visible select are one row per listed row (to-one), so
+        # counting its rows counts the list's.
+        return self._narrowed(slots, is_admin, given).select(pw.fn.COUNT(pw.SQL("*")))
 
     def _check(self, actor: Actor) -> None:
         if self.owner is None:
@@ -104,12 +122,16 @@ class Resource:
             else:
                 given.append(name)
                 values[name] = value
+        order = self.listing.orders[q.sort]
         if q.cursor:
-            values["after_when"], values["after_id"] = decode_cursor(q.cursor)
-        rows = self._page.rows((actor.is_admin, tuple(given), bool(q.cursor)), values)
-        when, row_id = self.view.position
-        page = page_of(rows, q.limit, lambda row: (row[when], row[row_id]))
-        return self.page_type([self.view.out(row) for row in page.items], page.next_cursor)
+            values["after_value"], values["after_id"] = decode_cursor(q.cursor, order)
+        given = tuple(given)
+        rows = self._page.rows((actor.is_admin, given, q.sort, bool(q.cursor)), values)
+        value, row_id = self.positions[q.sort]
+        page = page_of(rows, q.limit, order, lambda row: (row[value], row[row_id]))
+        total = self._count.rows((actor.is_admin, given), values)[0][0] if q.count else None
+        return self.page_type([self.view.out(row) for row in page.items], page.next_cursor,
+                              total)
 
 
 user_reads = Resource(USER_VIEW, UserPage, USERS, base=users.with_level)

@@ -42,12 +42,13 @@ def _strip(value: str) -> str:
     return value.strip()
 
 
+LOG_SORT = ("action", "module")
 LOGS = Listing(
     logs, _user(Log, "Actor (user id)"), _action(Log, "Action"),
     Filter("module", Log.module, str, "The part of the application the event comes from.",
            label="Module"),
     Filter("level", Log.level, Level, "Severity."),
-    _source(Log), owner=Log.user)
+    _source(Log), owner=Log.user, sort=LOG_SORT)
 LogQuery = LOGS.query_struct("LogQuery", ListQuery)
 LOG_VIEW = View(LogOut, Log, log_metadata=(Log.log_metadata, or_empty))
 
@@ -59,7 +60,7 @@ TIMELINE = Listing(
            "The kind of object the row is about.", label="Object type"),
     Filter("object_id", Log.log_metadata["object_id"], Id, "The object the row is about.",
            label="Object id"),
-    owner=Log.user)
+    owner=Log.user, sort=LOG_SORT)
 TimelineQuery = TIMELINE.query_struct("TimelineQuery", ListQuery)
 
 SECURITY_EVENTS = Listing(
@@ -69,7 +70,7 @@ SECURITY_EVENTS = Listing(
            normalise=normalise_account, label="Account"),
     Filter("ip", SecurityEvent.ip, str, "Client address (IPv4 or IPv6).",
            normalise=normalise_ip, label="Address"),
-    _source(SecurityEvent), owner=SecurityEvent.user)
+    _source(SecurityEvent), owner=SecurityEvent.user, sort=("action",))
 SecurityEventQuery = SECURITY_EVENTS.query_struct("SecurityEventQuery", ListQuery)
 SECURITY_EVENT_VIEW = View(SecurityEventOut, SecurityEvent,
                            security_metadata=(SecurityEvent.security_metadata, or_empty))
@@ -79,6 +80,6 @@ ANALYTICS = Listing(
     Filter("research_topic", Analytics.research_topic, str, "What the record is about.",
            normalise=_strip),
     Filter("image_id", Analytics.image, Id, "Id of the image this is about, or null."),
-    _user(Analytics), owner=Analytics.user)
+    _user(Analytics), owner=Analytics.user, sort=("research_topic",))
 AnalyticsQuery = ANALYTICS.query_struct("AnalyticsQuery", ListQuery)
 ANALYTICS_VIEW = View(AnalyticsOut, Analytics)

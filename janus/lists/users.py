@@ -23,7 +23,8 @@ USERS = Listing(
     # Two values: each its own compiled shape rather than a parameter.
     Filter("is_active", User.is_active, bool,
            "False for a deactivated account, which cannot log in.", shape=True, label="Active"),
-    owner=User.id)  # a user sees themselves
+    owner=User.id,  # a user sees themselves
+    sort=("email", "username"))
 UserQuery = USERS.query_struct("UserQuery", ListQuery)
 # admin_level: a listed user's (janus.repos.users.with_level); given otherwise.
 USER_VIEW = View(UserOut, User, admin_level=(Admin.admin_level, None))
@@ -42,7 +43,8 @@ ADMINS = Listing(
     Filter("admin_level", Admin.admin_level, AdminLevel,
            "Admin rights: moderator (read everything, moderate) or superadmin (also manage "
            "admins); null for a plain user."),
-    owner=None)  # moderators and up
+    owner=None,  # moderators and up
+    sort=("admin_level",))
 AdminQuery = ADMINS.query_struct("AdminQuery", ListQuery)
 ADMIN_VIEW = View(AdminOut, Admin, username=(User.username, None, "user.username"),
                   email=(User.email, None, "user.email"))

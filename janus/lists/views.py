@@ -42,10 +42,11 @@ class View:
         self.columns = tuple(columns)
         self.fixes = tuple((i, fix) for i, fix in enumerate(fixes) if fix is not None)
         self.readers = tuple(zip(struct.__struct_fields__, readers, fixes, strict=True))
-        # By identity: ``==`` on peewee fields builds an expression.
-        when = getattr(model, model.ordering_field)
-        self.position = tuple(next(i for i, column in enumerate(self.columns) if column is field)
-                              for field in (when, model.id))
+
+    def place(self, column: pw.Field) -> int:
+        """Where ``column`` is in a row (by identity: ``==`` on peewee fields
+        builds an expression); ValueError if the Struct does not show it."""
+        return next(i for i, shown in enumerate(self.columns) if shown is column)
 
     def out(self, row: list):
         """The Struct of a row tuple read with ``columns`` (changed in place)."""

@@ -25,6 +25,7 @@ MAX_LIMIT = 500
 class Page:
     items: list
     next_cursor: str | None
+    total: int | None = None  # with ?count=true
 
 
 def integrity_error(exc: pw.IntegrityError, name: str):
@@ -50,20 +51,74 @@ def naive_utc(when: datetime) -> datetime:
     return when
 
 
-def encode_cursor(when: datetime, row_id: int) -> str:
-    raw = json.dumps([when.isoformat(), row_id]).encode()
+# Keyset cursors: base64url of JSON [version, sort, last value, last id].
+# The sort rides along so a cursor cannot silently continue another order;
+# version 1 (before ?sort=) was a bare [time, id] and is refused by name.
+CURSOR_VERSION = 2
+EARLIER_CURSOR = "cursor from an earlier version: start again from the first page"
+_MAX_CURSOR_TEXT = 1024  # longer than any sortable column holds
+
+
+@dataclasses.dataclass(frozen=True)
+class Order:
+    """A keyset order: ``column`` then id, both descending or both ascending;
+    ``key`` is how ``?sort=`` names it ("-created_at", "email")."""
+
+    key: str
+    column: pw.Field
+
+    @property
+    def descending(self) -> bool:
+        return self.key.startswith("-")
+
+
+def encode_cursor(sort: str, value, row_id: int) -> str:
+    """The cursor after the row ``row_id`` whose value is ``value`` in the
+    order ``sort`` names (``Order.key``)."""
+    shown = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([CURSOR_VERSION, sort, shown, row_id], ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _cursor_value(column: pw.Field, value):
+    """The cursor's last value as ``column`` holds it, or ValueError: a
+    value the column could not hold would be a database error, not a 422."""
+    if isinstance(column, pw.DateTimeField):
+        if not isinstance(value, str):
+            raise ValueError
+        return naive_utc(datetime.fromisoformat(value))
+    if isinstance(column, pw.IntegerField):  # BigIntegerField too
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
+            raise ValueError
+        return value
+    if not isinstance(value, str) or len(value) > _MAX_CURSOR_TEXT or "\0" in value:
+        raise ValueError
+    value.encode("utf-8")  # a lone surrogate: UnicodeEncodeError
+    return value
+
+
+def decode_cursor(cursor: str, order: Order) -> tuple:
+    """(last value, last id) of a cursor issued for ``order`` (422 otherwise)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        when, row_id = json.loads(raw)
+        decoded = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
+        raise ValidationError.at("$.cursor", "not a cursor this service issued") from None
+    if isinstance(decoded, list) and len(decoded) == 2 and isinstance(decoded[0], str):
+        raise ValidationError.at("$.cursor", EARLIER_CURSOR)
+    if not (isinstance(decoded, list) and len(decoded) == 4 and decoded[0] == CURSOR_VERSION
+            and isinstance(decoded[1], str)):
+        raise ValidationError.at("$.cursor", "not a cursor this service issued")
+    _, key, value, row_id = decoded
+    if key != order.key:
+        raise ValidationError.at(
+            "$.cursor", f"this cursor continues sort={key}, not sort={order.key}: send the "
+            "same sort, or start again from the first page (no cursor)")
+    try:
         if not is_row_id(row_id):
             raise ValueError
-        return naive_utc(datetime.fromisoformat(when)), row_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError,
-            OverflowError):
+        return _cursor_value(order.column, value), row_id
+    except (ValueError, TypeError, UnicodeEncodeError, OverflowError):
         raise ValidationError.at("$.cursor", "not a cursor this service issued") from None
 
 
@@ -74,14 +129,14 @@ def is_row_id(value) -> bool:
     return not isinstance(value, bool) and isinstance(value, int) and 0 < value <= MAX_ID
 
 
-def page_of(rows: list, limit: int, position) -> Page:
+def page_of(rows: list, limit: int, order: Order, position) -> Page:
     """A page of ``rows`` fetched with one row more than ``limit``: that extra
     row, if any, says there is a next page, whose cursor is the last kept
-    row's ``position(row)`` (its ordering time and id)."""
+    row's ``position(row)`` (its value in ``order`` and its id)."""
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
-    return Page(rows, encode_cursor(*position(rows[-1])))
+    return Page(rows, encode_cursor(order.key, *position(rows[-1])))
 
 
 class Repository:
@@ -117,26 +172,40 @@ class Repository:
             query = query.where(self.order_field < naive_utc(until))
         return query
 
-    def keyset(self, query: pw.ModelSelect, fetch: int,
-               after: tuple[datetime, int] | None = None) -> pw.ModelSelect:
-        """``query`` newest first, keyed on (ordering time, id), from just after
-        the position ``after`` (a decoded cursor), ``fetch`` rows at most.
-        The row-value comparison is an index range on (time, id) (the
-        models' keyset indexes); ``t < ? OR (t = ? AND id < ?)`` is not."""
-        when_field, id_field = self.order_field, self.model.id
+    @property
+    def newest_first(self) -> Order:
+        """The default order: ordering time, newest first."""
+        return Order("-" + self.order_field.name, self.order_field)
+
+    def keyset(self, query: pw.ModelSelect, fetch: int, after: tuple | None = None,
+               order: Order | None = None) -> pw.ModelSelect:
+        """``query`` in ``order`` (default newest first), keyed on (column, id),
+        from just after the position ``after`` (a decoded cursor), ``fetch``
+        rows at most. The row-value comparison is an index range on (column,
+        id) (migrations 006 and 015); ``c < ? OR (c = ? AND id < ?)`` is not."""
+        order = order or self.newest_first
+        keys = pw.Tuple(order.column, self.model.id)
         if after is not None:
-            when, row_id = after
-            query = query.where(pw.Tuple(when_field, id_field) < pw.Tuple(when, row_id))
-        return query.order_by(when_field.desc(), id_field.desc()).limit(fetch)
+            query = query.where(keys < pw.Tuple(*after) if order.descending
+                                else keys > pw.Tuple(*after))
+        if order.descending:
+            return query.order_by(order.column.desc(), self.model.id.desc()).limit(fetch)
+        return query.order_by(order.column.asc(), self.model.id.asc()).limit(fetch)
 
     def page(self, query: pw.ModelSelect | None = None, *, limit: int = DEFAULT_LIMIT,
-             cursor: str | None = None) -> Page:
-        """Newest first, keyed on (ordering time, id): page N costs what page 1 does."""
+             cursor: str | None = None, order: Order | None = None,
+             count: bool = False) -> Page:
+        """One keyset page in ``order`` (default newest first): page N costs what
+        page 1 does. ``count``: also the number of rows ``query`` matches."""
         query = self.select() if query is None else query
-        after = decode_cursor(cursor) if cursor else None
-        rows = list(self.keyset(query, limit + 1, after))
-        when_name = self.order_field.name
-        return page_of(rows, limit, lambda row: (getattr(row, when_name), row.id))
+        order = order or self.newest_first
+        after = decode_cursor(cursor, order) if cursor else None
+        rows = list(self.keyset(query, limit + 1, after, order))
+        name = order.column.name
+        page = page_of(rows, limit, order, lambda row: (getattr(row, name), row.id))
+        if count:
+            page.total = query.order_by().count()
+        return page
 
     # -- writing -----------------------------------------------------------
     # Values arrive validated by the request Structs (janus.schemas); what is

@@ -17,6 +17,10 @@ Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 # A count or size stored in an ``integer`` column (width, height).
 Positive = Annotated[int, msgspec.Meta(ge=1, le=MAX_INTEGER)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+# A page's ``total`` (every list's page Struct): a count only when asked for.
+Total = Annotated[int | None, msgspec.Meta(
+    description="With ?count=true: how many rows the filters match (that you may "
+    "see), whatever the cursor; otherwise null.")]
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

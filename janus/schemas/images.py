@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from janus.schemas.common import Positive, Request, Text
+from janus.schemas.common import Positive, Request, Text, Total
 
 Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-fA-F]{64}$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
@@ -41,6 +41,7 @@ class ImageOut(msgspec.Struct):
 class ImagePage(msgspec.Struct):
     items: list[ImageOut]
     next_cursor: str | None
+    total: Total
 
 
 class ImageFields(Request):

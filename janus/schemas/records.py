@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from janus.models import LOG_LEVELS, SOURCES
-from janus.schemas.common import Id, Request
+from janus.schemas.common import Id, Request, Total
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.:-]+$")]
 Module = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[\w.-]+$")]
@@ -38,6 +38,7 @@ class LogOut(msgspec.Struct):
 class LogPage(msgspec.Struct):
     items: list[LogOut]
     next_cursor: str | None
+    total: Total
 
 
 class LogCreateIn(Request):
@@ -65,6 +66,7 @@ class SecurityEventOut(msgspec.Struct):
 class SecurityEventPage(msgspec.Struct):
     items: list[SecurityEventOut]
     next_cursor: str | None
+    total: Total
 
 
 class SecurityEventCreateIn(Request):
@@ -91,6 +93,7 @@ class AnalyticsOut(msgspec.Struct):
 class AnalyticsPage(msgspec.Struct):
     items: list[AnalyticsOut]
     next_cursor: str | None
+    total: Total
 
 
 class AnalyticsFields(Request):

@@ -9,7 +9,7 @@ from msgspec import UNSET, UnsetType
 
 from janus import password_policy
 from janus.models import ADMIN_LEVELS, ROLES
-from janus.schemas.common import Id, Request
+from janus.schemas.common import Id, Request, Total
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
@@ -38,6 +38,7 @@ class UserOut(msgspec.Struct):
 class UserPage(msgspec.Struct):
     items: list[UserOut]
     next_cursor: str | None
+    total: Total
 
 
 class RegisterIn(Request):
@@ -114,6 +115,7 @@ class AdminOut(msgspec.Struct):
 class AdminPage(msgspec.Struct):
     items: list[AdminOut]
     next_cursor: str | None
+    total: Total
 
 
 class AdminCreateIn(Request):

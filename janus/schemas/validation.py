@@ -23,6 +23,7 @@ import re
 from datetime import UTC, datetime
 
 import msgspec
+import msgspec.inspect
 
 from janus.errors import BadRequest, ValidationError
 from janus.schemas.common import Id
@@ -114,10 +115,32 @@ def convert(params: dict, struct_type, root: str = "$"):
     try:
         value = msgspec.convert(params, type=struct_type, strict=False)
     except msgspec.ValidationError as exc:
-        raise validation_error(exc, root) from None
+        error = validation_error(exc, root)
+        _name_allowed(error, struct_type, root)
+        raise error from None
     _lax_only_as_text(params, value, root)
     check_tree(value, root)
     return value
+
+
+def _name_allowed(error: ValidationError, struct_type, root: str) -> None:
+    """An unknown value of a top-level enum field (``?sort=``) says which
+    values it takes: the message and ``details[0]["allowed"]``."""
+    detail = error.details[0]
+    if not detail["message"].startswith("Invalid enum value"):
+        return
+    name = detail["path"].removeprefix(root + ".")
+    info = msgspec.inspect.type_info(struct_type)
+    field = next((f for f in getattr(info, "fields", ()) if f.encode_name == name), None)
+    kind = field.type if field is not None else None
+    kind = kind.type if isinstance(kind, msgspec.inspect.Metadata) else kind
+    options = [kind, *getattr(kind, "types", ())]  # Literal, or Literal | None
+    values = next((t.values for t in options if isinstance(t, msgspec.inspect.LiteralType)),
+                  None)
+    if values is not None:
+        detail["allowed"] = list(values)
+        detail["message"] += f"; allowed: {', '.join(map(str, values))}"
+        error.message = f"{detail['message']} - at `{detail['path']}`"
 
 
 def path_ids(url_args: dict, names) -> None:

@@ -53,7 +53,7 @@ def search_users(actor: Actor, q: UserSearch) -> Page:
         query = query.where(Admin.id.is_null())
     elif q.admin_level is not None:
         query = query.where(Admin.admin_level == q.admin_level)
-    return users.page(query, limit=q.limit, cursor=q.cursor)
+    return USERS.page(query, q)
 
 
 def activity(actor: Actor, user_id: int) -> tuple[User, dict, dict]:

@@ -63,7 +63,7 @@ def _page(listing: Listing, actor: Actor, q, select=_with_user) -> Page:
     repo = listing.repo
     query = listing.narrow(listing.visible(select(repo), actor), listing.given(q),
                            q.since, q.until)
-    return repo.page(query, limit=q.limit, cursor=q.cursor)
+    return listing.page(query, q)
 
 
 def timeline(actor: Actor, q: TimelineQuery) -> Page:

@@ -69,7 +69,7 @@ def list_images(actor: Actor, q: ImageQuery) -> Page:
     GET /images runs the same declaration compiled (janus.lists.reads)."""
     query = IMAGES.narrow(IMAGES.visible(_with_owners(), actor), IMAGES.given(q),
                           q.since, q.until)
-    return images.page(query, limit=q.limit, cursor=q.cursor)
+    return IMAGES.page(query, q)
 
 
 def upload(actor: Actor, data: bytes, filename: str, store: Store, max_pixels: int, *,

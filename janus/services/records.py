@@ -47,7 +47,7 @@ def _page(listing: Listing, actor: Actor, q) -> Page:
     repo = listing.repo
     query = listing.narrow(listing.visible(repo.select(), actor), listing.given(q),
                            q.since, q.until)
-    return repo.page(query, limit=q.limit, cursor=q.cursor)
+    return listing.page(query, q)
 
 
 def _audit_summary(fields: dict) -> dict:

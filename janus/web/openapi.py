@@ -79,7 +79,8 @@ JSON_CONTAINER_SCHEMA = {
 _OBJECT_OR_ARRAY = [{"type": "object"}, {"type": "array"}]
 PARAMETER_DESCRIPTIONS = {
     "limit": "Items per page.",
-    "cursor": "next_cursor of the previous page; omit for the first page.",
+    "cursor": "next_cursor of the previous page, with the same sort; omit for the first "
+              "page.",
     "since": "Only items at or after this time (RFC 3339).",
     "until": "Only items before this time (RFC 3339).",
     "name": "File name.",

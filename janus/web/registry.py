@@ -14,12 +14,15 @@ import dataclasses
 import inspect
 import re
 from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode
 
-from bottle import Bottle
+from bottle import Bottle, request, response
 
 JSON = "application/json"
 _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 _INT_PARAM_RE = re.compile(r"<(\w+):int>")
+LINK = ('<...>; rel="next": the URL of the next page (this request\'s query with the '
+        'next cursor), on a page that has one; under JANUS_PUBLIC_URL when it is set.')
 
 
 def id_params(path: str) -> tuple[str, ...]:
@@ -118,3 +121,25 @@ class Api:
         handler.__name__ = handler.__qualname__ = name
         options.setdefault("errors", (404,))
         self.route("GET", path, **options)(handler)
+
+    def get_list(self, path: str, reads, **options):
+        """GET of a list: ``reads.page(actor, query)``, one page Struct (the
+        list's compiled reads, janus.lists.reads.Resource), with a ``Link:
+        rel="next"`` header when there is a next page. Every list pages the
+        same way."""
+        def handler(actor, query):
+            result = reads.page(actor, query)
+            if result.next_cursor is not None:
+                response.set_header("Link", f'<{self._next_page(result.next_cursor)}>; '
+                                    'rel="next"')
+            return result
+        handler.__name__ = handler.__qualname__ = options.pop("name")
+        options["headers"] = {"Link": LINK, **options.get("headers", {})}
+        self.route("GET", path, **options)(handler)
+
+    def _next_page(self, cursor: str) -> str:
+        """This request's path and query, with ``cursor`` in place of its own."""
+        params = [(key, value) for key, value in
+                  parse_qsl(request.environ.get("QUERY_STRING", ""), keep_blank_values=True)
+                  if key != "cursor"]
+        return self.config.link(f"{request.path}?{urlencode([*params, ('cursor', cursor)])}")

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import re
 import tempfile
+import urllib.parse
 from collections.abc import Callable
 from unittest import mock
 
@@ -79,25 +80,47 @@ def image_body(**fields) -> dict:
     return body
 
 
+def next_link(res) -> str | None:
+    """The URL of a ``Link: <url>; rel="next"`` header, or None."""
+    value = res.headers.get("Link")
+    if value is None:
+        return None
+    match = re.fullmatch(r'<([^>]+)>; rel="next"', value)
+    assert match, value
+    return match[1]
+
+
 def walk(client, path: str, actor, limit: int = 3, **params) -> tuple[list[dict], int]:
-    """Follow next_cursor over HTTP; return every item and the number of pages."""
-    items, cursor, pages = [], None, 0
+    """Follow the ``Link: rel="next"`` header over HTTP, checking it is there
+    exactly when ``next_cursor`` is and carries the same query with that
+    cursor; return every item and the number of pages. ``count``: every
+    page's ``total`` is the number of items in all (else null)."""
+    query = {key: str(value).lower() if isinstance(value, bool) else str(value)
+             for key, value in dict(params, limit=limit).items()}
+    items, pages = [], 0
+    res = call(client, "GET", path, actor, params=query)
+    totals = set()
     while True:
-        query = dict(params, limit=limit)
-        if cursor:
-            query["cursor"] = cursor
-        res = call(client, "GET", path, actor, params=query)
         assert res.status_int == 200, res.text
         body = res.json
-        assert set(body) == {"items", "next_cursor"}
+        assert set(body) == {"items", "next_cursor", "total"}
         assert len(body["items"]) <= limit
+        totals.add(body["total"])
         pages += 1
         items.extend(body["items"])
+        link = next_link(res)
         if body["next_cursor"] is None:
-            return items, pages
+            assert link is None, link
+            break
         assert body["items"], "a page with a next cursor must not be empty"
-        cursor = body["next_cursor"]
+        url = urllib.parse.urlsplit(link)
+        assert url.path == path, link
+        assert dict(urllib.parse.parse_qsl(url.query)) == {**query,
+                                                           "cursor": body["next_cursor"]}
         assert pages < 200, "pagination does not terminate"
+        res = call(client, "GET", link, actor)
+    assert totals == ({len(items)} if query.get("count") == "true" else {None}), totals
+    return items, pages
 
 
 def ids(items) -> list[int]:

@@ -302,9 +302,9 @@ def test_the_document_declares_the_export(client, path):
     assert "Content-Disposition" in ok["headers"]
     params = {p["name"]: p for p in op["parameters"]}
     assert params["format"]["schema"]["enum"] == ["csv", "ndjson"]
-    assert not {"limit", "cursor"} & set(params)
+    assert not {"limit", "cursor", "count"} & set(params)
     listed = {p["name"] for p in client.get("/openapi.json").json["paths"][path]["get"][
-        "parameters"]} - {"limit", "cursor"}
+        "parameters"]} - {"limit", "cursor", "count"}
     renamed = {"format": "image_format"} if path == "/images" else {}
     assert set(params) - {"format"} == {renamed.get(name, name) for name in listed}
     assert {"401", "422", "429", "503"} <= set(op["responses"])

@@ -88,7 +88,7 @@ def test_user_filter_cannot_reach_other_users_rows(client, alice, bob):
     _catalogue(alice, bob)
     res = call(client, "GET", "/logs", alice, params={"user_id": bob.id})
     assert res.status_int == 200
-    assert res.json == {"items": [], "next_cursor": None}
+    assert res.json == {"items": [], "next_cursor": None, "total": None}
 
 
 @pytest.mark.parametrize("method, path", [

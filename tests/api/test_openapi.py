@@ -198,7 +198,8 @@ def test_list_query_parameters_are_documented_and_accepted(client, superadmin, d
                                                            path, make_actor):
     params = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]
               if p["in"] == "query"}
-    assert set(params) == {"limit", "cursor", "since", "until"} | LIST_QUERIES[path]
+    assert set(params) == ({"limit", "cursor", "since", "until", "sort", "count"}
+                           | LIST_QUERIES[path])
     assert all(p["required"] is False for p in params.values())
     limit = params["limit"]["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 500, 50)

@@ -9,10 +9,9 @@ from janus.services import admins
 
 
 def register(api) -> None:
-    @api.route("GET", "/admins", summary="List admins (admins only)", tag="admins",
-               query=AdminQuery, response=AdminPage, errors=(403,))
-    def list_admins(actor, query):
-        return admin_reads.page(actor, query)
+    api.get_list("/admins", admin_reads, name="list_admins",
+                 summary="List admins (admins only)", tag="admins", query=AdminQuery,
+                 response=AdminPage, errors=(403,))
 
     api.get_one("/admins/<admin_id:int>", admin_reads.get, name="get_admin",
                 summary="One admin (admins only)", tag="admins", response=AdminOut,

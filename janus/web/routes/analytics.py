@@ -14,10 +14,9 @@ from janus.services import records
 
 
 def register(api) -> None:
-    @api.route("GET", "/analytics", summary="List analytics records, newest first",
-               tag="analytics", query=AnalyticsQuery, response=AnalyticsPage)
-    def list_analytics(actor, query):
-        return analytics_reads.page(actor, query)
+    api.get_list("/analytics", analytics_reads, name="list_analytics",
+                 summary="List analytics records (newest first by default)", tag="analytics",
+                 query=AnalyticsQuery, response=AnalyticsPage)
 
     @api.route("POST", "/analytics", summary="Create an analytics record", tag="analytics",
                body=AnalyticsCreateIn, response=AnalyticsOut, status=201, errors=(404,),

@@ -18,10 +18,9 @@ from janus.services import images
 def register(api) -> None:
     store, max_pixels = api.store, api.config.max_image_pixels
 
-    @api.route("GET", "/images", summary="List images, newest first", tag="images",
-               query=ImageQuery, response=ImagePage)
-    def list_images(actor, query):
-        return image_reads.page(actor, query)
+    api.get_list("/images", image_reads, name="list_images",
+                 summary="List images (newest first by default)", tag="images", query=ImageQuery,
+                 response=ImagePage)
 
     @api.route("POST", "/images", summary="Upload an image, or create a metadata-only record",
                tag="images", body=ImageCreateIn, upload=UploadForm, response=ImageOut,

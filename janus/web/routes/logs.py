@@ -15,10 +15,9 @@ REPORTED = ("Recorded as yours, with source \"client\". Any action name is accep
 
 
 def register(api) -> None:
-    @api.route("GET", "/logs", summary="List audit rows, newest first", tag="logs",
-               query=LogQuery, response=LogPage)
-    def list_logs(actor, query):
-        return log_reads.page(actor, query)
+    api.get_list("/logs", log_reads, name="list_logs",
+                 summary="List audit rows (newest first by default)", tag="logs", query=LogQuery,
+                 response=LogPage)
 
     api.get_one("/logs/<log_id:int>", log_reads.get, name="get_log",
                 summary="One audit row", tag="logs", response=LogOut)

@@ -20,10 +20,9 @@ REPORTED = ("For another component (a gateway, say) to pass on what it saw. Stor
 
 
 def register(api) -> None:
-    @api.route("GET", "/security-events", summary="List security events, newest first",
-               tag="security", query=SecurityEventQuery, response=SecurityEventPage)
-    def list_security_events(actor, query):
-        return security_event_reads.page(actor, query)
+    api.get_list("/security-events", security_event_reads, name="list_security_events",
+                 summary="List security events (newest first by default)", tag="security",
+                 query=SecurityEventQuery, response=SecurityEventPage)
 
     api.get_one("/security-events/<event_id:int>", security_event_reads.get,
                 name="get_security_event", summary="One security event",

@@ -17,10 +17,9 @@ from janus.services import accounts
 def register(api) -> None:
     store = api.store
 
-    @api.route("GET", "/users", summary="List users (yourself, or everyone for admins)",
-               tag="users", query=UserQuery, response=UserPage)
-    def list_users(actor, query):
-        return user_reads.page(actor, query)
+    api.get_list("/users", user_reads, name="list_users",
+                 summary="List users (yourself, or everyone for admins)", tag="users",
+                 query=UserQuery, response=UserPage)
 
     @api.route("POST", "/users", summary="Create a user (superadmin)", tag="users",
                body=UserCreateIn, response=UserOut, status=201, errors=(403, 409),
