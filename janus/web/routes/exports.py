@@ -87,10 +87,10 @@ def _description(export: Export) -> str:
     text = (f"Every row GET {export.path} would list to the caller, with its filters, in "
             f"its order (?sort=; default newest first), streamed: format=ndjson (default) "
             f"one {struct} per line, format=csv a header row of its field names then one "
-            "row per item (nested JSON as JSON text; a cell starting with = + - @, tab or CR is prefixed with '). Counted per "
-            "user (JANUS_RATE_LIMIT_EXPORT): 429 beyond it; 503 when this worker streams "
-            "JANUS_EXPORT_CONCURRENCY exports already. An error after the first byte cuts "
-            "the transfer short.")
+            "row per item (nested JSON as JSON text; a cell starting with = + - @, tab or "
+            "CR is prefixed with '). Counted per user (JANUS_RATE_LIMIT_EXPORT): 429 "
+            "beyond it; 503 when this worker streams JANUS_EXPORT_CONCURRENCY exports "
+            "already. An error after the first byte cuts the transfer short.")
     if export.renamed:
         text += " Sent under another name here: " + ", ".join(
             f"the list's {old} as {new}" for old, new in export.renamed.items()) + "."
