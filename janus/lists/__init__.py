@@ -1,7 +1,7 @@
 """Each list route's one declaration (``Listing``): its filters -- field,
-column, operator, normaliser, description, console label -- and who may
-read which rows. (Which fields sort and which text search reads come with
-``?sort=`` and ``?q=``, issue 17 part 2.)
+column, operator, normaliser, description, console label --, the text
+fields ``?q=`` searches (janus.lists.search) and who may read which rows.
+(Which fields sort comes with ``?sort=``, issue 17 part 2.)
 
 From a declaration come the query Struct (msgspec validation, and through
 it the OpenAPI parameters and their descriptions), the values a request
@@ -24,6 +24,7 @@ import msgspec
 import peewee as pw
 
 from janus.access import Actor, require_level, visible
+from janus.lists.search import Search
 from janus.repos.base import Repository
 
 # What a filter compares with: the column on the left, the value on the right.
@@ -66,12 +67,14 @@ class Listing:
     """One list: ``repo`` pages it, newest first; ``owner``: the column that
     says whose a row is (each user sees their own, admins every row), None:
     moderators and up only; ``filters`` narrow it; ``check(since, until)``
-    refuses a query before it runs (422)."""
+    refuses a query before it runs (422); ``search``: the text columns
+    ``?q=`` reads (none: no ``q``)."""
 
     def __init__(self, repo: Repository, *filters: Filter, owner: pw.Field | None,
-                 check: Callable | None = None):
+                 check: Callable | None = None, search: tuple[pw.Field, ...] = ()):
         self.repo, self.owner, self.filters = repo, owner, {f.name: f for f in filters}
         self.check = check
+        self.search = Search(*search) if search else None
         for f in filters:
             if f.op not in OPERATORS:
                 raise ValueError(f"{f.name}: unknown operator {f.op!r}")
@@ -85,15 +88,18 @@ class Listing:
         return visible(query, self.owner, actor)
 
     def query_struct(self, name: str, base: type) -> type:
-        """The list's query: ``base`` (limit, cursor, since, until) and an
-        optional field per filter, described for the OpenAPI document."""
+        """The list's query: ``base`` (limit, cursor, since, until), an
+        optional field per filter and ``q``, described for the OpenAPI document."""
         fields = [(f.name, Annotated[f.type | None, msgspec.Meta(description=f.description)],
                    None) for f in self.filters.values()]
+        if self.search is not None:
+            fields.append(self.search.query_field())
         return msgspec.defstruct(name, fields, bases=(base,), kw_only=True,
                                  module=base.__module__)
 
     def given(self, q) -> dict:
-        """The filters a query ``q`` sets, normalised: name -> value."""
+        """The filters a query ``q`` sets, normalised: name -> value, and
+        "q" -> its search Term."""
         if self.check is not None:
             self.check(q.since, q.until)
         found = {}
@@ -101,6 +107,8 @@ class Listing:
             value = getattr(q, name)
             if value is not None:
                 found[name] = value if f.normalise is None else f.normalise(value)
+        if self.search is not None and q.q is not None:
+            found["q"] = self.search.term(q.q)
         return found
 
     def narrow(self, query: pw.ModelSelect, given: dict, since=None, until=None):
@@ -108,6 +116,9 @@ class Listing:
         filter ``given`` (values as ``given`` returns them)."""
         query = self.repo.since(query, since, until)
         for name, value in given.items():
+            if name == "q":
+                query = query.where(self.search.where(value))
+                continue
             f = self.filters[name]
             query = query.where(OPERATORS[f.op](f.column, value))
         return query

@@ -24,6 +24,6 @@ IMAGES = Listing(
            label="Minimum height (px)"),
     Filter("max_width", Image.width, Positive, "Only images at most this wide.", op="le",
            label="Maximum width (px)"),
-    owner=Image.owner, check=check_range,
+    owner=Image.owner, check=check_range, search=(Image.filename,),
 )
 ImageQuery = IMAGES.query_struct("ImageQuery", ListQuery)

@@ -10,6 +10,7 @@ from janus.errors import NotFound
 from janus.lists import Listing
 from janus.lists.images import IMAGES
 from janus.lists.records import ANALYTICS, LOGS, SECURITY_EVENTS
+from janus.lists.search import Term
 from janus.lists.users import ADMINS, USERS
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
@@ -99,7 +100,9 @@ class Resource:
     def _page_query(self, slots: Slots, is_admin: bool, given: tuple, after: bool):
         filters, bounds = {}, {}
         for name in given:
-            if isinstance(name, tuple):  # (name, value): a value that is part of the shape
+            if isinstance(name, tuple) and name[0] == "q":  # ("q", form): the search
+                filters["q"] = Term(name[1], slots.text("q"))
+            elif isinstance(name, tuple):  # (name, value): a value that is part of the shape
                 filters[name[0]] = name[1]
             elif name in ("since", "until"):
                 bounds[name] = slots.moment(name)
@@ -135,7 +138,10 @@ class Resource:
                 given.append(name)
                 values[name] = naive_utc(getattr(q, name))
         for name, value in filters.items():
-            if declared[name].shape:
+            if name == "q":  # how it runs is part of the shape, its pattern a parameter
+                given.append(("q", value.form))
+                values["q"] = value.pattern
+            elif declared[name].shape:
                 given.append((name, value))
             else:
                 given.append(name)

@@ -37,7 +37,7 @@ LOGS = Listing(
     logs, _user(Log), _action(Log),
     Filter("module", Log.module, str, "The part of the application the event comes from."),
     Filter("level", Log.level, Level, "Severity."),
-    _source(Log), owner=Log.user)
+    _source(Log), owner=Log.user, search=(Log.action, Log.module))
 LogQuery = LOGS.query_struct("LogQuery", ListQuery)
 
 # The console's audit timeline: the filters of GET /logs, and the object a
@@ -57,7 +57,8 @@ SECURITY_EVENTS = Listing(
            normalise=normalise_account),
     Filter("ip", SecurityEvent.ip, str, "Client address (IPv4 or IPv6).",
            normalise=normalise_ip),
-    _source(SecurityEvent), owner=SecurityEvent.user)
+    _source(SecurityEvent), owner=SecurityEvent.user,
+    search=(SecurityEvent.account, SecurityEvent.action, SecurityEvent.user_agent))
 SecurityEventQuery = SECURITY_EVENTS.query_struct("SecurityEventQuery", ListQuery)
 
 ANALYTICS = Listing(
@@ -65,5 +66,5 @@ ANALYTICS = Listing(
     Filter("research_topic", Analytics.research_topic, str, "What the record is about.",
            normalise=_strip),
     Filter("image_id", Analytics.image, Id, "Id of the image this is about, or null."),
-    _user(Analytics), owner=Analytics.user)
+    _user(Analytics), owner=Analytics.user, search=(Analytics.research_topic,))
 AnalyticsQuery = ANALYTICS.query_struct("AnalyticsQuery", ListQuery)

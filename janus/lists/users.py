@@ -2,9 +2,7 @@
 declaration each."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-import msgspec
+from typing import Literal
 
 from janus.lists import Filter, Listing
 from janus.models import ADMIN_LEVELS, Admin, User
@@ -22,15 +20,14 @@ USERS = Listing(
     # Two values: each its own compiled shape rather than a parameter.
     Filter("is_active", User.is_active, bool,
            "False for a deactivated account, which cannot log in.", shape=True),
-    owner=User.id)  # a user sees themselves
+    owner=User.id,  # a user sees themselves
+    search=(User.email, User.username))
 UserQuery = USERS.query_struct("UserQuery", ListQuery)
 
 
 class UserSearch(UserQuery, kw_only=True):
-    """The console's user list: the API's filters, plus a piece of the
-    username or email (case-insensitive) and the admin level ("none": plain
-    users)."""
-    q: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    """The console's user list: the API's filters and search, plus the
+    admin level ("none": plain users)."""
     admin_level: Literal[(*ADMIN_LEVELS, "none")] | None = None
 
 
@@ -39,5 +36,6 @@ ADMINS = Listing(
     Filter("admin_level", Admin.admin_level, AdminLevel,
            "Admin rights: moderator (read everything, moderate) or superadmin (also manage "
            "admins); null for a plain user."),
-    owner=None)  # moderators and up
+    owner=None,  # moderators and up
+    search=(User.username, User.email))  # the admin's user
 AdminQuery = ADMINS.query_struct("AdminQuery", ListQuery)
