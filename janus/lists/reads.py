@@ -101,7 +101,7 @@ class Resource:
         filters, bounds = {}, {}
         for name in given:
             if isinstance(name, tuple) and name[0] == "q":  # ("q", form): the search
-                filters["q"] = Term(name[1], slots.text("q"))
+                filters["q"] = Term(name[1], slots.text("q", plan_per_value=True))
             elif isinstance(name, tuple):  # (name, value): a value that is part of the shape
                 filters[name[0]] = name[1]
             elif name in ("since", "until"):
