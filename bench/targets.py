@@ -42,6 +42,8 @@ SPECS = {spec.id: spec for spec in (
     Spec("B7", "inspect_image of a 12 MP JPEG (upload)", "Pillow full decode", "<=", 0.5),
     Spec("S1", "GET /images/<id>/similar as admin, in-process", "COUNT(*) over the same rows",
          "<=", 3.0),
+    Spec("Q1", "GET /logs?q=<rare term>&limit=50 as admin, in-process",
+         "the same page by a plain scan (LIKE, no index)", "<=", 0.5),
 )}
 
 
@@ -152,7 +154,7 @@ def imaging_rows(result: dict | None) -> list[dict]:
 
 
 def bigdata_rows(results: dict) -> list[dict]:
-    """B3, B4, B5, S1 from bench/bigdata.py: {backend: {...}}."""
+    """B3, B4, B5, S1, Q1 from bench/bigdata.py: {backend: {...}}."""
     rows = []
     for backend, r in results.items():
         ops = r["ops"]
@@ -160,7 +162,8 @@ def bigdata_rows(results: dict) -> list[dict]:
                 ("B3", "page_1000", "page_1", "ms", f"{r['logs']:,} logs"),
                 ("B5", "summary", "summary_sql", "ms",
                  f"{r['logs']:,} logs, {r['security']:,} security events"),
-                ("S1", "similar", "count", "ms", f"{r['images']:,} images")):
+                ("S1", "similar", "count", "ms", f"{r['images']:,} images"),
+                ("Q1", "q_rare", "q_scan_rare", "ms", f"{r['logs']:,} logs")):
             if name not in ops:
                 rows.append(row(spec_id, f"{subject} ({backend})", None))
                 continue

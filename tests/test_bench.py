@@ -90,11 +90,12 @@ def test_all_rows_name_every_target_once_at_least_in_order():
     assert targets.summary_line(rows).startswith(f"1 of {len(rows)} rows pass, 1 fail")
 
 
-def test_bigdata_rows_give_b3_b4_b5_s1_per_backend():
+def test_bigdata_rows_give_b3_b4_b5_s1_q1_per_backend():
     ops = {name: {"rounds_ms": rounds, "median_ms": rounds[1]} for name, rounds in {
         "page_1": [2.0, 2.0, 2.0], "page_1000": [2.2, 2.4, 2.6],
         "summary_sql": [10, 10, 10], "summary": [30, 30, 30],
-        "count": [5, 5, 5], "similar": [10, 10, 10]}.items()}
+        "count": [5, 5, 5], "similar": [10, 10, 10],
+        "q_scan_rare": [100, 100, 100], "q_rare": [60, 40, 50]}.items()}
     result = {"sqlite": {"logs": 1_000_000, "images": 1_000_000, "security": 200_000,
                          "ops": ops, "generate": {"rows": 1_000_000, "rows_per_s": 20_000,
                                                   "raw_rows_per_s": [50_000, 40_000, 30_000]}}}
@@ -102,6 +103,7 @@ def test_bigdata_rows_give_b3_b4_b5_s1_per_backend():
     assert rows["B3"]["value"] == pytest.approx(1.2) and rows["B3"]["verdict"] == targets.PASS
     assert rows["B5"]["value"] == pytest.approx(3.0) and rows["B5"]["verdict"] == targets.FAIL
     assert rows["S1"]["value"] == pytest.approx(2.0)
+    assert rows["Q1"]["value"] == pytest.approx(0.5) and rows["Q1"]["verdict"] == targets.PASS
     assert rows["B4"]["value"] == pytest.approx(0.5) and rows["B4"]["verdict"] == targets.PASS
 
 
