@@ -23,6 +23,8 @@ perceptual hashes) and 200,000 security events (``--quick``: a tenth), then
   the admin against ``SELECT COUNT(*) FROM images WHERE phash IS NOT NULL``.
 - C1: ``GET /logs?limit=50&count=true`` against the same page without the
   count, over every log and over one user's (bench/bigdata_counts.py).
+- Q1: ``GET /logs?q=`` against a plain scan (bench/bigdata_search.py; a
+  common term and a short one in the notes).
 
 Times are wall-clock (a PostgreSQL query's time is spent in the server
 process), one call at a time, in rounds (bench/timing.py).
@@ -37,7 +39,15 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from bench import bigdata_counts, bigdata_export, dataset, inprocess, summary_sql, timing
+from bench import (
+    bigdata_counts,
+    bigdata_export,
+    bigdata_search,
+    dataset,
+    inprocess,
+    summary_sql,
+    timing,
+)
 from bench.generate import _empty_logs, raw_insert
 from janus.db import database
 from janus.models import Admin, User, utcnow
@@ -152,6 +162,7 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
         similar = inprocess.get_json(app, probe, token)
         counted_user = bigdata_counts.busiest_user()
         totals = bigdata_counts.check(app, token, counted_user, scale["logs"])
+        search_checks = bigdata_search.check(app, token)
         ops = {
             "page_1": lambda: inprocess.call(app, "GET", f"/logs?limit={LIMIT}", token),
             "page_1000": lambda: inprocess.call(app, "GET", page_1000, token),
@@ -160,6 +171,7 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
             "count": _count_hashes,
             "similar": lambda: inprocess.call(app, "GET", probe, token),
             **bigdata_counts.ops(app, token, counted_user),
+            **bigdata_search.ops(app, token),
         }
         _say(f"  big data, {backend}: {rounds} rounds ", end="")
         figures = timing.measure(ops, rounds, min_seconds, lambda: _say(".", end=""))
@@ -172,6 +184,7 @@ def measure_backend(url: str, backend: str, tmp: Path, scale: dict, rounds: int,
     return {"logs": scale["logs"], "images": scale["images"], "security": scale["security"],
             "users": scale["users"] + 1, "generate": filled["generate"],
             "follow_seconds": follow_s, "pages": PAGE, "summary_checks": checks,
+            "search_checks": search_checks,
             "similar_returned": len(similar["items"]), "counted": totals,
             "ops": figures, "exports": exports}
 
@@ -206,4 +219,7 @@ def notes(results: dict) -> list[str]:
         if r["summary_checks"]:
             lines.append(f"big data {backend}: hand-written summary SQL differs from the "
                          f"route: {'; '.join(r['summary_checks'])}")
+        if r.get("search_checks"):
+            lines.append(f"big data {backend}: {'; '.join(r['search_checks'])}")
+        lines += [f"big data {backend}: {line}" for line in bigdata_search.notes(r["ops"])]
     return lines

@@ -49,6 +49,8 @@ SPECS = {spec.id: spec for spec in (
          "<=", 3.0),
     Spec("C1", "GET /logs?limit=50&count=true as admin, in-process",
          "the same page without count", "<=", LIMIT_C1),
+    Spec("Q1", "GET /logs?q=<rare term>&limit=50 as admin, in-process",
+         "the same page by a plain scan (LIKE, no index)", "<=", 0.5),
 )}
 
 
@@ -159,8 +161,8 @@ def imaging_rows(result: dict | None) -> list[dict]:
 
 
 def bigdata_rows(results: dict) -> list[dict]:
-    """B3, B4, B5, S1, C1 from bench/bigdata.py, E1 from bench/bigdata_export.py:
-    {backend: {...}}."""
+    """B3, B4, B5, S1, C1, Q1 from bench/bigdata.py, E1 from
+    bench/bigdata_export.py: {backend: {...}}."""
     rows = []
     for backend, r in results.items():
         ops = r["ops"]
@@ -171,7 +173,8 @@ def bigdata_rows(results: dict) -> list[dict]:
                 ("S1", "similar", "count", "ms", f"{r['images']:,} images"),
                 ("C1", "list_count", "list", "ms", f"{r['logs']:,} logs"),
                 ("C1", "user_list_count", "user_list", "ms",
-                 f"one user's {r.get('counted', {}).get('user_list_count', 0):,} logs")):
+                 f"one user's {r.get('counted', {}).get('user_list_count', 0):,} logs"),
+                ("Q1", "q_rare", "q_scan_rare", "ms", f"{r['logs']:,} logs")):
             if name not in ops:
                 rows.append(row(spec_id, f"{subject} ({backend})", None))
                 continue

@@ -51,6 +51,13 @@ def hamming_sql(a: int | None, b: int | None) -> int | None:
     return ((a ^ b) & MASK_64).bit_count()
 
 
+def lower_sql(text: str | None) -> str | None:
+    """``janus_lower(text)``, registered on every SQLite connection: Python's
+    lower(), which folds every script (SQLite's folds ASCII only); a short
+    ``?q=`` scans through it (janus.lists.search)."""
+    return None if text is None else text.lower()
+
+
 # peewee's PostgreSQL pool sends "SELECT 1" (a round trip, ~0.1 ms of CPU)
 # before it hands out any connection, to catch one the server dropped; with
 # a connection checked out per request, that doubled the round trips of a
@@ -142,6 +149,7 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
                      timeout=10, check_same_thread=False, lock_type="IMMEDIATE")
         # SQLite lacks XOR and popcount: near-duplicate search calls this.
         db.register_function(hamming_sql, "janus_hamming", 2, deterministic=True)
+        db.register_function(lower_sql, "janus_lower", 1, deterministic=True)
         return db
     pooled = "janus+postgresql+pool://" + url.split("://", 1)[1]
     # Every jsonb column (the list pages read one per row) through read_jsonb.

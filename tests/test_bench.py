@@ -92,13 +92,14 @@ def test_all_rows_name_every_target_once_at_least_in_order():
     assert targets.summary_line(rows).startswith(f"1 of {len(rows)} rows pass, 1 fail")
 
 
-def test_bigdata_rows_give_b3_b4_b5_s1_c1_per_backend():
+def test_bigdata_rows_give_b3_b4_b5_s1_c1_q1_per_backend():
     ops = {name: {"rounds_ms": rounds, "median_ms": rounds[1]} for name, rounds in {
         "page_1": [2.0, 2.0, 2.0], "page_1000": [2.2, 2.4, 2.6],
         "summary_sql": [10, 10, 10], "summary": [30, 30, 30],
         "count": [5, 5, 5], "similar": [10, 10, 10],
         "list": [1.0, 1.0, 1.0], "list_count": [40, 50, 60],
-        "user_list": [1.0, 1.0, 1.0], "user_list_count": [2.0, 3.0, 4.0]}.items()}
+        "user_list": [1.0, 1.0, 1.0], "user_list_count": [2.0, 3.0, 4.0],
+        "q_scan_rare": [100, 100, 100], "q_rare": [60, 40, 50]}.items()}
     result = {"sqlite": {"logs": 1_000_000, "images": 1_000_000, "security": 200_000,
                          "ops": ops, "counted": {"list_count": 1_000_000,
                                                  "user_list_count": 2_000},
@@ -111,6 +112,7 @@ def test_bigdata_rows_give_b3_b4_b5_s1_c1_per_backend():
     assert rows["B3"]["value"] == pytest.approx(1.2) and rows["B3"]["verdict"] == targets.PASS
     assert rows["B5"]["value"] == pytest.approx(3.0) and rows["B5"]["verdict"] == targets.FAIL
     assert rows["S1"]["value"] == pytest.approx(2.0)
+    assert rows["Q1"]["value"] == pytest.approx(0.5) and rows["Q1"]["verdict"] == targets.PASS
     assert rows["B4"]["value"] == pytest.approx(0.5) and rows["B4"]["verdict"] == targets.PASS
 
 

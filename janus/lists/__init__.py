@@ -1,6 +1,7 @@
 """Each list route's one declaration (``Listing``): its filters -- field,
 column, operator, normaliser, description, console label -- and who may
-read which rows, and which fields sort (``?sort=``).
+read which rows, which fields sort (``?sort=``) and the text fields ``?q=``
+searches (janus.lists.search).
 
 From a declaration come the query Struct (msgspec validation, and through
 it the OpenAPI parameters and their descriptions), the values a request
@@ -24,6 +25,7 @@ import msgspec
 import peewee as pw
 
 from janus.access import Actor, require_level, visible
+from janus.lists.search import Search
 from janus.repos.base import Order, Page, Repository
 
 # What a filter compares with: the column on the left, the value on the right.
@@ -68,12 +70,14 @@ class Listing:
     always one); ``owner``: the column that says whose a row is (each user
     sees their own, admins every row), None: moderators and up only;
     ``filters`` narrow it; ``check(since, until)`` refuses a query before it
-    runs (422)."""
+    runs (422); ``search``: the text columns ``?q=`` reads (none: no ``q``)."""
 
     def __init__(self, repo: Repository, *filters: Filter, owner: pw.Field | None,
-                 check: Callable | None = None, sort: tuple[str, ...] = ()):
+                 check: Callable | None = None, sort: tuple[str, ...] = (),
+                 search: tuple[pw.Field, ...] = ()):
         self.repo, self.owner, self.filters = repo, owner, {f.name: f for f in filters}
         self.check = check
+        self.search = Search(*search) if search else None
         for f in filters:
             if f.op not in OPERATORS:
                 raise ValueError(f"{f.name}: unknown operator {f.op!r}")
@@ -105,8 +109,8 @@ class Listing:
 
     def query_struct(self, name: str, base: type) -> type:
         """The list's query: ``base`` (limit, cursor, since, until), an
-        optional field per filter, described for the OpenAPI document, the
-        sort (an enum of the declared orders) and ``count``."""
+        optional field per filter and ``q``, described for the OpenAPI
+        document, the sort (an enum of the declared orders) and ``count``."""
         fields = [(f.name, Annotated[f.type | None, msgspec.Meta(description=f.description)],
                    None) for f in self.filters.values()]
         sorts = Literal[tuple(self.orders)]  # type: ignore[valid-type]
@@ -118,11 +122,14 @@ class Listing:
             "true: the page also carries total, the number of rows the filters match "
             "(one more query, costly on large tables: see the docs); else total is "
             "null."))], False))
+        if self.search is not None:
+            fields.append(self.search.query_field())
         return msgspec.defstruct(name, fields, bases=(base,), kw_only=True,
                                  module=base.__module__)
 
     def given(self, q) -> dict:
-        """The filters a query ``q`` sets, normalised: name -> value."""
+        """The filters a query ``q`` sets, normalised: name -> value, and
+        "q" -> its search Term."""
         if self.check is not None:
             self.check(q.since, q.until)
         found = {}
@@ -130,6 +137,8 @@ class Listing:
             value = getattr(q, name)
             if value is not None:
                 found[name] = value if f.normalise is None else f.normalise(value)
+        if self.search is not None and q.q is not None:
+            found["q"] = self.search.term(q.q)
         return found
 
     def narrow(self, query: pw.ModelSelect, given: dict, since=None, until=None):
@@ -137,6 +146,9 @@ class Listing:
         filter ``given`` (values as ``given`` returns them)."""
         query = self.repo.since(query, since, until)
         for name, value in given.items():
+            if name == "q":
+                query = query.where(self.search.where(value))
+                continue
             f = self.filters[name]
             query = query.where(OPERATORS[f.op](f.column, value))
         return query

@@ -28,6 +28,7 @@ IMAGES = Listing(
     Filter("max_width", Image.width, Positive, "Only images at most this wide.", op="le",
            label="Maximum width (px)"),
     owner=Image.owner, check=check_range, sort=("filename", "width", "file_size"),
+    search=(Image.filename,),
 )
 ImageQuery = IMAGES.query_struct("ImageQuery", ListQuery)
 IMAGE_VIEW = View(ImageOut, Image, has_file=(Image.storage_key, is_set),

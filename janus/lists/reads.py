@@ -18,6 +18,7 @@ from janus.lists.records import (
     SECURITY_EVENT_VIEW,
     SECURITY_EVENTS,
 )
+from janus.lists.search import Term
 from janus.lists.users import ADMIN_VIEW, ADMINS, USER_VIEW, USERS
 from janus.lists.views import View
 from janus.repos.base import decode_cursor, is_row_id, naive_utc, page_of
@@ -68,7 +69,9 @@ class Resource:
     def _narrowed(self, slots: Slots, is_admin: bool, given: tuple):
         filters, bounds = {}, {}
         for name in given:
-            if isinstance(name, tuple):  # (name, value): a value that is part of the shape
+            if isinstance(name, tuple) and name[0] == "q":  # ("q", form): the search
+                filters["q"] = Term(name[1], slots.text("q", plan_per_value=True))
+            elif isinstance(name, tuple):  # (name, value): a value that is part of the shape
                 filters[name[0]] = name[1]
             elif name in ("since", "until"):
                 bounds[name] = slots.moment(name)
@@ -117,7 +120,10 @@ class Resource:
                 given.append(name)
                 values[name] = naive_utc(getattr(q, name))
         for name, value in filters.items():
-            if declared[name].shape:
+            if name == "q":  # how it runs is part of the shape, its pattern a parameter
+                given.append(("q", value.form))
+                values["q"] = value.pattern
+            elif declared[name].shape:
                 given.append((name, value))
             else:
                 given.append(name)

@@ -48,7 +48,7 @@ LOGS = Listing(
     Filter("module", Log.module, str, "The part of the application the event comes from.",
            label="Module"),
     Filter("level", Log.level, Level, "Severity."),
-    _source(Log), owner=Log.user, sort=LOG_SORT)
+    _source(Log), owner=Log.user, sort=LOG_SORT, search=(Log.action, Log.module))
 LogQuery = LOGS.query_struct("LogQuery", ListQuery)
 LOG_VIEW = View(LogOut, Log, log_metadata=(Log.log_metadata, or_empty))
 
@@ -70,7 +70,8 @@ SECURITY_EVENTS = Listing(
            normalise=normalise_account, label="Account"),
     Filter("ip", SecurityEvent.ip, str, "Client address (IPv4 or IPv6).",
            normalise=normalise_ip, label="Address"),
-    _source(SecurityEvent), owner=SecurityEvent.user, sort=("action",))
+    _source(SecurityEvent), owner=SecurityEvent.user, sort=("action",),
+    search=(SecurityEvent.account, SecurityEvent.action, SecurityEvent.user_agent))
 SecurityEventQuery = SECURITY_EVENTS.query_struct("SecurityEventQuery", ListQuery)
 SECURITY_EVENT_VIEW = View(SecurityEventOut, SecurityEvent,
                            security_metadata=(SecurityEvent.security_metadata, or_empty))
@@ -80,6 +81,7 @@ ANALYTICS = Listing(
     Filter("research_topic", Analytics.research_topic, str, "What the record is about.",
            normalise=_strip),
     Filter("image_id", Analytics.image, Id, "Id of the image this is about, or null."),
-    _user(Analytics), owner=Analytics.user, sort=("research_topic",))
+    _user(Analytics), owner=Analytics.user, sort=("research_topic",),
+    search=(Analytics.research_topic,))
 AnalyticsQuery = ANALYTICS.query_struct("AnalyticsQuery", ListQuery)
 ANALYTICS_VIEW = View(AnalyticsOut, Analytics)

@@ -2,9 +2,7 @@
 declaration each."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-import msgspec
+from typing import Literal
 
 from janus.lists import Filter, Listing
 from janus.lists.views import View
@@ -24,17 +22,15 @@ USERS = Listing(
     Filter("is_active", User.is_active, bool,
            "False for a deactivated account, which cannot log in.", shape=True, label="Active"),
     owner=User.id,  # a user sees themselves
-    sort=("email", "username"))
+    sort=("email", "username"), search=(User.email, User.username))
 UserQuery = USERS.query_struct("UserQuery", ListQuery)
 # admin_level: a listed user's (janus.repos.users.with_level); given otherwise.
 USER_VIEW = View(UserOut, User, admin_level=(Admin.admin_level, None))
 
 
 class UserSearch(UserQuery, kw_only=True):
-    """The console's user list: the API's filters, plus a piece of the
-    username or email (case-insensitive) and the admin level ("none": plain
-    users)."""
-    q: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    """The console's user list: the API's filters and search, plus the
+    admin level ("none": plain users)."""
     admin_level: Literal[(*ADMIN_LEVELS, "none")] | None = None
 
 
@@ -44,7 +40,7 @@ ADMINS = Listing(
            "Admin rights: moderator (read everything, moderate) or superadmin (also manage "
            "admins); null for a plain user."),
     owner=None,  # moderators and up
-    sort=("admin_level",))
+    sort=("admin_level",), search=(User.username, User.email))  # the admin's user
 AdminQuery = ADMINS.query_struct("AdminQuery", ListQuery)
 ADMIN_VIEW = View(AdminOut, Admin, username=(User.username, None, "user.username"),
                   email=(User.email, None, "user.email"))

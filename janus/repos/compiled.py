@@ -9,7 +9,8 @@ SQL and parameter list are kept per database and query shape (which
 filters, admin or owner, cursor or not), and each stand-in's place in that
 list says where a request's value goes: the SQL is peewee's own, never
 written by hand. On PostgreSQL each is also a prepared statement per
-connection (janus.repos.prepared). The queries: janus.repos.tokens (the
+connection (janus.repos.prepared), but a text search's (``?q=``: its
+pattern decides the plan). The queries: janus.repos.tokens (the
 token check) and janus.lists.reads (every list and GET by id).
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Slots:
 
     def __init__(self):
         self.names: dict = {}
+        self.plan_per_value = False
 
     def _add(self, value, name: str):
         self.names[(type(value), value)] = name
@@ -46,7 +48,11 @@ class Slots:
     def integer(self, name: str) -> int:
         return self._add(_INT_STAND_IN + len(self.names), name)
 
-    def text(self, name: str) -> str:
+    def text(self, name: str, plan_per_value: bool = False) -> str:
+        """``plan_per_value``: the value decides the best plan (a LIKE
+        pattern's selectivity), so the query is not a prepared statement,
+        whose generic plan PostgreSQL soon reuses for every value."""
+        self.plan_per_value = self.plan_per_value or plan_per_value
         return self._add(_TEXT_STAND_IN.format(len(self.names)), name)
 
     def moment(self, name: str) -> datetime:
@@ -113,7 +119,8 @@ class Compiled:
         # unless JANUS_PG_PREPARE=0 (create_app sets ``janus_prepare``).
         self.prepared = (prepared.Prepared.of(self.sql, params)
                          if isinstance(db, pw.PostgresqlDatabase)
-                         and getattr(db, "janus_prepare", True) else None)
+                         and getattr(db, "janus_prepare", True) and not slots.plan_per_value
+                         else None)
         self.converters = tuple((i, convert) for i, node in enumerate(query._returning)
                                 if (convert := _converter(node, sqlite)) is not None)
 

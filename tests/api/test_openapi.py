@@ -175,9 +175,10 @@ def test_error_responses_use_the_envelope(document):
                 assert schema["$ref"] == "#/components/schemas/ErrorBody", (method, path, status)
 
 
-# Each list's filters are its declaration's (janus.lists): the document
-# names each one, and the route accepts each as documented.
-LIST_QUERIES = {path: set(listing.filters) for path, listing in [
+# Each list's filters and search are its declaration's (janus.lists): the
+# document names each one, and the route accepts each as documented.
+LIST_QUERIES = {path: set(listing.filters) | ({"q"} if listing.search else set())
+                for path, listing in [
     ("/images", IMAGES), ("/logs", LOGS), ("/analytics", ANALYTICS),
     ("/security-events", SECURITY_EVENTS), ("/users", USERS), ("/admins", ADMINS)]}
 SAMPLES = {"integer": "1", "string": "x", "boolean": "true"}

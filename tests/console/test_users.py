@@ -29,6 +29,7 @@ def people(as_superadmin, as_moderator):
         "off": make_user("offline", is_active=False),
         "pct": make_user("100pct"),
         "sup2": make_user("second_root"),
+        "uni": make_user("Ünïcödé"),
     }
     set_admin_level(made["sup2"], "superadmin")
     return {name: user.id for name, user in made.items()} | {
@@ -40,13 +41,15 @@ FILTER_CASES = [
     ({"q": "hopper@example"}, ["grace"]),
     ({"q": "%"}, []),  # a wildcard is a literal character
     ({"q": "100p"}, ["pct"]),
+    ({"q": "ünï"}, ["uni"]),  # the API's search (janus.lists.search): non-ASCII folds
+    ({"q": "ÜN"}, ["uni"]),
     ({"role": "admin"}, ["root", "mod", "sup2"]),
     ({"admin_level": "superadmin"}, ["root", "sup2"]),
     ({"admin_level": "moderator"}, ["mod"]),
-    ({"admin_level": "none", "is_active": "true"}, ["ada", "grace", "pct"]),
+    ({"admin_level": "none", "is_active": "true"}, ["ada", "grace", "pct", "uni"]),
     ({"is_active": "false"}, ["off"]),
     ({"q": "", "role": "", "admin_level": "", "is_active": ""},
-     ["ada", "grace", "off", "pct", "sup2", "root", "mod"]),
+     ["ada", "grace", "off", "pct", "sup2", "uni", "root", "mod"]),
 ]
 
 
@@ -77,8 +80,8 @@ def test_keyset_pages_walk_every_user_once(as_moderator, people):
         match = NEXT.search(res.text)
         path = match.group(1) if match else None
         assert pages < 20
-    assert sorted(seen) == sorted(people[n] for n in ("ada", "grace", "off", "pct"))
-    assert pages == 2
+    assert sorted(seen) == sorted(people[n] for n in ("ada", "grace", "off", "pct", "uni"))
+    assert pages == 3
 
 
 def test_the_list_costs_the_same_whatever_the_page_size(as_superadmin, people):

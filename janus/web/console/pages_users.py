@@ -6,6 +6,7 @@ deactivate, activate, change the admin level, revoke tokens."""
 from __future__ import annotations
 
 from janus.errors import Conflict
+from janus.lists import search
 from janus.lists.images import ImageQuery
 from janus.lists.records import LogQuery, SecurityEventQuery
 from janus.lists.users import USERS, UserSearch
@@ -47,7 +48,7 @@ def register(console) -> None:
         filters = query(UserSearch, FILTERS)
         page = accounts.search_users(actor, filters)
         return render("users.html", title="Users", page=page, filters=filters,
-                      level_choices=LEVEL_CHOICES,
+                      level_choices=LEVEL_CHOICES, q_max=search.MAX_LENGTH,
                       **declared_form(USERS, texts(FILTERS), choices={"is_active": ACTIVE}))
 
     @console.page("/console/users/<user_id:int>")
