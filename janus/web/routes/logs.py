@@ -16,15 +16,15 @@ REPORTED = ("Recorded as yours, with source \"client\". Any action name is accep
 
 def register(api) -> None:
     @api.route("GET", "/logs", summary="List audit rows, newest first", tag="logs",
-               query=LogQuery, response=LogPage)
+               query=LogQuery, response=LogPage, scope="logs:read")
     def list_logs(actor, query):
         return log_reads.page(actor, query)
 
     api.get_one("/logs/<log_id:int>", log_reads.get, name="get_log",
-                summary="One audit row", tag="logs", response=LogOut)
+                summary="One audit row", tag="logs", response=LogOut, scope="logs:read")
 
     @api.route("POST", "/logs", summary="Append a client event to the audit trail",
-               tag="logs", body=LogCreateIn, response=LogOut, status=201,
+               tag="logs", body=LogCreateIn, response=LogOut, status=201, scope="logs:write",
                description=REPORTED,
                example={"action": "export", "module": "gallery", "level": "info",
                         "log_metadata": {"rows": 12}})
