@@ -61,19 +61,16 @@ def create(actor: Actor, body: ApiKeyCreateIn) -> IssuedKey:
     return IssuedKey(plain, row)
 
 
-def revoke(actor: Actor, key_id: int) -> None:
+def revoke(actor: Actor, key_id: int) -> ApiKey:
     """Revoke a key: its owner's, or anyone's for a superadmin (404 for a key
-    the actor cannot see, 403 for a moderator's try at another user's)."""
+    the actor cannot see, 403 for a moderator's try at another user's).
+    The API's route and the console's action both call this."""
     with database.atomic():
         row = changeable_row(api_keys, ApiKey.owner, actor, key_id)
-        revoke_row(actor, row)
-
-
-def revoke_row(actor: Actor, row: ApiKey) -> None:
-    """Inside the caller's transaction (the console's revoke too)."""
-    ApiKey.update(revoked_at=utcnow()).where(ApiKey.id == row.id).execute()
-    record_change(actor.user, "api_key.revoked", "api_key", row.id,
-                  {"name": row.name, "prefix": row.prefix, "owner_id": row.owner_id})
+        ApiKey.update(revoked_at=utcnow()).where(ApiKey.id == row.id).execute()
+        record_change(actor.user, "api_key.revoked", "api_key", row.id,
+                      {"name": row.name, "prefix": row.prefix, "owner_id": row.owner_id})
+    return row
 
 
 def live_keys(user: User) -> list[ApiKey]:

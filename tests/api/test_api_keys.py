@@ -303,3 +303,37 @@ def test_a_key_has_its_own_rate_limit(app, make_config, alice):
     assert int(res.headers["Retry-After"]) >= 1
     as_key(client, "GET", "/images", two, 200)  # another key: its own count
     call(client, "GET", "/images", alice, status=200)  # the login token: not counted
+
+
+def test_keys_survive_a_reset_and_its_mail_lists_them(mail_client, alice, smtp_server):
+    from tests.mail import link_token
+    kept = make_key(mail_client, alice, ["images:read"], name="nightly-import")
+    gone = make_key(mail_client, alice, ["images:read"], name="old-laptop")
+    call(mail_client, "DELETE", f"/api-keys/{gone.id}", alice, status=204)
+    call(mail_client, "POST", "/auth/password-reset", json={"email": alice.user.email},
+         status=202)
+    smtp_server.wait_for(1)
+    call(mail_client, "POST", "/auth/password-reset/confirm",
+         json={"token": link_token(smtp_server.to(alice.user.email)[0]),
+               "password": "difference-engine-no-2"}, status=200)
+    call(mail_client, "GET", "/auth/me", alice, status=401)  # the login token ended
+    as_key(mail_client, "GET", "/images", kept, 200)  # the machine goes on
+    smtp_server.wait_for(2)
+    done = smtp_server.to(alice.user.email)[-1]
+    assert done["Subject"] == "Your Janus password was reset"
+    body = done.get_content()
+    assert f"nightly-import ({kept.plain[:12]}...)" in body
+    assert "old-laptop" not in body and kept.plain not in body
+
+
+def test_the_reset_mail_says_nothing_of_keys_when_there_are_none(mail_client, alice,
+                                                                 smtp_server):
+    from tests.mail import link_token
+    call(mail_client, "POST", "/auth/password-reset", json={"email": alice.user.email},
+         status=202)
+    smtp_server.wait_for(1)
+    call(mail_client, "POST", "/auth/password-reset/confirm",
+         json={"token": link_token(smtp_server.to(alice.user.email)[0]),
+               "password": "difference-engine-no-2"}, status=200)
+    smtp_server.wait_for(2)
+    assert "API key" not in smtp_server.to(alice.user.email)[-1].get_content()

@@ -12,7 +12,7 @@ from janus.lists.users import UserSearch
 from janus.schemas.users import UserPatchIn
 from janus.services import accounts, records
 from janus.services import images as image_service
-from janus.web.console import session
+from janus.web.console import pages_keys, session
 from janus.web.console.inputs import form_text, query
 from janus.web.console.registry import see_other
 from janus.web.console.render import render
@@ -55,7 +55,8 @@ def register(console) -> None:
         events = records.list_security_events(
             actor, SecurityEventQuery(user_id=user.id, limit=RECENT))
         return render("user.html", title=f"User {user.username}", user=user, images=images,
-                      audit=audit, events=events, level_choices=LEVEL_CHOICES,
+                      audit=audit, events=events, keys=pages_keys.user_keys(actor, user.id),
+                      level_choices=LEVEL_CHOICES,
                       password_states=PASSWORD_STATES, thumbnails=thumbnails())
 
     def acted(user_id: int, change) -> None:
