@@ -216,6 +216,7 @@ def _key_actor(bearer: str, spec, limits):
     actor = api_keys.resolve_key(bearer, request_client())
     if actor is None:
         return None
+    request.environ["janus.user_id"] = actor.id  # the access line's, refused or not
     limits.hit("api_key", actor.key.id)
     if spec.scope is None or spec.scope not in actor.scopes:
         needed = "a login token" if spec.scope is None else f"the scope {spec.scope}"

@@ -337,3 +337,32 @@ def test_the_reset_mail_says_nothing_of_keys_when_there_are_none(mail_client, al
                "password": "difference-engine-no-2"}, status=200)
     smtp_server.wait_for(2)
     assert "API key" not in smtp_server.to(alice.user.email)[-1].get_content()
+
+
+def test_no_log_line_carries_a_key(app, make_config, alice, janus_log, monkeypatch):
+    """Every line the key's life writes (access lines at INFO included): made,
+    used, refused, rate-limited, revoked, refused again."""
+    import logging
+
+    from janus.web.app import JsonLineFormatter, create_app
+    monkeypatch.setattr(logging.getLogger("janus"), "level", logging.INFO)
+    client = webtest.TestApp(create_app(make_config(JANUS_RATE_LIMIT_API_KEY="2/minute")),
+                             extra_environ={"REMOTE_ADDR": CLIENT_IP})
+    logging.getLogger("janus").setLevel(logging.INFO)  # create_app set the configured level
+    key = make_key(client, alice, ["images:read"])
+    as_key(client, "GET", "/images", key, 200)
+    as_key(client, "GET", "/logs", key, 403)
+    as_key(client, "GET", "/images", key, 429)
+    call(client, "DELETE", f"/api-keys/{key.id}", alice, status=204)
+    as_key(client, "GET", "/images", key, 401)
+    formatter = JsonLineFormatter()
+    lines = [formatter.format(record) for record in janus_log.records]
+    access = [line for line in lines if '"message":"request"' in line]
+    assert len(access) == 6
+    # A key's request is its owner's, refused or not; a dead key's is no one's.
+    assert all(f'"user_id":{alice.id}' in line for line in access[:-1])
+    assert '"user_id":null' in access[-1]
+    assert any('"rule":"api_key"' in line for line in lines)  # the 429's line
+    text = "\n".join(lines)
+    assert key.plain not in text and key.plain[4:] not in text
+    assert hashlib.sha256(key.plain.encode()).hexdigest() not in text
