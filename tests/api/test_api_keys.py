@@ -366,3 +366,9 @@ def test_no_log_line_carries_a_key(app, make_config, alice, janus_log, monkeypat
     text = "\n".join(lines)
     assert key.plain not in text and key.plain[4:] not in text
     assert hashlib.sha256(key.plain.encode()).hexdigest() not in text
+
+
+def test_the_audit_trail_redacts_key_fields():
+    from janus.audit import redact
+    assert redact({"key": "jns_abc", "key_hash": "ab" * 32, "name": "ci"}) == {
+        "key": "[redacted]", "key_hash": "[redacted]", "name": "ci"}
