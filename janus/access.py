@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from janus.errors import Forbidden
-from janus.models import ADMIN_LEVELS, AuthToken, User
+from janus.models import ADMIN_LEVELS, ApiKey, AuthToken, User
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(ADMIN_LEVELS)}
 
@@ -41,6 +41,10 @@ class Actor:
     level: str | None = None  # None, "moderator" or "superadmin"
     token: AuthToken | None = None
     client: Client = Client()
+    # An API key's request (janus.services.api_keys): the key, and the scopes
+    # it holds now (what its owner's current level still allows).
+    key: ApiKey | None = None
+    scopes: frozenset = frozenset()
 
     @property
     def id(self) -> int | None:

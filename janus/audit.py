@@ -28,7 +28,7 @@ def origin(metadata: dict):
 
 # Field names whose values are replaced before they are logged.
 SECRET_FIELDS = frozenset({"password", "password_hash", "token", "token_hash",
-                           "current_password", "new_password"})
+                           "current_password", "new_password", "key", "key_hash"})
 
 
 def _plain(value):

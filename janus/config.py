@@ -286,6 +286,8 @@ class Config:
     # Resending the link: per address, and per account (the email asked for).
     rate_limit_verify_email: str = "5/minute;30/hour"
     rate_limit_verify_email_account: str = "3/hour"
+    # Every request of one API key, whatever its route (janus.web.plugins.AuthPlugin).
+    rate_limit_api_key: str = "600/minute"
 
     def __post_init__(self):
         if self.storage_dir is None:  # built directly (tests): beside the data
@@ -392,4 +394,6 @@ class Config:
             rate_limit_verify_email_account=_rate(
                 env, "JANUS_RATE_LIMIT_VERIFY_EMAIL_ACCOUNT",
                 default["rate_limit_verify_email_account"]),
+            rate_limit_api_key=_rate(env, "JANUS_RATE_LIMIT_API_KEY",
+                                     default["rate_limit_api_key"]),
         )

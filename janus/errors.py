@@ -35,6 +35,9 @@ EmailNotVerified = _kind(
     "EmailNotVerified", 403, "email_not_verified",
     "The right password, but the account's email is not verified yet "
     "(JANUS_REQUIRE_EMAIL_VERIFICATION): use the mailed link, or ask for another.")
+InsufficientScope = _kind(
+    "InsufficientScope", 403, "insufficient_scope",
+    "An API key without the scope the route declares, or on a route that refuses keys.")
 NotFound = _kind("NotFound", 404, "not_found")
 MethodNotAllowed = _kind("MethodNotAllowed", 405, "method_not_allowed")
 Conflict = _kind("Conflict", 409, "conflict")

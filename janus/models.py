@@ -362,6 +362,27 @@ class EmailVerification(BaseModel):
         table_name = "email_verifications"
 
 
+class ApiKey(BaseModel):
+    """A machine's credential (janus.services.api_keys): acts as ``owner``
+    narrowed to ``scopes`` (a JSON list). Only the SHA-256 of the key is
+    stored; ``prefix`` (its first characters, ``jns_...``) is what lists show."""
+
+    owner = pw.ForeignKeyField(User, on_delete="CASCADE", backref="api_keys", index=False)
+    name = pw.CharField(max_length=100)
+    prefix = pw.CharField(max_length=16)
+    key_hash = pw.CharField(max_length=64, unique=True)
+    scopes = pw.JSONField()
+    created_at = pw.DateTimeField(default=utcnow)  # (owner, created_at, id) covers it
+    expires_at = pw.DateTimeField(null=True)
+    last_used_at = pw.DateTimeField(null=True)
+    last_used_ip = pw.CharField(max_length=45, null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "api_keys"
+        indexes = (KEYSET_INDEX, (("owner", "created_at", "id"), False))
+
+
 # Dependency order: parents before children (create), reversed to drop.
 MODELS = (User, Admin, AuthToken, Image, Log, Analytics, SecurityEvent, IdempotencyKey,
-          ConsoleSession, AnalysisResult, OutboxMail, PasswordReset, EmailVerification)
+          ConsoleSession, AnalysisResult, OutboxMail, PasswordReset, EmailVerification, ApiKey)

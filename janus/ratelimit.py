@@ -1,5 +1,6 @@
 """Request rates, with the ``limits`` library: per client address (login,
-register, upload) and per user (analysis, export).
+register, upload), per user (analysis, export) and per API key (every
+request a key makes, counted by janus.web.plugins.AuthPlugin).
 
 A moving window per rule and per key. By default the counters live in a
 small SQLite file in the data directory (``janus.ratelimit_store``), which
@@ -32,8 +33,9 @@ from janus.errors import TooManyRequests
 RULES = {"login": "address", "register": "address", "upload": "address", "analysis": "user",
          "export": "user",
          "password_reset": "address", "password_reset_account": "account",
-         "verify_email": "address", "verify_email_account": "account"}
-SOURCES = {"address": "this address", "user": "this user", "account": "this account"}
+         "verify_email": "address", "verify_email_account": "account", "api_key": "key"}
+SOURCES = {"address": "this address", "user": "this user", "account": "this account",
+           "key": "this API key"}
 # A Redis that does not answer must not hold a request for long.
 REDIS_TIMEOUT_SECONDS = 1.0
 log = logging.getLogger("janus.ratelimit")
@@ -47,7 +49,8 @@ def rules_from(config: Config) -> dict[str, list]:
             "password_reset": config.rate_limit_password_reset,
             "password_reset_account": config.rate_limit_password_reset_account,
             "verify_email": config.rate_limit_verify_email,
-            "verify_email_account": config.rate_limit_verify_email_account}
+            "verify_email_account": config.rate_limit_verify_email_account,
+            "api_key": config.rate_limit_api_key}
     return {name: limits.parse_many(rate) for name, rate in text.items() if rate}
 
 
@@ -85,7 +88,8 @@ class RateLimits:
             # An account is logged by rule alone: the key is an email address.
             log.warning({"message": "rate limited", "rule": rule,
                          **({"ip": key} if who == "address" else
-                            {"user_id": key} if who == "user" else {}),
+                            {"user_id": key} if who == "user" else
+                            {"api_key_id": key} if who == "key" else {}),
                          "limit": str(item), "retry_after": retry_after})
             source = SOURCES[who]
             raise TooManyRequests(f"too many {rule.replace('_', ' ')} requests from {source}; "

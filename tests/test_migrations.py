@@ -598,3 +598,42 @@ def test_015_adds_the_sort_indexes_and_rolls_back(db_factory):
         assert ("action",) in _index_columns(db, "logs")
         assert ("user_id", "action", "id") not in _index_columns(db, "logs")
         assert ("email", "id") not in _index_columns(db, "users")
+
+
+# -- 017: API keys ------------------------------------------------------------------------
+
+def test_017_adds_api_keys_and_rolls_back(db_factory, backend):
+    url = db_factory.new_url()
+    with opened(url) as db:
+        router = Router(db, migrate_dir=MIGRATIONS_DIR)
+        router.run("014_email_verification")
+        db.execute_sql("INSERT INTO users (email, username, username_canonical, password_hash, "
+                       "password_rule, role, is_active, created_at, updated_at) VALUES "
+                       "('ada@example.com', 'ada', 'ada', 'x', 'unchecked', 'user', TRUE, "
+                       "'2024-01-01', '2024-01-01')")
+        (user_id,) = db.execute_sql("SELECT id FROM users").fetchone()
+        assert "api_keys" not in db.get_tables()
+
+        router.run("017_api_keys")
+        insert = ("INSERT INTO api_keys (owner_id, name, prefix, key_hash, scopes, created_at) "
+                  f"VALUES ({user_id}, 'ci', 'jns_abcdefgh', {db.param}, "
+                  "'[\"images:read\"]', '2024-01-01')")
+        db.execute_sql(insert, ("0" * 64,))
+        # A hash names one key.
+        with pytest.raises(pw.IntegrityError), db.atomic():
+            db.execute_sql(insert, ("0" * 64,))
+        indexes = {tuple(index.columns) for index in db.get_indexes("api_keys")}
+        assert {("created_at", "id"), ("owner_id", "created_at", "id")} <= indexes
+        if backend == "sqlite":
+            (create,) = db.execute_sql("SELECT sql FROM sqlite_master "
+                                       "WHERE name = 'api_keys'").fetchone()
+            assert "AUTOINCREMENT" in create
+        # The keys go with their owner (ON DELETE CASCADE).
+        db.execute_sql("DELETE FROM users")
+        assert db.execute_sql("SELECT count(*) FROM api_keys").fetchone() == (0,)
+
+        router.rollback()
+        assert "api_keys" not in db.get_tables()
+        assert router.done[-1] == "016_text_search"
+        router.run()  # and forward again
+        assert "api_keys" in db.get_tables()

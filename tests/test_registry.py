@@ -2,6 +2,8 @@
 when the route is declared, not on the first request."""
 from __future__ import annotations
 
+import re
+
 import msgspec
 import pytest
 from bottle import Bottle
@@ -20,7 +22,8 @@ def api() -> Api:
 def test_a_handler_gets_exactly_what_its_spec_declares():
     registry = api()
 
-    @registry.route("POST", "/things/<thing_id:int>", summary="s", tag="t", body=Body)
+    @registry.route("POST", "/things/<thing_id:int>", summary="s", tag="t", body=Body,
+                    scope="images:write")
     def handler(thing_id, actor, body, client):
         return None
 
@@ -38,3 +41,26 @@ def test_a_mismatch_fails_at_declaration(options, params, message):
     exec(f"def handler({params}):\n    return None", namespace)
     with pytest.raises(TypeError, match=message.replace("[", r"\[").replace("]", r"\]")):
         api().route("GET", "/things", summary="s", tag="t", **options)(namespace["handler"])
+
+
+# -- API key scopes: every authenticated route says one, or refuses keys --------------
+@pytest.mark.parametrize("options, message", [
+    ({}, "declare scope=... (janus.scopes) or refuses_keys=True"),
+    ({"scope": "images:read", "refuses_keys": True}, "declare scope=..."),
+    ({"scope": "images:delete"}, "unknown scope 'images:delete'"),
+    ({"auth": False, "scope": "images:read"}, "is public: it takes no scope"),
+    ({"auth": False, "refuses_keys": True}, "is public: it takes no scope"),
+])
+def test_a_route_without_a_scope_fails_at_declaration(options, message):
+    def handler():
+        return None
+    with pytest.raises(TypeError, match=re.escape(message)):
+        api().route("GET", "/things", summary="s", tag="t", **options)(handler)
+
+
+@pytest.mark.parametrize("options", [{"scope": "images:read"}, {"refuses_keys": True},
+                                     {"auth": False}])
+def test_a_route_that_says_one_is_declared(options):
+    registry = api()
+    registry.route("GET", "/things", summary="s", tag="t", **options)(lambda: None)
+    assert registry.specs[0].scope == options.get("scope")

@@ -21,7 +21,7 @@ def _token_query(slots: Slots) -> pw.Select:
 _TOKEN = HotQuery(_token_query)
 
 
-def _instance(model, fields, values):
+def model_instance(model, fields, values):
     """A model instance as peewee's cursor builds one: no defaults, nothing dirty."""
     obj = model(__no_default__=1)
     obj.__data__ = {field.name: value for field, value in zip(fields, values, strict=True)}
@@ -35,7 +35,7 @@ def token_owner(token_hash: str) -> tuple[AuthToken, User, str | None] | None:
     if not rows:
         return None
     row, split = rows[0], len(_TOKEN_FIELDS)
-    token = _instance(AuthToken, _TOKEN_FIELDS, row[:split])
-    user = _instance(User, _USER_FIELDS, row[split:-1])
+    token = model_instance(AuthToken, _TOKEN_FIELDS, row[:split])
+    user = model_instance(User, _USER_FIELDS, row[split:-1])
     token.__rel__["user"] = user
     return token, user, row[-1]

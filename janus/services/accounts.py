@@ -10,7 +10,7 @@ from janus.access import Actor, require_level, visible
 from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
-from janus.errors import NotFound, ValidationError
+from janus.errors import InsufficientScope, NotFound, ValidationError
 from janus.lists.users import USERS, UserSearch
 from janus.mail import sender
 from janus.models import Admin, User, utcnow
@@ -121,6 +121,8 @@ def update_user(actor: Actor, user_id: int, body: UserPatchIn,
 
 
 def _update(actor: Actor, user_id: int, fields: dict, config: Config | None) -> User:
+    if actor.key is not None and "email" in fields:  # the way to a reset: people only
+        raise InsufficientScope("an API key cannot change an email address; use a login token")
     with database.atomic():
         admin_service.lock_user(user_id)  # the lock order: target user first
         target = visible_user(actor, user_id)

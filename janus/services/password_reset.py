@@ -22,7 +22,7 @@ from janus.mail import outbox, sender
 from janus.models import PasswordReset, User, utcnow
 from janus.repos.security import security_events
 from janus.repos.users import normalise_email, users
-from janus.services import lockout
+from janus.services import api_keys, lockout
 from janus.services.auth import claim_mailed_token, mailed_token_email, revoke_tokens, token_hash
 
 RESET_PATH = "/password-reset?token="
@@ -67,6 +67,17 @@ def request_reset(email: str, client: Client, config: Config) -> None:
     sender.wake()
 
 
+def _keys_kept(user: User) -> str:
+    """The mail's paragraph on API keys: a reset keeps them (machines must
+    not stop), so the owner is shown which still work, to revoke any in doubt."""
+    kept = api_keys.live_keys(user)
+    if not kept:
+        return ""
+    listed = "".join(f"  - {key.name} ({key.prefix}...)\n" for key in kept)
+    return (f"These API keys still work (a reset does not end them); revoke any you do "
+            f"not recognise (DELETE /api-keys/{{id}}):\n{listed}")
+
+
 def owner_email(plain: str) -> str | None:
     """The account a token names (for the per-account rate limit), if any."""
     return mailed_token_email(PasswordReset, plain)
@@ -92,6 +103,7 @@ def confirm(plain: str, password: str, client: Client) -> int:
             f"Hello {user.username},\n\n"
             f"The password of your Janus account was just reset with a link mailed to "
             f"this address, and every session was signed out.\n"
+            f"{_keys_kept(user)}"
             f"If this was not you, contact your Janus administrator at once.\n"))
     sender.wake()
     return revoked

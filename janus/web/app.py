@@ -37,6 +37,7 @@ from janus.web.registry import Api
 from janus.web.routes import (
     admins,
     analytics,
+    api_keys,
     auth,
     docs,
     email_verification,
@@ -52,8 +53,9 @@ from janus.web.routes import (
     users,
 )
 
-ROUTE_MODULES = (health, auth, password_reset, email_verification, users, admins, images,
-                 image_files, image_analysis, logs, summary, analytics, security, exports, docs,
+ROUTE_MODULES = (health, auth, password_reset, email_verification, users, admins, api_keys,
+                 images, image_files, image_analysis, logs, summary, analytics, security,
+                 exports, docs,
                  metrics)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -162,7 +164,7 @@ def create_app(config: Config | None = None) -> Bottle:
     # Outermost: a refused request costs no connection and no body read.
     limits = RateLimits(config)
     app.install(RateLimitPlugin(limits))
-    plugins.install(app, config)
+    plugins.install(app, config, limits)
     app.default_error_handler = _error_handler
     trusted_proxies = AddressList(config.trusted_proxies)
     app.add_hook("before_request", lambda: _before_request(trusted_proxies))

@@ -6,11 +6,13 @@ encode with, so the document cannot describe a body the API does not accept.
 from __future__ import annotations
 
 import re
+import typing
 from typing import Any
 
 import msgspec
 
 from janus.schemas.common import Id
+from janus.scopes import SCOPES
 from janus.services.idempotency import HEADER as IDEMPOTENCY_HEADER
 from janus.web import idempotency
 from janus.web.jsonio import encode, json_bytes
@@ -25,7 +27,9 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 304: "Not modified",
             401: "Not authenticated: a missing, invalid, expired or revoked token, or (login) "
                  "wrong credentials",
             403: "Not allowed for this role (on login: email_not_verified, the email "
-                 "awaits its mailed link)", 404: "No such object (or not yours)",
+                 "awaits its mailed link; with an API key: insufficient_scope, the key "
+                 "lacks the operation's x-scope or the operation refuses keys)",
+            404: "No such object (or not yours)",
             405: "Method not allowed", 409: "Conflict with existing data",
             413: "Body too large", 415: "Unsupported media type",
             422: "Validation failed; details name the field path",
@@ -57,7 +61,8 @@ HEADERS = {
                      "bodies repeat it as error.request_id.",
                      "schema": {"type": "string"}},
     "WWW-Authenticate": {"description": "Bearer (error=\"invalid_token\" when a token was "
-                         "sent but refused).", "schema": {"type": "string"}},
+                         "sent but refused; on a 403, error=\"insufficient_scope\" and the "
+                         "scope when an API key lacks it).", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait before trying again.",
                     "schema": {"type": "integer", "minimum": 1}},
     "Idempotent-Replayed": {"description": "true when this is the stored answer to an "
@@ -154,9 +159,23 @@ def _query_params(query_type, components) -> list[dict]:
             for name, prop in schema.get("properties", {}).items()]
 
 
+def _nested(types) -> set:
+    """``types`` and the Structs their fields hold (a page's items), at any depth."""
+    seen, todo = set(), list(types)
+    while todo:
+        struct = todo.pop()
+        if struct in seen:
+            continue
+        seen.add(struct)
+        for field in msgspec.structs.fields(struct):
+            todo.extend(arg for arg in (field.type, *typing.get_args(field.type))
+                        if isinstance(arg, type) and issubclass(arg, msgspec.Struct))
+    return seen
+
+
 def _mark_times(types, components) -> None:
     """msgspec writes datetimes as plain strings: say they are RFC 3339 times."""
-    for struct in types:
+    for struct in _nested(types):
         props = components.get(struct.__name__, {}).get("properties", {})
         for field in msgspec.structs.fields(struct):
             if "datetime" not in repr(field.type):
@@ -194,6 +213,16 @@ def _form_schema(form) -> dict:
                            for f in fields}}
 
 
+def _security(spec) -> list[dict]:
+    """A login token, or an API key holding the route's scope (OpenAPI 3.1
+    lets a non-OAuth scheme name the roles it needs)."""
+    if not spec.auth:
+        return []
+    if spec.scope is None:
+        return [{"bearerAuth": []}]
+    return [{"bearerAuth": []}, {"apiKeyAuth": [spec.scope]}]
+
+
 def build(api, version: str = "1.0.0") -> dict:
     types = {ErrorBody}
     for spec in api.specs:
@@ -216,8 +245,9 @@ def build(api, version: str = "1.0.0") -> dict:
         path, params = _path(spec.path)
         params += _query_params(spec.query, components)
         op: dict = {"operationId": spec.callback.__name__, "summary": spec.summary,
-                    "tags": [spec.tag], "parameters": params,
-                    "security": [{"bearerAuth": []}] if spec.auth else []}
+                    "tags": [spec.tag], "parameters": params, "security": _security(spec)}
+        if spec.auth:  # the API key scope it needs, or "none": login tokens only
+            op["x-scope"] = spec.scope or "none"
         if spec.description:
             op["description"] = spec.description
         if idempotency.applies(spec):
@@ -252,7 +282,7 @@ def build(api, version: str = "1.0.0") -> dict:
             if spec.method != "GET":
                 errors.add(507)  # a write on a full disk
         if spec.auth:
-            errors.add(401)
+            errors.update({401, 403})  # 403: an API key without the scope
         if spec.body is not None:
             errors.update({400, 413, 415, 422})
         if spec.query is not None or any(kind == "int" for _, kind in
@@ -260,6 +290,8 @@ def build(api, version: str = "1.0.0") -> dict:
             errors.add(422)  # a query, or an id in the path, out of range
         for status in sorted(errors):
             extra = [ERROR_HEADERS[status]] if status in ERROR_HEADERS else []
+            if status == 403 and spec.auth:  # an API key's insufficient_scope
+                extra.append("WWW-Authenticate")
             body = {"description": _REASONS.get(status, "Error"),
                     "headers": _header_refs("X-Request-ID", *extra)}
             if status == 304:
@@ -286,7 +318,11 @@ def build(api, version: str = "1.0.0") -> dict:
         "paths": paths,
         "components": {"schemas": components, "headers": HEADERS, "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer",
-                           "description": "Token from POST /auth/login"}}},
+                           "description": "Token from POST /auth/login"},
+            "apiKeyAuth": {"type": "http", "scheme": "bearer",
+                           "description": "An API key from POST /api-keys (jns_...), sent "
+                                          "the same way; it needs the scope the operation "
+                                          "names (x-scope): " + ", ".join(SCOPES)}}},
     }
 
 

@@ -70,6 +70,12 @@ FIELDS = {
     "next_cursor": "Pass as cursor to get the next page; null on the last page.",
     "openapi": "Path of this OpenAPI document.",
     "owner_id": "Id of the user who owns the image.",
+    "last_used_at": "When the key last authenticated a request (UTC, to the minute), or null.",
+    "last_used_ip": "The client address of the key's last request, or null.",
+    "key": "The API key itself (jns_...): shown in this answer only. Send it as "
+           "Authorization: Bearer <key>.",
+    "prefix": "The key's first characters (jns_ and 8 more), to recognise it.",
+    "scopes": "What the key may do (janus.scopes): each operation's x-scope.",
     "password": "The password. Where one is set (registration, a new user): " + _POLICY,
     "request_id": "The request's id, as in the X-Request-ID header; quote it when "
                   "reporting a problem.",
@@ -115,6 +121,20 @@ OWN = {
     "PasswordResetConfirmIn.token": "The token of the mailed reset link (its ?token=).",
     "EmailVerified.email": "The address now verified.",
     "Accepted.message": "The same text whatever the address: it tells nothing about it.",
+    # API keys (janus.services.api_keys)
+    "ApiKeyCreateIn.name": "What the key is for, to tell keys apart (1-100 characters).",
+    "ApiKeyOut.name": "What the key is for.",
+    "ApiKeyCreated.name": "What the key is for.",
+    "ApiKeyCreateIn.scopes": "What the key may do: per domain and verb (images:read, "
+                             "images:write, ...), plus admin:read (moderators and up: read "
+                             "as an admin) and admin:write (superadmins: change as one). "
+                             "Each operation names the one it needs (x-scope).",
+    "ApiKeyCreateIn.expires_at": "When the key stops working (UTC, in the future); "
+                                 "omitted or null: never.",
+    "ApiKeyOut.expires_at": "When the key stops working (UTC); null: never.",
+    "ApiKeyCreated.expires_at": "When the key stops working (UTC); null: never.",
+    "ApiKeyOut.owner_id": "Id of the user the key acts as.",
+    "ApiKeyCreated.owner_id": "Id of the user the key acts as (you).",
 }
 
 

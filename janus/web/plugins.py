@@ -13,7 +13,9 @@ concern, outermost first:
    counting each (``janus_database_conflicts_total``). The console's pages
    run through the same instance (``DatabasePlugin.run``).
 3. ``AuthPlugin``: resolves the bearer token to an ``Actor`` (user and
-   admin level in one query) unless the route is public.
+   admin level in one query) unless the route is public; a bearer that
+   starts ``jns_`` is tried as an API key first (janus.services.api_keys):
+   counted against its own rate limit, then held to the route's scope.
 4. ``IdempotencyPlugin`` (janus.web.idempotency): a POST carrying an
    ``Idempotency-Key`` runs in one transaction with its stored answer, and a
    retry gets that answer back.
@@ -36,6 +38,7 @@ from bottle import HTTPResponse, request
 from janus.access import Client
 from janus.db import database, is_retryable
 from janus.errors import (
+    InsufficientScope,
     InsufficientStorage,
     InternalError,
     JanusError,
@@ -47,6 +50,7 @@ from janus.mail import sender
 from janus.migrate import require_migrated
 from janus.schemas.images import Upload
 from janus.schemas.validation import path_ids
+from janus.services import api_keys
 from janus.services.auth import resolve_token
 from janus.web import metrics
 from janus.web.idempotency import IdempotencyPlugin
@@ -206,21 +210,45 @@ def retried(callback, *args, **kwargs):
     raise AssertionError("unreachable")
 
 
+def _key_actor(bearer: str, spec, limits):
+    """The API key's actor, held to its rate limit and the route's scope;
+    None when no key has this value (then it may be a login token)."""
+    actor = api_keys.resolve_key(bearer, request_client())
+    if actor is None:
+        return None
+    request.environ["janus.user_id"] = actor.id  # the access line's, refused or not
+    limits.hit("api_key", actor.key.id)
+    if spec.scope is None or spec.scope not in actor.scopes:
+        needed = "a login token" if spec.scope is None else f"the scope {spec.scope}"
+        raise InsufficientScope(
+            f"this route needs {needed}; the API key does not have it",
+            details={"required_scope": spec.scope},
+            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'
+                     + (f', scope="{spec.scope}"' if spec.scope else "")})
+    return actor
+
+
 class AuthPlugin(_SpecPlugin):
     name = "janus_auth"
+
+    def __init__(self, limits):
+        self.limits = limits  # janus.ratelimit.RateLimits: the per-key rule
 
     def wrap(self, callback, spec):
         if not spec.auth:
             return callback
         pass_actor = "actor" in spec.wants
+        limits = self.limits
 
         def authenticated(*args, **kwargs):
             scheme, _, token = header("Authorization").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("send Authorization: Bearer <token>",
                                    headers={"WWW-Authenticate": "Bearer"})
+            bearer = token.strip()
             try:
-                actor = resolve_token(token.strip(), request_client())
+                actor = ((api_keys.is_key(bearer) and _key_actor(bearer, spec, limits))
+                         or resolve_token(bearer, request_client()))
             except Unauthorized as exc:
                 exc.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
                 raise
@@ -260,9 +288,9 @@ class RequestPlugin(_SpecPlugin):
         return decoded
 
 
-def install(app, config) -> None:
+def install(app, config, limits) -> None:
     """Install the plugins, outermost first (Bottle applies the last one
     installed closest to the handler)."""
-    for plugin in (ErrorsPlugin(), DatabasePlugin(), AuthPlugin(), IdempotencyPlugin(config),
+    for plugin in (ErrorsPlugin(), DatabasePlugin(), AuthPlugin(limits), IdempotencyPlugin(config),
                    RequestPlugin(config)):
         app.install(plugin)

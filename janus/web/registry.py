@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from bottle import Bottle, request, response
 
+from janus.scopes import SCOPES
+
 JSON = "application/json"
 _PARAM_RE = re.compile(r"<(\w+)(?::\w+)?>")
 _INT_PARAM_RE = re.compile(r"<(\w+):int>")
@@ -68,8 +70,25 @@ class RouteSpec:
     # POST only: honour an Idempotency-Key header (janus.web.idempotency).
     # False where the answer must never be stored (login: a bearer token).
     idempotent: bool = True
+    # The janus.scopes scope an API key needs here ("images:write"), or
+    # refuses_keys: login tokens only. Every authenticated route says one.
+    scope: str | None = None
+    refuses_keys: bool = False
     # Keyword arguments the handler asks for; filled in by Api.route.
     wants: frozenset = frozenset()
+
+
+def check_scope(spec: RouteSpec) -> None:
+    """An authenticated route declares the scope a key needs, or refuses
+    keys: never both, never neither; a public route neither."""
+    where = f"{spec.method} {spec.path}"
+    if not spec.auth:
+        if spec.scope is not None or spec.refuses_keys:
+            raise TypeError(f"{where} is public: it takes no scope")
+    elif (spec.scope is None) != spec.refuses_keys:
+        raise TypeError(f"{where}: declare scope=... (janus.scopes) or refuses_keys=True")
+    elif spec.scope is not None and spec.scope not in SCOPES:
+        raise TypeError(f"{where}: unknown scope {spec.scope!r}")
 
 
 def handler_arguments(spec: RouteSpec) -> frozenset:
@@ -103,6 +122,7 @@ class Api:
             spec = RouteSpec(method=method, path=path, callback=callback, summary=summary,
                              tag=tag, **options)
             spec.wants = handler_arguments(spec)
+            check_scope(spec)
             if spec.rate_limit is not None and 429 not in spec.errors:
                 spec.errors = (*spec.errors, 429)
             self.specs.append(spec)

@@ -59,6 +59,7 @@ def make_config(database_url, tmp_path, store_kind):
                "JANUS_RATE_LIMIT_EXPORT": "100000/minute",
                "JANUS_RATE_LIMIT_PASSWORD_RESET": "100000/minute",
                "JANUS_RATE_LIMIT_PASSWORD_RESET_ACCOUNT": "100000/minute",
+               "JANUS_RATE_LIMIT_API_KEY": "100000/minute",
                # The mail sender sweeps only when woken: no thread polls a
                # database another test owns (tests/api/test_mail.py wakes it).
                "JANUS_MAIL_SWEEP_SECONDS": "0"}

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import itertools
 import re
+import secrets
 import tempfile
 import urllib.parse
 from collections.abc import Callable
@@ -353,13 +354,33 @@ def collection_app():
 
 
 def _collect_specs():
-    return [(spec.method, spec.path, spec.auth) for spec in collection_app().janus_api.specs]
+    specs = collection_app().janus_api.specs
+    return ([(spec.method, spec.path, spec.auth) for spec in specs],
+            {(spec.method, spec.path): spec.scope for spec in specs if spec.auth})
 
 
-SPECS = _collect_specs()
+# ROUTE_SCOPES: the API key scope of each authenticated route (None: refuses keys).
+SPECS, ROUTE_SCOPES = _collect_specs()
 AUTH_ROUTES = [(m, p) for m, p, auth in SPECS if auth]
 PUBLIC = [(m, p) for m, p, auth in SPECS if not auth]
 ID_ROUTES = [(m, p) for m, p in AUTH_ROUTES if _PARAM_RE.search(p)]
+
+
+def key_headers(user, scopes, **fields) -> dict:
+    """An API key of ``user`` with ``scopes`` (stored as POST /api-keys
+    stores one: only its hash), as the Authorization header that sends it."""
+    from janus.models import ApiKey
+    plain = "jns_" + secrets.token_urlsafe(32)
+    ApiKey.create(owner=user.id if hasattr(user, "id") else user, name="matrix",
+                  prefix=plain[:12], key_hash=hashlib.sha256(plain.encode()).hexdigest(),
+                  scopes=list(scopes), **fields)
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def level_scopes(level: str | None) -> list[str]:
+    """The admin scopes that let a key act at its owner's full ``level``."""
+    return {None: [], "moderator": ["admin:read"],
+            "superadmin": ["admin:read", "admin:write"]}[level]
 
 
 def route_id(route) -> str:

@@ -10,8 +10,10 @@ holds
 - a password hash (``$argon2``...),
 - the SHA-256 of a bearer token seen in this test (janus.services.auth.token_hash
   is wrapped to remember every hash it makes: issued, resolved, revoked, and
-  console sessions'), or any hash stored in auth_tokens or console_sessions
-  when the scan's database is reachable,
+  console sessions'), or any hash stored in auth_tokens, console_sessions or
+  api_keys when the scan's database is reachable,
+- an API key (``jns_...``) outside the one answer that hands it out (the
+  201 of ``POST /api-keys``, remembered after it is scanned),
 - a Python traceback, a source-file frame or an exception repr.
 """
 from __future__ import annotations
@@ -45,19 +47,21 @@ class Scanner:
 
     def __init__(self):
         self.token_hashes: set[str] = set()
+        self.api_keys: set[str] = set()  # plain keys handed out in this test
 
     def stored_token_hashes(self) -> set[str]:
-        """auth_tokens.token_hash and console_sessions.session_hash as the
-        current database has them (none when there is no usable database: a
-        test of an unreachable one)."""
+        """auth_tokens.token_hash, console_sessions.session_hash and
+        api_keys.key_hash as the current database has them (none when there
+        is no usable database: a test of an unreachable one)."""
         from janus.db import database
-        from janus.models import AuthToken, ConsoleSession
+        from janus.models import ApiKey, AuthToken, ConsoleSession
         try:
             if database.obj is None or database.is_closed():
                 return set()
             return ({row.token_hash for row in AuthToken.select(AuthToken.token_hash)}
                     | {row.session_hash
-                       for row in ConsoleSession.select(ConsoleSession.session_hash)})
+                       for row in ConsoleSession.select(ConsoleSession.session_hash)}
+                    | {row.key_hash for row in ApiKey.select(ApiKey.key_hash)})
         except Exception:  # noqa: BLE001 - the scan must not fail for the database's sake
             return set()
 
@@ -78,6 +82,8 @@ class Scanner:
         hashes = self.token_hashes | self.stored_token_hashes()
         if leaked := sorted(h for h in hashes if h in text):
             problems.append(f"token hash(es) {', '.join(h[:12] + '...' for h in leaked)}")
+        if leaked := sorted(key for key in self.api_keys if key.encode() in raw):
+            problems.append(f"API key(s) {', '.join(key[:12] + '...' for key in leaked)}")
         if problems:
             raise LeakFound(f"{what} -> {status} leaks {'; '.join(problems)}:\n"
                             f"{raw[:2000].decode('latin-1')}")
@@ -98,6 +104,8 @@ def leak_scan(monkeypatch):
     def scanned_do_request(self, req, status=None, expect_errors=None):
         res = original_do_request(self, req, status=status, expect_errors=expect_errors)
         scanner.scan(f"{req.method} {req.path_qs}", res.status, res.headerlist, res.body)
+        if (req.method, req.path, res.status_int) == ("POST", "/api-keys", 201):
+            scanner.api_keys.add(res.json["key"])  # shown there once, nowhere else
         return res
 
     monkeypatch.setattr(auth_service, "token_hash", remembering_hash)

@@ -10,7 +10,12 @@ parametrised here without anyone editing this file:
   user, a moderator and a superadmin against an object owned by alice. Those
   routes need an entry in ``OBJECT_ROUTES`` (how to make the object, what a
   PATCH sends): a route without one fails loudly instead of going untested;
-- every public route has an entry in ``PUBLIC_ROUTES`` and works anonymously.
+- every public route has an entry in ``PUBLIC_ROUTES`` and works anonymously;
+- API keys: every authenticated route refuses (403 ``insufficient_scope``,
+  nothing written) a key without the scope its spec declares, and a key
+  with it answers as its owner's login token does: the object matrix runs
+  with both; an unknown, expired or revoked key, or one whose owner is
+  deactivated, is a 401 everywhere.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from PIL import Image as PILImage
 from janus.models import (
     Admin,
     Analytics,
+    ApiKey,
     AuthToken,
     EmailVerification,
     Image,
@@ -39,7 +45,19 @@ from janus.models import (
 )
 from janus.repos.logs import logs
 from janus.repos.security import security_events
-from tests.api.helpers import AUTH_ROUTES, ID_ROUTES, PASSWORD, PUBLIC, SPECS, fill, route_id
+from janus.scopes import SCOPES
+from tests.api.helpers import (
+    AUTH_ROUTES,
+    ID_ROUTES,
+    PASSWORD,
+    PUBLIC,
+    ROUTE_SCOPES,
+    SPECS,
+    fill,
+    key_headers,
+    level_scopes,
+    route_id,
+)
 from tests.api.helpers import assert_error as error_of
 from tests.helpers import make_analytics, make_image
 
@@ -55,6 +73,7 @@ def send(client, method: str, path: str, headers: dict, status, body=None):
 def test_the_collected_routes_are_the_apps_routes(app):
     """The matrix parametrises from a collection-time app: it must be this app."""
     assert [(s.method, s.path, s.auth) for s in app.janus_api.specs] == SPECS
+    assert {(s.method, s.path): s.scope for s in app.janus_api.specs if s.auth} == ROUTE_SCOPES
     assert len(AUTH_ROUTES) > 20 and ID_ROUTES
 
 
@@ -80,6 +99,14 @@ CREDENTIALS = {
     "revoked": lambda make_actor: {"Authorization": f"Bearer {_token(make_actor, 'revoked')}"},
     "deactivated": lambda make_actor: {
         "Authorization": f"Bearer {_token(make_actor, 'deactivated')}"},
+    # API keys holding every scope, dead for each reason a key dies.
+    "key_unknown": lambda make_actor: {"Authorization": "Bearer jns_not-a-key-we-issued"},
+    "key_expired": lambda make_actor: key_headers(
+        make_actor("superadmin").user, SCOPES, expires_at=utcnow() - timedelta(seconds=1)),
+    "key_revoked": lambda make_actor: key_headers(
+        make_actor("superadmin").user, SCOPES, revoked_at=utcnow()),
+    "key_owner_deactivated": lambda make_actor: key_headers(
+        make_actor("superadmin", active=False).user, SCOPES),
 }
 
 
@@ -151,6 +178,11 @@ def _alices_security_event(actors):
     return Made(SecurityEvent, row.id, actors["alice"])
 
 
+def _alices_key(actors):
+    key_headers(actors["alice"].user, ["images:read"])
+    return Made(ApiKey, ApiKey.select().order_by(ApiKey.id.desc()).get().id, actors["alice"])
+
+
 def _an_admin(actors):
     target = actors["make"]("moderator", name="target")
     return Made(Admin, Admin.get(Admin.user == target.id).id, target)
@@ -179,6 +211,8 @@ OBJECT_ROUTES = {
     "/security-events/<event_id:int>": ObjectRoute(_alices_security_event),
     "/admins/<admin_id:int>": ObjectRoute(_an_admin, admin_only=True,
                                           patch={"admin_level": "superadmin"}),
+    # A revoke: the row stays, revoked (checked below).
+    "/api-keys/<key_id:int>": ObjectRoute(_alices_key),
 }
 
 ACTORS = ("owner", "other", "moderator", "superadmin")
@@ -224,9 +258,14 @@ def _row(made: Made):
     return None if row is None else dict(row.__data__)
 
 
+@pytest.mark.parametrize("via", ["token", "key", "key_without_admin_scopes"])
 @pytest.mark.parametrize("who", ACTORS)
 @pytest.mark.parametrize("route", ID_ROUTES, ids=route_id)
-def test_object_access_matrix(client, actors, route, who):
+def test_object_access_matrix(client, actors, route, who, via):
+    """With a login token, and with an API key holding the route's scope
+    (and the admin scopes of its owner's level): the same answers. A route
+    that refuses keys answers a key 403 insufficient_scope. A key without
+    admin scopes acts as a plain user whatever its owner's level."""
     method, path = route
     entry = OBJECT_ROUTES.get(path)
     assert entry is not None, f"no OBJECT_ROUTES entry for {path}"
@@ -234,15 +273,32 @@ def test_object_access_matrix(client, actors, route, who):
     actor = {"owner": made.owner, "other": actors["bob"], "moderator": actors["moderator"],
              "superadmin": actors["superadmin"]}[who]
     status = expected_status(entry, method, who)
+    headers = actor.headers
+    scope = ROUTE_SCOPES[route]
+    admin_row = Admin.get_or_none(Admin.user == actor.id)  # the owner of an admin row is one
+    level, scopes = admin_row and admin_row.admin_level, [scope] * (scope is not None)
+    if via == "key" or scope is not None and scope.startswith("admin:"):
+        scopes += [s for s in level_scopes(level) if s not in scopes]
+    elif via == "key_without_admin_scopes" and who in ("moderator", "superadmin"):
+        status = expected_status(entry, method, "other")  # no more than anyone else
+    if via != "token":
+        headers = key_headers(actor.user, scopes)
+        if scope is None or scope.startswith("admin:") and scope not in level_scopes(level):
+            status = 403
     before = _row(made)
     assert before is not None
 
     body = json.dumps(entry.patch).encode() if method == "PATCH" else None
     counts = {m: m.select().count() for m in (Image, Analytics, Log)}
-    res = send(client, method, fill(path, made.id), actor.headers, status, body=body)
+    res = send(client, method, fill(path, made.id), headers, status, body=body)
 
     if status >= 400:
-        error_of(res, status, {403: "forbidden", 404: "not_found"}[status])
+        code = {403: "forbidden", 404: "not_found"}[status]
+        # A key's admin scope counts only while its owner holds the level.
+        if via != "token" and (scope is None or scope.startswith("admin:")
+                               and scope not in level_scopes(level)):
+            code = "insufficient_scope"
+        error_of(res, status, code)
         assert _row(made) == before, "a refused request changed the object"
         assert {m: m.select().count() for m in counts} == counts
     elif method in ("GET", "POST"):
@@ -258,6 +314,8 @@ def test_object_access_matrix(client, actors, route, who):
         if made.model is Admin:  # a revoke: the account stays, as a plain user
             assert _row(made) is None
             assert User.get_by_id(made.owner.id).role == "user"
+        elif made.model is ApiKey:  # a revoke: the row stays, revoked
+            assert _row(made)["revoked_at"] is not None
         else:
             assert _row(made) is None
 
@@ -283,7 +341,54 @@ def test_list_visibility_matrix(client, actors, route, who):
     assert (made.id in listed) == (status == 200)
 
 
-# -- 3. public routes --------------------------------------------------------------
+# -- 3. API key scopes: every authenticated route -----------------------------------
+@pytest.mark.parametrize("route", AUTH_ROUTES, ids=route_id)
+def test_a_key_without_the_routes_scope_is_refused(client, make_actor, route):
+    """Every other scope (admin ones included), or every scope on a route
+    that refuses keys: 403 insufficient_scope before the handler runs."""
+    method, path = route
+    scope = ROUTE_SCOPES[route]
+    owner, victim = make_actor("superadmin"), make_actor(name="victim")
+    headers = key_headers(owner.user, [s for s in SCOPES if s != scope])
+    counts = {m: m.select().count() for m in (User, Admin, Image, Log, Analytics, ApiKey)}
+    res = send(client, method, fill(path, victim.id), headers, 403)
+    error = error_of(res, 403, "insufficient_scope")
+    assert error["details"] == {"required_scope": scope}
+    assert res.headers["WWW-Authenticate"].startswith('Bearer error="insufficient_scope"')
+    assert {m: m.select().count() for m in counts} == counts
+    assert User.get_by_id(victim.id).username == "victim"
+
+
+@pytest.mark.parametrize("level", [None, "moderator", "superadmin"])
+@pytest.mark.parametrize("route", [r for r in AUTH_ROUTES if r not in ID_ROUTES
+                                   and ROUTE_SCOPES[r] is not None], ids=route_id)
+def test_a_key_with_the_routes_scope_answers_as_its_owners_token(client, make_actor, route,
+                                                                  level):
+    """The routes without an id (the object matrix runs the others with
+    keys): the same request (a GET, or a POST whose empty body is refused)
+    answers a key as it answers its owner's login token."""
+    method, path = route
+    scope = ROUTE_SCOPES[route]
+    owner = make_actor(level)
+    make_actor(name="someone")  # someone else's rows, for the lists to hide or show
+    as_token = send(client, method, path, owner.headers, "*")
+    as_key = send(client, method, path, key_headers(owner.user, [scope, *level_scopes(level)]),
+                  "*")
+    if scope.startswith("admin:") and scope not in level_scopes(level):
+        # An admin scope above its owner's level counts for nothing.
+        error_of(as_key, 403, "insufficient_scope")
+        return
+    assert as_key.status_int == as_token.status_int, as_key.text
+    assert as_key.status_int not in (401, 500)
+    assert as_key.content_type == as_token.content_type
+    if as_key.content_type != "application/json":
+        return  # an export: the token's own export of logs added an audit row
+    if method == "GET" and as_key.status_int == 200:  # the summary's window starts now
+        assert ({**as_key.json, "since": None} if "since" in as_key.json else as_key.json) == (
+            {**as_token.json, "since": None} if "since" in as_token.json else as_token.json)
+
+
+# -- 4. public routes --------------------------------------------------------------
 def _health(client, actors, path="/health"):
     res = client.get(path, status=200)
     assert res.json["status"] == "ok"

@@ -37,6 +37,7 @@ WRITE_ROUTES = [
     ("POST", "/analytics", "data", "text"),
     ("PATCH", "/analytics/{analytics}", "research_topic", {"a": 1}),
     ("POST", "/security-events", "security_metadata", True),
+    ("POST", "/api-keys", "scopes", "images:read"),
 ]
 
 # (kind, content type, raw body, status, code, expected details path or None)

@@ -1,6 +1,7 @@
 """Fuzzing: schemathesis generates requests from the OpenAPI document (valid
 and invalid ones) for every operation and sends them to the app in-process, as
-a plain user and as a superadmin, on both backends. Every check schemathesis
+a plain user, as a superadmin and with a superadmin's API key holding every
+scope (the routes that refuse keys answer it 403), on both backends. Every check schemathesis
 has is on, and every response (the checks' own follow-up requests included)
 goes through the leak scan; the run must find nothing.
 
@@ -11,6 +12,7 @@ run: ``JANUS_FUZZ_EXAMPLES=1000 make test PYTEST_ARGS=tests/api/test_fuzz.py``.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import os
 import tempfile
@@ -160,7 +162,22 @@ def test_fuzz_as_user(case, as_user):
     _fuzz(case)
 
 
+@pytest.fixture
+def as_api_key(fuzz_target, make_actor):
+    from janus.scopes import SCOPES
+    from tests.api.helpers import key_headers
+    owner = make_actor("superadmin")
+    plain = key_headers(owner.user, SCOPES)["Authorization"].removeprefix("Bearer ")
+    fuzz_target(dataclasses.replace(owner, token=plain))
+
+
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_fuzz_as_superadmin(case, as_superadmin):
+    _fuzz(case)
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_fuzz_as_api_key(case, as_api_key):
     _fuzz(case)

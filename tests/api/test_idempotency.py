@@ -46,10 +46,11 @@ def test_the_replay_cases_cover_every_post_route(app):
     # Login's answer (a token) is never stored; /logs and /auth/logout have
     # cases of their own below, the password reset routes in
     # test_password_reset.py and the email verification routes in
-    # test_email_verification.py (they need a mailed token).
+    # test_email_verification.py (they need a mailed token); POST /api-keys
+    # (its answer, a key, is never stored either) in test_api_keys.py.
     assert posts - covered == {"/auth/login", "/logs", "/auth/logout", "/auth/password-reset",
                                "/auth/password-reset/confirm", "/auth/verify-email",
-                               "/auth/verify-email/resend"}
+                               "/auth/verify-email/resend", "/api-keys"}
 
 
 @pytest.mark.parametrize("case", POSTS, ids=[c.name for c in POSTS])
@@ -274,7 +275,7 @@ def test_the_openapi_document_declares_the_header_on_post_routes(client):
             declared[(method, path)] = header
     posts = {key for key in declared if key[0] == "post"}
     assert posts - {key for key, header in declared.items() if header} == {
-        ("post", "/auth/login")}
+        ("post", "/auth/login"), ("post", "/api-keys")}
     assert not any(header for key, header in declared.items() if key[0] != "post")
     (header,) = declared[("post", "/analytics")]
     assert header["required"] is False

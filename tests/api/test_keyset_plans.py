@@ -74,6 +74,10 @@ def plan(sql: str, params) -> str:
             database.execute_sql("SET LOCAL enable_seqscan = off")
             database.execute_sql("SET LOCAL enable_bitmapscan = off")
             database.execute_sql("SET LOCAL enable_sort = off")
+            # An EXECUTE run 5 times already may hold a generic plan made
+            # before these settings (by earlier tests on the pooled
+            # connection): plan it afresh, with them.
+            database.execute_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             lines = database.execute_sql("EXPLAIN " + sql, params).fetchall()
         return "\n".join(line[0] for line in lines)
     lines = database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()

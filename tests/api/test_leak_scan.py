@@ -83,3 +83,21 @@ def test_a_clean_response_passes(client, alice):
     res = client.get("/auth/me", headers=alice.headers)
     assert res.status_int == 200
     assert webtest.TestApp(_app(b'{"sha256": "' + b"ab" * 32 + b'"}')).get("/").status_int == 200
+
+
+def test_a_stored_api_key_hash_is_found(db, make_actor, leak_scan):
+    """api_keys.key_hash counts as a token hash too."""
+    from tests.api.helpers import key_headers
+    actor = make_actor()
+    plain = key_headers(actor.user, ["images:read"])["Authorization"].split()[1]
+    leak_scan.token_hashes.clear()
+    with pytest.raises(LeakFound, match="token hash"):
+        webtest.TestApp(_app(token_hash(plain).encode())).get("/anything")
+
+
+def test_an_api_key_anywhere_but_its_creation_fails_the_test(client, alice):
+    """The plain key passes in the 201 that hands it out, and fails anywhere after."""
+    res = client.post_json("/api-keys", {"name": "ci", "scopes": ["images:read"]},
+                           headers=alice.headers, status=201)
+    with pytest.raises(LeakFound, match="API key"):
+        webtest.TestApp(_app(b'{"echo": "' + res.json["key"].encode() + b'"}')).get("/x")

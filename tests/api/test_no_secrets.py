@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from janus.models import MODELS, AuthToken, Image, User
+from janus.models import MODELS, ApiKey, AuthToken, Image, User
 from tests.api.helpers import NEW_PASSWORD, PASSWORD, call, image_body, storage_dir
 from tests.images import photo_like, save
 
@@ -51,6 +51,13 @@ def _populate(client, world):
         "role": "admin", "admin_level": "moderator"}).status_int == 201
     assert call(client, "PATCH", f"/users/{alice.id}", root,
                 json={"username": "alice-renamed"}).status_int == 200
+    key = call(client, "POST", "/api-keys", headers=crawler,
+               json={"name": "crawler", "scopes": ["images:read", "logs:read"]})
+    assert key.status_int == 201
+    machine = {"Authorization": f"Bearer {key.json['key']}"}
+    assert call(client, "GET", "/images", headers=machine).status_int == 200
+    assert call(client, "POST", "/api-keys", root,
+                json={"name": "admin-ci", "scopes": ["admin:read"]}).status_int == 201
     spare = call(client, "POST", "/auth/login", json={"login": "bob", "password": PASSWORD})
     assert call(client, "POST", "/auth/logout",
                 headers={"Authorization": f"Bearer {spare.json['token']}"}).status_int == 204
@@ -61,6 +68,7 @@ def test_no_get_answer_contains_a_secret(app, client, world):
     crawler = _populate(client, world)
     secrets = ["$argon2", "password_hash"] + [t.token_hash for t in AuthToken.select()]
     secrets += [u.password_hash for u in User.select()]
+    secrets += [k.key_hash for k in ApiKey.select()] + ["key_hash"]
     assert len(secrets) > 8
     secrets = [secret.encode() for secret in secrets]
     ids = {model._meta.table_name: [m.id for m in model.select()] for model in MODELS}

@@ -90,8 +90,27 @@ def test_bearer_auth_on_every_route_but_the_public_ones(document):
             # Public routes need no token; only login answers 401 (wrong credentials).
             assert ("401" in op["responses"]) == (path == "/auth/login"), (method, path)
         else:
-            assert op["security"] == [{"bearerAuth": []}], (method, path)
+            # A login token always; an API key only with the operation's scope.
+            scope = op["x-scope"]
+            assert op["security"] == [{"bearerAuth": []}] + (
+                [] if scope == "none" else [{"apiKeyAuth": [scope]}]), (method, path)
             assert "401" in op["responses"], (method, path)
+            assert "403" in op["responses"], (method, path)  # insufficient_scope
+
+
+def test_every_operation_shows_the_scope_its_spec_declares(app, document):
+    specs = {(s.method.lower(), re.sub(r"<(\w+)(?::\w+)?>", r"{\1}", s.path)): s
+             for s in app.janus_api.specs}
+    keyed = document["components"]["securitySchemes"]["apiKeyAuth"]
+    assert (keyed["type"], keyed["scheme"]) == ("http", "bearer")
+    for method, path, op in _operations(document):
+        spec = specs[(method, path)]
+        if not spec.auth:
+            assert "x-scope" not in op, (method, path)
+        else:
+            assert op["x-scope"] == (spec.scope or "none"), (method, path)
+    refused = {path for method, path, op in _operations(document) if op.get("x-scope") == "none"}
+    assert {"/api-keys", "/api-keys/{key_id}", "/auth/password", "/auth/logout"} <= refused
 
 
 def test_documented_auth_is_what_the_routes_enforce(client, document):
@@ -245,6 +264,10 @@ def test_get_responses_match_their_documented_schemas(client, document, superadm
                json={"action": "a", "module": "m", "log_metadata": {"n": 1}})
     event = call(client, "POST", "/security-events", superadmin,
                  json={"action": "probe", "user_id": alice.id})
+    key = call(client, "POST", "/api-keys", alice,
+               json={"name": "ci", "scopes": ["images:read"]})
+    assert key.status_int == 201, key.text
+    call(client, "GET", "/auth/me", headers={"Authorization": f"Bearer {key.json['key']}"})
     assert (log.status_int, event.status_int) == (201, 201)
     ids = {"user_id": alice.id, "admin_id": Admin.get(Admin.user == superadmin.id).id,
            "image_id": image.id, "log_id": log.json["id"], "record_id": record.id,

@@ -13,7 +13,7 @@ ORDER = [("post", "/auth/register"), ("post", "/auth/login"), ("patch", "/users/
          ("post", "/users"), ("post", "/admins"), ("patch", "/admins/{admin_id}"),
          ("post", "/images"), ("patch", "/images/{image_id}"), ("post", "/logs"),
          ("post", "/security-events"), ("post", "/analytics"),
-         ("patch", "/analytics/{record_id}"), ("post", "/auth/password"),
+         ("patch", "/analytics/{record_id}"), ("post", "/api-keys"), ("post", "/auth/password"),
          ("post", "/auth/password-reset"), ("post", "/auth/password-reset/confirm"),
          ("post", "/auth/verify-email/resend"), ("post", "/auth/verify-email")]
 # Examples that name an object by id in their body: on an app where that id

@@ -21,6 +21,7 @@ import pytest
 
 from janus.models import Image, Log, SecurityEvent, User
 from tests.console.helpers import GUARDED, ROUTES, fill, params_of, route_id
+from tests.console.test_api_keys import make_key
 from tests.helpers import make_user
 from tests.images import photo_like, save
 
@@ -29,6 +30,7 @@ SAMPLES = {
     "user_id": lambda f: make_user().id,
     # an upload, with a file: the picture routes answer 200 for it
     "image_id": lambda f: f["put"](f["alice"], save(photo_like(next(_seeds)), "PNG")).id,
+    "key_id": lambda f: make_key(make_user().id)[0].id,
 }
 _seeds = itertools.count(100)
 # Routes that answer with the picture itself rather than a page.

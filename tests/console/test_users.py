@@ -9,6 +9,7 @@ import pytest
 from janus.models import Admin, AuthToken, ConsoleSession, Log, SecurityEvent, User
 from janus.services.auth import issue_token
 from tests.console.helpers import queries
+from tests.console.test_api_keys import make_key
 from tests.helpers import make_image, make_user, set_admin_level
 
 ROW_LINK = re.compile(r'<th scope="row"><a href="/console/users/(\d+)">')
@@ -128,7 +129,8 @@ def test_a_users_page_costs_the_same_whatever_they_have(as_superadmin, people):
         make_image(user)
         Log.create(user=user.id, action=f"a.{n}", module="a")
         SecurityEvent.create(user=user.id, action="login_failed")
-    assert queries(as_superadmin, f"/console/users/{user.id}") == before == 5
+        make_key(user.id, name=f"key-{n}")
+    assert queries(as_superadmin, f"/console/users/{user.id}") == before == 6  # + API keys
 
 
 # -- actions ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from janus.web.console import (
     pages_auth,
     pages_dashboard,
     pages_images,
+    pages_keys,
     pages_security,
     pages_users,
 )
@@ -30,6 +31,7 @@ PAGE_MODULES = (
     pages_users,
     pages_audit,
     pages_security,
+    pages_keys,
 )
 
 

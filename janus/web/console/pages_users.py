@@ -13,7 +13,7 @@ from janus.lists.users import USERS, UserSearch
 from janus.schemas.users import UserPatchIn
 from janus.services import accounts, records
 from janus.services import images as image_service
-from janus.web.console import session
+from janus.web.console import pages_keys, session
 from janus.web.console.filters import declared_form
 from janus.web.console.inputs import form_text, query, texts
 from janus.web.console.registry import see_other
@@ -59,7 +59,8 @@ def register(console) -> None:
         events = records.list_security_events(
             actor, SecurityEventQuery(user_id=user.id, limit=RECENT))
         return render("user.html", title=f"User {user.username}", user=user, images=images,
-                      audit=audit, events=events, level_choices=LEVEL_CHOICES,
+                      audit=audit, events=events, keys=pages_keys.user_keys(actor, user.id),
+                      level_choices=LEVEL_CHOICES,
                       password_states=PASSWORD_STATES, thumbnails=thumbnails())
 
     def acted(user_id: int, change) -> None:

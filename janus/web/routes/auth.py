@@ -59,17 +59,17 @@ def register(api) -> None:
                         user=USER_VIEW.from_model(actor.user, admin_level=actor.level))
 
     @api.route("POST", "/auth/logout", summary="Revoke the token of this request", tag="auth",
-               status=204)
+               status=204, refuses_keys=True)
     def logout(actor):
         auth.logout(actor)
 
     @api.route("GET", "/auth/me", summary="The authenticated user", tag="auth",
-               response=UserOut)
+               response=UserOut, scope="users:read")
     def me(actor):
         return USER_VIEW.from_model(actor.user, admin_level=actor.level)
 
     @api.route("POST", "/auth/password", summary="Change password; revokes the user's "
-               "other tokens", tag="auth", body=PasswordIn, response=PasswordOut,
+               "other tokens", tag="auth", body=PasswordIn, response=PasswordOut, refuses_keys=True,
                example={"current_password": "analytical-engine-1843",
                         "new_password": "difference-engine-no-2"})
     def change_password(actor, body):

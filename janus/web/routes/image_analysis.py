@@ -13,7 +13,7 @@ def register(api) -> None:
 
     @api.route("POST", "/images/<image_id:int>/analysis", summary="Analyse the pixels",
                tag="images", query=AnalysisQuery, response=AnalyticsOut, status=201,
-               errors=(404, 409), rate_limit="analysis",
+               errors=(404, 409), rate_limit="analysis", scope="analytics:write",
                description="Luminance histogram, brightness, RMS contrast, k dominant "
                "colours with their share, WCAG contrast ratio of the two most dominant, "
                "transparency and a 64-bit perceptual hash, computed on a copy reduced to "
@@ -29,7 +29,7 @@ def register(api) -> None:
 
     @api.route("GET", "/images/<image_id:int>/similar", summary="Near-duplicates by "
                "perceptual hash", tag="images", query=SimilarQuery, response=SimilarList,
-               errors=(404, 409),
+               errors=(404, 409), scope="images:read",
                description="Images visible to the caller whose perceptual hash differs "
                "in at most max_distance of 64 bits, nearest first. Computed in SQL.")
     def similar_images(image_id, actor, query):

@@ -43,7 +43,7 @@ def register(api) -> None:
     store, max_pixels = api.store, api.config.max_image_pixels
 
     @api.route("GET", "/images/<image_id:int>/file", summary="Download the original file",
-               tag="images", response=bytes, response_media="image/*",
+               tag="images", response=bytes, response_media="image/*", scope="images:read",
                errors=(304, 404), headers={"ETag": "The SHA-256 of the bytes."},
                description="Sends the stored bytes with their media type, ETag (the "
                "SHA-256) and Content-Length; If-None-Match answers 304.")
@@ -55,6 +55,7 @@ def register(api) -> None:
 
     @api.route("GET", "/images/<image_id:int>/thumbnail", summary="A WebP thumbnail",
                tag="images", query=ThumbnailQuery, response=bytes, response_media="image/webp",
+               scope="images:read",
                errors=(304, 404), headers={"ETag": "The SHA-256 and the size."},
                description="Longest side = size (64, 128, 256 or 512), EXIF orientation "
                "applied; made once and cached in the file store.")

@@ -20,11 +20,11 @@ def register(api) -> None:
 
     api.get_list("/images", image_reads, name="list_images",
                  summary="List images (newest first by default)", tag="images", query=ImageQuery,
-                 response=ImagePage)
+                 response=ImagePage, scope="images:read")
 
     @api.route("POST", "/images", summary="Upload an image, or create a metadata-only record",
                tag="images", body=ImageCreateIn, upload=UploadForm, response=ImageOut,
-               status=201, errors=(409,), rate_limit="upload",
+               status=201, errors=(409,), rate_limit="upload", scope="images:write",
                example={"filename": "harbour.png", "format": "PNG", "width": 640,
                         "height": 480, "color_type": "RGB", "bit_depth": 8,
                         "file_size": 48213},
@@ -39,16 +39,18 @@ def register(api) -> None:
         return IMAGE_VIEW.from_model(images.create_record(actor, body))
 
     api.get_one("/images/<image_id:int>", image_reads.get, name="get_image",
-                summary="One image record", tag="images", response=ImageOut)
+                summary="One image record", tag="images", response=ImageOut,
+                scope="images:read")
 
     @api.route("PATCH", "/images/<image_id:int>", summary="Change an image record",
                tag="images", body=ImagePatchIn, response=ImageOut, errors=(403, 404, 409),
+               scope="images:write",
                example={"filename": "harbour-at-dusk.png",
                         "image_metadata": {"album": "holiday"}})
     def update_image(image_id, actor, body):
         return IMAGE_VIEW.from_model(images.update_image(actor, image_id, body))
 
     @api.route("DELETE", "/images/<image_id:int>", summary="Delete an image record",
-               tag="images", status=204, errors=(403, 404))
+               tag="images", status=204, errors=(403, 404), scope="images:write")
     def delete_image(image_id, actor):
         images.delete_image(actor, image_id, store)

@@ -17,13 +17,13 @@ REPORTED = ("Recorded as yours, with source \"client\". Any action name is accep
 def register(api) -> None:
     api.get_list("/logs", log_reads, name="list_logs",
                  summary="List audit rows (newest first by default)", tag="logs", query=LogQuery,
-                 response=LogPage)
+                 response=LogPage, scope="logs:read")
 
     api.get_one("/logs/<log_id:int>", log_reads.get, name="get_log",
-                summary="One audit row", tag="logs", response=LogOut)
+                summary="One audit row", tag="logs", response=LogOut, scope="logs:read")
 
     @api.route("POST", "/logs", summary="Append a client event to the audit trail",
-               tag="logs", body=LogCreateIn, response=LogOut, status=201,
+               tag="logs", body=LogCreateIn, response=LogOut, status=201, scope="logs:write",
                description=REPORTED,
                example={"action": "export", "module": "gallery", "level": "info",
                         "log_metadata": {"rows": 12}})

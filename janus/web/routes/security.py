@@ -22,15 +22,15 @@ REPORTED = ("For another component (a gateway, say) to pass on what it saw. Stor
 def register(api) -> None:
     api.get_list("/security-events", security_event_reads, name="list_security_events",
                  summary="List security events (newest first by default)", tag="security",
-                 query=SecurityEventQuery, response=SecurityEventPage)
+                 query=SecurityEventQuery, response=SecurityEventPage, scope="security:read")
 
     api.get_one("/security-events/<event_id:int>", security_event_reads.get,
                 name="get_security_event", summary="One security event",
-                tag="security", response=SecurityEventOut)
+                tag="security", response=SecurityEventOut, scope="security:read")
 
     @api.route("POST", "/security-events", summary="Report a security event (admins)",
                tag="security", body=SecurityEventCreateIn, response=SecurityEventOut,
-               status=201, errors=(403, 404), description=REPORTED,
+               status=201, errors=(403, 404), description=REPORTED, scope="security:write",
                example={"action": "blocked_request", "ip": "203.0.113.7",
                         "security_metadata": {"rule": "geo"}})
     def create_security_event(actor, body):

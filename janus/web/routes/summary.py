@@ -12,7 +12,7 @@ from janus.summary import summarise
 def register(api) -> None:
     @api.route("GET", "/analytics/summary", summary="Counts, formats, activity per day, "
                "top actions, failed logins, uploads per user", tag="analytics",
-               query=SummaryQuery, response=SummaryOut,
+               query=SummaryQuery, response=SummaryOut, scope="analytics:read",
                description="Admins get figures over all data; other users get the same "
                "figures restricted to their own rows. Every figure is one SQL aggregation.")
     def analytics_summary(actor, query):
