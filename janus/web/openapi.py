@@ -6,7 +6,7 @@ encode with, so the document cannot describe a body the API does not accept.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
@@ -152,8 +152,22 @@ def _query_params(query_type, components) -> list[dict]:
             for name, prop in schema.get("properties", {}).items()]
 
 
+def _inner_structs(annotation) -> list:
+    """The Structs an annotation names, however nested (list[X], X | None)."""
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return [annotation]
+    return [s for arg in get_args(annotation) for s in _inner_structs(arg)]
+
+
 def _mark_times(types, components) -> None:
-    """msgspec writes datetimes as plain strings: say they are RFC 3339 times."""
+    """msgspec writes datetimes as plain strings: say they are RFC 3339 times
+    (in the Structs the routes name and in those nested inside them)."""
+    types, stack = set(), list(types)
+    while stack:
+        struct = stack.pop()
+        if struct not in types:
+            types.add(struct)
+            stack += [s for f in msgspec.structs.fields(struct) for s in _inner_structs(f.type)]
     for struct in types:
         props = components.get(struct.__name__, {}).get("properties", {})
         for field in msgspec.structs.fields(struct):
@@ -249,6 +263,8 @@ def build(api, version: str = "1.0.0") -> dict:
         if spec.query is not None or any(kind == "int" for _, kind in
                                          _PARAM_RE.findall(spec.path)):
             errors.add(422)  # a query, or an id in the path, out of range
+        if idempotency.applies(spec):
+            errors.add(422)  # a malformed Idempotency-Key, even on a POST without a body
         for status in sorted(errors):
             extra = [ERROR_HEADERS[status]] if status in ERROR_HEADERS else []
             body = {"description": _REASONS.get(status, "Error"),

@@ -115,6 +115,18 @@ OWN = {
     "PasswordResetConfirmIn.token": "The token of the mailed reset link (its ?token=).",
     "EmailVerified.email": "The address now verified.",
     "Accepted.message": "The same text whatever the address: it tells nothing about it.",
+    "SessionOut.id": "The session's id for DELETE /auth/sessions/{id}: one id space for "
+                     "both kinds (not the token's own id).",
+    "SessionOut.kind": "token: a bearer token from POST /auth/login; console: a browser "
+                       "signed in to /console.",
+    "SessionOut.expires_at": "When the session stops being accepted (UTC).",
+    "SessionOut.last_used_at": "When it was last used (UTC), refreshed at most once a "
+                               "minute; null until first used after sign-in.",
+    "SessionOut.last_used_ip": "The address it was last used from (at sign-in, then with "
+                               "last_used_at).",
+    "SessionOut.user_agent": "The User-Agent it signed in with.",
+    "SessionOut.current": "True for the token of this very request.",
+    "SessionsEnded.ended": "How many sessions ended.",
 }
 
 

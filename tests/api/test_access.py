@@ -34,11 +34,13 @@ from janus.models import (
     Log,
     PasswordReset,
     SecurityEvent,
+    Session,
     User,
     utcnow,
 )
 from janus.repos.logs import logs
 from janus.repos.security import security_events
+from janus.services.auth import issue_token
 from tests.api.helpers import AUTH_ROUTES, ID_ROUTES, PASSWORD, PUBLIC, SPECS, fill, route_id
 from tests.api.helpers import assert_error as error_of
 from tests.helpers import make_analytics, make_image
@@ -115,6 +117,8 @@ class ObjectRoute:
     # A POST on the object: its success status, and whether it reads the
     # object (anyone who sees it may) or writes it (owner or superadmin).
     post: tuple[int, str] | None = None
+    # Only its owner sees it, admins included (a session): 404 for anyone else.
+    own_only: bool = False
 
 
 def _own_user(actors):
@@ -151,6 +155,11 @@ def _alices_security_event(actors):
     return Made(SecurityEvent, row.id, actors["alice"])
 
 
+def _alices_session(actors):
+    """Another login token of alice's, by its id in the sessions view."""
+    return Made(Session, 2 * issue_token(actors["alice"].user, 3600).row.id, actors["alice"])
+
+
 def _an_admin(actors):
     target = actors["make"]("moderator", name="target")
     return Made(Admin, Admin.get(Admin.user == target.id).id, target)
@@ -179,6 +188,7 @@ OBJECT_ROUTES = {
     "/security-events/<event_id:int>": ObjectRoute(_alices_security_event),
     "/admins/<admin_id:int>": ObjectRoute(_an_admin, admin_only=True,
                                           patch={"admin_level": "superadmin"}),
+    "/auth/sessions/<session_id:int>": ObjectRoute(_alices_session, own_only=True),
 }
 
 ACTORS = ("owner", "other", "moderator", "superadmin")
@@ -189,6 +199,8 @@ def expected_status(entry: ObjectRoute, method: str, who: str) -> int:
         success, reads = entry.post[0], entry.post[1] == "read"
     else:
         success, reads = {"GET": 200, "PATCH": 200, "DELETE": 204}[method], method == "GET"
+    if entry.own_only:
+        return success if who == "owner" else 404
     if who == "superadmin":
         return success
     if entry.admin_only:
@@ -258,6 +270,8 @@ def test_object_access_matrix(client, actors, route, who):
         if made.model is Admin:  # a revoke: the account stays, as a plain user
             assert _row(made) is None
             assert User.get_by_id(made.owner.id).role == "user"
+        elif made.model is Session:  # ended, not deleted: the row says when
+            assert _row(made)["revoked_at"] is not None
         else:
             assert _row(made) is None
 
