@@ -11,10 +11,12 @@ from janus.web.console import (
     assets,
     headers,
     image_files,
+    pages_accounts,
     pages_audit,
     pages_auth,
     pages_dashboard,
     pages_images,
+    pages_mail,
     pages_security,
     pages_users,
 )
@@ -28,8 +30,10 @@ PAGE_MODULES = (
     pages_images,
     image_files,
     pages_users,
+    pages_accounts,
     pages_audit,
     pages_security,
+    pages_mail,
 )
 
 
