@@ -88,12 +88,17 @@ def list_of_user(actor: Actor, user_id: int, q) -> SessionPage:
     return _page(user_id, q, None)
 
 
-def end_for_user(actor: Actor, user_id: int, session_id: int) -> Session:
-    """A superadmin ends one of a user's sessions: a security row on the
-    user's account and an audit row, as the other account actions."""
+def end_for_user(actor: Actor, session_id: int) -> Session:
+    """A superadmin ends one of a user's live sessions (any user's: the id
+    names it): a security row on the user's account and an audit row, as
+    the other account actions. NotFound when no live session has the id."""
     require_level(actor, "superadmin")
     with database.atomic():
-        target = lock_user(user_id)
+        found = (Session.select(Session.user).where(Session.id == session_id).first()
+                 if is_row_id(session_id) else None)
+        if found is None:
+            raise NotFound(f"session {session_id} not found")
+        target = lock_user(found.user_id)
         row = _live(target.id, session_id)
         sessions.end(row)
         _event("session_ended", actor, target, session_id=row.id, kind=row.kind,

@@ -90,9 +90,9 @@ def register(console) -> None:
                       page=page, pager_label="Sessions pages", rows="sessions",
                       **page_links(sessions_path(user.id), form, page.next_cursor))
 
-    @console.action("/console/users/<user_id:int>/sessions/<session_id:int>/end")
-    def console_user_session_end(actor, user_id, session_id):
-        ended = sessions.end_for_user(actor, user_id, session_id)
+    @console.action("/console/sessions/<session_id:int>/end")
+    def console_session_end(actor, session_id):
+        ended = sessions.end_for_user(actor, session_id)
         kind = "console sign-in" if ended.kind == "console" else "login token"
         session.flash(f"Their {kind} {ended.id} has ended.")
-        see_other(sessions_path(user_id))
+        see_other(sessions_path(ended.user_id))

@@ -5,6 +5,7 @@ the same Message-ID, a ``mail.retried`` audit row). A mail's body is never
 shown: it may hold a reset or verification link."""
 from __future__ import annotations
 
+from janus.errors import NotFound
 from janus.mail import outbox, sender
 from janus.web.console import session
 from janus.web.console.registry import see_other
@@ -30,6 +31,8 @@ def register(console) -> None:
 
     @console.action("/console/mail/<mail_id:int>/retry")
     def console_mail_retry(actor, mail_id):
+        if not outbox.exists(mail_id):
+            raise NotFound(f"mail {mail_id} not found")
         retried(actor, [mail_id])
 
     @console.action("/console/mail/retry-all")
