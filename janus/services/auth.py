@@ -173,6 +173,7 @@ def login(login_name: str, password: str, client: Client, config: Config,
         # Told only to whoever knows the password: the account is theirs.
         security_events.settle(attempt, "login_failed", dict(
             attempt.security_metadata, reason="email_not_verified"))
+        metrics.login_failed("email_not_verified")
         raise EmailNotVerified("confirm your email address first: open the link mailed "
                                "to it, or ask for another (POST /auth/verify-email/resend)")
     with database.atomic():
