@@ -149,7 +149,8 @@ class Resource:
 
 
 user_reads = Resource(
-    View(UserOut, User, admin_level=(Admin.admin_level, None)), UserPage,
+    View(UserOut, User, admin_level=(Admin.admin_level, None),
+         email_verified=(User.email_verified_at, _is_set)), UserPage,
     USERS, base=users.with_level)
 admin_reads = Resource(
     View(AdminOut, Admin, username=(User.username, None), email=(User.email, None)),

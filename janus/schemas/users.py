@@ -33,6 +33,7 @@ class UserOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     last_login_at: datetime | None
+    email_verified: bool
 
 
 class UserPage(msgspec.Struct):
@@ -126,7 +127,8 @@ class AdminPatchIn(Request):
 
 
 def user_out(user, admin_level: str | None = None) -> UserOut:
-    return from_row(UserOut, user, admin_level=admin_level)
+    return from_row(UserOut, user, admin_level=admin_level,
+                    email_verified=user.email_verified_at is not None)
 
 
 def listed_user_out(user) -> UserOut:

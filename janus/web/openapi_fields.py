@@ -37,6 +37,9 @@ FIELDS = {
     "distance": "Hamming distance of the perceptual hashes (0 = identical).",
     "email": "Email address (unique, compared case-insensitively).",
     "email_verified_at": "When the account's email was confirmed by its mailed link (UTC).",
+    "email_verified": "Whether the account's email is confirmed (its mailed link was used, or "
+                      "the account predates JANUS_REQUIRE_EMAIL_VERIFICATION or was made by an "
+                      "admin); while false and verification is required, login answers 403.",
     "error": "The error.",
     "expires_at": "When the token stops being accepted (UTC).",
     "failed_logins_per_day": "Failed logins per day in the window.",

@@ -62,15 +62,21 @@ def link(message, path) -> str:
     return link_token(message)
 
 
-def test_register_verify_log_in_forget_reset_log_in(client, smtp_server):
+def test_register_verify_log_in_forget_reset_log_in(client, smtp_server, superadmin):
     assert post(client, "/auth/register", ADA, 202).json["message"].startswith("Check your")
     verify = mail(smtp_server, "ada@example.com", "Confirm your email address for Janus", 1)
     assert_error(log_in(client, "ada", ADA["password"], 403), 403, "email_not_verified")
+    (listed,) = call(client, "GET", "/users?username=ada", superadmin, status=200).json["items"]
+    assert listed["email_verified"] is False
+    assert me(client, superadmin.token).json["email_verified"] is True  # predates the switch
 
     verified = post(client, "/auth/verify-email", {"token": link(verify, "/verify-email")}, 200)
     assert verified.json["email"] == "ada@example.com"
     first = log_in(client, "ada", ADA["password"]).json["token"]
     assert me(client, first).json["username"] == "ada"
+    assert me(client, first).json["email_verified"] is True
+    res = call(client, "GET", f"/users/{listed['id']}", superadmin, status=200)
+    assert res.json["email_verified"] is True
     second = log_in(client, "ada@example.com", ADA["password"]).json["token"]
 
     post(client, "/auth/password-reset", {"email": "ADA@example.com"}, 202)
