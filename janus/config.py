@@ -277,6 +277,8 @@ class Config:
     # for dead, another sends it (same Message-ID). Longer than a batch's SMTP.
     mail_lease_seconds: int = 600
     reset_token_ttl_seconds: int = 3600
+    # The link an account made in the console is mailed: it may wait a weekend.
+    set_password_token_ttl_seconds: int = 259200
     # Per address, and per account (the email asked for).
     rate_limit_password_reset: str = "5/minute;30/hour"
     rate_limit_password_reset_account: str = "3/hour"
@@ -382,6 +384,9 @@ class Config:
                                       minimum=1),
             reset_token_ttl_seconds=number("reset_token_ttl_seconds",
                                            "JANUS_RESET_TOKEN_TTL_SECONDS", minimum=60),
+            set_password_token_ttl_seconds=number("set_password_token_ttl_seconds",
+                                                  "JANUS_SET_PASSWORD_TOKEN_TTL_SECONDS",
+                                                  minimum=60),
             rate_limit_password_reset=_rate(env, "JANUS_RATE_LIMIT_PASSWORD_RESET",
                                             default["rate_limit_password_reset"]),
             rate_limit_password_reset_account=_rate(

@@ -31,7 +31,8 @@ LOGIN_FAILURES = Counter(
     "janus_login_failures",
     "Logins refused for bad credentials, by reason: invalid_credentials (a wrong password "
     "or no such account: one reason, so the metric does not tell which emails exist) or "
-    "inactive (the right password of a deactivated account)",
+    "inactive (the right password of a deactivated account), or email_not_verified (the "
+    "right password, refused with 403 until the mailed link is used)",
     ["reason"])
 LOGINS_LOCKED = Counter(
     "janus_logins_locked",
@@ -64,7 +65,7 @@ def image_decoded() -> None:
 # request counter's (method, route, status) are not known in advance: its
 # series appear with their first request.
 KNOWN = {
-    LOGIN_FAILURES: ("invalid_credentials", "inactive"),
+    LOGIN_FAILURES: ("invalid_credentials", "inactive", "email_not_verified"),
     LOGINS_LOCKED: ("address", "account"),
     LOCKOUTS: ("address", "account"),
     DATABASE_ERRORS: ("unavailable", "disk_full", "conflict"),

@@ -147,6 +147,9 @@ class AuthToken(BaseModel):
     expires_at = pw.DateTimeField(index=True)
     revoked_at = pw.DateTimeField(null=True)
     last_used_at = pw.DateTimeField(null=True)
+    # Written with last_used_at (at login, then at most once a minute).
+    last_used_ip = pw.CharField(max_length=45, null=True)
+    user_agent = pw.CharField(max_length=512, null=True)  # the login's
 
     class Meta:
         table_name = "auth_tokens"
@@ -279,9 +282,33 @@ class ConsoleSession(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     expires_at = pw.DateTimeField(index=True)
     revoked_at = pw.DateTimeField(null=True)
+    last_used_at = pw.DateTimeField(null=True)
+    last_used_ip = pw.CharField(max_length=45, null=True)
+    user_agent = pw.CharField(max_length=512, null=True)  # the sign-in's
 
     class Meta:
         table_name = "console_sessions"
+
+
+class Session(BaseModel):
+    """Read-only: the ``sessions`` view (migrations/018_session_details.py),
+    login tokens and console sessions in one id space (a token's id * 2, a
+    console session's id * 2 - 1; ``row_id`` is the row's own id). Not in
+    MODELS: it is no table."""
+
+    id = pw.BigIntegerField(primary_key=True)
+    kind = pw.CharField()  # "token" or "console"
+    row_id = pw.IntegerField()
+    user = pw.ForeignKeyField(User, backref="sessions", index=False)
+    created_at = pw.DateTimeField()
+    expires_at = pw.DateTimeField()
+    revoked_at = pw.DateTimeField(null=True)
+    last_used_at = pw.DateTimeField(null=True)
+    last_used_ip = pw.CharField(null=True)
+    user_agent = pw.CharField(null=True)
+
+    class Meta:
+        table_name = "sessions"
 
 
 class AnalysisResult(BaseModel):

@@ -2,7 +2,8 @@
 
 It keys what must not be checkable from the database alone: the
 ``Idempotency-Key`` fingerprints (janus.services.idempotency), which would
-otherwise be plain SHA-256 digests of request bodies holding passwords.
+otherwise be plain SHA-256 digests of request bodies holding passwords; and
+the tokens of mailed links (janus.mail.links), so the outbox holds none.
 
 Every worker and every host must use the same key, or a retry that reaches
 another one no longer matches its first request. Set ``JANUS_SECRET_KEY`` on

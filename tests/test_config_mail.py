@@ -53,6 +53,7 @@ def test_a_malformed_sender_is_refused(value):
 
 
 @pytest.mark.parametrize("env", [{"JANUS_RESET_TOKEN_TTL_SECONDS": "59"},
+                                 {"JANUS_SET_PASSWORD_TOKEN_TTL_SECONDS": "59"},
                                  {"JANUS_MAIL_MAX_ATTEMPTS": "0"},
                                  {"JANUS_MAIL_SWEEP_SECONDS": "-1"},
                                  {"JANUS_RATE_LIMIT_PASSWORD_RESET_ACCOUNT": "often"}])

@@ -637,3 +637,42 @@ def test_017_adds_api_keys_and_rolls_back(db_factory, backend):
         assert router.done[-1] == "016_text_search"
         router.run()  # and forward again
         assert "api_keys" in db.get_tables()
+
+
+def test_018_adds_session_details_and_the_sessions_view_and_rolls_back(db_factory):
+    url = db_factory.new_url()
+    with opened(url) as db:
+        router = Router(db, migrate_dir=MIGRATIONS_DIR)
+        router.run("014_email_verification")
+        db.execute_sql("INSERT INTO users (email, username, username_canonical, password_hash, "
+                       "password_rule, role, is_active, created_at, updated_at) VALUES "
+                       "('ada@example.com', 'ada', 'ada', 'x', 'unchecked', 'user', TRUE, "
+                       "'2024-01-01', '2024-01-01')")
+        (user_id,) = db.execute_sql("SELECT id FROM users").fetchone()
+        for table, column in (("auth_tokens", "token_hash"), ("console_sessions", "session_hash")):
+            db.execute_sql(f"INSERT INTO {table} (id, user_id, {column}, created_at, expires_at) "
+                           f"VALUES (7, {user_id}, '{'0' * 64}', '2024-01-01', '2024-01-02')")
+
+        router.run("018_session_details")
+        # One id space: a token's id * 2, a console session's id * 2 - 1; nothing
+        # was recorded of the sessions that existed before.
+        assert [tuple(row) for row in db.execute_sql(
+            "SELECT id, kind, row_id, user_id, last_used_at, last_used_ip, user_agent "
+            "FROM sessions ORDER BY id")] == [
+            (13, "console", 7, user_id, None, None, None),
+            (14, "token", 7, user_id, None, None, None)]
+        # Ids beyond half the 32-bit range still map (64-bit arithmetic).
+        db.execute_sql(f"INSERT INTO auth_tokens (id, user_id, token_hash, created_at, "
+                       f"expires_at) VALUES (2147483647, {user_id}, '{'1' * 64}', "
+                       "'2024-01-01', '2024-01-02')")
+        assert db.execute_sql("SELECT max(id) FROM sessions").fetchone() == (4294967294,)
+
+        router.rollback()
+        for table in ("auth_tokens", "console_sessions"):
+            names = {c.name for c in db.get_columns(table)}
+            assert not names & {"last_used_ip", "user_agent"}
+        assert "last_used_at" not in {c.name for c in db.get_columns("console_sessions")}
+        with pytest.raises(pw.DatabaseError), db.atomic():
+            db.execute_sql("SELECT * FROM sessions")
+        router.run()  # and forward again
+        assert db.execute_sql("SELECT count(*) FROM sessions").fetchone() == (3,)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from janus.lists import Filter, Listing
-from janus.lists.views import View
+from janus.lists.views import View, is_set
 from janus.models import ADMIN_LEVELS, Admin, User
 from janus.repos.admins import admins
 from janus.repos.users import normalise_email, users
@@ -25,7 +25,8 @@ USERS = Listing(
     sort=("email", "username"), search=(User.email, User.username))
 UserQuery = USERS.query_struct("UserQuery", ListQuery)
 # admin_level: a listed user's (janus.repos.users.with_level); given otherwise.
-USER_VIEW = View(UserOut, User, admin_level=(Admin.admin_level, None))
+USER_VIEW = View(UserOut, User, admin_level=(Admin.admin_level, None),
+                 email_verified=(User.email_verified_at, is_set))
 
 
 class UserSearch(UserQuery, kw_only=True):

@@ -33,6 +33,10 @@ def enqueue(kind: str, recipient: str, subject: str, body: str) -> OutboxMail:
                              message_id=new_message_id(), next_attempt_at=utcnow())
 
 
+def exists(mail_id: int) -> bool:
+    return OutboxMail.select().where(OutboxMail.id == mail_id).exists()
+
+
 def failed() -> list[OutboxMail]:
     return list(OutboxMail.select().where(OutboxMail.status == "failed")
                 .order_by(OutboxMail.id))

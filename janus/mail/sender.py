@@ -86,7 +86,7 @@ def deliver_due(config: Config) -> dict:
     while rows := claim(lease_seconds=config.mail_lease_seconds):
         for row in rows:
             try:
-                transport.deliver(row, config.smtp, config.mail_from)
+                transport.deliver(row, config.smtp, config.mail_from, config.secret_key)
                 error = None
             except transport.DeliveryError as exc:
                 error = str(exc)

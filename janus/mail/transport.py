@@ -9,6 +9,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
+from janus.mail import links
 from janus.models import OutboxMail
 from janus.smtp_url import SmtpSettings
 
@@ -19,7 +20,9 @@ class DeliveryError(Exception):
     """The server refused or could not be reached; worth another attempt."""
 
 
-def build(row: OutboxMail, sender: str) -> EmailMessage:
+def build(row: OutboxMail, sender: str, key: bytes | None = None) -> EmailMessage:
+    """The message of ``row``; ``key`` (JANUS_SECRET_KEY) renders its links'
+    tokens (janus.mail.links)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.recipient
@@ -29,7 +32,7 @@ def build(row: OutboxMail, sender: str) -> EmailMessage:
     message["Message-ID"] = row.message_id
     message["Date"] = email.utils.format_datetime(
         row.created_at.replace(tzinfo=datetime.UTC), usegmt=True)
-    message.set_content(row.body)
+    message.set_content(links.render(row.body, key))
     return message
 
 
@@ -58,8 +61,9 @@ def send_log(message: EmailMessage) -> None:
                  "message_id": message["Message-ID"], "body": message.get_content()})
 
 
-def deliver(row: OutboxMail, settings: SmtpSettings | None, sender: str) -> None:
-    message = build(row, sender)
+def deliver(row: OutboxMail, settings: SmtpSettings | None, sender: str,
+            key: bytes | None = None) -> None:
+    message = build(row, sender, key)
     if settings is None:
         send_log(message)
     else:

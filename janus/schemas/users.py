@@ -33,6 +33,7 @@ class UserOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     last_login_at: datetime | None
+    email_verified: bool
 
 
 class UserPage(msgspec.Struct):

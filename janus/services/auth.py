@@ -77,12 +77,19 @@ def mailed_token_email(model, plain: str) -> str | None:
     return row["email"] if row else None
 
 
-def issue_token(user: User, ttl_seconds: int) -> IssuedToken:
+def issue_token(user: User, ttl_seconds: int, client: Client | None = None) -> IssuedToken:
     plain = secrets.token_urlsafe(32)
     now = utcnow()
+    client = client or Client()
     row = AuthToken.create(user=user, token_hash=token_hash(plain), created_at=now,
-                           expires_at=now + timedelta(seconds=ttl_seconds))
+                           expires_at=now + timedelta(seconds=ttl_seconds),
+                           last_used_ip=client.ip, user_agent=session_agent(client))
     return IssuedToken(plain, row)
+
+
+def session_agent(client: Client) -> str | None:
+    """The User-Agent a session keeps (GET /auth/sessions), cut to its column."""
+    return client.user_agent[:512] if client.user_agent else None
 
 
 def resolve_token(plain: str, client: Client | None = None) -> Actor:
@@ -97,9 +104,12 @@ def resolve_token(plain: str, client: Client | None = None) -> Actor:
         raise Unauthorized("token expired")
     if not user.is_active:
         raise Unauthorized("account is deactivated")
+    client = client or Client()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        AuthToken.update(last_used_at=now).where(AuthToken.id == token.id).execute()
-    return Actor(user, level, token, client or Client())
+        # The address rides on the same write, never one of its own.
+        AuthToken.update(last_used_at=now, last_used_ip=client.ip).where(
+            AuthToken.id == token.id).execute()
+    return Actor(user, level, token, client)
 
 
 def _event(action, client: Client, user=None, account=None, **metadata):
@@ -170,6 +180,7 @@ def login(login_name: str, password: str, client: Client, config: Config,
         # Told only to whoever knows the password: the account is theirs.
         security_events.settle(attempt, "login_failed", dict(
             attempt.security_metadata, reason="email_not_verified"))
+        metrics.login_failed("email_not_verified")
         raise EmailNotVerified("confirm your email address first: open the link mailed "
                                "to it, or ask for another (POST /auth/verify-email/resend)")
     with database.atomic():
@@ -177,7 +188,7 @@ def login(login_name: str, password: str, client: Client, config: Config,
         if needs_rehash(user.password_hash):
             fields["password_hash"] = hash_password(password)
         users.update(user, **fields)
-        issued = (issue or (lambda u: issue_token(u, config.token_ttl_seconds)))(user)
+        issued = (issue or (lambda u: issue_token(u, config.token_ttl_seconds, client)))(user)
         # Whether this login makes its address a known one (janus.services.lockout).
         metadata = {"own_address": client.own_address}
         if standing.known_address:  # the account is locked for other addresses

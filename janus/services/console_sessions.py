@@ -33,7 +33,7 @@ class IssuedSession:
     session: ConsoleSession
 
 
-def _issue(user: User, ttl_seconds: int) -> IssuedSession | None:
+def _issue(user: User, ttl_seconds: int, client: Client) -> IssuedSession | None:
     """A session for an admin; None for anyone else (no session at all)."""
     if Admin.get_or_none(Admin.user == user.id) is None:
         return None
@@ -41,7 +41,8 @@ def _issue(user: User, ttl_seconds: int) -> IssuedSession | None:
     plain = secrets.token_urlsafe(32)
     now = utcnow()
     row = ConsoleSession.create(user=user, session_hash=auth.token_hash(plain), created_at=now,
-                                expires_at=now + timedelta(seconds=ttl_seconds))
+                                expires_at=now + timedelta(seconds=ttl_seconds),
+                                last_used_ip=client.ip, user_agent=auth.session_agent(client))
     return IssuedSession(plain, row)
 
 
@@ -50,7 +51,8 @@ def sign_in(login_name: str, password: str, client: Client,
     """Unauthorized (wrong credentials), TooManyRequests (locked out), or
     Forbidden (right credentials, but not an admin: no session is made)."""
     actor, issued = auth.login(login_name, password, client, config,
-                               issue=lambda user: _issue(user, config.console_session_seconds),
+                               issue=lambda user: _issue(user, config.console_session_seconds,
+                                                          client),
                                via="console")
     if issued is None:
         raise Forbidden("the console is for admins only")
@@ -70,9 +72,13 @@ def resolve(plain: str, client: Client | None = None) -> Actor:
         raise Unauthorized("session expired")
     if not row.user.is_active:
         raise Unauthorized("account is deactivated")
+    client = client or Client()
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > auth.LAST_USED_RESOLUTION:
+        ConsoleSession.update(last_used_at=now, last_used_ip=client.ip).where(
+            ConsoleSession.id == row.id).execute()
     admin_row = row.user.admin_row
-    return Actor(row.user, admin_row.admin_level if admin_row else None, None,
-                 client or Client())
+    return Actor(row.user, admin_row.admin_level if admin_row else None, None, client)
 
 
 def sign_out(plain: str, actor: Actor) -> None:

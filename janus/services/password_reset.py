@@ -10,7 +10,6 @@ the mail goes after commit (janus.mail.sender), so no SMTP time shows.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from janus.access import Actor, Client
@@ -18,7 +17,7 @@ from janus.audit import record_change
 from janus.config import Config
 from janus.db import database
 from janus.errors import ValidationError
-from janus.mail import outbox, sender
+from janus.mail import links, outbox, sender
 from janus.models import PasswordReset, User, utcnow
 from janus.repos.security import security_events
 from janus.repos.users import normalise_email, users
@@ -48,23 +47,41 @@ def request_reset(email: str, client: Client, config: Config) -> None:
             _event("password_reset_requested", client, user=user, account=account,
                    mailed=False)
             return
-        plain = secrets.token_urlsafe(32)
-        now = utcnow()
-        # A newer token voids the older ones.
-        PasswordReset.delete().where(PasswordReset.user == user.id).execute()
-        PasswordReset.create(user=user, token_hash=token_hash(plain),
-                             password_hash=user.password_hash, created_at=now,
-                             expires_at=now + timedelta(seconds=config.reset_token_ttl_seconds))
-        minutes = config.reset_token_ttl_seconds // 60
+        issue_link(user, config)
+        _event("password_reset_requested", client, user=user, account=account, mailed=True)
+    sender.wake()
+
+
+def issue_link(user: User, config: Config, purpose: str = "reset") -> None:
+    """Mail ``user`` a single-use link to POST /auth/password-reset/confirm:
+    "reset" (a forgotten password, JANUS_RESET_TOKEN_TTL_SECONDS) or "set"
+    (an account a superadmin made, JANUS_SET_PASSWORD_TOKEN_TTL_SECONDS).
+    Call inside the transaction of the change; ``sender.wake()`` after it."""
+    ttl = (config.reset_token_ttl_seconds if purpose == "reset"
+           else config.set_password_token_ttl_seconds)
+    # The outbox holds a placeholder, not the token (janus.mail.links).
+    plain, in_mail = links.new_token(config.secret_key)
+    now = utcnow()
+    # A newer token voids the older ones.
+    PasswordReset.delete().where(PasswordReset.user == user.id).execute()
+    PasswordReset.create(user=user, token_hash=token_hash(plain),
+                         password_hash=user.password_hash, created_at=now,
+                         expires_at=now + timedelta(seconds=ttl))
+    if purpose == "reset":
         outbox.enqueue("password_reset", user.email, "Reset your Janus password", (
             f"Hello {user.username},\n\n"
             f"Someone (we hope you) asked to reset the password of your Janus account.\n"
-            f"To choose a new password, open this link within {minutes} minutes:\n\n"
-            f"{_link(config, plain)}\n\n"
+            f"To choose a new password, open this link within {ttl // 60} minutes:\n\n"
+            f"{_link(config, in_mail)}\n\n"
             f"The link works once. If you did not ask, ignore this mail: your password "
             f"stays as it is.\n"))
-        _event("password_reset_requested", client, user=user, account=account, mailed=True)
-    sender.wake()
+    else:
+        outbox.enqueue("password_set", user.email, "Your Janus account: choose a password", (
+            f"Hello {user.username},\n\n"
+            f"An administrator made you a Janus account with this address.\n"
+            f"To choose its password, open this link within {ttl // 3600} hours:\n\n"
+            f"{_link(config, in_mail)}\n\n"
+            f"The link works once. If you expected no account, ignore this mail.\n"))
 
 
 def _keys_kept(user: User) -> str:

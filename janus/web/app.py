@@ -49,13 +49,14 @@ from janus.web.routes import (
     logs,
     password_reset,
     security,
+    sessions,
     summary,
     users,
 )
 
-ROUTE_MODULES = (health, auth, password_reset, email_verification, users, admins, api_keys,
-                 images, image_files, image_analysis, logs, summary, analytics, security,
-                 exports, docs,
+ROUTE_MODULES = (health, auth, sessions, password_reset, email_verification, users, admins,
+                 api_keys, images, image_files, image_analysis, logs, summary, analytics,
+                 security, exports, docs,
                  metrics)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

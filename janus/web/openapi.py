@@ -288,6 +288,8 @@ def build(api, version: str = "1.0.0") -> dict:
         if spec.query is not None or any(kind == "int" for _, kind in
                                          _PARAM_RE.findall(spec.path)):
             errors.add(422)  # a query, or an id in the path, out of range
+        if idempotency.applies(spec):
+            errors.add(422)  # a malformed Idempotency-Key, even on a POST without a body
         for status in sorted(errors):
             extra = [ERROR_HEADERS[status]] if status in ERROR_HEADERS else []
             if status == 403 and spec.auth:  # an API key's insufficient_scope

@@ -37,6 +37,9 @@ FIELDS = {
     "distance": "Hamming distance of the perceptual hashes (0 = identical).",
     "email": "Email address (unique, compared case-insensitively).",
     "email_verified_at": "When the account's email was confirmed by its mailed link (UTC).",
+    "email_verified": "Whether the account's email is confirmed (its mailed link was used, or "
+                      "the account predates JANUS_REQUIRE_EMAIL_VERIFICATION or was made by an "
+                      "admin); while false and verification is required, login answers 403.",
     "error": "The error.",
     "expires_at": "When the token stops being accepted (UTC).",
     "failed_logins_per_day": "Failed logins per day in the window.",
@@ -135,6 +138,18 @@ OWN = {
     "ApiKeyCreated.expires_at": "When the key stops working (UTC); null: never.",
     "ApiKeyOut.owner_id": "Id of the user the key acts as.",
     "ApiKeyCreated.owner_id": "Id of the user the key acts as (you).",
+    "SessionOut.id": "The session's id for DELETE /auth/sessions/{id}: one id space for "
+                     "both kinds (not the token's own id).",
+    "SessionOut.kind": "token: a bearer token from POST /auth/login; console: a browser "
+                       "signed in to /console.",
+    "SessionOut.expires_at": "When the session stops being accepted (UTC).",
+    "SessionOut.last_used_at": "When it was last used (UTC), refreshed at most once a "
+                               "minute; null until first used after sign-in.",
+    "SessionOut.last_used_ip": "The address it was last used from (at sign-in, then with "
+                               "last_used_at).",
+    "SessionOut.user_agent": "The User-Agent it signed in with.",
+    "SessionOut.current": "True for the token of this very request.",
+    "SessionsEnded.ended": "How many sessions ended.",
 }
 
 

@@ -40,12 +40,14 @@ from janus.models import (
     Log,
     PasswordReset,
     SecurityEvent,
+    Session,
     User,
     utcnow,
 )
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from janus.scopes import SCOPES
+from janus.services.auth import issue_token
 from tests.api.helpers import (
     AUTH_ROUTES,
     ID_ROUTES,
@@ -142,6 +144,8 @@ class ObjectRoute:
     # A POST on the object: its success status, and whether it reads the
     # object (anyone who sees it may) or writes it (owner or superadmin).
     post: tuple[int, str] | None = None
+    # Only its owner sees it, admins included (a session): 404 for anyone else.
+    own_only: bool = False
 
 
 def _own_user(actors):
@@ -181,6 +185,9 @@ def _alices_security_event(actors):
 def _alices_key(actors):
     key_headers(actors["alice"].user, ["images:read"])
     return Made(ApiKey, ApiKey.select().order_by(ApiKey.id.desc()).get().id, actors["alice"])
+def _alices_session(actors):
+    """Another login token of alice's, by its id in the sessions view."""
+    return Made(Session, 2 * issue_token(actors["alice"].user, 3600).row.id, actors["alice"])
 
 
 def _an_admin(actors):
@@ -213,6 +220,7 @@ OBJECT_ROUTES = {
                                           patch={"admin_level": "superadmin"}),
     # A revoke: the row stays, revoked (checked below).
     "/api-keys/<key_id:int>": ObjectRoute(_alices_key),
+    "/auth/sessions/<session_id:int>": ObjectRoute(_alices_session, own_only=True),
 }
 
 ACTORS = ("owner", "other", "moderator", "superadmin")
@@ -223,6 +231,8 @@ def expected_status(entry: ObjectRoute, method: str, who: str) -> int:
         success, reads = entry.post[0], entry.post[1] == "read"
     else:
         success, reads = {"GET": 200, "PATCH": 200, "DELETE": 204}[method], method == "GET"
+    if entry.own_only:
+        return success if who == "owner" else 404
     if who == "superadmin":
         return success
     if entry.admin_only:
@@ -314,7 +324,7 @@ def test_object_access_matrix(client, actors, route, who, via):
         if made.model is Admin:  # a revoke: the account stays, as a plain user
             assert _row(made) is None
             assert User.get_by_id(made.owner.id).role == "user"
-        elif made.model is ApiKey:  # a revoke: the row stays, revoked
+        elif made.model in (ApiKey, Session):  # revoked or ended, not deleted: the row says when
             assert _row(made)["revoked_at"] is not None
         else:
             assert _row(made) is None

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from janus import metrics
 from janus.config import Config, ConfigError
+from janus.models import User
 from janus.web.app import create_app
 from tests.api.helpers import CLIENT_IP, PASSWORD, assert_error, call, upload
 from tests.images import photo_like, save
@@ -126,6 +127,20 @@ def test_login_failures_do_not_tell_which_accounts_exist(app, alice, name):
     assert moved == {(("reason", "invalid_credentials"),)}
     text = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": LOOPBACK}).get("/metrics").text
     assert "unknown_account" not in text and "wrong_password" not in text
+
+
+def test_a_login_waiting_for_its_email_is_counted(app, make_config, alice):
+    """At 0 from start-up (the test above), then one per 403 email_not_verified."""
+    client = webtest.TestApp(create_app(make_config(JANUS_REQUIRE_EMAIL_VERIFICATION="true")),
+                             extra_environ={"REMOTE_ADDR": CLIENT_IP})
+    User.update(email_verified_at=None).where(User.id == alice.id).execute()
+    before = scrape(app)
+    login(client, alice.user.email, PASSWORD, 403)
+    login(client, alice.user.email, "not the password", 401)  # told apart: a 401
+    after = scrape(app)
+    failures = "janus_login_failures_total"
+    assert delta(before, after, failures, reason="email_not_verified") == 1
+    assert delta(before, after, failures, reason="invalid_credentials") == 1
 
 
 class DriverError(Exception):

@@ -28,7 +28,8 @@ PUBLIC = {("get", "/health"), ("get", "/health/live"), ("get", "/health/ready"),
 # Routes that never touch the database (so never answer 503).
 NO_DATABASE = {"/health/live", "/openapi.json", "/", "/docs", "/docs/static/{name}", "/metrics"}
 # Write routes that take no body.
-NO_BODY = {("post", "/auth/logout"), ("post", "/images/{image_id}/analysis")}
+NO_BODY = {("post", "/auth/logout"), ("post", "/auth/logout-all"),
+           ("post", "/images/{image_id}/analysis")}
 # Write routes that also take a multipart upload.
 MULTIPART = {("post", "/images")}
 METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}

@@ -19,7 +19,8 @@ import itertools
 
 import pytest
 
-from janus.models import Image, Log, SecurityEvent, User
+from janus.models import Image, Log, OutboxMail, SecurityEvent, User
+from janus.services.auth import issue_token
 from tests.console.helpers import GUARDED, ROUTES, fill, params_of, route_id
 from tests.console.test_api_keys import make_key
 from tests.helpers import make_user
@@ -31,6 +32,11 @@ SAMPLES = {
     # an upload, with a file: the picture routes answer 200 for it
     "image_id": lambda f: f["put"](f["alice"], save(photo_like(next(_seeds)), "PNG")).id,
     "key_id": lambda f: make_key(make_user().id)[0].id,
+    # alice's login token, in the sessions view's id space (a token's id * 2)
+    "session_id": lambda f: 2 * issue_token(f["alice"].user, 3600).row.id,
+    "mail_id": lambda f: OutboxMail.create(
+        kind="password_reset", recipient="ada@example.com", subject="s", body="",
+        message_id=f"<matrix.{next(_seeds)}@janus>", status="failed").id,
 }
 _seeds = itertools.count(100)
 # Routes that answer with the picture itself rather than a page.

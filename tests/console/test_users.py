@@ -111,9 +111,10 @@ def test_a_users_page(as_moderator, people):
 
 def test_a_superadmin_sees_the_actions(as_superadmin, people):
     text = as_superadmin.get(f"/console/users/{people['ada']}").text
-    for action in ("deactivate", "revoke-tokens", "admin-level"):
+    for action in ("deactivate", "revoke-tokens", "admin-level", "send-reset"):
         assert f'action="/console/users/{people["ada"]}/{action}"' in text
-    assert text.count('name="csrf_token"') == 4  # three actions and sign-out
+    # Four actions and sign-out; ada's email is verified, so no resend.
+    assert text.count('name="csrf_token"') == 5
 
 
 def test_an_unknown_user_is_a_404_page(as_superadmin):

@@ -11,11 +11,13 @@ from janus.web.console import (
     assets,
     headers,
     image_files,
+    pages_accounts,
     pages_audit,
     pages_auth,
     pages_dashboard,
     pages_images,
     pages_keys,
+    pages_mail,
     pages_security,
     pages_users,
 )
@@ -29,9 +31,11 @@ PAGE_MODULES = (
     pages_images,
     image_files,
     pages_users,
+    pages_accounts,
     pages_audit,
     pages_security,
     pages_keys,
+    pages_mail,
 )
 
 

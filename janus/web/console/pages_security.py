@@ -23,7 +23,8 @@ PATH = "/console/security"
 # lockout); a reported event may have another, which the text filter finds.
 KINDS = ("login_success", "login_failed", "login_locked", "lockout", "logout",
          "password_changed", "password_change_failed", "password_reset", "tokens_revoked",
-         "lockout_cleared", "admin_granted", "admin_revoked")
+         "lockout_cleared", "admin_granted", "admin_revoked", "session_ended", "logout_all",
+         "password_link_sent")
 PAGE_SIZES = (25, 50, 100, 200)
 # The source filter: who wrote the row (janus.models.SOURCES).
 SOURCES = (("service", "recorded by the service"), ("client", "reported by a client"))

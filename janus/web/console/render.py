@@ -16,7 +16,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 HTML = "text/html; charset=utf-8"
 # (label, path): the header's navigation, in order.
 NAV = (("Dashboard", "/console"), ("Users", "/console/users"), ("Images", "/console/images"),
-       ("Audit log", "/console/audit"), ("Security", "/console/security"))
+       ("Audit log", "/console/audit"), ("Security", "/console/security"),
+       ("Failed mails", "/console/mail"))
 
 environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(TEMPLATES)),
