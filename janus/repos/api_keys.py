@@ -8,7 +8,7 @@ import peewee as pw
 from janus.models import Admin, ApiKey, User
 from janus.repos.base import Repository
 from janus.repos.compiled import HotQuery, Slots
-from janus.repos.tokens import model_instance
+from janus.repos.tokens import credential_owner
 
 
 class ApiKeyRepository(Repository):
@@ -36,13 +36,5 @@ _KEY = HotQuery(_key_query)
 
 
 def key_owner(key_hash: str) -> tuple[ApiKey, User, str | None] | None:
-    """The key with this hash, its owner and their admin level (None: not an
-    admin), in one query; None when no key has this hash."""
-    rows = _KEY.rows((), {"key_hash": key_hash})
-    if not rows:
-        return None
-    row, split = rows[0], len(_KEY_FIELDS)
-    key = model_instance(ApiKey, _KEY_FIELDS, row[:split])
-    user = model_instance(User, _USER_FIELDS, row[split:-1])
-    key.__rel__["owner"] = user
-    return key, user, row[-1]
+    """The key with this hash, its owner and their admin level, in one query."""
+    return credential_owner(_KEY, ApiKey, _KEY_FIELDS, "owner", {"key_hash": key_hash})

@@ -28,14 +28,21 @@ def model_instance(model, fields, values):
     return obj
 
 
-def token_owner(token_hash: str) -> tuple[AuthToken, User, str | None] | None:
-    """The token with this hash, its user and their admin level (None: not
-    an admin), in one query; None when no token has this hash."""
-    rows = _TOKEN.rows((), {"token_hash": token_hash})
+def credential_owner(query: HotQuery, model, fields, relation: str, values: dict):
+    """The credential row (a token or an API key) ``query`` finds with
+    ``values``, its owner and their admin level (None: not an admin), as an
+    ``Actor`` holds them; None when nothing matches."""
+    rows = query.rows((), values)
     if not rows:
         return None
-    row, split = rows[0], len(_TOKEN_FIELDS)
-    token = model_instance(AuthToken, _TOKEN_FIELDS, row[:split])
+    row, split = rows[0], len(fields)
+    found = model_instance(model, fields, row[:split])
     user = model_instance(User, _USER_FIELDS, row[split:-1])
-    token.__rel__["user"] = user
-    return token, user, row[-1]
+    found.__rel__[relation] = user
+    return found, user, row[-1]
+
+
+def token_owner(token_hash: str) -> tuple[AuthToken, User, str | None] | None:
+    """The token with this hash, its user and their admin level, in one query."""
+    return credential_owner(_TOKEN, AuthToken, _TOKEN_FIELDS, "user",
+                            {"token_hash": token_hash})
