@@ -15,6 +15,7 @@ from janus.models import (
     Admin,
     AnalysisResult,
     Analytics,
+    ApiKey,
     AuthToken,
     ConsoleSession,
     EmailVerification,
@@ -31,9 +32,9 @@ from tests.helpers import MIGRATIONS_DIR, make_image, make_user
 LATER = "2099-01-01 00:00:00"
 # The tables 004 converts: those of migrations 001-003 (console_sessions came in
 # 005, analysis_results in 010, outbox and password_resets in 013,
-# email_verifications in 014).
+# email_verifications in 014, api_keys in 017).
 MODELS_AT_004 = tuple(model for model in MODELS if model not in (
-    ConsoleSession, AnalysisResult, OutboxMail, PasswordReset, EmailVerification))
+    ConsoleSession, AnalysisResult, OutboxMail, PasswordReset, EmailVerification, ApiKey))
 
 
 def build(model, owner, image):
@@ -72,6 +73,9 @@ def build(model, owner, image):
         return EmailVerification.create(user=owner, email=owner.email, expires_at=LATER,
                                         previous_email=owner.email,
                                         token_hash=make_user().username.ljust(64, "0"))
+    if model is ApiKey:
+        return ApiKey.create(owner=owner, name="k", prefix="jns_abcdefgh", scopes=["logs:read"],
+                             key_hash=make_user().username.ljust(64, "0"))
     raise AssertionError(f"no builder for {model.__name__}")
 
 
@@ -79,7 +83,7 @@ def test_every_model_has_a_builder():
     assert {m.__name__ for m in MODELS} == {
         "User", "Admin", "AuthToken", "Image", "Log", "Analytics", "SecurityEvent",
         "IdempotencyKey", "ConsoleSession", "AnalysisResult", "OutboxMail", "PasswordReset",
-        "EmailVerification"}
+        "EmailVerification", "ApiKey"}
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)

@@ -47,10 +47,11 @@ def test_the_replay_cases_cover_every_post_route(app):
     # cases of their own below, the password reset routes in
     # test_password_reset.py and the email verification routes in
     # test_email_verification.py (they need a mailed token); POST /api-keys
-    # (its answer, a key, is never stored either) in test_api_keys.py.
+    # (its answer, a key, is never stored either) in test_api_keys.py;
+    # /auth/logout-all below.
     assert posts - covered == {"/auth/login", "/logs", "/auth/logout", "/auth/password-reset",
                                "/auth/password-reset/confirm", "/auth/verify-email",
-                               "/auth/verify-email/resend", "/api-keys"}
+                               "/auth/verify-email/resend", "/api-keys", "/auth/logout-all"}
 
 
 @pytest.mark.parametrize("case", POSTS, ids=[c.name for c in POSTS])
@@ -250,6 +251,18 @@ def test_a_retried_client_event_is_logged_once(client, alice):
 
     assert (again.status_int, again.body) == (201, first.body)
     assert row_counts() == counts
+
+
+def test_a_retried_logout_all_gets_the_first_answer_and_ends_nothing_more(client, alice):
+    first = call(client, "POST", "/auth/logout-all", alice, headers=KEY)
+    assert (first.status_int, first.json) == (200, {"ended": 0})
+    later = client.post_json("/auth/login", {"login": alice.user.email, "password": PASSWORD},
+                             status=200).json["token"]
+
+    again = call(client, "POST", "/auth/logout-all", alice, headers=KEY)
+
+    assert (again.status_int, again.body) == (200, first.body)
+    call(client, "GET", "/auth/me", headers={"Authorization": f"Bearer {later}"}, status=200)
 
 
 def test_a_retried_logout_finds_its_token_revoked(client, alice):

@@ -3,9 +3,11 @@ nobody shown to admins only. Generated from the app's route list, like the
 access matrix in test_access.py."""
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
-from janus.models import Image
+from janus.models import ApiKey, Image
 from janus.repos.logs import logs
 from janus.repos.security import security_events
 from tests.api.helpers import ID_ROUTES, walk
@@ -20,6 +22,8 @@ LIST_ROWS = {
                                              user=None if user is None else user.id),
     "/logs": lambda user: logs.record("matrix.touched", "matrix", user=user),
     "/security-events": lambda user: security_events.record("matrix_event", user=user),
+    "/api-keys": lambda user: ApiKey.create(owner=user, name="matrix", prefix="jns_matrix",
+                                            key_hash=secrets.token_hex(32), scopes=["logs:read"]),
 }
 OWNERLESS = ["/analytics", "/logs", "/security-events"]  # tables whose user may be NULL
 
@@ -62,4 +66,4 @@ def test_rows_about_nobody_are_for_admins_only(client, actors, path):
 
 
 def _owner_id(row) -> int | None:
-    return row.owner_id if isinstance(row, Image) else row.user_id
+    return row.owner_id if isinstance(row, Image | ApiKey) else row.user_id
