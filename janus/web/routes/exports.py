@@ -41,14 +41,13 @@ log = logging.getLogger("janus.export")
 class Export:
     """One list's export: its path, reads and list query; ``audited``: the
     module of the audit row an export writes (None: none); ``renamed``: list
-    filters sent under another name (``format`` is the export's own);
-    ``scope``: the API-key scope, the list's own."""
+    filters sent under another name (``format`` is the export's own). Its
+    API-key scope is the list route's (registered before it)."""
 
     path: str
     reads: Resource
     list_query: type
     tag: str
-    scope: str
     audited: str | None = None
     renamed: dict = dataclasses.field(default_factory=dict)
 
@@ -58,14 +57,13 @@ class Export:
 
 
 EXPORTS = (
-    Export("/users", user_reads, UserQuery, "users", "users:read"),
-    Export("/admins", admin_reads, AdminQuery, "admins", "admin:read"),
-    Export("/images", image_reads, ImageQuery, "images", "images:read",
-           renamed={"format": "image_format"}),
-    Export("/logs", log_reads, LogQuery, "logs", "logs:read", audited="log"),
-    Export("/analytics", analytics_reads, AnalyticsQuery, "analytics", "analytics:read"),
+    Export("/users", user_reads, UserQuery, "users"),
+    Export("/admins", admin_reads, AdminQuery, "admins"),
+    Export("/images", image_reads, ImageQuery, "images", renamed={"format": "image_format"}),
+    Export("/logs", log_reads, LogQuery, "logs", audited="log"),
+    Export("/analytics", analytics_reads, AnalyticsQuery, "analytics"),
     Export("/security-events", security_event_reads, SecurityEventQuery, "security",
-           "security:read", audited="security_event"),
+           audited="security_event"),
 )
 
 
@@ -113,6 +111,8 @@ def _register(api, export: Export, slots: Slots) -> None:
     query_type = export_struct(f"{struct.__name__.removesuffix('Out')}ExportQuery",
                                export.list_query, export.renamed)
     limits = api.limits
+    (scope,) = [spec.scope for spec in api.specs
+                if (spec.method, spec.path) == ("GET", export.path)]
 
     def handler(actor, query):
         limits.hit("export", actor.id)  # per user, before any work
@@ -139,7 +139,7 @@ def _register(api, export: Export, slots: Slots) -> None:
               "NDJSON", tag=export.tag, query=query_type, response=struct,
               response_media=tuple(m.split(";")[0] for m in export_body.MEDIA.values()),
               errors=(403,) if export.reads.owner is None else (),  # moderators and up
-              rate_limit="export", scope=export.scope, description=_description(export),
+              rate_limit="export", scope=scope, description=_description(export),
               headers={"Content-Disposition": 'attachment; filename="<list>-<UTC date>.csv" '
                        "(or .ndjson)"})(handler)
 
