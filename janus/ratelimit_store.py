@@ -14,6 +14,7 @@ count one after another and a limit of 10 lets exactly 10 in.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -63,28 +64,47 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         # before gunicorn forks must never be used by the children.
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Its keys are client addresses: readable by the service's user
-            # only (SQLite gives the -wal and -shm files the same mode).
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            local.conn, local.pid = self._open(), os.getpid()
+        return local.conn
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Its keys are client addresses: readable by the service's user only
+        # (SQLite gives the -wal and -shm files the same mode).
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        # Connections opened at the same moment by the first requests of every
+        # worker and thread raced on the switch to WAL ("disk I/O error",
+        # "database is locked" without waiting), and a failed hit lets its
+        # request through: so they open one at a time, under a file lock.
+        lock = os.open(f"{self.path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS,
                                    isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=OFF")
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            local.conn, local.pid = conn, os.getpid()
-        return local.conn
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=OFF")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+            except BaseException:
+                conn.close()
+                raise
+        finally:
+            os.close(lock)  # closing the descriptor releases the lock
+        return conn
 
     def _transaction(self, work):
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = work(conn, time.time())
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # Also after a failed COMMIT: the connection must not stay inside
+            # a transaction, or every later BEGIN on it fails.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
         return result
 
     def _sweep(self, conn: sqlite3.Connection, now: float) -> None:
