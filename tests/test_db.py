@@ -95,3 +95,15 @@ def test_jsonb_columns_read_as_json_loads_reads_their_text(pool, text):
         pool.close()
     assert value == json.loads(as_text)
     assert not isinstance(value, str)
+
+
+def test_null_jsonb_and_jsonb_arrays_read_too(pool):
+    # read_jsonb is psycopg2's typecaster itself: it sees NULL, and each element of a jsonb[]
+    pool.connect()
+    try:
+        empty, items = pool.execute_sql(
+            """SELECT NULL::jsonb, ARRAY['{"a": 1}'::jsonb, 'null'::jsonb, NULL]""").fetchone()
+    finally:
+        pool.close()
+    assert empty is None
+    assert items == [{"a": 1}, None, None]
