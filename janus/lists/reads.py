@@ -136,7 +136,7 @@ class Resource:
         value, row_id = self.positions[q.sort]
         page = page_of(rows, q.limit, order, lambda row: (row[value], row[row_id]))
         total = self._count.rows((actor.is_admin, given), values)[0][0] if q.count else None
-        return self.page_type([self.view.out(row) for row in page.items], page.next_cursor,
+        return self.page_type(self.view.out_all(page.items), page.next_cursor,
                               total)
 
 

@@ -131,9 +131,10 @@ class Compiled:
         cursor = (database.execute_sql(self.sql, params) if self.prepared is None
                   else prepared.cursor(self.prepared, self.sql, params))
         rows = [list(row) for row in cursor.fetchall()]
-        for row in rows:
-            for i, convert in self.converters:
-                row[i] = convert(row[i])
+        if self.converters:  # none on PostgreSQL for most queries
+            for row in rows:
+                for i, convert in self.converters:
+                    row[i] = convert(row[i])
         return rows
 
 
