@@ -4,7 +4,7 @@ compiled reads, janus.lists.reads) or from a model instance (``from_model``:
 the answer to a write)."""
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from operator import attrgetter
 
 import peewee as pw
@@ -62,12 +62,13 @@ class View:
     def out_all(self, rows: list) -> list:
         """``out`` of every row (changed in place): one page's Structs."""
         struct, times, others = self.struct, self._times, self._others
+        combine = datetime.combine
         structs = []
         for row in rows:
             for i in times:
                 value = row[i]
-                if value is not None:
-                    row[i] = value.replace(tzinfo=UTC)
+                if value is not None:  # utc(value), inlined
+                    row[i] = combine(value, value.time(), UTC)
             for i, fix in others:
                 row[i] = fix(row[i])
             structs.append(struct(*row))
