@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -115,6 +116,30 @@ def register_jsonb() -> None:
         psycopg2.extensions.new_array_type((3807,), "JSONBARRAY", jsonb))
 
 
+_PSYCOPG2_TIMESTAMP = psycopg2.extensions.PYDATETIME
+_from_iso = datetime.fromisoformat
+
+
+def read_timestamp(text: str | None, cursor):
+    """``timestamp`` (without time zone: every time column) as psycopg2
+    hands it over, text such as ``2026-11-06 04:00:00.5``: fromisoformat
+    makes the same naive datetime at a sixth of the cost of psycopg2's own
+    caster (a list page reads two per row). What it refuses (``infinity``,
+    a BC date, another DateStyle) goes to psycopg2's, as before."""
+    if text is None:
+        return None
+    try:
+        return _from_iso(text)
+    except ValueError:
+        return _PSYCOPG2_TIMESTAMP(text, cursor)
+
+
+def register_timestamp() -> None:
+    """Every ``timestamp`` column (OID 1114) through ``read_timestamp``."""
+    psycopg2.extensions.register_type(
+        psycopg2.extensions.new_type((1114,), "JANUS_TIMESTAMP", read_timestamp))
+
+
 # A scheme of Janus's own, so that playhouse's "postgresql+pool" stays peewee's.
 register_database(PostgresPool, "janus+postgresql+pool")
 
@@ -167,8 +192,10 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
         db.register_function(lower_sql, "janus_lower", 1, deterministic=True)
         return db
     pooled = "janus+postgresql+pool://" + url.split("://", 1)[1]
-    # Every jsonb column (the list pages read one per row) through read_jsonb.
+    # Every jsonb column (the list pages read one per row) through read_jsonb,
+    # every timestamp through read_timestamp.
     register_jsonb()
+    register_timestamp()
     # connect_timeout: a host that drops packets fails in seconds, not minutes.
     # application_name: how a restore sees that a service uses the database
     # (janus.in_use); it overrides one given in the URL.
