@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 import peewee as pw
-import psycopg2.extras
+import psycopg2.extensions
 from playhouse.db_url import connect, register_database
 from playhouse.pool import PooledPostgresqlDatabase
 
@@ -90,14 +91,53 @@ class PostgresPool(PooledPostgresqlDatabase):
         return super()._is_closed(conn)
 
 
-def read_jsonb(text: str):
+_decode_json = msgspec.json.Decoder().decode
+
+
+def read_jsonb(text: str | None, _cursor=None):
     """jsonb as psycopg2 hands it over, text: msgspec reads it ~4x faster
     than json.loads, to the same values; json.loads stays the fallback for
-    what msgspec refuses (a number beyond a double, such as 1e400)."""
+    what msgspec refuses (a number beyond a double, such as 1e400). It is
+    psycopg2's typecaster itself (``text, cursor``): a list page calls it
+    once per row, and register_default_jsonb's wrapper was a call more."""
+    if text is None:
+        return None
     try:
-        return msgspec.json.decode(text)
+        return _decode_json(text)
     except msgspec.MsgspecError:
         return json.loads(text)
+
+
+def register_jsonb() -> None:
+    """Every jsonb column and jsonb[] through ``read_jsonb`` (OIDs 3802, 3807)."""
+    jsonb = psycopg2.extensions.new_type((3802,), "JSONB", read_jsonb)
+    psycopg2.extensions.register_type(jsonb)
+    psycopg2.extensions.register_type(
+        psycopg2.extensions.new_array_type((3807,), "JSONBARRAY", jsonb))
+
+
+_PSYCOPG2_TIMESTAMP = psycopg2.extensions.PYDATETIME
+_from_iso = datetime.fromisoformat
+
+
+def read_timestamp(text: str | None, cursor):
+    """``timestamp`` (without time zone: every time column) as psycopg2
+    hands it over, text such as ``2026-11-06 04:00:00.5``: fromisoformat
+    makes the same naive datetime at a sixth of the cost of psycopg2's own
+    caster (a list page reads two per row). What it refuses (``infinity``,
+    a BC date, another DateStyle) goes to psycopg2's, as before."""
+    if text is None:
+        return None
+    try:
+        return _from_iso(text)
+    except ValueError:
+        return _PSYCOPG2_TIMESTAMP(text, cursor)
+
+
+def register_timestamp() -> None:
+    """Every ``timestamp`` column (OID 1114) through ``read_timestamp``."""
+    psycopg2.extensions.register_type(
+        psycopg2.extensions.new_type((1114,), "JANUS_TIMESTAMP", read_timestamp))
 
 
 # A scheme of Janus's own, so that playhouse's "postgresql+pool" stays peewee's.
@@ -152,8 +192,10 @@ def make_database(url: str, pool_size: int = 8) -> pw.Database:
         db.register_function(lower_sql, "janus_lower", 1, deterministic=True)
         return db
     pooled = "janus+postgresql+pool://" + url.split("://", 1)[1]
-    # Every jsonb column (the list pages read one per row) through read_jsonb.
-    psycopg2.extras.register_default_jsonb(globally=True, loads=read_jsonb)
+    # Every jsonb column (the list pages read one per row) through read_jsonb,
+    # every timestamp through read_timestamp.
+    register_jsonb()
+    register_timestamp()
     # connect_timeout: a host that drops packets fails in seconds, not minutes.
     # application_name: how a restore sees that a service uses the database
     # (janus.in_use); it overrides one given in the URL.

@@ -1,7 +1,8 @@
 """janus.db's connections: PostgreSQL's pool skips peewee's liveness round
 trip for a connection checked in moments ago, and still checks (and
 discards) one that sat idle longer (SQLite's pool never had the round trip);
-jsonb comes back through read_jsonb, to the values json.loads gives."""
+jsonb comes back through read_jsonb, to the values json.loads gives, and
+timestamps through read_timestamp, to the values psycopg2's own caster gives."""
 from __future__ import annotations
 
 import json
@@ -95,3 +96,45 @@ def test_jsonb_columns_read_as_json_loads_reads_their_text(pool, text):
         pool.close()
     assert value == json.loads(as_text)
     assert not isinstance(value, str)
+
+
+def test_null_jsonb_and_jsonb_arrays_read_too(pool):
+    # read_jsonb is psycopg2's typecaster itself: it sees NULL, and each element of a jsonb[]
+    pool.connect()
+    try:
+        empty, items = pool.execute_sql(
+            """SELECT NULL::jsonb, ARRAY['{"a": 1}'::jsonb, 'null'::jsonb, NULL]""").fetchone()
+    finally:
+        pool.close()
+    assert empty is None
+    assert items == [{"a": 1}, None, None]
+
+
+TIMESTAMPS = ["2026-11-06 04:00:00.123456", "2026-11-06 04:00:00", "2026-11-06 04:00:00.5",
+              "0044-03-15 00:00:00", "0001-01-01 00:00:00", "9999-12-31 23:59:59.999999",
+              "infinity", "-infinity", "0044-03-15 00:00:00 BC", "10000-01-01 00:00:00"]
+
+
+def _as_psycopg2_reads(text: str):
+    try:
+        return repr(psycopg2.extensions.PYDATETIME(text, None))
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+
+
+@pytest.mark.parametrize("stored", TIMESTAMPS)
+def test_timestamps_read_as_psycopg2_reads_their_text(pool, stored):
+    # read_timestamp's fast path (fromisoformat) and its fallback (psycopg2's
+    # caster: infinity, BC, a year beyond 9999) give psycopg2's values and errors.
+    pool.connect()
+    try:
+        (as_text,) = pool.execute_sql("SELECT %s::timestamp::text", (stored,)).fetchone()
+        try:
+            (value,) = pool.execute_sql("SELECT %s::timestamp", (stored,)).fetchone()
+            got = repr(value)
+        except ValueError as exc:
+            got = f"ValueError: {exc}"
+    finally:
+        pool.close()
+    assert got == _as_psycopg2_reads(as_text)
+    assert "ValueError" in got or value.tzinfo is None

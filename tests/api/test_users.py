@@ -6,7 +6,7 @@ import pytest
 
 from janus.models import Admin, Log, SecurityEvent, User
 from janus.services.admins import level_of
-from tests.api.helpers import CLIENT_IP, PASSWORD, fresh, snapshot
+from tests.api.helpers import CLIENT_IP, PASSWORD, fresh, key_headers, snapshot
 from tests.api.helpers import assert_error as error_of
 
 
@@ -89,6 +89,27 @@ def test_list_pages_with_the_cursor(client, make_actor, moderator):
 def test_get_yourself(client, alice):
     res = client.get(f"/users/{alice.id}", headers=alice.headers, status=200)
     assert (res.json["id"], res.json["username"], res.json["role"]) == (alice.id, "alice", "user")
+
+
+@pytest.mark.parametrize("level", [None, "moderator", "superadmin"])
+def test_your_own_account_reads_as_anyone_elses_does(client, make_actor, superadmin, level):
+    # Your own account is answered from the token check's row (one query,
+    # janus.lists.reads.UserReads), another's from its own read: the same bytes.
+    me = make_actor(level, name=f"self{level}")
+    User.update(last_login_at=User.created_at,
+                email_verified_at=User.created_at).where(User.id == me.id).execute()
+    own = client.get(f"/users/{me.id}", headers=me.headers, status=200)
+    read = client.get(f"/users/{me.id}", headers=superadmin.headers, status=200)
+    assert own.body == read.body
+    assert own.json["admin_level"] == level and own.json["email_verified"] is True
+
+
+def test_a_keys_own_account_shows_the_stored_level(client, moderator):
+    # A key without admin:read acts as a plain user; the account still shows
+    # the level it holds.
+    headers = key_headers(moderator.user, ["users:read"])
+    res = client.get(f"/users/{moderator.id}", headers=headers, status=200)
+    assert res.json["admin_level"] == "moderator"
 
 
 def test_another_users_account_answers_404(client, alice, bob):
