@@ -7,7 +7,9 @@ load of logs. So a batch drops that trigger, inserts its rows, indexes
 them in one ``INSERT ... SELECT`` and creates the trigger again, all in the
 batch's transaction: a crash or Ctrl-C rolls the four back together, and
 no other writer runs while the trigger is away (the transaction holds the
-write lock from its first statement), so the index never misses a row."""
+write lock from its first statement), so the index never misses a row.
+Each batch is a schema change, which another connection opened before it
+(a running service's) pays once: docs/seeds.md."""
 from __future__ import annotations
 
 import csv
