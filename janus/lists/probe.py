@@ -67,7 +67,7 @@ class Probe:
         return r.listing.order(query, sort, slots.integer("fetch"))
 
     def _matches_query(self, slots: Slots):
-        found = self.resource.listing.search.where(Term("fts", slots.text("q"))).rhs
+        found = self.resource.listing.search.found(Term("fts", slots.text("q")))
         return found.limit(slots.integer("rare")).select_from(pw.fn.COUNT(pw.SQL("*")))
 
     def rows(self, shape: tuple, values: dict, sort: str) -> list | None:

@@ -84,7 +84,7 @@ class Search:
             return Term("fts", fts_phrase(text))
         return Term("scan", like_pattern(text.lower()))
 
-    def _found(self, term: Term, rowids=None) -> pw.Select:
+    def found(self, term: Term, rowids=None) -> pw.Select:
         """The ids of the rows the FTS5 table finds for ``term`` (SQLite),
         ``rowids``: only those in this (low, high) range."""
         name = fts_table(self.model)  # also its hidden column, the one MATCH reads
@@ -98,7 +98,7 @@ class Search:
     def where(self, term: Term) -> pw.Expression:
         """The condition that keeps the rows ``term`` finds."""
         if term.form == "fts":
-            return self.model.id.in_(self._found(term))
+            return self.model.id.in_(self.found(term))
         if term.form == "trigram":
             pattern = pw.fn.lower(term.pattern)
             return _any(pw.Expression(pw.fn.lower(c), pw.OP.LIKE, pattern)
@@ -114,7 +114,7 @@ class Search:
         """``where`` for an FTS5 ``term`` on the rows whose id (the searched
         model's) lies in [low, high]: FTS5 seeks that rowid range and reads
         only its part of each trigram's list (janus.lists.probe)."""
-        return self.model.id.in_(self._found(term, (low, high)))
+        return self.model.id.in_(self.found(term, (low, high)))
 
 
 def _any(conditions) -> pw.Expression:
