@@ -80,9 +80,6 @@ def _raw_baseline(url: str, db, rows: int) -> list[float]:
     for _ in range(RAW_ROUNDS):
         db.close()
         rates.append(rows / raw_insert(url, made, generate.BATCH_ROWS))
-        # A fresh connection: the insert changed the schema (janus.seeds.writer),
-        # and on a pooled one SQLite 3.40 would fail the first DELETE ("no such table").
-        db.close_all()
         db.connect(reuse_if_open=True)
         _empty_logs(db)
     return rates

@@ -3,13 +3,13 @@ one table: on the raw DB-API cursor, bypassing peewee's per-row work.
 
 On SQLite a searched table's FTS5 index (migration 016) is kept by an
 insert trigger that indexes one row at a time: 2.5-3x the time of a bulk
-load of logs. So a batch drops that trigger, inserts its rows, indexes
-them in one ``INSERT ... SELECT`` and creates the trigger again, all in the
-batch's transaction: a crash or Ctrl-C rolls the four back together, and
-no other writer runs while the trigger is away (the transaction holds the
-write lock from its first statement), so the index never misses a row.
-Each batch is a schema change, which another connection opened before it
-(a running service's) pays once: docs/seeds.md."""
+load of logs. So a batch pauses that trigger (migration 019: a row in
+``search_paused`` that only this transaction sees), inserts its rows,
+indexes them in one ``INSERT ... SELECT`` and lifts the pause, all in the
+batch's transaction: a crash or Ctrl-C rolls the four back together, other
+connections' writes are indexed by the trigger as always (and none runs
+meanwhile: the transaction holds the write lock), and nothing changes the
+schema under a running service."""
 from __future__ import annotations
 
 import csv
@@ -62,28 +62,29 @@ class SearchFill:
     indexed in one statement (the module's docstring says why and how).
     ``table``'s ids are its rowids; new rows get ids above every old one."""
 
-    def __init__(self, table: str, fts: str, columns: list[str], trigger: str):
+    def __init__(self, table: str, fts: str, columns: list[str]):
         names = ", ".join(f'"{c}"' for c in columns)
-        self.table, self.drop, self.create = table, f'DROP TRIGGER "{fts}_insert"', trigger
+        self.table = table
         self.fill = (f'INSERT INTO "{fts}" (rowid, {names}) '
                      f'SELECT "id", {names} FROM "{table}" WHERE "id" > ?')
 
     def write(self, cursor, insert) -> None:
         """``insert()`` the batch, in the caller's transaction."""
-        cursor.execute(self.drop)  # first: the transaction's write lock
+        # First: it takes the transaction's write lock.
+        cursor.execute("INSERT INTO search_paused (name) VALUES (?)", (self.table,))
         (top,), = cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{self.table}"').fetchall()
         insert()
         cursor.execute(self.fill, (top,))
-        cursor.execute(self.create)
+        cursor.execute("DELETE FROM search_paused WHERE name = ?", (self.table,))
 
 
 def search_fill(cursor, table: str) -> SearchFill | None:
-    """The SearchFill of ``table`` if an FTS5 insert trigger indexes it
-    (any DB-API cursor on SQLite), else None."""
+    """The SearchFill of ``table`` if an FTS5 insert trigger indexes it and
+    can be paused (any DB-API cursor on SQLite), else None."""
     fts = f"{table}_search"  # janus.lists.search.fts_table
     found = cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
                            (f"{fts}_insert",)).fetchall()
-    if not found:
+    if not found or "search_paused" not in found[0][0]:
         return None
     columns = [row[1] for row in cursor.execute(f'PRAGMA table_info("{fts}")').fetchall()]
-    return SearchFill(table, fts, columns, found[0][0])
+    return SearchFill(table, fts, columns)

@@ -3,13 +3,14 @@
 import itertools
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 
-from janus.db import hamming_sql
+from janus.db import hamming_sql, sqlite_path
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.passwords import verify_password
 from janus.seeds import generate, main
@@ -326,9 +327,18 @@ def test_generated_rows_are_indexed_for_search_and_the_triggers_stay(
         pytest.skip("SQLite only: PostgreSQL's trigram indexes need no trigger")
     before = _search_state()
     assert all(before.values())
+    # A connection open before the load (a running service's) sees no schema
+    # change, and deletes as before (SQLite 3.40 failed a stale one's DELETE).
+    service = sqlite3.connect(sqlite_path(database_url))
+    service.execute("PRAGMA foreign_keys = ON")
+    (version,), = service.execute("PRAGMA schema_version").fetchall()
     spec = "users=25,images=25,analytics=25,logs=95,security=25"
     assert run(capsys, database_url, spec)[0] == 0
     assert _search_state() == before
+    assert service.execute("PRAGMA schema_version").fetchall() == [(version,)]
+    with service:
+        service.execute("DELETE FROM logs WHERE id = -1")
+    service.close()
     found, like = _searchable()
     assert counts()["logs"] == 95 and found == like > 0
     logs.record("a.trigger.wrote.this", "m")
