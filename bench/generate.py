@@ -24,7 +24,7 @@ from bench.machine import machine
 from janus.db import SQLITE_PRAGMAS, is_postgres, sqlite_path
 from janus.models import Log, utcnow
 from janus.seeds import generate, synthetic
-from janus.seeds.writer import Writer
+from janus.seeds.writer import Writer, search_fill
 
 BACKENDS = ("sqlite", "postgresql")
 SQLITE_VARIABLES = 32766
@@ -61,11 +61,19 @@ def raw_insert(url: str, rows: list[tuple], batch: int) -> float:
         sqlite = isinstance(conn, sqlite3.Connection)
         marks = ", ".join(("?" if sqlite else "%s") for _ in columns)
         sql = f'INSERT INTO "logs" ({names}) VALUES ({marks})'
+        # As --generate: a searched table's FTS5 index filled per batch in one
+        # statement, not by its per-row trigger (janus.seeds.writer).
+        fill = search_fill(conn.cursor(), "logs") if sqlite else None
         began = time.perf_counter()
         for chunk in _chunks(rows, batch):
             if sqlite:
                 conn.execute("BEGIN")
-                conn.executemany(sql, chunk)
+                if fill is None:
+                    conn.executemany(sql, chunk)
+                else:
+                    cursor = conn.cursor()
+                    fill.write(cursor, lambda chunk=chunk, cursor=cursor:
+                               cursor.executemany(sql, chunk))
                 conn.execute("COMMIT")
             else:
                 with conn.cursor() as cur:

@@ -22,7 +22,8 @@ IGNORED_TABLES = frozenset({"migratehistory"})
 # declares: SQLite's FTS5 tables (and their shadow tables) and PostgreSQL's
 # trigram indexes. tests/test_search_schema.py checks them against the lists'
 # declarations instead.
-_SEARCH_TABLE = re.compile(r"^\w+_search(_(data|idx|docsize|config|content))?$")
+# FTS5 tables and the bulk load's pause table (016, 019): SQLite only, no model.
+_SEARCH_TABLE = re.compile(r"^(\w+_search(_(data|idx|docsize|config|content))?|search_paused)$")
 _SEARCH_INDEX = re.compile(r"^\w+_trgm$")
 
 

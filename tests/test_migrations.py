@@ -676,3 +676,45 @@ def test_018_adds_session_details_and_the_sessions_view_and_rolls_back(db_factor
             db.execute_sql("SELECT * FROM sessions")
         router.run()  # and forward again
         assert db.execute_sql("SELECT count(*) FROM sessions").fetchone() == (3,)
+
+
+# -- 019: a bulk load's pause of the search triggers -----------------------------------------
+
+def test_019_lets_a_transaction_pause_the_search_insert_trigger_and_rolls_back(db_factory,
+                                                                                backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL's trigram indexes need no trigger")
+    url = db_factory.new_url()
+
+    def indexed(db, text):
+        return db.execute_sql("SELECT count(*) FROM logs_search WHERE logs_search MATCH ?",
+                              (f'"{text}"',)).fetchone()[0]
+
+    def log(db, action):
+        db.execute_sql("INSERT INTO logs (action, module, level, log_metadata, timestamp) "
+                       "VALUES (?, 'm', 'info', '{}', '2024-01-01')", (action,))
+
+    with opened(url) as db:
+        router = Router(db, migrate_dir=MIGRATIONS_DIR)
+        router.run("019_search_pause")
+        log(db, "written.alone")
+        with db.atomic() as transaction:
+            db.execute_sql("INSERT INTO search_paused (name) VALUES ('logs')")
+            log(db, "written.paused")
+            assert indexed(db, "written.paused") == 0  # the loader indexes it itself
+            transaction.rollback()
+        with db.atomic():
+            db.execute_sql("INSERT INTO search_paused (name) VALUES ('users')")
+            log(db, "another.table.paused")  # pausing users leaves logs' trigger alone
+            db.execute_sql("DELETE FROM search_paused")
+        assert (indexed(db, "written.alone"), indexed(db, "another.table.paused")) == (1, 1)
+
+        router.rollback()
+        assert "search_paused" not in db.get_tables()
+        (sql,), = db.execute_sql("SELECT sql FROM sqlite_master "
+                                 "WHERE name = 'logs_search_insert'").fetchall()
+        assert "search_paused" not in sql
+        log(db, "after.rollback")
+        assert indexed(db, "after.rollback") == 1
+        router.run()  # and forward again
+        assert "search_paused" in db.get_tables()

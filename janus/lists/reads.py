@@ -10,6 +10,7 @@ from janus.access import Actor, require_level, visible
 from janus.errors import NotFound
 from janus.lists import Listing
 from janus.lists.images import IMAGE_VIEW, IMAGES
+from janus.lists.probe import Probe
 from janus.lists.records import (
     ANALYTICS,
     ANALYTICS_VIEW,
@@ -48,7 +49,8 @@ class Resource:
         self.owner = listing.owner
         self.repo = listing.repo
         self.base = base or self.repo.select
-        self._one, self._page = HotQuery(self._one_query), HotQuery(self._page_query)
+        self._one, self._page = HotQuery(self._one_query), HotQuery(self.page_query)
+        self._probe = Probe(self) if listing.search is not None else None
         self._count = HotQuery(self._count_query)
         # Where each order's column and the id are in a row (every sortable
         # field is one the response shows: its cursor is built from the row).
@@ -80,7 +82,10 @@ class Resource:
         return self.listing.narrow(self._visible(slots, is_admin), filters,
                                    bounds.get("since"), bounds.get("until"))
 
-    def _page_query(self, slots: Slots, is_admin: bool, given: tuple, sort: str, after: bool):
+    def page_query(self, slots: Slots, is_admin: bool, given: tuple, sort: str, after: bool,
+                   limit: str = "fetch"):
+        """The page's query in the shape ``given``, ``sort``, ``after`` (a
+        cursor or not), its row limit the value named ``limit``."""
         query = self._narrowed(slots, is_admin, given)
         # The sort is part of the shape; the cursor's value a stand-in of its column's kind.
         column = self.listing.orders[sort].column
@@ -88,7 +93,7 @@ class Resource:
                 else "integer" if isinstance(column, pw.IntegerField) else "text")
         position = (getattr(slots, kind)("after_value"), slots.integer("after_id")) \
             if after else None
-        return self.listing.order(query, sort, slots.integer("fetch"), position)
+        return self.listing.order(query, sort, slots.integer(limit), position)
 
     def _count_query(self, slots: Slots, is_admin: bool, given: tuple):
         # Joins of the visible select are one row per listed row (to-one), so
@@ -131,11 +136,15 @@ class Resource:
         order = self.listing.orders[q.sort]
         if q.cursor:
             values["after_value"], values["after_id"] = decode_cursor(q.cursor, order)
-        given = tuple(given)
-        rows = self._page.rows((actor.is_admin, given, q.sort, bool(q.cursor)), values)
+        shape = (actor.is_admin, tuple(given), q.sort, bool(q.cursor))
+        rows = None
+        if "q" in filters and filters["q"].form == "fts":  # janus.lists.probe
+            rows = self._probe.rows(shape, values, q.sort)
+        if rows is None:
+            rows = self._page.rows(shape, values)
         value, row_id = self.positions[q.sort]
         page = page_of(rows, q.limit, order, lambda row: (row[value], row[row_id]))
-        total = self._count.rows((actor.is_admin, given), values)[0][0] if q.count else None
+        total = self._count.rows(shape[:2], values)[0][0] if q.count else None
         return self.page_type(self.view.out_all(page.items), page.next_cursor,
                               total)
 

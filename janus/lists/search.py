@@ -84,14 +84,21 @@ class Search:
             return Term("fts", fts_phrase(text))
         return Term("scan", like_pattern(text.lower()))
 
+    def found(self, term: Term, rowids=None) -> pw.Select:
+        """The ids of the rows the FTS5 table finds for ``term`` (SQLite),
+        ``rowids``: only those in this (low, high) range."""
+        name = fts_table(self.model)  # also its hidden column, the one MATCH reads
+        table = pw.Table(name, ("rowid", name))
+        found = table.select(table.rowid).where(
+            pw.Expression(getattr(table, name), "MATCH", term.pattern))
+        if rowids is not None:
+            found = found.where(table.rowid >= rowids[0], table.rowid <= rowids[1])
+        return found
+
     def where(self, term: Term) -> pw.Expression:
         """The condition that keeps the rows ``term`` finds."""
         if term.form == "fts":
-            name = fts_table(self.model)  # also its hidden column, the one MATCH reads
-            table = pw.Table(name, ("rowid", name))
-            found = table.select(table.rowid).where(
-                pw.Expression(getattr(table, name), "MATCH", term.pattern))
-            return self.model.id.in_(found)
+            return self.model.id.in_(self.found(term))
         if term.form == "trigram":
             pattern = pw.fn.lower(term.pattern)
             return _any(pw.Expression(pw.fn.lower(c), pw.OP.LIKE, pattern)
@@ -101,6 +108,13 @@ class Search:
         return _any(pw.Expression(pw.fn.janus_lower(c), pw.OP.ILIKE,
                                   pw.NodeList((pw.Value(term.pattern, converter=False), escape)))
                     for c in self.columns)
+
+
+    def where_between(self, term: Term, low, high) -> pw.Expression:
+        """``where`` for an FTS5 ``term`` on the rows whose id (the searched
+        model's) lies in [low, high]: FTS5 seeks that rowid range and reads
+        only its part of each trigram's list (janus.lists.probe)."""
+        return self.model.id.in_(self.found(term, (low, high)))
 
 
 def _any(conditions) -> pw.Expression:

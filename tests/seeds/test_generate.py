@@ -3,13 +3,14 @@
 import itertools
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 
-from janus.db import hamming_sql
+from janus.db import hamming_sql, sqlite_path
 from janus.models import Admin, Analytics, Image, Log, SecurityEvent, User
 from janus.passwords import verify_password
 from janus.seeds import generate, main
@@ -283,3 +284,85 @@ def test_database_error_midway_is_one_line(db, database_url, capsys, monkeypatch
     assert_one_line_error(code, out, err, "UNIQUE constraint failed",
                           "committed before it: users +20")
     assert counts()["users"] == 20
+
+
+SEARCHED = {"users": "users", "images": "images", "logs": "logs", "analytics": "analytics",
+            "security": "security"}  # domain -> table with an FTS5 index on SQLite
+
+
+def _search_state() -> dict:
+    """SQLite: each searched table's insert trigger (its SQL), after an FTS5
+    integrity check of its index against the table (raises if they differ)."""
+    from janus.db import database
+    found = {}
+    for table in SEARCHED.values():
+        fts = f"{table}_search"
+        database.execute_sql(f"INSERT INTO \"{fts}\" (\"{fts}\") VALUES ('integrity-check')")
+        found[table] = database.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            (f"{fts}_insert",)).fetchall()
+    return found
+
+
+def _searchable(text: str = "") -> tuple[int, int]:
+    """How many logs the FTS5 index finds for ``text`` (default: the first
+    log's action) and how many a plain LIKE finds."""
+    from janus.db import database
+    text = text or Log.select().order_by(Log.id).first().action
+    (fts,), = database.execute_sql("SELECT COUNT(*) FROM logs_search WHERE logs_search "
+                                   "MATCH ?", (f'"{text}"',)).fetchall()
+    (like,), = database.execute_sql("SELECT COUNT(*) FROM logs WHERE action LIKE ? OR "
+                                    "module LIKE ?", (f"%{text}%",) * 2).fetchall()
+    return fts, like
+
+
+def test_generated_rows_are_indexed_for_search_and_the_triggers_stay(
+        db, database_url, capsys, small_batches):
+    """SQLite: a batch indexes its rows in one statement with the insert
+    trigger away (janus.seeds.writer); after it the index holds every row
+    and the trigger is back as it was, indexing the next write."""
+    from janus.db import is_postgres
+    from janus.repos.logs import logs
+    if is_postgres():
+        pytest.skip("SQLite only: PostgreSQL's trigram indexes need no trigger")
+    before = _search_state()
+    assert all(before.values())
+    # A connection open before the load (a running service's) sees no schema
+    # change, and deletes as before (SQLite 3.40 failed a stale one's DELETE).
+    service = sqlite3.connect(sqlite_path(database_url))
+    service.execute("PRAGMA foreign_keys = ON")
+    (version,), = service.execute("PRAGMA schema_version").fetchall()
+    spec = "users=25,images=25,analytics=25,logs=95,security=25"
+    assert run(capsys, database_url, spec)[0] == 0
+    assert _search_state() == before
+    assert service.execute("PRAGMA schema_version").fetchall() == [(version,)]
+    with service:
+        service.execute("DELETE FROM logs WHERE id = -1")
+    service.close()
+    found, like = _searchable()
+    assert counts()["logs"] == 95 and found == like > 0
+    logs.record("a.trigger.wrote.this", "m")
+    assert _searchable("trigger.wrote") == (1, 1)
+
+
+def test_an_interrupted_batch_leaves_the_search_index_and_trigger(
+        db, database_url, capsys, monkeypatch, small_batches):
+    """The batch's trigger drop, rows and index fill roll back together."""
+    from janus.db import is_postgres
+    if is_postgres():
+        pytest.skip("SQLite only: PostgreSQL's trigram indexes need no trigger")
+    assert run(capsys, database_url, "users=5")[0] == 0
+    before = _search_state()
+    write, calls = Writer.write, []
+
+    def interrupted_write(self, rows):
+        calls.append(len(rows))
+        write(self, rows)  # trigger dropped, rows in, index filled, trigger back ...
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # ... and all of it rolled back
+    monkeypatch.setattr(Writer, "write", interrupted_write)
+    code, out, err = run(capsys, database_url, "logs=100")
+    _assert_interrupted(code, out, err, "logs +20")
+    assert counts()["logs"] == 20 and _search_state() == before
+    found, like = _searchable()
+    assert found == like > 0
