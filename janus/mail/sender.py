@@ -116,6 +116,12 @@ def seconds_to_next_retry() -> float | None:
     return max(0.05, (soonest - utcnow()).total_seconds())
 
 
+class _Deferred(threading.local):
+    # A class default, so that every request's check on a thread that never
+    # set it reads False instead of raising (and catching) AttributeError.
+    flag = False
+
+
 class Sender:
     """The process's one sender thread."""
 
@@ -126,7 +132,7 @@ class Sender:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         # Per thread: a wake asked for inside a transaction (``wake``).
-        self.deferred = threading.local()
+        self.deferred = _Deferred()
 
     def configure(self, config: Config) -> None:
         self.config = config
@@ -151,7 +157,7 @@ class Sender:
         self.woken.set()
 
     def wake_deferred(self) -> None:
-        if getattr(self.deferred, "flag", False):
+        if self.deferred.flag:
             self.deferred.flag = False
             self.wake()
 
