@@ -21,7 +21,30 @@ from playhouse.pool import PooledPostgresqlDatabase
 
 from janus.in_use import APPLICATION_NAME
 
-database = pw.DatabaseProxy()
+
+class DatabaseProxy(pw.DatabaseProxy):
+    """peewee's proxy with the calls every request makes through it (the
+    ORM's execute, the compiled reads' execute_sql, the connection plugin's
+    connect/is_closed/close) defined on it: through Proxy.__getattr__ each
+    first missed the ordinary lookup, an AttributeError built and dropped."""
+
+    def execute(self, *args, **kwargs):
+        return self.obj.execute(*args, **kwargs)
+
+    def execute_sql(self, *args, **kwargs):
+        return self.obj.execute_sql(*args, **kwargs)
+
+    def connect(self, *args, **kwargs):
+        return self.obj.connect(*args, **kwargs)
+
+    def is_closed(self):
+        return self.obj.is_closed()
+
+    def close(self):
+        return self.obj.close()
+
+
+database = DatabaseProxy()
 
 # WAL lets readers run beside the single writer; busy_timeout makes a writer
 # wait for the lock instead of failing at once; foreign keys are off in SQLite

@@ -128,8 +128,7 @@ class Compiled:
 
     def rows(self, values: dict) -> list[list]:
         params = [values[x] if is_slot else x for is_slot, x in self.params]
-        # database.obj: the proxy would first miss execute_sql (janus.web.plugins)
-        cursor = (database.obj.execute_sql(self.sql, params) if self.prepared is None
+        cursor = (database.execute_sql(self.sql, params) if self.prepared is None
                   else prepared.cursor(self.prepared, self.sql, params))
         rows = [list(row) for row in cursor.fetchall()]
         if self.converters:  # none on PostgreSQL for most queries

@@ -181,19 +181,16 @@ class DatabasePlugin(_SpecPlugin):
         """``callback`` on a pooled connection, once the database is known to
         be migrated, retried (``retried``); the connection goes back to the
         pool after. The console's wrapper calls it too."""
-        # The database behind the proxy: each method read through the proxy
-        # first misses (an AttributeError built and dropped), then forwards.
-        db = database.obj
-        db.connect(reuse_if_open=True)
+        database.connect(reuse_if_open=True)
         try:
             if not self.migrated:
-                require_migrated(db, public=True)
+                require_migrated(database.obj, public=True)
                 self.migrated = True
             return retried(callback, *args, **kwargs)
         finally:
             sender.wake_deferred()  # a mail committed by an outer transaction
-            if not db.is_closed():
-                db.close()  # back to the pool
+            if not database.is_closed():
+                database.close()  # back to the pool
 
 
 def database_plugin(app) -> DatabasePlugin:
