@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from peewee import JOIN
+from peewee import JOIN, Cast
 
 from janus.access import Actor, require_level, visible_row
 from janus.db import database, make_database
@@ -353,3 +353,39 @@ def test_json_msgspec_refuses_reads_as_peewee_reads_it(world, backend):
     got = reads.log_reads.get(boss, row.id)
     assert got == orm_get(logs, LOG_VIEW.from_model)(boss, row.id)
     assert got.log_metadata == {"s": "\ud800", "n": 10**30}
+
+
+
+AWKWARD_TEXTS = ['say "hi" \\ back', "tab\tnew\nline\x01", "ünï €", "🙂 emoji", "123", "1e5",
+                 "null", "[1, 2]", ""]
+
+
+def test_rows_read_as_one_json_array_keep_every_value(world, backend):
+    # On SQLite a row's integer and text columns are read as one json_array
+    # (janus.repos.compiled); an expression (a REAL here) keeps its own column.
+    # Whatever the values, the rows are the ORM's, in the query's order.
+    alice = world["alice"].user
+    for n, text in enumerate(AWKWARD_TEXTS):
+        logs.record(text, f"m{n}", user=alice if n % 2 else None, metadata={"n": 2**62 + n})
+    logs.record("bare number", "m", metadata=0.30000000000000004)
+    picture = make_image(alice)
+    Image.update(phash=-(2**63), file_size=2**63 - 1).where(Image.id == picture.id).execute()
+
+    def log_rows(after):
+        third = (Cast(Log.id, "DOUBLE PRECISION") / 3).alias("third")
+        return (Log.select(Log.action, Log.log_metadata, Log.id, third, Log.user, Log.timestamp,
+                           Log.module)
+                .where(Log.id > after).order_by(Log.id))
+
+    def image_rows(image_id):
+        return Image.select(Image.phash, Image.file_size, Image.owner).where(
+            Image.id == image_id)
+
+    for rows, value in ((log_rows, 0), (image_rows, picture.id)):
+        hot = HotQuery(lambda slots, rows=rows: rows(slots.integer("value")))
+        got = hot.rows((), {"value": value})
+        assert got == [list(row) for row in rows(value).tuples()]
+        assert ("json_array" in hot.compiled(()).sql) == (backend == "sqlite")
+    texts = [row[0] for row in log_rows(0).tuples()]
+    assert texts[-len(AWKWARD_TEXTS) - 1:] == [*AWKWARD_TEXTS, "bare number"]
+    assert got == [[-(2**63), 2**63 - 1, alice.id]]

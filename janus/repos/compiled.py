@@ -102,10 +102,50 @@ def _converter(node, sqlite: bool):
     return None
 
 
+# Python's sqlite3 (3.11 to 3.13 alike) lets go of the GIL for every column of
+# every row it reads: under gunicorn's threads each is a chance for another
+# thread to cut in (docs/benchmarks.md, "One column per row"). On SQLite a
+# row's integer and text columns (JSON is text there) come back as one
+# json_array, which msgspec reads to the same values. SQLite writes a REAL
+# there with 15 digits, so floats, blobs and expressions keep their own columns.
+_PACKABLE = frozenset({"AUTO", "BIGAUTO", "INT", "BIGINT", "SMALLINT", "BOOL", "CHAR",
+                       "VARCHAR", "TEXT", "JSON", "DATETIME", "DATE", "TIME", "UUID"})
+_decode = msgspec.json.decode
+
+
+def _packable(node) -> bool:
+    field = node.unwrap()
+    return isinstance(field, pw.Field) and getattr(field, "field_type", None) in _PACKABLE
+
+
+def _packed(query: pw.Select) -> tuple[pw.Select, tuple | None]:
+    """The query reading its packable columns as one json_array, then the
+    others; and where each of the query's own columns is in that (None: the
+    same places)."""
+    columns = list(query._returning)
+    packed = [i for i, node in enumerate(columns) if _packable(node)]
+    if len(packed) < 2 or not isinstance(query, pw.Select):
+        return query, None
+    rest = [i for i in range(len(columns)) if i not in packed]
+    query = query.select(pw.fn.json_array(*(columns[i].unwrap() for i in packed)),
+                         *(columns[i] for i in rest))
+    source = packed + rest
+    places = tuple(source.index(i) for i in range(len(columns)))
+    return query, None if places == tuple(range(len(columns))) else places
+
+
 class Compiled:
     """One query's SQL for one database and shape, and where its values go."""
 
     def __init__(self, query: pw.Select, slots: Slots, db: pw.Database):
+        sqlite = isinstance(db, pw.SqliteDatabase)
+        self.converters = tuple((i, convert) for i, node in enumerate(query._returning)
+                                if (convert := _converter(node, sqlite)) is not None)
+        self.packed, self.places = False, None
+        if sqlite:
+            packed, self.places = _packed(query)
+            self.packed = packed is not query
+            query = packed
         self.sql, params = query.sql()  # the stand-ins and constants, in order
         # (True, name): a request value goes there; (False, value): a constant.
         order = []
@@ -116,21 +156,25 @@ class Compiled:
         lost = set(slots.names.values()) - {name for is_slot, name in order if is_slot}
         if lost:  # a helper changed a stand-in: its value would never reach the SQL
             raise RuntimeError(f"stand-ins lost while compiling: {sorted(lost)}")
-        sqlite = isinstance(db, pw.SqliteDatabase)
         # PostgreSQL: prepared once per connection (janus.repos.prepared),
         # unless JANUS_PG_PREPARE=0 (create_app sets ``janus_prepare``).
         self.prepared = (prepared.Prepared.of(self.sql, params)
                          if isinstance(db, pw.PostgresqlDatabase)
                          and getattr(db, "janus_prepare", True) and not slots.plan_per_value
                          else None)
-        self.converters = tuple((i, convert) for i, node in enumerate(query._returning)
-                                if (convert := _converter(node, sqlite)) is not None)
 
     def rows(self, values: dict) -> list[list]:
         params = [values[x] if is_slot else x for is_slot, x in self.params]
         cursor = (database.execute_sql(self.sql, params) if self.prepared is None
                   else prepared.cursor(self.prepared, self.sql, params))
-        rows = [list(row) for row in cursor.fetchall()]
+        if not self.packed:
+            rows = [list(row) for row in cursor.fetchall()]
+        elif self.places is None:
+            rows = [_decode(row[0]) + list(row[1:]) for row in cursor.fetchall()]
+        else:
+            places = self.places
+            rows = [[read[k] for k in places]
+                    for read in (_decode(row[0]) + list(row[1:]) for row in cursor.fetchall())]
         if self.converters:  # none on PostgreSQL for most queries
             for row in rows:
                 for i, convert in self.converters:
