@@ -179,18 +179,41 @@ class DatabasePlugin(_SpecPlugin):
 
     def run(self, callback, *args, **kwargs):
         """``callback`` on a pooled connection, once the database is known to
-        be migrated, retried (``retried``); the connection goes back to the
-        pool after. The console's wrapper calls it too."""
-        database.connect(reuse_if_open=True)
+        be migrated, retried (``retried``). The console's wrapper calls it too.
+
+        On PostgreSQL the connection goes back to the pool after, so the
+        pool's checks (a dropped connection, the stale timeout) run before
+        each request. On SQLite, with nothing to drop it, the thread keeps
+        its connection for the next request, unless the request left a
+        transaction open or failed: the pool's checkout and check-in were
+        about a tenth of a cached GET's instructions (docs/benchmarks.md)."""
+        db = database.obj
+        keep = isinstance(db, pw.SqliteDatabase)
+        if keep and not db.is_closed() and _closed_under(db):
+            db._state.reset()  # closed by close_all(): check out another
+        db.connect(reuse_if_open=True)
+        kept = False
         try:
             if not self.migrated:
-                require_migrated(database.obj, public=True)
+                require_migrated(db, public=True)
                 self.migrated = True
-            return retried(callback, *args, **kwargs)
+            result = retried(callback, *args, **kwargs)
+            kept = keep and not db.in_transaction() and not db.connection().in_transaction
+            return result
         finally:
             sender.wake_deferred()  # a mail committed by an outer transaction
-            if not database.is_closed():
-                database.close()  # back to the pool
+            if not kept and not db.is_closed():
+                db.close()  # back to the pool
+
+
+def _closed_under(db: pw.SqliteDatabase) -> bool:
+    """The thread's kept SQLite connection was closed from elsewhere (the
+    pool's close_all)."""
+    try:
+        db.connection().total_changes  # noqa: B018 -- raises once closed
+    except pw.sqlite3.ProgrammingError:
+        return True
+    return False
 
 
 def database_plugin(app) -> DatabasePlugin:
