@@ -198,7 +198,8 @@ class DatabasePlugin(_SpecPlugin):
                 require_migrated(db, public=True)
                 self.migrated = True
             result = retried(callback, *args, **kwargs)
-            kept = keep and not db.in_transaction() and not db.connection().in_transaction
+            kept = (keep and not db.is_closed() and not db.in_transaction()
+                    and not db.connection().in_transaction)
             return result
         finally:
             sender.wake_deferred()  # a mail committed by an outer transaction
