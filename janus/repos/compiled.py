@@ -114,8 +114,8 @@ _decode = msgspec.json.decode
 
 
 def _packable(node) -> bool:
-    field = node.unwrap()
-    return isinstance(field, pw.Field) and getattr(field, "field_type", None) in _PACKABLE
+    # A bare column only: an alias stays its own column, where ORDER BY may name it.
+    return isinstance(node, pw.Field) and getattr(node, "field_type", None) in _PACKABLE
 
 
 def _packed(query: pw.Select) -> tuple[pw.Select, tuple | None]:
@@ -127,7 +127,7 @@ def _packed(query: pw.Select) -> tuple[pw.Select, tuple | None]:
     if len(packed) < 2 or not isinstance(query, pw.Select):
         return query, None
     rest = [i for i in range(len(columns)) if i not in packed]
-    query = query.select(pw.fn.json_array(*(columns[i].unwrap() for i in packed)),
+    query = query.select(pw.fn.json_array(*(columns[i] for i in packed)),
                          *(columns[i] for i in rest))
     source = packed + rest
     places = tuple(source.index(i) for i in range(len(columns)))
