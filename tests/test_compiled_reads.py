@@ -355,7 +355,6 @@ def test_json_msgspec_refuses_reads_as_peewee_reads_it(world, backend):
     assert got.log_metadata == {"s": "\ud800", "n": 10**30}
 
 
-
 AWKWARD_TEXTS = ['say "hi" \\ back', "tab\tnew\nline\x01", "ünï €", "🙂 emoji", "123", "1e5",
                  "null", "[1, 2]", ""]
 

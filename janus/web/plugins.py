@@ -190,7 +190,7 @@ class DatabasePlugin(_SpecPlugin):
         db = database.obj
         keep = isinstance(db, pw.SqliteDatabase)
         if keep and not db.is_closed() and _closed_under(db):
-            db._state.reset()  # closed by close_all(): check out another
+            db.close()  # closed by close_all(): forget it, check out another
         db.connect(reuse_if_open=True)
         kept = False
         try:
