@@ -196,8 +196,8 @@ def everything(command: str, info: dict, settings: dict, plan: dict, env: dict, 
     if result.get("starts"):
         starts.print_table(result["starts"], settings)
     if result.get("workers"):
-        print(f"gunicorn worker class x threads ({settings.get('workers')} workers each, "
-              f"{plan['threads']} client connections; req/s medians over rounds)")
+        print(f"gunicorn workers x worker class x threads ({plan['threads']} client "
+              "connections; req/s medians over rounds)")
         workers.print_table(result["workers"])
     if result.get("fleet"):
         fleet.print_table(result["fleet"])

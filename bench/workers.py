@@ -1,9 +1,10 @@
-"""Which gunicorn worker class and thread count: measured, not assumed.
+"""How many gunicorn workers, which worker class and how many threads:
+measured, not assumed.
 
 Every configuration of ``CONFIGS`` gets its own servers -- the bare WSGI
-baseline and Janus per backend -- with the same number of workers
-(``JANUS_WORKERS``, default 2), the class given on the command line (``-k``,
-which overrides gunicorn.conf.py) and ``JANUS_THREADS``. All of them are up
+baseline and Janus per backend -- with its ``JANUS_WORKERS``, the class given
+on the command line (``-k``, which overrides gunicorn.conf.py) and
+``JANUS_THREADS``. All of them are up
 at once and measured in the same rounds, so every configuration sees the same
 machine. The scenarios are B1's ``GET /users/<id>`` (authenticated, two
 queries) and ``POST /analytics`` (a write: an insert and its audit row in one
@@ -20,22 +21,24 @@ from bench.server import Server
 from bench.tables import num
 from bench.tables import table as print_rows
 
-# (worker class, threads); gunicorn turns "sync" with threads > 1 into gthread
-CONFIGS = (("sync", 1), ("gthread", 1), ("gthread", 2), ("gthread", 4), ("gthread", 8))
+# (workers, worker class, threads); gunicorn turns "sync" with threads > 1
+# into gthread. The shipped default on 2 cores is 4 x gthread x 4.
+CONFIGS = ((2, "sync", 1), (2, "gthread", 1), (2, "gthread", 2), (2, "gthread", 4),
+           (2, "gthread", 8), (4, "gthread", 2), (4, "gthread", 4), (4, "gthread", 8))
 SCENARIOS = ("user_get", "analytics_post")
 
 
-def name(worker_class: str, threads: int) -> str:
-    return f"{worker_class} x{threads}"
+def name(workers: int, worker_class: str, threads: int) -> str:
+    return f"{workers} x {worker_class} x{threads}"
 
 
 def servers(env: dict, tmp, datasets: dict) -> list[tuple[str, str, Server]]:
     """(config, backend or "baseline", Server) for every configuration."""
     out = []
-    for worker_class, threads in CONFIGS:
-        config = name(worker_class, threads)
-        tag = f"{worker_class}{threads}"
-        conf_env = dict(env, JANUS_THREADS=str(threads))
+    for workers, worker_class, threads in CONFIGS:
+        config = name(workers, worker_class, threads)
+        tag = f"{workers}{worker_class}{threads}"
+        conf_env = dict(env, JANUS_WORKERS=str(workers), JANUS_THREADS=str(threads))
         args = ("-k", worker_class)
         out.append((config, "baseline", Server(f"workers-{tag}-baseline", "bench.baseline:app",
                                                {**conf_env, **baseline.ENV}, tmp, "/", args)))
@@ -90,7 +93,7 @@ def choose(results: dict) -> str | None:
 
 def print_table(results: dict) -> None:
     names = [n for n in next(iter(results.values()))["rps"] if n != "baseline"]
-    cols = ("worker class x threads", "bare req/s", *(f"{n} req/s" for n in names),
+    cols = ("workers x class x threads", "bare req/s", *(f"{n} req/s" for n in names),
             *(f"{n} p99 ms" for n in names))
     rows = [(config, num(r["rps"].get("baseline"), 0),
              *(num(r["rps"].get(n), 0) for n in names),

@@ -246,7 +246,7 @@ class Config:
     rate_limit_analysis: str = "20/minute"
     rate_limit_export: str = "10/minute"
     # Full image decodes one worker runs at once (janus.imaging.gate).
-    decode_concurrency: int = 2
+    decode_concurrency: int = 1
     # Exports (GET /<list>/export) one worker streams at once (janus.web.routes.exports).
     export_concurrency: int = 2
     # None: argon2-cffi's current recommended defaults.

@@ -2,10 +2,9 @@
 the one place both ``gunicorn.conf.py`` (``gunicorn app:app`` in a checkout)
 and ``janus-serve`` (janus.serve, from any directory) take them from.
 
-Defaults suit a 2-core server: 2 workers x 8 gthread threads, chosen by
-``make bench`` (its worker class x threads table; README "Benchmarks"): 8
-threads served the most requests on both backends, PostgreSQL most of all
-(a thread waiting on the database leaves the CPU to another). Threads share
+Defaults: two gthread workers per usable CPU core, at most 8, with 4
+threads each (4 x 4 on a 2-core server), chosen by ``make bench`` (its
+workers x class x threads table; docs/benchmark-results.md). Threads share
 the worker's connection pool (JANUS_DB_POOL_SIZE, default 8: keep it >=
 JANUS_THREADS), so a request reuses a database connection instead of opening
 one.
@@ -43,6 +42,20 @@ def _bool(name: str, default: bool) -> bool:
         return env_bool(os.environ, name, default)
     except ConfigError as exc:
         stop(str(exc))
+
+
+def default_workers() -> int:
+    """Two per CPU core this process may run on, at least 2 and at most 8.
+    Measured on 2 cores, 4 workers served more Janus requests than 2 at the
+    same CPU per request: with 2, the cores were not kept busy (a worker
+    whose GIL-holding thread is descheduled serves nothing meanwhile). The
+    cap bounds memory (one app per worker) and PostgreSQL connections
+    (workers x JANUS_DB_POOL_SIZE per host)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(2, min(8, 2 * cores))
 
 
 def check_config() -> None:
@@ -176,8 +189,8 @@ def settings() -> dict:
     check_config()
     values = {
         "bind": os.environ.get("JANUS_BIND") or DEFAULT_BIND,
-        "workers": _int("JANUS_WORKERS", "2"),
-        "threads": _int("JANUS_THREADS", "8"),
+        "workers": _int("JANUS_WORKERS", str(default_workers())),
+        "threads": _int("JANUS_THREADS", "4"),
         "worker_class": "gthread",
         "reuse_port": _bool("JANUS_REUSE_PORT", True),
         "timeout": _int("JANUS_TIMEOUT", "30"),

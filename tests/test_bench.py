@@ -243,17 +243,17 @@ def test_summary_check_names_what_differs():
 
 
 def test_workers_choose_the_configuration_with_most_janus_requests():
-    summaries = [_summary("baseline", "health", [1000, 1000], "gthread x4"),
-                 _summary("sqlite", "user_get", [400, 400], "gthread x4"),
-                 _summary("baseline", "health", [900, 900], "sync x1"),
-                 _summary("sqlite", "user_get", [450, 300], "sync x1")]
+    summaries = [_summary("baseline", "health", [1000, 1000], "4 x gthread x4"),
+                 _summary("sqlite", "user_get", [400, 400], "4 x gthread x4"),
+                 _summary("baseline", "health", [900, 900], "2 x sync x1"),
+                 _summary("sqlite", "user_get", [450, 300], "2 x sync x1")]
     for s in summaries:
         s["p99_ms"] = 5.0
         s["rps_median"] = sum(r["rps"] for r in s["rounds"]) / len(s["rounds"])
     table = workers.table(summaries)
-    assert table["gthread x4"]["x"]["sqlite GET /users/<id>"] == pytest.approx(0.4)
-    assert table["sync x1"]["rps"]["baseline"] == 900
-    assert workers.choose(table) == "gthread x4"
+    assert table["4 x gthread x4"]["x"]["sqlite GET /users/<id>"] == pytest.approx(0.4)
+    assert table["2 x sync x1"]["rps"]["baseline"] == 900
+    assert workers.choose(table) == "4 x gthread x4"
     assert workers.choose({}) is None
 
 

@@ -12,7 +12,7 @@ def test_defaults():
     assert config.rate_limit_storage == "sqlite://"
     assert (config.rate_limit_login, config.rate_limit_register, config.rate_limit_upload,
             config.rate_limit_analysis) == ("10/minute", "10/hour", "60/minute", "20/minute")
-    assert config.decode_concurrency == 2
+    assert config.decode_concurrency == 1
     assert (config.rate_limit_export, config.export_concurrency) == ("10/minute", 2)
 
 
@@ -24,7 +24,7 @@ def test_values_are_read():
         "JANUS_RATE_LIMIT_REGISTER": "",  # off
         "JANUS_RATE_LIMIT_UPLOAD": "100 per hour",
         "JANUS_RATE_LIMIT_ANALYSIS": "3/minute",
-        "JANUS_DECODE_CONCURRENCY": "1",
+        "JANUS_DECODE_CONCURRENCY": "3",
         "JANUS_RATE_LIMIT_EXPORT": "",  # off
         "JANUS_EXPORT_CONCURRENCY": "5"})
     assert config.lockout_account_threshold == 50
@@ -32,7 +32,7 @@ def test_values_are_read():
     assert config.rate_limit_login == "5/minute;50/hour"
     assert config.rate_limit_register == ""
     assert config.rate_limit_upload == "100 per hour"
-    assert (config.rate_limit_analysis, config.decode_concurrency) == ("3/minute", 1)
+    assert (config.rate_limit_analysis, config.decode_concurrency) == ("3/minute", 3)
     assert (config.rate_limit_export, config.export_concurrency) == ("", 5)
 
 

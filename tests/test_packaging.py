@@ -67,6 +67,15 @@ def test_every_package_janus_imports_is_declared():
     assert missing == {}
 
 
+@pytest.mark.parametrize(("cores", "workers"), [(1, 2), (2, 4), (3, 6), (4, 8), (16, 8)])
+def test_default_workers_are_two_per_usable_core_at_most_eight(monkeypatch, cores, workers):
+    for name in ("JANUS_WORKERS", "JANUS_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    values = serving.settings()
+    assert (values["workers"], values["threads"]) == (workers, 4)
+
+
 def test_gunicorn_conf_and_janus_serve_take_the_same_settings(monkeypatch):
     monkeypatch.setenv("JANUS_WORKERS", "3")
     monkeypatch.setenv("JANUS_BIND", "127.0.0.1:9123")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from janus import serving
 from tests import packaging
 from tests.helpers import PROJECT_ROOT
 from tests.storage import free_port
@@ -116,8 +117,9 @@ def test_from_root_it_migrates_seeds_administers_and_serves(venv_bin, db_factory
     assert len(list((data / "storage").rglob("*"))) > 10  # the seeded images' files
 
     log = serve(["janus-serve"], env, tmp_path / "serve.log")
-    # gunicorn.conf.py's defaults: 2 gthread workers
-    assert "Using worker: gthread" in log and log.count("Booting worker") == 2, log
+    # the shipped defaults: gthread, 2 workers per core (at most 8)
+    booted = log.count("Booting worker")
+    assert "Using worker: gthread" in log and booted == serving.default_workers(), log
     serve(["gunicorn", "--bind", "127.0.0.1:{port}", "--workers", "2", "--worker-class",
            "gthread", "--threads", "4", "janus.wsgi:app"], env, tmp_path / "gunicorn.log")
     # its workers shared one metrics directory, named after their master

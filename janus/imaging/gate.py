@@ -35,11 +35,12 @@ from PIL import Image
 from janus import metrics
 from janus.errors import ServiceUnavailable
 
-DEFAULT_CONCURRENCY = 2
+DEFAULT_CONCURRENCY = 1
 # A 49 Mpx decode takes 1-4 s: long enough for a worker's whole queue of them.
 # (gunicorn's timeout watches the worker, not one request's thread.)
 WAIT_SECONDS = 30.0
-# With the default 2 slots: 2 decoding + 4 waiting of gunicorn's 8 threads.
+# With the default 1 slot: 1 decoding + 2 waiting of the default 4 threads, so
+# a worker always has a thread left for other requests (/health included).
 WAITING_PER_SLOT = 2
 # Above glibc's largest mmap threshold (32 MB on 64-bit).
 PIXEL_BLOCK_BYTES = 64 * 1024 * 1024
