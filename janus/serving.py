@@ -2,8 +2,8 @@
 the one place both ``gunicorn.conf.py`` (``gunicorn app:app`` in a checkout)
 and ``janus-serve`` (janus.serve, from any directory) take them from.
 
-Defaults: two gthread workers per usable CPU core, at most 8, with 4
-threads each (4 x 4 on a 2-core server), chosen by ``make bench`` (its
+Defaults: two gthread workers per usable CPU core, at most 8, with 8
+threads each (4 x 8 on a 2-core server), chosen by ``make bench`` (its
 workers x class x threads table; docs/benchmark-results.md). Threads share
 the worker's connection pool (JANUS_DB_POOL_SIZE, default 8: keep it >=
 JANUS_THREADS), so a request reuses a database connection instead of opening
@@ -47,8 +47,9 @@ def _bool(name: str, default: bool) -> bool:
 def default_workers() -> int:
     """Two per CPU core this process may run on, at least 2 and at most 8.
     Measured on 2 cores, 4 workers served more Janus requests than 2 at the
-    same CPU per request: with 2, the cores were not kept busy (a worker
-    whose GIL-holding thread is descheduled serves nothing meanwhile). The
+    same CPU per request: with 2, the cores were not kept busy (likely
+    because a worker serves nothing while its GIL-holding thread is
+    descheduled). The
     cap bounds memory (one app per worker) and PostgreSQL connections
     (workers x JANUS_DB_POOL_SIZE per host)."""
     try:
@@ -190,7 +191,7 @@ def settings() -> dict:
     values = {
         "bind": os.environ.get("JANUS_BIND") or DEFAULT_BIND,
         "workers": _int("JANUS_WORKERS", str(default_workers())),
-        "threads": _int("JANUS_THREADS", "4"),
+        "threads": _int("JANUS_THREADS", "8"),
         "worker_class": "gthread",
         "reuse_port": _bool("JANUS_REUSE_PORT", True),
         "timeout": _int("JANUS_TIMEOUT", "30"),

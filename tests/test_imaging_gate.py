@@ -1,5 +1,5 @@
 """janus.imaging.gate: at most JANUS_DECODE_CONCURRENCY full decodes at once
-per process, at most WAITING_PER_SLOT waiters per slot, a 503 beyond.
+per process, at most IN_GATE callers decoding or waiting, a 503 beyond.
 Observed with a hook inside the decode, never by timing."""
 from __future__ import annotations
 
@@ -48,11 +48,12 @@ def wait_until(condition) -> None:
         time.sleep(0.01)
 
 
-@pytest.mark.parametrize("slots", [1, 2, 3])
+@pytest.mark.parametrize("slots", [1, 2, 3, 7])
 def test_at_most_n_decodes_run_at_once_and_the_queue_is_bounded(held, slots):
     release, state = held
     gate.configure(slots)
-    queue = slots * (1 + gate.WAITING_PER_SLOT)  # decoding + waiting
+    queue = slots + gate.waiting_limit()  # decoding + waiting
+    assert queue == max(gate.IN_GATE, slots)
     results, errors = [], []
 
     def run():

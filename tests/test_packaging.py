@@ -73,7 +73,7 @@ def test_default_workers_are_two_per_usable_core_at_most_eight(monkeypatch, core
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
     values = serving.settings()
-    assert (values["workers"], values["threads"]) == (workers, 4)
+    assert (values["workers"], values["threads"]) == (workers, 8)
 
 
 def test_gunicorn_conf_and_janus_serve_take_the_same_settings(monkeypatch):

@@ -17,8 +17,9 @@ freed. PILLOW_BLOCK_SIZE in the environment still wins.
 
 A waiting caller holds one of the worker's threads (JANUS_THREADS), and a
 worker whose every thread waits here answers nothing else, /health included.
-So at most WAITING_PER_SLOT callers per slot wait, each at most WAIT_SECONDS;
-any other gets a 503 ``service_unavailable`` with ``Retry-After`` at once.
+So at most IN_GATE callers are inside, decoding or waiting (each waits at most
+WAIT_SECONDS); any other gets a 503 ``service_unavailable`` with
+``Retry-After`` at once.
 
 ``janus_image_decodes`` (janus.metrics) counts every decode begun, so a test
 (or an operator through /metrics) can tell whether a request decoded pixels.
@@ -39,9 +40,10 @@ DEFAULT_CONCURRENCY = 1
 # A 49 Mpx decode takes 1-4 s: long enough for a worker's whole queue of them.
 # (gunicorn's timeout watches the worker, not one request's thread.)
 WAIT_SECONDS = 30.0
-# With the default 1 slot: 1 decoding + 2 waiting of the default 4 threads, so
-# a worker always has a thread left for other requests (/health included).
-WAITING_PER_SLOT = 2
+# Callers decoding or waiting, per worker: 6 of the default 8 threads, so 2
+# stay free for other requests (/health included), and a browser's 6
+# connections (a gallery's thumbnails) never see a 503 from one worker.
+IN_GATE = 6
 # Above glibc's largest mmap threshold (32 MB on 64-bit).
 PIXEL_BLOCK_BYTES = 64 * 1024 * 1024
 
@@ -72,6 +74,11 @@ def waiting() -> int:
     return _waiting
 
 
+def waiting_limit() -> int:
+    """How many callers may wait for a slot; one more gets a 503."""
+    return max(IN_GATE - _limit, 0)
+
+
 def _busy() -> ServiceUnavailable:
     return ServiceUnavailable("too many images are being decoded right now; try again shortly",
                               details={"decode_concurrency": _limit})
@@ -84,7 +91,7 @@ def full_decode() -> Iterator[None]:
     slots = _slots
     if not slots.acquire(blocking=False):
         with _waiting_lock:
-            if _waiting >= WAITING_PER_SLOT * _limit:
+            if _waiting >= waiting_limit():
                 raise _busy()
             _waiting += 1
         try:
