@@ -22,7 +22,7 @@ from bench.tables import num
 from bench.tables import table as print_rows
 
 # (workers, worker class, threads); gunicorn turns "sync" with threads > 1
-# into gthread. The shipped default on 2 cores is 4 x gthread x 4.
+# into gthread. The shipped default on 2 cores is 4 x gthread x8.
 CONFIGS = ((2, "sync", 1), (2, "gthread", 1), (2, "gthread", 2), (2, "gthread", 4),
            (2, "gthread", 8), (4, "gthread", 2), (4, "gthread", 4), (4, "gthread", 8))
 SCENARIOS = ("user_get", "analytics_post")
