@@ -49,9 +49,9 @@ def default_workers() -> int:
     Measured on 2 cores, 4 workers served more Janus requests than 2 at the
     same CPU per request: with 2, the cores were not kept busy (likely
     because a worker serves nothing while its GIL-holding thread is
-    descheduled). The
-    cap bounds memory (one app per worker) and PostgreSQL connections
-    (workers x JANUS_DB_POOL_SIZE per host)."""
+    descheduled). The cap bounds memory (one app per worker) and PostgreSQL
+    connections (workers x JANUS_DB_POOL_SIZE per host). A container's CPU
+    quota is not seen here: set JANUS_WORKERS there."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

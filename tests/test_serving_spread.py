@@ -112,7 +112,7 @@ def test_restarting_workers_refuse_or_reset_no_connection(tmp_path):
 def test_fewer_workers_leave_no_socket_that_nobody_serves(server):
     """After SIGTTOU (one worker fewer) the gone worker's slot is closed:
     otherwise the kernel would go on queueing connections on a socket that
-    no worker accepts from, and about half of them would hang."""
+    no worker accepts from, and that slot's share of them would hang."""
     workers = len(server.worker_pids())
     os.kill(server.proc.pid, signal.SIGTTOU)
     deadline = time.monotonic() + 30
